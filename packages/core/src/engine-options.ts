@@ -1,0 +1,109 @@
+// Engine configuration: the options users pass to createEngine, their documented defaults, and validation.
+// Validation happens once, at construction, so a bad option fails loudly before any run is touched.
+import { systemClock, type Clock } from "./clock.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "./codec.js";
+import { InvalidArgumentError } from "./errors.js";
+import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryPolicy } from "./retry.js";
+import type { Store } from "./store.js";
+import type { WorkflowDefinition } from "./workflow.js";
+
+/**
+ * Options of `createEngine`. Only `store` is required.
+ *
+ * @example
+ * const engine = createEngine({ store, workflows: [greet], concurrency: 50, leaseMs: 10_000 });
+ */
+export interface EngineOptions {
+  /** Where runs, events and signals live. */
+  readonly store: Store;
+  /** Workflows this engine executes. Empty (the default) makes a client that only starts, signals and reads runs. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly workflows?: readonly WorkflowDefinition<any, any>[];
+  /** Time source and wake-ups; `systemClock` by default. @reprise/testing has a virtual one. */
+  readonly clock?: Clock;
+  /** Most runs executing at once in this engine. Default 100. */
+  readonly concurrency?: number;
+  /** How long a claimed run stays reserved for this engine without renewal. Default 5,000 ms. */
+  readonly leaseMs?: number;
+  /** How often the store is checked for work and changes made by other processes. Default 500 ms. */
+  readonly pollIntervalMs?: number;
+  /** How long `close()` lets running steps finish before abandoning them to another engine. Default 10,000 ms. */
+  readonly shutdownGraceMs?: number;
+  /** Engine-wide step retry defaults; each step may override fields. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Largest encoded input, step result, signal payload or error. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+  /** Parked runs whose generators stay in memory so they resume without replay. Default 1,000. */
+  readonly cacheSize?: number;
+  /** Called with errors from background work (store failures); defaults to console.error. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Options with every default filled in and checked. */
+export interface ResolvedEngineOptions {
+  readonly store: Store;
+  readonly workflows: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  readonly clock: Clock;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly shutdownGraceMs: number;
+  readonly retry: RetryPolicy;
+  readonly maxPayloadBytes: number;
+  readonly cacheSize: number;
+  readonly onError: (error: unknown) => void;
+}
+
+/** Validates options and fills in defaults; throws InvalidArgumentError naming the bad option. */
+export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
+  if (typeof options !== "object" || options === null || typeof options.store !== "object" || options.store === null) {
+    throw new InvalidArgumentError(
+      "createEngine() needs { store }, e.g. createEngine({ store: await SqliteStore.open(...) }).",
+    );
+  }
+  const workflows = new Map<string, WorkflowDefinition<never, unknown>>();
+  for (const definition of options.workflows ?? []) {
+    if (typeof definition?.name !== "string" || typeof definition.fn !== "function") {
+      throw new InvalidArgumentError(
+        "createEngine({ workflows }) takes definitions made by workflow(name, function* ...).",
+      );
+    }
+    if (workflows.has(definition.name) && workflows.get(definition.name) !== definition) {
+      throw new InvalidArgumentError(
+        `Two different workflows are named '${definition.name}'; workflow names must be unique.`,
+      );
+    }
+    workflows.set(definition.name, definition as WorkflowDefinition<never, unknown>);
+  }
+  const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  resolveRetryPolicy(retry);
+  return Object.freeze({
+    store: options.store,
+    workflows,
+    clock: options.clock ?? systemClock,
+    concurrency: positiveInteger("concurrency", options.concurrency, 100),
+    leaseMs: positiveInteger("leaseMs", options.leaseMs, 5_000),
+    pollIntervalMs: positiveInteger("pollIntervalMs", options.pollIntervalMs, 500),
+    shutdownGraceMs: nonNegativeInteger("shutdownGraceMs", options.shutdownGraceMs, 10_000),
+    retry,
+    maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
+    cacheSize: nonNegativeInteger("cacheSize", options.cacheSize, 1_000),
+    onError: options.onError ?? ((error: unknown) => console.error("[reprise]", error)),
+  });
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < 1) {
+    throw new InvalidArgumentError(`createEngine({ ${name} }) must be a positive integer (got ${String(value)}).`);
+  }
+  return resolved;
+}
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < 0) {
+    throw new InvalidArgumentError(`createEngine({ ${name} }) must be an integer ≥ 0 (got ${String(value)}).`);
+  }
+  return resolved;
+}

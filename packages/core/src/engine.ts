@@ -1,0 +1,436 @@
+// The engine: public API (start, signal, getRun, history, listRuns, cancel, close) and the work loop that
+// claims due runs, hands them to RunExecution, renews their leases and lets go of them on close.
+import { randomUUID } from "node:crypto";
+import type { TimerHandle } from "./clock.js";
+import { encodeValue } from "./codec.js";
+import {
+  EngineClosedError,
+  InvalidArgumentError,
+  RunCancelledError,
+  RunFailedError,
+  RunIdConflictError,
+  RunNotFoundError,
+  UnknownWorkflowError,
+} from "./errors.js";
+import { decodeEvent, encodeEvent, fromErrorInfo, type ErrorInfo, type HistoryEvent } from "./events.js";
+import { decodeValue } from "./codec.js";
+import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from "./engine-options.js";
+import { ReplayerCache } from "./replayer-cache.js";
+import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
+import { RunHandle } from "./run-handle.js";
+import { toRunInfo, type RunInfo } from "./run-info.js";
+import { RunWatchers } from "./run-watchers.js";
+import { FINISHED_STATUSES, RUN_STATUSES, type RunRecord, type RunStatus } from "./store.js";
+import { WorkLoop } from "./work-loop.js";
+import type { WorkflowDefinition } from "./workflow.js";
+
+/** Longest run or signal id accepted. */
+export const MAX_ID_LENGTH = 200;
+/** An engine that has not reported in for this long no longer counts as serving its workflows. */
+const WORKER_STALE_AFTER_MS = 30_000;
+/** How often an engine reports the workflows it serves. */
+const REGISTRY_HEARTBEAT_MS = 10_000;
+
+/** Options of `engine.start()`. */
+export interface StartOptions {
+  /** The run's id; starting again with the same id returns the existing run. Default: a random UUID. */
+  readonly id?: string;
+}
+
+/** Options of `engine.signal()`. */
+export interface SignalOptions {
+  /** De-duplicates resends: a second signal with the same id to the same run is ignored. */
+  readonly id?: string;
+}
+
+/** Filters of `engine.listRuns()`. */
+export interface ListRunsOptions {
+  readonly status?: RunStatus | readonly RunStatus[];
+  readonly workflow?: string;
+  /** At most this many runs, newest first. Default 100, at most 10,000. */
+  readonly limit?: number;
+}
+
+/**
+ * A running Reprise engine. Create it with `createEngine`.
+ *
+ * @example
+ * const engine = createEngine({ store, workflows: [greet] });
+ * const run = await engine.start(greet, "Ada");
+ * console.log(await run.result());
+ * await engine.close();
+ */
+export class Engine {
+  readonly #options: ResolvedEngineOptions;
+  readonly #owner = `engine-${randomUUID()}`;
+  /** Runs this engine is executing now, with the promise that settles when each stops. */
+  readonly #executions = new Map<string, { execution: RunExecution; done: Promise<void> }>();
+  readonly #watchers = new RunWatchers();
+  readonly #stats: EngineStats = { replays: 0, eventsReplayed: 0, stepAttempts: 0, commits: 0 };
+  readonly #loop: WorkLoop;
+  readonly #context: ExecutionContext;
+  readonly #workflowNames: readonly string[];
+  readonly #ready: Promise<void>;
+  #heartbeat: TimerHandle | undefined;
+  #lastRegistryBeatMs = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: EngineOptions) {
+    this.#options = resolveEngineOptions(options);
+    this.#workflowNames = [...this.#options.workflows.keys()];
+    const { store, clock } = this.#options;
+    this.#context = {
+      store,
+      clock,
+      owner: this.#owner,
+      retryDefaults: this.#options.retry,
+      maxPayloadBytes: this.#options.maxPayloadBytes,
+      cache: new ReplayerCache(this.#options.cacheSize),
+      stats: this.#stats,
+      isClosing: () => this.#closing !== undefined,
+      onParked: (dueAtMs) => {
+        if (dueAtMs !== undefined) this.#loop.wakeAt(dueAtMs);
+      },
+      onFinished: (runId) => this.#watchers.notify(runId),
+    };
+    this.#loop = new WorkLoop({
+      clock,
+      pass: () => this.#pass(),
+      onError: this.#options.onError,
+      retryDelayMs: this.#options.pollIntervalMs,
+    });
+    this.#ready = this.#startUp();
+    this.#ready.then(
+      () => this.#loop.poke(),
+      (error: unknown) => this.#options.onError(error),
+    );
+    this.#scheduleHeartbeat();
+  }
+
+  /** Workflows are announced and blocked runs get another chance with this (possibly fixed) code. */
+  async #startUp(): Promise<void> {
+    if (this.#workflowNames.length === 0) return;
+    const nowMs = this.#options.clock.nowMs();
+    await this.#options.store.registerWorkflows(this.#workflowNames, nowMs);
+    this.#lastRegistryBeatMs = nowMs;
+    await this.#options.store.retryBlockedRuns(this.#workflowNames, nowMs);
+  }
+
+  /**
+   * Starts a run, or returns the existing run when `options.id` is already taken by the same workflow.
+   * Pass a definition (works on every engine) or the name of a workflow some engine on the store serves.
+   *
+   * @example
+   * const run = await engine.start(greet, "Ada", { id: "greet-ada" });
+   * const same = await engine.start(greet, "Ada", { id: "greet-ada" }); // same run, nothing new starts
+   */
+  async start<I, O>(workflow: WorkflowDefinition<I, O>, input: I, options?: StartOptions): Promise<RunHandle<O>>;
+  async start(workflow: string, input: unknown, options?: StartOptions): Promise<RunHandle>;
+  async start(
+    workflow: WorkflowDefinition<unknown, unknown> | string,
+    input: unknown,
+    options: StartOptions = {},
+  ): Promise<RunHandle> {
+    this.#assertOpen("start a run");
+    const name = await this.#resolveWorkflowName(workflow);
+    const id = options.id ?? randomUUID();
+    assertId(id, "run id");
+    const nowMs = this.#options.clock.nowMs();
+    const limit = this.#options.maxPayloadBytes;
+    const startedEvent = encodeEvent(runStartedEvent(name, input, nowMs), "The workflow input", limit);
+    const encodedInput = encodeValue(input, "The workflow input", limit);
+    const { created, run } = await this.#options.store.createRun({
+      id,
+      workflow: name,
+      input: encodedInput,
+      startedEvent,
+      nowMs,
+    });
+    if (!created && run.workflow !== name) throw new RunIdConflictError(id, run.workflow, name);
+    if (created && this.#options.workflows.has(name)) this.#loop.poke();
+    return new RunHandle(this.#handleHost, run.id, run.workflow);
+  }
+
+  /**
+   * Sends a signal. It is stored durably before this resolves and waits in the run's inbox until an
+   * `awaitSignal(name)` consumes it. Returns the signal's id and whether it was a duplicate.
+   *
+   * @example
+   * await engine.signal("greet-ada", "reply", "hi!");
+   * await engine.signal("order-7", "shipped", { carrier: "DHL" }, { id: "webhook-123" }); // resends are ignored
+   */
+  async signal(
+    runId: string,
+    name: string,
+    payload?: unknown,
+    options: SignalOptions = {},
+  ): Promise<{ id: string; duplicate: boolean }> {
+    this.#assertOpen("send a signal");
+    assertId(runId, "run id");
+    assertId(name, "signal name");
+    const signalId = options.id ?? randomUUID();
+    assertId(signalId, "signal id");
+    const encoded = encodeValue(payload, `The payload of signal '${name}'`, this.#options.maxPayloadBytes);
+    const { duplicate } = await this.#options.store.sendSignal({
+      runId,
+      signalId,
+      name,
+      payload: encoded,
+      nowMs: this.#options.clock.nowMs(),
+    });
+    if (!duplicate) this.#loop.poke();
+    return { id: signalId, duplicate };
+  }
+
+  /**
+   * Requests cancellation: a CancelledError is thrown into the workflow at its current `yield*` (a
+   * running step's `ctx.signal` fires), `finally` blocks may run steps, and the run ends `cancelled`.
+   *
+   * @example
+   * await engine.cancel("order-7", { reason: "customer request" });
+   */
+  async cancel(runId: string, options: { reason?: string } = {}): Promise<void> {
+    this.#assertOpen("cancel a run");
+    assertId(runId, "run id");
+    await this.#options.store.requestCancel(runId, options.reason, this.#options.clock.nowMs());
+    this.#executions.get(runId)?.execution.requestCancel(options.reason);
+    this.#loop.poke();
+  }
+
+  /**
+   * A run's current state, or `undefined` if no run has this id.
+   *
+   * @example
+   * const info = await engine.getRun("greet-ada");
+   * console.log(info?.status, info?.waitingFor, info?.wakeAtMs);
+   */
+  async getRun<O = unknown>(runId: string): Promise<RunInfo<O> | undefined> {
+    const record = await this.#options.store.getRun(runId);
+    if (record === undefined) return undefined;
+    return toRunInfo<O>(record, await this.#derivedReason(record));
+  }
+
+  /**
+   * The run's decoded event log, oldest first. Throws RunNotFoundError for an unknown id.
+   *
+   * @example
+   * for (const e of await engine.history("greet-ada")) console.log(e.seq, e.type);
+   */
+  async history(runId: string): Promise<HistoryEvent[]> {
+    const records = await this.#options.store.readEvents(runId);
+    if (records.length === 0 && (await this.#options.store.getRun(runId)) === undefined) {
+      throw new RunNotFoundError(runId);
+    }
+    return records.map((record) => decodeEvent(runId, record));
+  }
+
+  /**
+   * Runs matching the filters, newest first.
+   *
+   * @example
+   * const waiting = await engine.listRuns({ status: "waiting", workflow: "order", limit: 20 });
+   */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
+    const statuses = options.status === undefined ? undefined : [options.status].flat();
+    for (const status of statuses ?? []) {
+      if (!RUN_STATUSES.includes(status)) {
+        throw new InvalidArgumentError(
+          `Unknown run status '${String(status)}'; use one of ${RUN_STATUSES.join(", ")}.`,
+        );
+      }
+    }
+    const limit = options.limit ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new InvalidArgumentError(`listRuns({ limit }) must be an integer from 1 to 10000 (got ${String(limit)}).`);
+    }
+    const records = await this.#options.store.listRuns({ statuses, workflow: options.workflow, limit });
+    return Promise.all(records.map(async (record) => toRunInfo(record, await this.#derivedReason(record))));
+  }
+
+  /**
+   * Counters for tests and monitoring: replays, events replayed, step attempts, commits.
+   *
+   * @example
+   * expect(engine.stats().replays).toBe(0);
+   */
+  stats(): Readonly<EngineStats> {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Stops claiming work, lets running steps finish for up to `shutdownGraceMs`, records what they
+   * produced, and releases every lease so another engine can continue at once. Does not close the store.
+   *
+   * @example
+   * process.on("SIGTERM", () => void engine.close());
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    await this.#loop.stop();
+    await this.#ready.catch(() => undefined);
+    const settled = Promise.allSettled([...this.#executions.values()].map((entry) => entry.done));
+    let graceTimer: TimerHandle | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      graceTimer = this.#options.clock.setTimer(this.#options.shutdownGraceMs, resolve);
+    });
+    await Promise.race([settled, graceOver]);
+    graceTimer?.cancel();
+    const leftover = [...this.#executions.values()].map((entry) => entry.execution);
+    for (const execution of leftover) execution.abandon("The engine shut down before the step finished");
+    this.#heartbeat?.cancel();
+    this.#heartbeat = undefined;
+    if (leftover.length > 0) {
+      const ids = leftover.map((execution) => execution.runId);
+      await this.#options.store.releaseLeases(this.#owner, ids, this.#options.clock.nowMs());
+    }
+    this.#watchers.notifyAll();
+  }
+
+  /** One pass of the work loop: claim what is due, then say when to look again. */
+  async #pass(): Promise<number> {
+    await this.#ready;
+    const { store, clock, concurrency, leaseMs, pollIntervalMs } = this.#options;
+    this.#watchers.notifyAll();
+    if (this.#workflowNames.length === 0) return pollIntervalMs;
+    const capacity = concurrency - this.#executions.size;
+    if (capacity <= 0) return pollIntervalMs;
+    const claimed = await store.claimDueRuns({
+      owner: this.#owner,
+      nowMs: clock.nowMs(),
+      leaseMs,
+      limit: capacity,
+      workflows: this.#workflowNames,
+    });
+    for (const run of claimed) this.#launch(run);
+    if (claimed.length === capacity) return pollIntervalMs;
+    const nextDueAtMs = await store.nextDueAtMs(this.#workflowNames);
+    if (nextDueAtMs === undefined) return pollIntervalMs;
+    return Math.min(pollIntervalMs, Math.max(1, nextDueAtMs - clock.nowMs()));
+  }
+
+  #launch(run: RunRecord): void {
+    const definition = this.#options.workflows.get(run.workflow);
+    if (definition === undefined) return;
+    const execution = new RunExecution(this.#context, run, definition);
+    const done = execution
+      .execute()
+      .catch((error: unknown) => this.#options.onError(error))
+      .finally(() => {
+        this.#executions.delete(run.id);
+        // A full engine skips claiming; the first free slot asks for a new pass.
+        if (this.#executions.size === this.#options.concurrency - 1) this.#loop.poke();
+      });
+    this.#executions.set(run.id, { execution, done });
+  }
+
+  /** Renews leases of runs in progress, learns of cancellations, and reports this engine's workflows. */
+  #scheduleHeartbeat(): void {
+    if (this.#closing !== undefined && this.#executions.size === 0) return;
+    const intervalMs = Math.max(1, Math.floor(this.#options.leaseMs / 3));
+    this.#heartbeat = this.#options.clock.setTimer(intervalMs, () => {
+      this.#beat().then(
+        () => this.#scheduleHeartbeat(),
+        (error: unknown) => {
+          this.#options.onError(error);
+          this.#scheduleHeartbeat();
+        },
+      );
+    });
+  }
+
+  async #beat(): Promise<void> {
+    const { store, clock, leaseMs } = this.#options;
+    const nowMs = clock.nowMs();
+    const held = [...this.#executions.keys()];
+    if (held.length > 0) {
+      const statuses = await store.renewLeases(this.#owner, held, nowMs, leaseMs);
+      const stillHeld = new Set(statuses.map((status) => status.runId));
+      for (const status of statuses) {
+        if (status.cancelRequested) this.#executions.get(status.runId)?.execution.requestCancel(status.cancelReason);
+      }
+      for (const runId of held) {
+        if (!stillHeld.has(runId))
+          this.#executions.get(runId)?.execution.abandon(`Engine lost the lease on run '${runId}'`);
+      }
+    }
+    if (this.#workflowNames.length > 0 && nowMs - this.#lastRegistryBeatMs >= REGISTRY_HEARTBEAT_MS) {
+      await store.registerWorkflows(this.#workflowNames, nowMs);
+      this.#lastRegistryBeatMs = nowMs;
+    }
+  }
+
+  readonly #handleHost = {
+    getRun: (runId: string) => this.getRun(runId),
+    waitForResult: (runId: string) => this.#waitForResult(runId),
+  };
+
+  async #waitForResult(runId: string): Promise<unknown> {
+    for (;;) {
+      const changed = this.#watchers.next(runId);
+      const run = await this.#options.store.getRun(runId);
+      if (run === undefined) throw new RunNotFoundError(runId);
+      if (run.status === "completed") return run.result === undefined ? undefined : decodeValue(run.result);
+      if (run.status === "failed") {
+        const cause =
+          run.error === undefined ? new Error("unknown error") : fromErrorInfo(decodeValue(run.error) as ErrorInfo);
+        throw new RunFailedError(runId, cause);
+      }
+      if (run.status === "cancelled") throw new RunCancelledError(runId, run.reason);
+      if (this.#closing !== undefined) throw new EngineClosedError(`wait for run '${runId}'`);
+      await changed;
+    }
+  }
+
+  async #resolveWorkflowName(workflow: WorkflowDefinition<unknown, unknown> | string): Promise<string> {
+    if (typeof workflow !== "string") {
+      if (typeof workflow?.name !== "string" || typeof workflow.fn !== "function") {
+        throw new InvalidArgumentError("start() takes a workflow definition (made by workflow()) or a workflow name.");
+      }
+      return workflow.name;
+    }
+    if (this.#options.workflows.has(workflow)) return workflow;
+    if ((await this.#options.store.workflowLastSeenAtMs(workflow)) === undefined)
+      throw new UnknownWorkflowError(workflow);
+    return workflow;
+  }
+
+  /** Explains why an unfinished run of a workflow no live engine serves is not moving. */
+  async #derivedReason(record: RunRecord): Promise<string | undefined> {
+    if (FINISHED_STATUSES.has(record.status) || record.status === "blocked") return undefined;
+    if (this.#options.workflows.has(record.workflow) && this.#closing === undefined) return undefined;
+    const lastSeenAtMs = await this.#options.store.workflowLastSeenAtMs(record.workflow);
+    const nowMs = this.#options.clock.nowMs();
+    if (lastSeenAtMs !== undefined && nowMs - lastSeenAtMs < WORKER_STALE_AFTER_MS) return undefined;
+    return (
+      `No running engine serves workflow '${record.workflow}', so this run is left as it is. It continues as soon ` +
+      `as an engine created with createEngine({ workflows: [${record.workflow}] }) opens this store.`
+    );
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#closing !== undefined) throw new EngineClosedError(action);
+  }
+}
+
+/**
+ * Creates an engine that immediately begins recovering and executing runs of `workflows` from `store`.
+ *
+ * @example
+ * const store = await SqliteStore.open({ filename: "reprise.db" });
+ * const engine = createEngine({ store, workflows: [greet] });
+ */
+export function createEngine(options: EngineOptions): Engine {
+  return new Engine(options);
+}
+
+function assertId(value: unknown, what: string): asserts value is string {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw new InvalidArgumentError(
+      `The ${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters (got ${JSON.stringify(value)}).`,
+    );
+  }
+}

@@ -1,0 +1,351 @@
+// Every error class @reprise/core throws or records, each with structured fields and a fix.
+// Errors never carry live handles (stores, generators): they must survive being stored and decoded.
+
+/**
+ * Base class of every Reprise error. `code` is stable and safe to match on.
+ *
+ * @example
+ * try { await engine.signal("missing", "go", 1); }
+ * catch (e) { if (e instanceof RepriseError) console.log(e.code); }
+ */
+export class RepriseError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The workflow code yielded a command that differs from what the run's history recorded at `seq`.
+ * The run becomes `blocked`; nothing new executes until code that matches the history is deployed.
+ *
+ * @example
+ * const info = await engine.getRun("order-1");
+ * if (info?.status === "blocked") console.log(info.reason); // NonDeterminismError: ...
+ */
+export class NonDeterminismError extends RepriseError {
+  readonly runId: string;
+  readonly seq: number;
+  readonly expected: string;
+  readonly actual: string;
+  constructor(fields: { runId: string; seq: number; expected: string; actual: string }) {
+    super(
+      "NON_DETERMINISM",
+      `Run '${fields.runId}' diverged from its history at seq ${fields.seq}: history has ${fields.expected}, ` +
+        `but the workflow code now yields ${fields.actual}. Workflow code must yield the same commands in the same ` +
+        `order on every replay: restore the previous code for runs in flight (or branch on data recorded in the ` +
+        `history), then restart the engine; the run resumes from where it stopped.`,
+    );
+    this.runId = fields.runId;
+    this.seq = fields.seq;
+    this.expected = fields.expected;
+    this.actual = fields.actual;
+  }
+}
+
+/**
+ * No run with this id exists in the store.
+ *
+ * @example
+ * await expect(engine.cancel("nope")).rejects.toBeInstanceOf(RunNotFoundError);
+ */
+export class RunNotFoundError extends RepriseError {
+  readonly runId: string;
+  constructor(runId: string) {
+    super("RUN_NOT_FOUND", `No run with id '${runId}' exists. Check the id (engine.listRuns() shows existing runs).`);
+    this.runId = runId;
+  }
+}
+
+/**
+ * The run already finished (`completed`, `failed` or `cancelled`), so it cannot take a signal or a cancellation.
+ *
+ * @example
+ * await expect(engine.signal(doneRunId, "reply", "late")).rejects.toBeInstanceOf(RunFinishedError);
+ */
+export class RunFinishedError extends RepriseError {
+  readonly runId: string;
+  readonly status: string;
+  constructor(runId: string, status: string, action: string) {
+    super(
+      "RUN_FINISHED",
+      `Cannot ${action} run '${runId}': it already finished with status '${status}'. Start a new run instead.`,
+    );
+    this.runId = runId;
+    this.status = status;
+  }
+}
+
+/**
+ * `start()` was given an id that already belongs to a run of a different workflow.
+ *
+ * @example
+ * await engine.start(order, input, { id: "x" });
+ * await expect(engine.start(invoice, input, { id: "x" })).rejects.toBeInstanceOf(RunIdConflictError);
+ */
+export class RunIdConflictError extends RepriseError {
+  readonly runId: string;
+  readonly existingWorkflow: string;
+  readonly requestedWorkflow: string;
+  constructor(runId: string, existingWorkflow: string, requestedWorkflow: string) {
+    super(
+      "RUN_ID_CONFLICT",
+      `Run id '${runId}' already belongs to a run of workflow '${existingWorkflow}', so it cannot start ` +
+        `workflow '${requestedWorkflow}'. Choose another id, or include the workflow name in your ids.`,
+    );
+    this.runId = runId;
+    this.existingWorkflow = existingWorkflow;
+    this.requestedWorkflow = requestedWorkflow;
+  }
+}
+
+/**
+ * A workflow was named (e.g. `engine.start("order", ...)`) that no engine on this store has registered.
+ *
+ * @example
+ * await expect(client.start("no-such-workflow", {})).rejects.toBeInstanceOf(UnknownWorkflowError);
+ */
+export class UnknownWorkflowError extends RepriseError {
+  readonly workflow: string;
+  constructor(workflow: string) {
+    super(
+      "UNKNOWN_WORKFLOW",
+      `No engine on this store has registered a workflow named '${workflow}'. Pass the workflow definition ` +
+        `to start() instead of its name, or start an engine with createEngine({ workflows: [...] }) that includes it.`,
+    );
+    this.workflow = workflow;
+  }
+}
+
+/**
+ * A value is larger than the engine's `maxPayloadBytes` once encoded.
+ *
+ * @example
+ * await expect(engine.signal(id, "blob", "x".repeat(2_000_000))).rejects.toBeInstanceOf(PayloadTooLargeError);
+ */
+export class PayloadTooLargeError extends RepriseError {
+  readonly what: string;
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+  constructor(what: string, sizeBytes: number, limitBytes: number) {
+    super(
+      "PAYLOAD_TOO_LARGE",
+      `${what} is ${sizeBytes} bytes once encoded, over the limit of ${limitBytes} bytes. Store large data ` +
+        `elsewhere (a file, an object store) and pass a reference, or raise createEngine({ maxPayloadBytes }).`,
+    );
+    this.what = what;
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * A value contains something the codec cannot store (a function, a symbol, a circular reference).
+ *
+ * @example
+ * yield* step("bad", () => ({ callback: () => 1 })); // the workflow receives a StepFailedError caused by this
+ */
+export class UnencodableValueError extends RepriseError {
+  readonly what: string;
+  readonly path: string;
+  constructor(what: string, path: string, problem: string) {
+    super(
+      "UNENCODABLE_VALUE",
+      `${what} cannot be stored: ${problem} at ${path}. Return plain data (objects, arrays, strings, numbers, ` +
+        `booleans, null, undefined, Date, BigInt, Map, Set, Error, RegExp, URL).`,
+    );
+    this.what = what;
+    this.path = path;
+  }
+}
+
+/**
+ * A duration or deadline given to `sleep`, `sleepUntil` or a timeout is not a valid time.
+ *
+ * @example
+ * try { yield* sleep(Number.NaN); } catch (e) { console.log(e instanceof InvalidDurationError); }
+ */
+export class InvalidDurationError extends RepriseError {
+  constructor(what: string, input: unknown, problem: string) {
+    super(
+      "INVALID_DURATION",
+      `${what} got ${describeInput(input)}: ${problem}. Use milliseconds (a finite number), a luxon Duration, ` +
+        `an object like { minutes: 5 }, or an ISO-8601 duration such as "PT5M".`,
+    );
+  }
+}
+
+/**
+ * An argument to an engine method or a command has the wrong shape (an empty name, a bad id, an option out of range).
+ *
+ * @example
+ * await expect(engine.signal(id, "", 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+ */
+export class InvalidArgumentError extends RepriseError {
+  constructor(message: string) {
+    super("INVALID_ARGUMENT", message);
+  }
+}
+
+/**
+ * Thrown into the workflow at `yield*` when a step failed on its last allowed attempt (or with a
+ * non-retryable error). `cause` is the original error as stored and decoded; its name and message
+ * are part of this error's message.
+ *
+ * @example
+ * try { yield* step("charge", charge); }
+ * catch (e) { if (e instanceof StepFailedError) yield* step("refund", refund); }
+ */
+export class StepFailedError extends RepriseError {
+  readonly stepName: string;
+  readonly attempts: number;
+  constructor(stepName: string, attempts: number, cause: Error) {
+    super(
+      "STEP_FAILED",
+      `Step '${stepName}' failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${cause.name}: ${cause.message}`,
+      { cause },
+    );
+    this.stepName = stepName;
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * Throw this from a step function to fail the step at once, without further retries.
+ *
+ * @example
+ * yield* step("charge", async () => {
+ *   if (card.expired) throw new NonRetryableError("card expired");
+ *   return gateway.charge(card);
+ * });
+ */
+export class NonRetryableError extends RepriseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("NON_RETRYABLE", message, options);
+  }
+}
+
+/**
+ * Thrown into the workflow at its current `yield*` when the run is cancelled, so `finally` blocks
+ * can run compensating steps. The run ends `cancelled` whatever the workflow does next.
+ *
+ * @example
+ * try { yield* awaitSignal("approved"); }
+ * finally { yield* step("release-stock", release); }
+ */
+export class CancelledError extends RepriseError {
+  readonly reason: string | undefined;
+  constructor(reason?: string) {
+    super("CANCELLED", reason === undefined ? "The run was cancelled." : `The run was cancelled: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/**
+ * `RunHandle.result()` rejects with this when the run failed; `cause` is the workflow's error.
+ *
+ * @example
+ * await expect(run.result()).rejects.toBeInstanceOf(RunFailedError);
+ */
+export class RunFailedError extends RepriseError {
+  readonly runId: string;
+  constructor(runId: string, cause: Error) {
+    super("RUN_FAILED", `Run '${runId}' failed: ${cause.name}: ${cause.message}`, { cause });
+    this.runId = runId;
+  }
+}
+
+/**
+ * `RunHandle.result()` rejects with this when the run was cancelled.
+ *
+ * @example
+ * await engine.cancel(run.id, { reason: "customer changed their mind" });
+ * await expect(run.result()).rejects.toBeInstanceOf(RunCancelledError);
+ */
+export class RunCancelledError extends RepriseError {
+  readonly runId: string;
+  readonly reason: string | undefined;
+  constructor(runId: string, reason: string | undefined) {
+    super("RUN_CANCELLED", `Run '${runId}' was cancelled${reason === undefined ? "" : `: ${reason}`}.`);
+    this.runId = runId;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A stored event cannot be decoded or is not a valid event. Only the run it belongs to is blocked.
+ *
+ * @example
+ * const info = await engine.getRun(id); // status "blocked", reason "CorruptEventError: ..."
+ */
+export class CorruptEventError extends RepriseError {
+  readonly runId: string;
+  readonly seq: number;
+  constructor(runId: string, seq: number, problem: string, options?: { cause?: unknown }) {
+    super(
+      "CORRUPT_EVENT",
+      `Event ${seq} of run '${runId}' is corrupt (${problem}). The run is blocked; restore the store from a ` +
+        `backup, or cancel the run.`,
+      options,
+    );
+    this.runId = runId;
+    this.seq = seq;
+  }
+}
+
+/**
+ * Another engine took over the run (this engine's lease expired), or another writer appended the
+ * same sequence number first. The engine drops its in-memory copy of the run; nothing is recorded twice.
+ *
+ * @example
+ * // Raised by Store.commit; engines handle it, stores must raise it.
+ * throw new LeaseLostError("order-1", "engine-a");
+ */
+export class LeaseLostError extends RepriseError {
+  readonly runId: string;
+  constructor(runId: string, owner: string) {
+    super(
+      "LEASE_LOST",
+      `Engine '${owner}' no longer holds the lease on run '${runId}' (it expired or another engine claimed the ` +
+        `run), so its write was refused. Another engine continues the run; raise leaseMs if steps block the event loop.`,
+    );
+    this.runId = runId;
+  }
+}
+
+/**
+ * The engine was closed; the call cannot proceed.
+ *
+ * @example
+ * await engine.close();
+ * await expect(engine.start(greet, "Ada")).rejects.toBeInstanceOf(EngineClosedError);
+ */
+export class EngineClosedError extends RepriseError {
+  constructor(action: string) {
+    super("ENGINE_CLOSED", `Cannot ${action}: the engine is closed. Create a new engine with createEngine().`);
+  }
+}
+
+/**
+ * The store is not usable: it was written by a newer version of Reprise, or it failed to open.
+ *
+ * @example
+ * await expect(SqliteStore.open({ filename: "not-a-db.txt" })).rejects.toBeInstanceOf(StoreError);
+ */
+export class StoreError extends RepriseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("STORE_ERROR", message, options);
+  }
+}
+
+function describeInput(input: unknown): string {
+  if (typeof input === "string") return JSON.stringify(input);
+  if (typeof input === "number") return String(input);
+  try {
+    return JSON.stringify(input) ?? String(input);
+  } catch {
+    return String(input);
+  }
+}

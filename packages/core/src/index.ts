@@ -1,0 +1,85 @@
+// Public surface of @reprise/core: workflow definitions, commands, the engine, the Store contract and errors.
+// Internal helpers (replay internals, work loop, caches) are deliberately not exported.
+export {
+  workflow,
+  type WorkflowDefinition,
+  type WorkflowFunction,
+  type WorkflowInput,
+  type WorkflowOutput,
+} from "./workflow.js";
+export {
+  step,
+  sleep,
+  sleepUntil,
+  awaitSignal,
+  now,
+  random,
+  uuid,
+  StepCommand,
+  SleepCommand,
+  AwaitSignalCommand,
+  RecordValueCommand,
+  type Command,
+  type StepContext,
+  type StepOptions,
+  type AwaitSignalOptions,
+  type RecordedValueSource,
+} from "./commands.js";
+export type { DurationInput, DeadlineInput } from "./duration.js";
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
+export { createEngine, Engine, type StartOptions, type SignalOptions, type ListRunsOptions } from "./engine.js";
+export type { EngineOptions } from "./engine-options.js";
+export type { EngineStats } from "./run-execution.js";
+export { RunHandle } from "./run-handle.js";
+export type { RunInfo } from "./run-info.js";
+export { systemClock, type Clock, type TimerHandle } from "./clock.js";
+export { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue, decodeValue } from "./codec.js";
+export {
+  EVENT_LOG_FORMAT_VERSION,
+  TERMINAL_EVENT_TYPES,
+  encodeEvent,
+  decodeEvent,
+  type HistoryEvent,
+  type EventType,
+  type EventRecord,
+  type NewEvent,
+  type ErrorInfo,
+} from "./events.js";
+export { Replayer, type ReplayState, type PendingCommand, type RunOutcome } from "./replay.js";
+export {
+  RUN_STATUSES,
+  FINISHED_STATUSES,
+  type Store,
+  type RunStatus,
+  type RunRecord,
+  type NewRun,
+  type RunUpdate,
+  type RunCommit,
+  type SignalRecord,
+  type NewSignal,
+  type ClaimRequest,
+  type LeaseStatus,
+  type RunFilter,
+  type WaitInfo,
+} from "./store.js";
+export {
+  RepriseError,
+  NonDeterminismError,
+  RunNotFoundError,
+  RunFinishedError,
+  RunIdConflictError,
+  UnknownWorkflowError,
+  PayloadTooLargeError,
+  UnencodableValueError,
+  InvalidDurationError,
+  InvalidArgumentError,
+  StepFailedError,
+  NonRetryableError,
+  CancelledError,
+  RunFailedError,
+  RunCancelledError,
+  CorruptEventError,
+  LeaseLostError,
+  EngineClosedError,
+  StoreError,
+} from "./errors.js";

@@ -1,0 +1,56 @@
+// RunInfo: what `getRun` and `listRuns` show users, decoded from a store's RunRecord.
+// Read-only view; it never changes a run.
+import { decodeValue } from "./codec.js";
+import { fromErrorInfo, type ErrorInfo } from "./events.js";
+import type { RunRecord, RunStatus, WaitInfo } from "./store.js";
+
+/**
+ * A snapshot of a run, as returned by `engine.getRun()` and `engine.listRuns()`.
+ *
+ * @example
+ * const info = await engine.getRun("greet-ada");
+ * if (info?.status === "waiting") console.log(`waits for ${JSON.stringify(info.waitingFor)} until ${info.wakeAtMs}`);
+ */
+export interface RunInfo<O = unknown> {
+  readonly id: string;
+  readonly workflow: string;
+  readonly status: RunStatus;
+  readonly input: unknown;
+  /** The workflow's return value, once `completed`. */
+  readonly result?: O | undefined;
+  /** The workflow's error once `failed`, or the reason a run is `blocked`. */
+  readonly error?: Error | undefined;
+  /** What a `sleeping` or `waiting` run waits for. */
+  readonly waitingFor?: WaitInfo | undefined;
+  /** When the current wait ends (timer deadline, retry time, signal timeout), epoch ms. */
+  readonly wakeAtMs?: number | undefined;
+  /** Why the run is not progressing, in words (blocked, or no engine serves its workflow). */
+  readonly reason?: string | undefined;
+  /** A cancellation was requested and not yet finished. */
+  readonly cancelRequested: boolean;
+  /** Seq of the last event in the run's log. */
+  readonly lastSeq: number;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+  readonly finishedAtMs?: number | undefined;
+}
+
+/** Decodes a stored run. `reason` overrides the stored one when the caller derived a better one. */
+export function toRunInfo<O>(record: RunRecord, reason?: string): RunInfo<O> {
+  return {
+    id: record.id,
+    workflow: record.workflow,
+    status: record.status,
+    input: decodeValue(record.input),
+    result: record.result === undefined ? undefined : (decodeValue(record.result) as O),
+    error: record.error === undefined ? undefined : fromErrorInfo(decodeValue(record.error) as ErrorInfo),
+    waitingFor: record.waitingFor,
+    wakeAtMs: record.wakeAtMs,
+    reason: reason ?? record.reason,
+    cancelRequested: record.cancelRequested,
+    lastSeq: record.lastSeq,
+    createdAtMs: record.createdAtMs,
+    updatedAtMs: record.updatedAtMs,
+    finishedAtMs: record.finishedAtMs,
+  };
+}

@@ -1,0 +1,176 @@
+// The Store interface: what the engine needs from a durable backend, as plain data. No SQL here.
+// Every write is atomic; every store (SQLite today, Postgres later) passes the same conformance suite.
+import type { EventRecord } from "./events.js";
+
+/**
+ * Where a run is in its life. `blocked` runs wait for fixed code; the last three are final.
+ *
+ * @example
+ * const waiting = await engine.listRuns({ status: "waiting" });
+ */
+export type RunStatus =
+  "pending" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled" | "blocked";
+
+/** Every status, in lifecycle order. */
+export const RUN_STATUSES: readonly RunStatus[] = Object.freeze([
+  "pending",
+  "running",
+  "sleeping",
+  "waiting",
+  "completed",
+  "failed",
+  "cancelled",
+  "blocked",
+]);
+
+/** Statuses a run never leaves. */
+export const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);
+
+/**
+ * What a run is waiting for: a durable timer, the backoff before a step's next attempt, or a signal.
+ *
+ * @example
+ * if (info.waitingFor?.kind === "signal") console.log(`send '${info.waitingFor.name}'`);
+ */
+export type WaitInfo =
+  | { readonly kind: "timer" }
+  | { readonly kind: "retry"; readonly step: string }
+  | { readonly kind: "signal"; readonly name: string };
+
+/** A run's row: the projection of its log that schedulers and tools read. Values are encoded text. */
+export interface RunRecord {
+  readonly id: string;
+  readonly workflow: string;
+  readonly status: RunStatus;
+  readonly input: string;
+  readonly result?: string | undefined;
+  readonly error?: string | undefined;
+  readonly waitingFor?: WaitInfo | undefined;
+  readonly wakeAtMs?: number | undefined;
+  readonly reason?: string | undefined;
+  readonly cancelRequested: boolean;
+  readonly cancelReason?: string | undefined;
+  readonly lastSeq: number;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+  readonly finishedAtMs?: number | undefined;
+}
+
+/** A run to create, with its `run_started` event (seq 1). */
+export interface NewRun {
+  readonly id: string;
+  readonly workflow: string;
+  readonly input: string;
+  readonly startedEvent: EventRecord;
+  readonly nowMs: number;
+}
+
+/** The projection written together with a commit's events. */
+export interface RunUpdate {
+  readonly status: RunStatus;
+  readonly waitingFor?: WaitInfo | undefined;
+  readonly wakeAtMs?: number | undefined;
+  readonly result?: string | undefined;
+  readonly error?: string | undefined;
+  readonly reason?: string | undefined;
+  /**
+   * Give up the lease. The run is picked up again at `dueAtMs`, or earlier when a signal it waits for
+   * arrives or it is cancelled; `undefined` means "only then".
+   */
+  readonly release: boolean;
+  readonly dueAtMs?: number | undefined;
+}
+
+/** One atomic write by the engine that holds a run's lease. */
+export interface RunCommit {
+  readonly runId: string;
+  readonly owner: string;
+  /** The run's last seq before these events; a mismatch means someone else wrote (LeaseLostError). */
+  readonly expectedLastSeq: number;
+  readonly events: readonly EventRecord[];
+  /** Inbox positions of signals the events consume, with the seq of the `signal_received` event of each. */
+  readonly consumedSignals: readonly { readonly position: number; readonly seq: number }[];
+  readonly update: RunUpdate;
+  readonly nowMs: number;
+}
+
+/** A signal waiting in a run's inbox. `position` orders signals first in, first out. */
+export interface SignalRecord {
+  readonly position: number;
+  readonly signalId: string;
+  readonly name: string;
+  readonly payload: string;
+  readonly sentAtMs: number;
+}
+
+/** A signal to store. */
+export interface NewSignal {
+  readonly runId: string;
+  readonly signalId: string;
+  readonly name: string;
+  readonly payload: string;
+  readonly nowMs: number;
+}
+
+/** A request for due runs. */
+export interface ClaimRequest {
+  readonly owner: string;
+  readonly nowMs: number;
+  readonly leaseMs: number;
+  readonly limit: number;
+  readonly workflows: readonly string[];
+}
+
+/** What a lease renewal learns about a held run. */
+export interface LeaseStatus {
+  readonly runId: string;
+  readonly cancelRequested: boolean;
+  readonly cancelReason?: string | undefined;
+}
+
+/** Filters of `listRuns`. */
+export interface RunFilter {
+  readonly statuses?: readonly RunStatus[] | undefined;
+  readonly workflow?: string | undefined;
+  readonly limit: number;
+}
+
+/**
+ * A durable backend for runs, events and signals. Implementations must make each method atomic and
+ * raise the documented errors; `describeStoreConformance` in @reprise/testing checks them.
+ *
+ * @example
+ * const store: Store = await SqliteStore.open({ filename: "reprise.db" });
+ */
+export interface Store {
+  /** Creates the run and its first event, or returns the existing run with that id (`created: false`). */
+  createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  /** Events with seq > afterSeq, in order. */
+  readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]>;
+  /** Appends events, consumes signals and updates the run; throws LeaseLostError unless `owner` holds the lease. */
+  commit(commit: RunCommit): Promise<void>;
+  /** Stores a signal; a repeated `signalId` is ignored (`duplicate: true`). Throws RunNotFoundError / RunFinishedError. */
+  sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }>;
+  /** The oldest unconsumed signal named `name` with position > afterPosition. */
+  nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined>;
+  /** Marks the run for cancellation (idempotent). Throws RunNotFoundError / RunFinishedError. */
+  requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void>;
+  /** Leases up to `limit` due runs of the given workflows and marks them `running`. */
+  claimDueRuns(request: ClaimRequest): Promise<RunRecord[]>;
+  /** Extends the owner's leases; runs missing from the answer are no longer held. */
+  renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]>;
+  /** Gives up leases without recording anything; the runs are due again at once. */
+  releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void>;
+  /** Earliest time a run of these workflows becomes due, if any. */
+  nextDueAtMs(workflows: readonly string[]): Promise<number | undefined>;
+  /** Makes `blocked` runs of these workflows due again (new code may fix them); returns how many. */
+  retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number>;
+  /** Records that an engine serving these workflows is alive at `nowMs`. */
+  registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void>;
+  /** When an engine serving `workflow` last reported in, if ever. */
+  workflowLastSeenAtMs(workflow: string): Promise<number | undefined>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,55 @@
+// Workflow definitions: a name plus a generator function. Names tie stored runs to code.
+// A definition holds no state; the same definition may be registered in any number of engines.
+import { InvalidArgumentError } from "./errors.js";
+
+/**
+ * The generator a workflow runs. It yields commands (`yield* step(...)`) and returns the output.
+ * TNext is `any` so both `yield*` (typed) and plain `yield` (untyped) of commands are accepted.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type WorkflowFunction<I, O> = (input: I) => Generator<unknown, O, any>;
+
+/**
+ * A named workflow, as returned by `workflow()`. Pass it to `createEngine({ workflows })` and `engine.start()`.
+ *
+ * @example
+ * const def: WorkflowDefinition<string, string> = greet;
+ * console.log(def.name); // "greet"
+ */
+export interface WorkflowDefinition<I = unknown, O = unknown> {
+  readonly name: string;
+  readonly fn: WorkflowFunction<I, O>;
+}
+
+/** Input type of a workflow definition. */
+export type WorkflowInput<W> = W extends WorkflowDefinition<infer I, unknown> ? I : never;
+/** Output type of a workflow definition. */
+export type WorkflowOutput<W> = W extends WorkflowDefinition<never, infer O> ? O : never;
+
+/** Longest workflow name accepted. */
+export const MAX_WORKFLOW_NAME_LENGTH = 200;
+
+/**
+ * Defines a workflow. The name identifies its runs in the store, so keep it stable across deploys.
+ *
+ * @example
+ * export const greet = workflow("greet", function* (name: string) {
+ *   const text = yield* step("compose", () => `Hello, ${name}`);
+ *   yield* sleep({ seconds: 5 });
+ *   return text;
+ * });
+ */
+export function workflow<I, O>(name: string, fn: WorkflowFunction<I, O>): WorkflowDefinition<I, O> {
+  if (typeof name !== "string" || name.length === 0 || name.length > MAX_WORKFLOW_NAME_LENGTH) {
+    throw new InvalidArgumentError(
+      `workflow() needs a name: a non-empty string of at most ${MAX_WORKFLOW_NAME_LENGTH} characters ` +
+        `(got ${JSON.stringify(name)}).`,
+    );
+  }
+  if (typeof fn !== "function") {
+    throw new InvalidArgumentError(
+      `workflow('${name}') needs a generator function: workflow(name, function* (input) { ... }).`,
+    );
+  }
+  return Object.freeze({ name, fn });
+}

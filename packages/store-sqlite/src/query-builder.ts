@@ -1,0 +1,58 @@
+// Kysely as a query *compiler* only: builds SQL and parameter lists that better-sqlite3 executes directly.
+// Named parameters let one compiled statement be prepared once and reused with new values (the hot path).
+import {
+  DummyDriver,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type CompiledQuery,
+} from "kysely";
+import type { Database } from "./schema.js";
+
+/** A Kysely instance that compiles queries for SQLite and never executes them. */
+export const builder = new Kysely<Database>({
+  dialect: {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  },
+});
+
+/** Placeholder for a value supplied at execution time; see `param`. */
+class NamedParameter {
+  constructor(readonly name: string) {}
+}
+
+/**
+ * A placeholder for use inside a Kysely query; the value comes from the arguments object at
+ * execution time under `name`. Typed `never` so it fits any column; `compileStatement` types the arguments.
+ */
+export function param(name: string): never {
+  return new NamedParameter(name) as never;
+}
+
+/** SQL plus how to turn an arguments object into better-sqlite3's positional parameters. */
+export interface CompiledStatement<A> {
+  readonly sql: string;
+  bind(args: A): unknown[];
+}
+
+/** Compiles a query once; constants stay constants, `param()` placeholders are read from `args`. */
+export function compileStatement<A extends Record<string, unknown>>(query: {
+  compile(): CompiledQuery;
+}): CompiledStatement<A> {
+  const compiled = query.compile();
+  const slots = compiled.parameters.map(
+    (value) => (args: A) => toSqlite(value instanceof NamedParameter ? args[value.name] : value),
+  );
+  return { sql: compiled.sql, bind: (args) => slots.map((slot) => slot(args)) };
+}
+
+/** better-sqlite3 has no `undefined` and stores booleans as integers. */
+export function toSqlite(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value;
+}

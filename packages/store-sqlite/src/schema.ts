@@ -1,0 +1,62 @@
+// Kysely row types of the Reprise SQLite schema. The schema itself is created in migrations.ts.
+// Column names are snake_case as stored; mapping to camelCase records happens in sqlite-store.ts.
+
+import type { Generated } from "kysely";
+
+/** A run: the projection of its event log that schedulers and tools read. */
+export interface RunsTable {
+  id: string;
+  workflow: string;
+  status: string;
+  input: string;
+  result: string | null;
+  error: string | null;
+  wait_kind: string | null;
+  wait_name: string | null;
+  wake_at_ms: number | null;
+  /** When an engine should pick the run up; NULL while nothing but a signal or cancellation can move it. */
+  due_at_ms: number | null;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  reason: string | null;
+  cancel_requested: number;
+  cancel_reason: string | null;
+  last_seq: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  finished_at_ms: number | null;
+}
+
+/** The append-only log: one row per event, keyed (run_id, seq), stored WITHOUT ROWID. */
+export interface EventsTable {
+  run_id: string;
+  seq: number;
+  type: string;
+  at_ms: number;
+  data: string;
+}
+
+/** Each run's signal inbox; `position` orders delivery, `consumed_seq` links to the signal_received event. */
+export interface SignalsTable {
+  position: Generated<number>;
+  run_id: string;
+  signal_id: string;
+  name: string;
+  payload: string;
+  sent_at_ms: number;
+  consumed_seq: number | null;
+}
+
+/** Workflows some engine on this store serves, and when it last reported in. */
+export interface WorkflowsTable {
+  name: string;
+  last_seen_at_ms: number;
+}
+
+/** The whole database, for Kysely's query builder. */
+export interface Database {
+  runs: RunsTable;
+  events: EventsTable;
+  signals: SignalsTable;
+  workflows: WorkflowsTable;
+}

@@ -1,0 +1,277 @@
+// Every query the store runs, built with Kysely, compiled once at load time, prepared once per connection.
+// Nothing here executes by itself; sqlite-store.ts decides when and inside which transaction.
+import type BetterSqlite3 from "better-sqlite3";
+import { sql } from "kysely";
+import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
+
+/** `column IN (values of a JSON array parameter)`: one prepared statement for any number of values. */
+const inJsonArray = (column: string, name: string) =>
+  sql<boolean>`${sql.ref(column)} in (select value from json_each(${param(name)}))`;
+
+const runColumns = [
+  "id",
+  "workflow",
+  "status",
+  "input",
+  "result",
+  "error",
+  "wait_kind",
+  "wait_name",
+  "wake_at_ms",
+  "reason",
+  "cancel_requested",
+  "cancel_reason",
+  "last_seq",
+  "created_at_ms",
+  "updated_at_ms",
+  "finished_at_ms",
+] as const;
+
+/** The compiled SQL of every fixed-shape query, keyed by what it does. */
+export const QUERIES = {
+  getRun: compileStatement<{ id: string }>(builder.selectFrom("runs").select(runColumns).where("id", "=", param("id"))),
+  getRunForWrite: compileStatement<{ id: string }>(
+    builder
+      .selectFrom("runs")
+      .select(["status", "lease_owner", "last_seq", "cancel_requested", "wait_kind", "wait_name"])
+      .where("id", "=", param("id")),
+  ),
+  insertRun: compileStatement<{ id: string; workflow: string; input: string; nowMs: number }>(
+    builder.insertInto("runs").values({
+      id: param("id"),
+      workflow: param("workflow"),
+      status: "pending",
+      input: param("input"),
+      due_at_ms: param("nowMs"),
+      cancel_requested: 0,
+      last_seq: 1,
+      created_at_ms: param("nowMs"),
+      updated_at_ms: param("nowMs"),
+    }),
+  ),
+  insertEvent: compileStatement<{ runId: string; seq: number; type: string; atMs: number; data: string }>(
+    builder.insertInto("events").values({
+      run_id: param("runId"),
+      seq: param("seq"),
+      type: param("type"),
+      at_ms: param("atMs"),
+      data: param("data"),
+    }),
+  ),
+  readEvents: compileStatement<{ runId: string; afterSeq: number }>(
+    builder
+      .selectFrom("events")
+      .select(["seq", "type", "at_ms", "data"])
+      .where("run_id", "=", param("runId"))
+      .where("seq", ">", param("afterSeq"))
+      .orderBy("seq"),
+  ),
+  updateRun: compileStatement<{
+    id: string;
+    status: string;
+    result: string | undefined;
+    error: string | undefined;
+    waitKind: string | undefined;
+    waitName: string | undefined;
+    wakeAtMs: number | undefined;
+    dueAtMs: number | null;
+    leaseOwner: string | null;
+    leaseExpiresAtMs: number | null;
+    reason: string | undefined;
+    lastSeq: number;
+    nowMs: number;
+    finishedAtMs: number | undefined;
+  }>(
+    builder
+      .updateTable("runs")
+      .set({
+        status: param("status"),
+        result: param("result"),
+        error: param("error"),
+        wait_kind: param("waitKind"),
+        wait_name: param("waitName"),
+        wake_at_ms: param("wakeAtMs"),
+        due_at_ms: param("dueAtMs"),
+        lease_owner: param("leaseOwner"),
+        lease_expires_at_ms: param("leaseExpiresAtMs"),
+        reason: param("reason"),
+        last_seq: param("lastSeq"),
+        updated_at_ms: param("nowMs"),
+        finished_at_ms: param("finishedAtMs"),
+      })
+      .where("id", "=", param("id")),
+  ),
+  leaseExpiry: compileStatement<{ id: string }>(
+    builder.selectFrom("runs").select("lease_expires_at_ms").where("id", "=", param("id")),
+  ),
+  hasUnconsumedSignal: compileStatement<{ runId: string; name: string }>(
+    builder
+      .selectFrom("signals")
+      .select("position")
+      .where("run_id", "=", param("runId"))
+      .where("name", "=", param("name"))
+      .where("consumed_seq", "is", null)
+      .limit(1),
+  ),
+  consumeSignal: compileStatement<{ runId: string; position: number; seq: number }>(
+    builder
+      .updateTable("signals")
+      .set({ consumed_seq: param("seq") })
+      .where("run_id", "=", param("runId"))
+      .where("position", "=", param("position"))
+      .where("consumed_seq", "is", null),
+  ),
+  insertSignal: compileStatement<{ runId: string; signalId: string; name: string; payload: string; nowMs: number }>(
+    builder
+      .insertInto("signals")
+      .values({
+        run_id: param("runId"),
+        signal_id: param("signalId"),
+        name: param("name"),
+        payload: param("payload"),
+        sent_at_ms: param("nowMs"),
+      })
+      .onConflict((oc) => oc.columns(["run_id", "signal_id"]).doNothing()),
+  ),
+  wakeSignalWaiter: compileStatement<{ runId: string; name: string; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ due_at_ms: param("nowMs") })
+      .where("id", "=", param("runId"))
+      .where("status", "=", "waiting")
+      .where("wait_kind", "=", "signal")
+      .where("wait_name", "=", param("name")),
+  ),
+  nextSignal: compileStatement<{ runId: string; name: string; afterPosition: number }>(
+    builder
+      .selectFrom("signals")
+      .select(["position", "signal_id", "name", "payload", "sent_at_ms"])
+      .where("run_id", "=", param("runId"))
+      .where("name", "=", param("name"))
+      .where("consumed_seq", "is", null)
+      .where("position", ">", param("afterPosition"))
+      .orderBy("position")
+      .limit(1),
+  ),
+  requestCancel: compileStatement<{ id: string; reason: string | undefined; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({
+        cancel_requested: 1,
+        cancel_reason: param("reason"),
+        updated_at_ms: param("nowMs"),
+        // A parked run is woken so the cancellation reaches it now; a blocked run keeps waiting for fixed code.
+        due_at_ms: sql`case when status in ('sleeping', 'waiting') then ${param("nowMs")} else due_at_ms end`,
+      })
+      .where("id", "=", param("id")),
+  ),
+  claimDueRuns: compileStatement<{
+    owner: string;
+    nowMs: number;
+    leaseUntilMs: number;
+    limit: number;
+    workflows: string;
+  }>(
+    builder
+      .updateTable("runs")
+      .set({
+        status: "running",
+        lease_owner: param("owner"),
+        lease_expires_at_ms: param("leaseUntilMs"),
+        updated_at_ms: param("nowMs"),
+      })
+      .where(
+        "id",
+        "in",
+        builder
+          .selectFrom("runs")
+          .select("id")
+          .where("due_at_ms", "<=", param("nowMs"))
+          .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", param("nowMs"))]))
+          .where(inJsonArray("workflow", "workflows"))
+          .orderBy("due_at_ms")
+          .limit(param("limit")),
+      )
+      .returning(runColumns),
+  ),
+  renewLeases: compileStatement<{ owner: string; runIds: string; leaseUntilMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ lease_expires_at_ms: param("leaseUntilMs") })
+      .where("lease_owner", "=", param("owner"))
+      .where(inJsonArray("id", "runIds"))
+      .returning(["id", "cancel_requested", "cancel_reason"]),
+  ),
+  releaseLeases: compileStatement<{ owner: string; runIds: string; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ lease_owner: null, lease_expires_at_ms: null, due_at_ms: param("nowMs"), updated_at_ms: param("nowMs") })
+      .where("lease_owner", "=", param("owner"))
+      .where(inJsonArray("id", "runIds")),
+  ),
+  nextDue: compileStatement<{ workflows: string }>(
+    builder
+      .selectFrom("runs")
+      .select("due_at_ms")
+      .where("due_at_ms", "is not", null)
+      .where("lease_owner", "is", null)
+      .where(inJsonArray("workflow", "workflows"))
+      .orderBy("due_at_ms")
+      .limit(1),
+  ),
+  retryBlockedRuns: compileStatement<{ workflows: string; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ status: "pending", due_at_ms: param("nowMs"), reason: null, error: null, updated_at_ms: param("nowMs") })
+      .where("status", "=", "blocked")
+      .where(inJsonArray("workflow", "workflows")),
+  ),
+  registerWorkflow: compileStatement<{ name: string; nowMs: number }>(
+    builder
+      .insertInto("workflows")
+      .values({ name: param("name"), last_seen_at_ms: param("nowMs") })
+      .onConflict((oc) => oc.column("name").doUpdateSet({ last_seen_at_ms: param("nowMs") })),
+  ),
+  workflowLastSeen: compileStatement<{ name: string }>(
+    builder.selectFrom("workflows").select("last_seen_at_ms").where("name", "=", param("name")),
+  ),
+} as const;
+
+/** The columns `getRun`, `claimDueRuns` and `listRuns` select. */
+export const RUN_COLUMNS = runColumns;
+
+type Args<Q> = Q extends CompiledStatement<infer A> ? A : never;
+
+/** Prepared statements of one connection, created on first use and reused for its lifetime. */
+export class PreparedStatements {
+  readonly #db: BetterSqlite3.Database;
+  readonly #cache = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#db = db;
+  }
+
+  run<K extends keyof typeof QUERIES>(key: K, args: Args<(typeof QUERIES)[K]>): BetterSqlite3.RunResult {
+    return this.#statement(key).run(...QUERIES[key].bind(args as never));
+  }
+
+  get<R, K extends keyof typeof QUERIES = keyof typeof QUERIES>(
+    key: K,
+    args: Args<(typeof QUERIES)[K]>,
+  ): R | undefined {
+    return this.#statement(key).get(...QUERIES[key].bind(args as never)) as R | undefined;
+  }
+
+  all<R, K extends keyof typeof QUERIES = keyof typeof QUERIES>(key: K, args: Args<(typeof QUERIES)[K]>): R[] {
+    return this.#statement(key).all(...QUERIES[key].bind(args as never)) as R[];
+  }
+
+  #statement(key: keyof typeof QUERIES): BetterSqlite3.Statement {
+    let statement = this.#cache.get(key);
+    if (statement === undefined) {
+      statement = this.#db.prepare(QUERIES[key].sql);
+      this.#cache.set(key, statement);
+    }
+    return statement;
+  }
+}
