@@ -25,7 +25,11 @@ export interface EngineOptions {
   readonly concurrency?: number;
   /** How long a claimed run stays reserved for this engine without renewal. Default 5,000 ms. */
   readonly leaseMs?: number;
-  /** How often the store is checked for work and changes made by other processes. Default 500 ms. */
+  /**
+   * How often the store is checked for work and changes made by other processes. Default 500 ms.
+   * `Infinity` turns polling off: the engine then wakes only for its own starts, signals and
+   * deadlines (a single-process setup, or a virtual clock in tests).
+   */
   readonly pollIntervalMs?: number;
   /** How long `close()` lets running steps finish before abandoning them to another engine. Default 10,000 ms. */
   readonly shutdownGraceMs?: number;
@@ -83,7 +87,10 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     clock: options.clock ?? systemClock,
     concurrency: positiveInteger("concurrency", options.concurrency, 100),
     leaseMs: positiveInteger("leaseMs", options.leaseMs, 5_000),
-    pollIntervalMs: positiveInteger("pollIntervalMs", options.pollIntervalMs, 500),
+    pollIntervalMs:
+      options.pollIntervalMs === Number.POSITIVE_INFINITY
+        ? Number.POSITIVE_INFINITY
+        : positiveInteger("pollIntervalMs", options.pollIntervalMs, 500),
     shutdownGraceMs: nonNegativeInteger("shutdownGraceMs", options.shutdownGraceMs, 10_000),
     retry,
     maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),

@@ -104,7 +104,6 @@ export class Engine {
       () => this.#loop.poke(),
       (error: unknown) => this.#options.onError(error),
     );
-    this.#scheduleHeartbeat();
   }
 
   /** Workflows are announced and blocked runs get another chance with this (possibly fixed) code. */
@@ -296,6 +295,10 @@ export class Engine {
     const { store, clock, concurrency, leaseMs, pollIntervalMs } = this.#options;
     this.#watchers.notifyAll();
     if (this.#workflowNames.length === 0) return pollIntervalMs;
+    if (clock.nowMs() - this.#lastRegistryBeatMs >= REGISTRY_HEARTBEAT_MS) {
+      await store.registerWorkflows(this.#workflowNames, clock.nowMs());
+      this.#lastRegistryBeatMs = clock.nowMs();
+    }
     const capacity = concurrency - this.#executions.size;
     if (capacity <= 0) return pollIntervalMs;
     const claimed = await store.claimDueRuns({
@@ -325,11 +328,18 @@ export class Engine {
         if (this.#executions.size === this.#options.concurrency - 1) this.#loop.poke();
       });
     this.#executions.set(run.id, { execution, done });
+    if (this.#heartbeat === undefined) this.#scheduleHeartbeat();
   }
 
-  /** Renews leases of runs in progress, learns of cancellations, and reports this engine's workflows. */
+  /**
+   * While runs are in progress, renews their leases every leaseMs/3 and learns of cancellations
+   * sent from other processes. Stops when nothing is in progress, so an idle engine arms no timers.
+   */
   #scheduleHeartbeat(): void {
-    if (this.#closing !== undefined && this.#executions.size === 0) return;
+    if (this.#executions.size === 0) {
+      this.#heartbeat = undefined;
+      return;
+    }
     const intervalMs = Math.max(1, Math.floor(this.#options.leaseMs / 3));
     this.#heartbeat = this.#options.clock.setTimer(intervalMs, () => {
       this.#beat().then(
@@ -344,22 +354,16 @@ export class Engine {
 
   async #beat(): Promise<void> {
     const { store, clock, leaseMs } = this.#options;
-    const nowMs = clock.nowMs();
     const held = [...this.#executions.keys()];
-    if (held.length > 0) {
-      const statuses = await store.renewLeases(this.#owner, held, nowMs, leaseMs);
-      const stillHeld = new Set(statuses.map((status) => status.runId));
-      for (const status of statuses) {
-        if (status.cancelRequested) this.#executions.get(status.runId)?.execution.requestCancel(status.cancelReason);
-      }
-      for (const runId of held) {
-        if (!stillHeld.has(runId))
-          this.#executions.get(runId)?.execution.abandon(`Engine lost the lease on run '${runId}'`);
-      }
+    if (held.length === 0) return;
+    const statuses = await store.renewLeases(this.#owner, held, clock.nowMs(), leaseMs);
+    const stillHeld = new Set(statuses.map((status) => status.runId));
+    for (const status of statuses) {
+      if (status.cancelRequested) this.#executions.get(status.runId)?.execution.requestCancel(status.cancelReason);
     }
-    if (this.#workflowNames.length > 0 && nowMs - this.#lastRegistryBeatMs >= REGISTRY_HEARTBEAT_MS) {
-      await store.registerWorkflows(this.#workflowNames, nowMs);
-      this.#lastRegistryBeatMs = nowMs;
+    for (const runId of held) {
+      if (stillHeld.has(runId)) continue;
+      this.#executions.get(runId)?.execution.abandon(`Engine lost the lease on run '${runId}'`);
     }
   }
 

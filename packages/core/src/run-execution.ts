@@ -164,7 +164,7 @@ export class RunExecution {
       case "sleep": {
         if (pending.wakeAtMs === undefined) {
           const wakeAtMs = pending.command.deadlineMs ?? nowMs + (pending.command.durationMs ?? 0);
-          this.#record({ type: "timer_started", wakeAtMs }, "The timer");
+          this.#record({ type: "timer_started", wakeAtMs }, "The timer", nowMs);
           return false;
         }
         if (nowMs >= pending.wakeAtMs) {
@@ -205,7 +205,7 @@ export class RunExecution {
     }
     if (!pending.waitStarted) {
       const timeoutAtMs = timeoutMs === undefined ? undefined : nowMs + timeoutMs;
-      this.#record({ type: "signal_wait_started", name, timeoutAtMs }, "The signal wait");
+      this.#record({ type: "signal_wait_started", name, timeoutAtMs }, "The signal wait", nowMs);
       return false;
     }
     if (pending.timeoutAtMs !== undefined && nowMs >= pending.timeoutAtMs) {
@@ -284,9 +284,9 @@ export class RunExecution {
   }
 
   /** Encodes an event, feeds the decoded copy to the replayer (so live == replay), and buffers it. */
-  #record(event: NewEvent, what: string): void {
+  #record(event: NewEvent, what: string, atMs = this.#ctx.clock.nowMs()): void {
     const replayer = this.#replayer as Replayer;
-    const full = { ...event, seq: replayer.lastSeq + 1, atMs: this.#ctx.clock.nowMs() } as HistoryEvent;
+    const full = { ...event, seq: replayer.lastSeq + 1, atMs } as HistoryEvent;
     const record = encodeEvent(full, what, this.#ctx.maxPayloadBytes);
     replayer.apply(decodeEvent(this.runId, record));
     this.#unflushed.push(record);

@@ -2,7 +2,7 @@
 // Owns no engine state; the pass decides what to do and when it wants to run again.
 import type { Clock, TimerHandle } from "./clock.js";
 
-/** Runs `pass` on demand, never concurrently; `pass` returns the delay (ms) before the next pass. */
+/** Runs `pass` on demand, never concurrently; `pass` returns the delay (ms, or Infinity) before the next pass. */
 export class WorkLoop {
   readonly #clock: Clock;
   readonly #pass: () => Promise<number>;
@@ -79,6 +79,7 @@ export class WorkLoop {
 
   #arm(delayMs: number): void {
     this.#cancelTimer();
+    if (delayMs === Number.POSITIVE_INFINITY) return;
     const safeDelayMs = Math.max(0, delayMs);
     this.#timerDueAtMs = this.#clock.nowMs() + safeDelayMs;
     this.#timer = this.#clock.setTimer(safeDelayMs, () => {

@@ -68,7 +68,11 @@ export class VirtualClock implements Clock {
   #nextTimer(): PendingTimer | undefined {
     let next: PendingTimer | undefined;
     for (const timer of this.#timers) {
-      if (next === undefined || timer.dueAtMs < next.dueAtMs || (timer.dueAtMs === next.dueAtMs && timer.id < next.id)) {
+      if (
+        next === undefined ||
+        timer.dueAtMs < next.dueAtMs ||
+        (timer.dueAtMs === next.dueAtMs && timer.id < next.id)
+      ) {
         next = timer;
       }
     }
