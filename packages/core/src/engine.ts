@@ -26,6 +26,8 @@ import type { WorkflowDefinition } from "./workflow.js";
 
 /** Longest run or signal id accepted. */
 export const MAX_ID_LENGTH = 200;
+/** Longest cancellation reason accepted. */
+export const MAX_REASON_LENGTH = 1000;
 /** An engine that has not reported in for this long no longer counts as serving its workflows. */
 const WORKER_STALE_AFTER_MS = 30_000;
 /** How often an engine reports the workflows it serves. */
@@ -136,8 +138,8 @@ export class Engine {
     assertId(id, "run id");
     const nowMs = this.#options.clock.nowMs();
     const limit = this.#options.maxPayloadBytes;
-    const startedEvent = encodeEvent(runStartedEvent(name, input, nowMs), "The workflow input", limit);
     const encodedInput = encodeValue(input, "The workflow input", limit);
+    const startedEvent = encodeEvent(runStartedEvent(name, input, nowMs), "The workflow input", limit);
     const { created, run } = await this.#options.store.createRun({
       id,
       workflow: name,
@@ -191,6 +193,14 @@ export class Engine {
   async cancel(runId: string, options: { reason?: string } = {}): Promise<void> {
     this.#assertOpen("cancel a run");
     assertId(runId, "run id");
+    if (
+      options.reason !== undefined &&
+      (typeof options.reason !== "string" || options.reason.length > MAX_REASON_LENGTH)
+    ) {
+      throw new InvalidArgumentError(
+        `A cancellation reason must be a string of at most ${MAX_REASON_LENGTH} characters.`,
+      );
+    }
     await this.#options.store.requestCancel(runId, options.reason, this.#options.clock.nowMs());
     this.#executions.get(runId)?.execution.requestCancel(options.reason);
     this.#loop.poke();

@@ -25,6 +25,9 @@ import { resolveRetryPolicy, retryDelayMs, shouldRetry, type ResolvedRetryPolicy
 import type { RunRecord, RunUpdate, Store } from "./store.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
+/** Room for an event carrying a truncated error (8 KiB message, 16 KiB stack, JSON escaping). */
+const ERROR_EVENT_LIMIT_BYTES = 128 * 1024;
+
 /** Counters an engine exposes through `engine.stats()`; tests use them to guard cost. */
 export interface EngineStats {
   /** Times a run's history was loaded and replayed from the store (cache misses). */
@@ -287,7 +290,10 @@ export class RunExecution {
   #record(event: NewEvent, what: string, atMs = this.#ctx.clock.nowMs()): void {
     const replayer = this.#replayer as Replayer;
     const full = { ...event, seq: replayer.lastSeq + 1, atMs } as HistoryEvent;
-    const record = encodeEvent(full, what, this.#ctx.maxPayloadBytes);
+    // Errors are already truncated (toErrorInfo); they must always be recordable, whatever the payload limit.
+    const limit =
+      "error" in full ? Math.max(this.#ctx.maxPayloadBytes, ERROR_EVENT_LIMIT_BYTES) : this.#ctx.maxPayloadBytes;
+    const record = encodeEvent(full, what, limit);
     replayer.apply(decodeEvent(this.runId, record));
     this.#unflushed.push(record);
   }
@@ -334,7 +340,8 @@ export class RunExecution {
     } else if (outcome.status === "failed") {
       const error = toErrorInfo(outcome.error);
       this.#record({ type: "run_failed", error }, "The workflow's error");
-      update = { status: "failed", error: encodeValue(error, "The workflow's error", limit), release: true };
+      const errorText = encodeValue(error, "The workflow's error", Math.max(limit, ERROR_EVENT_LIMIT_BYTES));
+      update = { status: "failed", error: errorText, release: true };
     } else {
       this.#record({ type: "run_cancelled", reason: outcome.reason }, "The cancellation reason");
       update = { status: "cancelled", reason: outcome.reason, release: true };
@@ -356,7 +363,7 @@ export class RunExecution {
       update: {
         status: "blocked",
         reason: `${error.name}: ${error.message}`,
-        error: encodeValue(info, "The blocking error", this.#ctx.maxPayloadBytes),
+        error: encodeValue(info, "The blocking error", Math.max(this.#ctx.maxPayloadBytes, ERROR_EVENT_LIMIT_BYTES)),
         release: true,
       },
       nowMs: this.#ctx.clock.nowMs(),

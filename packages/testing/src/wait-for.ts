@@ -7,6 +7,9 @@
  * @example
  * const info = await waitFor(async () => (await engine.getRun(id))?.status === "waiting" && engine.getRun(id));
  */
+/** What a truthy check lets through. */
+type Truthy<T> = Exclude<T, false | 0 | "" | null | undefined>;
+
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
   {
@@ -14,11 +17,11 @@ export async function waitFor<T>(
     intervalMs = 10,
     message = "condition",
   }: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
-): Promise<NonNullable<T>> {
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value as NonNullable<T>;
+    if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${message}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -216,7 +216,7 @@ describe("inspecting runs", () => {
     const result = await (await second.start(values, undefined, { id: "nv-1" })).result();
     expect(observed).toHaveLength(2);
     expect(observed[1]).toBe(observed[0]);
-    expect(JSON.parse(observed[0]!)[1]).toBe("UTC");
+    expect((JSON.parse(observed[0]!) as unknown[])[1]).toBe("UTC");
     expect(result[2]).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

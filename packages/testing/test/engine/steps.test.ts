@@ -156,10 +156,7 @@ describe("steps", () => {
     });
     const engine = f.engine({ workflows: [doomed] });
     const run = await engine.start(doomed, undefined, { id: "d-1" });
-    await expect(run.result()).rejects.toMatchObject({
-      name: "RunFailedError",
-      message: expect.stringContaining("boom"),
-    });
+    await expect(run.result()).rejects.toThrow(/Run 'd-1' failed: StepFailedError: .*RangeError: boom/);
     const info = await engine.getRun("d-1");
     expect(info?.status).toBe("failed");
     expect(info?.error?.name).toBe("StepFailedError");
@@ -218,8 +215,8 @@ describe("steps", () => {
     expect(observed[1]).toEqual(observed[0]);
     expect(observed[0]).not.toBe(value); // the workflow receives the stored, decoded value
     expect(result).toEqual(value);
-    expect((result as typeof value).map).toBeInstanceOf(Map);
-    expect(typeof (result as typeof value).big).toBe("bigint");
+    expect(result.map).toBeInstanceOf(Map);
+    expect(typeof result.big).toBe("bigint");
   });
 });
 
