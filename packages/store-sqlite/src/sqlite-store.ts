@@ -340,6 +340,21 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * The connection's durability settings and schema version, as SQLite reports them.
+   *
+   * @example
+   * console.log(store.diagnostics()); // { journalMode: "wal", synchronous: "full", busyTimeoutMs: 5000, schemaVersion: 1 }
+   */
+  diagnostics(): { journalMode: string; synchronous: string; busyTimeoutMs: number; schemaVersion: number } {
+    return this.#read("read settings", () => ({
+      journalMode: String(this.#db.pragma("journal_mode", { simple: true })),
+      synchronous: SYNCHRONOUS_NAMES[this.#db.pragma("synchronous", { simple: true }) as number] ?? "unknown",
+      busyTimeoutMs: this.#db.pragma("busy_timeout", { simple: true }) as number,
+      schemaVersion: this.#db.pragma("user_version", { simple: true }) as number,
+    }));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -365,6 +380,9 @@ export class SqliteStore implements Store {
     }
   }
 }
+
+/** PRAGMA synchronous reports a number. */
+const SYNCHRONOUS_NAMES: Record<number, string> = { 0: "off", 1: "normal", 2: "full", 3: "extra" };
 
 function toRecord(row: RunRow): RunRecord {
   return {
