@@ -277,13 +277,10 @@ export class RunExecution {
       this.#record({ type: "cancellation_requested", reason: this.#cancel.reason }, "The cancellation reason");
       return;
     }
-    const retryAtMs = shouldRetry(policy, error, attempt)
-      ? this.#ctx.clock.nowMs() + retryDelayMs(policy, attempt)
-      : undefined;
-    this.#record(
-      { type: "step_failed", name: command.name, attempt, error: toErrorInfo(error), retryAtMs },
-      "The step error",
-    );
+    const nowMs = this.#ctx.clock.nowMs();
+    const retryAtMs = shouldRetry(policy, error, attempt) ? nowMs + retryDelayMs(policy, attempt) : undefined;
+    const failed: NewEvent = { type: "step_failed", name: command.name, attempt, error: toErrorInfo(error), retryAtMs };
+    this.#record(failed, "The step error", nowMs);
   }
 
   /** Encodes an event, feeds the decoded copy to the replayer (so live == replay), and buffers it. */
