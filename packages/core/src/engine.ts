@@ -216,7 +216,8 @@ export class Engine {
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O> | undefined> {
     const record = await this.#options.store.getRun(runId);
     if (record === undefined) return undefined;
-    return toRunInfo<O>(record, await this.#derivedReason(record));
+    const [reason] = await this.#derivedReasons([record]);
+    return toRunInfo<O>(record, reason);
   }
 
   /**
@@ -253,7 +254,8 @@ export class Engine {
       throw new InvalidArgumentError(`listRuns({ limit }) must be an integer from 1 to 10000 (got ${String(limit)}).`);
     }
     const records = await this.#options.store.listRuns({ statuses, workflow: options.workflow, limit });
-    return Promise.all(records.map(async (record) => toRunInfo(record, await this.#derivedReason(record))));
+    const reasons = await this.#derivedReasons(records);
+    return records.map((record, index) => toRunInfo(record, reasons[index]));
   }
 
   /**
@@ -412,16 +414,27 @@ export class Engine {
     return workflow;
   }
 
-  /** Explains why an unfinished run of a workflow no live engine serves is not moving. */
-  async #derivedReason(record: RunRecord): Promise<string | undefined> {
-    if (FINISHED_STATUSES.has(record.status) || record.status === "blocked") return undefined;
-    if (this.#options.workflows.has(record.workflow) && this.#closing === undefined) return undefined;
-    const lastSeenAtMs = await this.#options.store.workflowLastSeenAtMs(record.workflow);
+  /**
+   * Explains, per record, why an unfinished run is not moving when no live engine serves its
+   * workflow. Looks each workflow up once, however many runs share it.
+   */
+  async #derivedReasons(records: readonly RunRecord[]): Promise<(string | undefined)[]> {
+    const lastSeen = new Map<string, Promise<number | undefined>>();
     const nowMs = this.#options.clock.nowMs();
-    if (lastSeenAtMs !== undefined && nowMs - lastSeenAtMs < WORKER_STALE_AFTER_MS) return undefined;
-    return (
-      `No running engine serves workflow '${record.workflow}', so this run is left as it is. It continues as soon ` +
-      `as an engine created with createEngine({ workflows: [${record.workflow}] }) opens this store.`
+    return Promise.all(
+      records.map(async (record) => {
+        if (FINISHED_STATUSES.has(record.status) || record.status === "blocked") return undefined;
+        if (this.#options.workflows.has(record.workflow) && this.#closing === undefined) return undefined;
+        if (!lastSeen.has(record.workflow)) {
+          lastSeen.set(record.workflow, this.#options.store.workflowLastSeenAtMs(record.workflow));
+        }
+        const lastSeenAtMs = await lastSeen.get(record.workflow);
+        if (lastSeenAtMs !== undefined && nowMs - lastSeenAtMs < WORKER_STALE_AFTER_MS) return undefined;
+        return (
+          `No running engine serves workflow '${record.workflow}', so this run is left as it is. It continues as ` +
+          `soon as an engine created with createEngine({ workflows: [${record.workflow}] }) opens this store.`
+        );
+      }),
     );
   }
 

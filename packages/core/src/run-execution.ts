@@ -134,7 +134,7 @@ export class RunExecution {
       if (state.type === "finished") return this.#finish(state.outcome);
       if (state.type === "not_started") throw new CorruptEventError(this.runId, 1, "the run has no run_started event");
       if (this.#ctx.isClosing())
-        return this.#park({ status: "running", release: true, dueAtMs: this.#ctx.clock.nowMs() });
+        return this.#park({ status: "pending", release: true, dueAtMs: this.#ctx.clock.nowMs() });
       if (this.#cancel !== undefined && !replayer.cancellationDelivered) {
         this.#record({ type: "cancellation_requested", reason: this.#cancel.reason }, "The cancellation reason");
         continue;
@@ -318,7 +318,7 @@ export class RunExecution {
 
   async #park(update: RunUpdate): Promise<void> {
     await this.#flush(update);
-    if (update.status !== "running") this.#ctx.cache.put(this.#replayer as Replayer);
+    if (!this.#ctx.isClosing()) this.#ctx.cache.put(this.#replayer as Replayer);
     this.#ctx.onParked(update.dueAtMs);
   }
 

@@ -243,7 +243,7 @@ describe("closing", () => {
     const history = await engine.history("cl-1");
     expect(history.map((e) => e.type)).toEqual(["run_started", "step_completed"]);
     const info = await engine.getRun("cl-1");
-    expect(info?.status).toBe("running");
+    expect(info?.status).toBe("pending"); // released: ready for any engine to continue
     const successor = f.engine({ workflows: [slow] });
     expect(await (await successor.start(slow, undefined, { id: "cl-1" })).result()).toBe("ok");
     expect(started.count).toBe(1);
