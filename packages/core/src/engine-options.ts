@@ -41,6 +41,12 @@ export interface EngineOptions {
   readonly cacheSize?: number;
   /** Called with errors from background work (store failures); defaults to console.error. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Where `random()` and `uuid()` get their randomness: a number in [0, 1) for a key unique to the
+   * command (`"runId:seq"`, plus a suffix for each uuid byte). Default: the crypto module. Tests pass a
+   * seeded function so that runs are reproducible.
+   */
+  readonly random?: (key: string) => number;
 }
 
 /** Options with every default filled in and checked. */
@@ -56,6 +62,7 @@ export interface ResolvedEngineOptions {
   readonly maxPayloadBytes: number;
   readonly cacheSize: number;
   readonly onError: (error: unknown) => void;
+  readonly random: ((key: string) => number) | undefined;
 }
 
 /** Validates options and fills in defaults; throws InvalidArgumentError naming the bad option. */
@@ -96,6 +103,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     cacheSize: nonNegativeInteger("cacheSize", options.cacheSize, 1_000),
     onError: options.onError ?? ((error: unknown) => console.error("[reprise]", error)),
+    random: options.random,
   });
 }
 

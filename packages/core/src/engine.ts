@@ -76,6 +76,8 @@ export class Engine {
   #heartbeat: TimerHandle | undefined;
   #lastRegistryBeatMs = 0;
   #closing: Promise<void> | undefined;
+  /** Set once shutdown has let go of everything; no timer may be armed after it. */
+  #stopped = false;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
@@ -86,6 +88,7 @@ export class Engine {
       clock,
       owner: this.#owner,
       retryDefaults: this.#options.retry,
+      random: this.#options.random,
       maxPayloadBytes: this.#options.maxPayloadBytes,
       cache: new ReplayerCache(this.#options.cacheSize),
       stats: this.#stats,
@@ -292,13 +295,42 @@ export class Engine {
     graceTimer?.cancel();
     const leftover = [...this.#executions.values()].map((entry) => entry.execution);
     for (const execution of leftover) execution.abandon("The engine shut down before the step finished");
+    this.#stopped = true;
     this.#heartbeat?.cancel();
     this.#heartbeat = undefined;
-    if (leftover.length > 0) {
-      const ids = leftover.map((execution) => execution.runId);
-      await this.#options.store.releaseLeases(this.#owner, ids, this.#options.clock.nowMs());
+    try {
+      if (leftover.length > 0) {
+        const ids = leftover.map((execution) => execution.runId);
+        await this.#options.store.releaseLeases(this.#owner, ids, this.#options.clock.nowMs());
+      }
+    } finally {
+      this.#watchers.notifyAll();
     }
-    this.#watchers.notifyAll();
+  }
+
+  /**
+   * Resolves once this engine has nothing left to do at the current time: no run executing, no
+   * pass in progress, and no run of its workflows due. Tests use it to wait for work to settle.
+   *
+   * @example
+   * await engine.signal(id, "approve", true);
+   * await engine.whenIdle();
+   * expect((await engine.getRun(id))?.status).toBe("completed");
+   */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      await this.#loop.settled();
+      const running = [...this.#executions.values()].map((entry) => entry.done);
+      if (running.length > 0) {
+        await Promise.allSettled(running);
+        continue;
+      }
+      if (this.#closing !== undefined || this.#workflowNames.length === 0) return;
+      const nextDueAtMs = await this.#options.store.nextDueAtMs(this.#workflowNames);
+      if (this.#executions.size > 0 || this.#loop.busy) continue;
+      if (nextDueAtMs === undefined || nextDueAtMs > this.#options.clock.nowMs()) return;
+      this.#loop.poke();
+    }
   }
 
   /** One pass of the work loop: claim what is due, then say when to look again. */
@@ -348,7 +380,7 @@ export class Engine {
    * sent from other processes. Stops when nothing is in progress, so an idle engine arms no timers.
    */
   #scheduleHeartbeat(): void {
-    if (this.#executions.size === 0) {
+    if (this.#executions.size === 0 || this.#stopped) {
       this.#heartbeat = undefined;
       return;
     }

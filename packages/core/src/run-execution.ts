@@ -46,6 +46,8 @@ export interface ExecutionContext {
   readonly clock: Clock;
   readonly owner: string;
   readonly retryDefaults: RetryPolicy;
+  /** Seeded randomness for random()/uuid(), or undefined for crypto randomness. */
+  readonly random: ((key: string) => number) | undefined;
   readonly maxPayloadBytes: number;
   readonly cache: ReplayerCache;
   readonly stats: EngineStats;
@@ -187,7 +189,11 @@ export class RunExecution {
         return this.#advanceSignalWait(pending, nowMs);
       case "value":
         this.#record(
-          { type: "value_recorded", source: pending.command.source, value: freshValue(pending.command.source, nowMs) },
+          {
+            type: "value_recorded",
+            source: pending.command.source,
+            value: freshValue(pending.command.source, nowMs, `${this.runId}:${pending.seq}`, this.#ctx.random),
+          },
           "The value",
         );
         return false;
@@ -369,10 +375,20 @@ export class RunExecution {
   }
 }
 
-function freshValue(source: "now" | "random" | "uuid", nowMs: number): unknown {
+function freshValue(
+  source: "now" | "random" | "uuid",
+  nowMs: number,
+  key: string,
+  random: ((key: string) => number) | undefined,
+): unknown {
   if (source === "now") return nowMs;
-  if (source === "random") return Math.random();
-  return randomUUID();
+  if (source === "random") return random === undefined ? Math.random() : random(key);
+  if (random === undefined) return randomUUID();
+  const bytes = Array.from({ length: 16 }, (_, i) => Math.floor(random(`${key}/${i}`) * 256) & 0xff);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = bytes.map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The run_started event of a new run. */

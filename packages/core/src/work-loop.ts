@@ -49,6 +49,16 @@ export class WorkLoop {
     if (atMs < this.#timerDueAtMs) this.#arm(atMs - this.#clock.nowMs());
   }
 
+  /** Whether a pass is running now. */
+  get busy(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /** Resolves when no pass is running (at once if none is). */
+  async settled(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
   /** Stops the loop and waits for a running pass to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
