@@ -43,8 +43,8 @@ export interface EngineOptions {
   readonly onError?: (error: unknown) => void;
   /**
    * Where `random()` and `uuid()` get their randomness: a number in [0, 1) for a key unique to the
-   * command (`"runId:seq"`, plus a suffix for each uuid byte). Default: the crypto module. Tests pass a
-   * seeded function so that runs are reproducible.
+   * command (`"runId:seq"`, plus a suffix for each uuid byte). Default: `Math.random()` for random() and
+   * `crypto.randomUUID()` for uuid(). Tests pass a seeded function so that runs are reproducible.
    */
   readonly random?: (key: string) => number;
 }

@@ -440,6 +440,7 @@ export class Engine {
       }
       return workflow.name;
     }
+    if (workflow.length === 0) throw new InvalidArgumentError('start() needs a workflow name or definition, not "".');
     if (this.#options.workflows.has(workflow)) return workflow;
     if ((await this.#options.store.workflowLastSeenAtMs(workflow)) === undefined)
       throw new UnknownWorkflowError(workflow);

@@ -286,8 +286,8 @@ export class CorruptEventError extends RepriseError {
   constructor(runId: string, seq: number, problem: string, options?: { cause?: unknown }) {
     super(
       "CORRUPT_EVENT",
-      `Event ${seq} of run '${runId}' is corrupt (${problem}). The run is blocked; restore the store from a ` +
-        `backup, or cancel the run.`,
+      `Event ${seq} of run '${runId}' is corrupt (${problem}). Only this run is blocked; restore the store from ` +
+        `a backup and restart the engine, and the run resumes from its log.`,
       options,
     );
     this.runId = runId;

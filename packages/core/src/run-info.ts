@@ -26,7 +26,7 @@ export interface RunInfo<O = unknown> {
   readonly wakeAtMs?: number | undefined;
   /** Why the run is not progressing, in words (blocked, or no engine serves its workflow). */
   readonly reason?: string | undefined;
-  /** A cancellation was requested and not yet finished. */
+  /** A cancellation was requested (it stays true after the run has finished). */
   readonly cancelRequested: boolean;
   /** Seq of the last event in the run's log. */
   readonly lastSeq: number;
