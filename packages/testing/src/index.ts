@@ -1,5 +1,9 @@
-// Public surface of @reprise/testing: real temporary stores, a virtual clock, and polling for tests.
-// Everything here drives the production engine; nothing replaces it.
+// Public surface of @reprise/testing: the test engine, crash-safety checks, real temporary stores,
+// a virtual clock, step stubs and polling helpers. Everything here drives the production engine.
+export { createTestEngine, type TestEngine, type TestEngineOptions } from "./test-engine.js";
+export { TestRunHandle, RunNotFinishedError } from "./test-run-handle.js";
+export { instrumentWorkflow, type StepStub, type StepCall, type InstrumentOptions } from "./instrument-workflow.js";
+export { seededRandom } from "./seeded-random.js";
 export { temporaryStore, type TemporaryStore } from "./temporary-store.js";
 export { VirtualClock } from "./virtual-clock.js";
 export { waitFor } from "./wait-for.js";

@@ -9,12 +9,18 @@ interface PendingTimer {
   readonly fn: () => void;
 }
 
+/** Lets pending promise callbacks and I/O callbacks run a few rounds. */
+async function settleMicrotasks(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /**
- * A manually advanced clock.
+ * A manually advanced clock. Timers armed with a delay of zero or less are already due, so they
+ * fire on the next turn of the event loop without an `advance`.
  *
  * @example
  * const clock = new VirtualClock();
- * const engine = createEngine({ store, workflows: [reminder], clock });
+ * const engine = createEngine({ store, workflows: [reminder], clock, pollIntervalMs: Infinity });
  * await clock.advance({ days: 30 }); // every timer due in the next 30 days fires, in order
  */
 export class VirtualClock implements Clock {
@@ -32,7 +38,14 @@ export class VirtualClock implements Clock {
   }
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const timer = { id: this.#nextId++, dueAtMs: this.#nowMs + Math.max(0, delayMs), fn };
+    if (delayMs <= 0) {
+      let cancelled = false;
+      setImmediate(() => {
+        if (!cancelled) fn();
+      });
+      return { cancel: () => (cancelled = true) };
+    }
+    const timer = { id: this.#nextId++, dueAtMs: this.#nowMs + delayMs, fn };
     this.#timers.push(timer);
     return { cancel: () => (this.#timers = this.#timers.filter((t) => t !== timer)) };
   }
@@ -42,21 +55,27 @@ export class VirtualClock implements Clock {
     return this.#timers.length;
   }
 
+  /** When the earliest pending timer is due, if any. */
+  nextTimerAtMs(): number | undefined {
+    return this.#nextTimer()?.dueAtMs;
+  }
+
   /**
-   * Moves time forward by `duration` (ms or a luxon duration), firing each timer at its own
-   * deadline in order and letting the work it starts settle before the next one.
+   * Moves time forward by `duration` (ms or a luxon duration), firing each timer at its own deadline,
+   * in order, and awaiting `settle` after each so the work it starts finishes before the next fires.
    */
-  async advance(duration: DurationLike): Promise<void> {
+  async advance(duration: DurationLike, settle: () => Promise<void> = settleMicrotasks): Promise<void> {
     const targetMs = this.#nowMs + Duration.fromDurationLike(duration).toMillis();
+    await settle();
     for (;;) {
-      await settle();
       const next = this.#nextTimer();
       if (next === undefined || next.dueAtMs > targetMs) break;
       this.#timers = this.#timers.filter((t) => t !== next);
       this.#nowMs = Math.max(this.#nowMs, next.dueAtMs);
       next.fn();
+      await settle();
     }
-    this.#nowMs = targetMs;
+    this.#nowMs = Math.max(this.#nowMs, targetMs);
     await settle();
   }
 
@@ -78,9 +97,4 @@ export class VirtualClock implements Clock {
     }
     return next;
   }
-}
-
-/** Lets pending promise callbacks and I/O callbacks run a few rounds. */
-async function settle(rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }

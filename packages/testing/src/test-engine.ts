@@ -1,0 +1,161 @@
+// createTestEngine: the production engine on a real SQLite file with a virtual clock, stubs and restarts.
+// Only the clock, the store location and step stubs differ from production; the engine code is the same.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type HistoryEvent,
+  type ListRunsOptions,
+  type RunInfo,
+  type SignalOptions,
+  type StartOptions,
+  type WorkflowDefinition,
+} from "@reprise/core";
+import { SqliteStore } from "@reprise/store-sqlite";
+import { DateTime, type DurationLike } from "luxon";
+import { instrumentWorkflow, type StepCall, type StepStub } from "./instrument-workflow.js";
+import { seededRandom } from "./seeded-random.js";
+import { TestRunHandle } from "./test-run-handle.js";
+import { VirtualClock } from "./virtual-clock.js";
+
+/** Options of `createTestEngine`. Engine options other than store, clock and workflows pass through. */
+export interface TestEngineOptions extends Omit<EngineOptions, "store" | "clock" | "workflows"> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly workflows: readonly WorkflowDefinition<any, any>[];
+  /** Step functions to use instead of the workflows' own, by step name (for every workflow). */
+  readonly stubs?: Readonly<Record<string, StepStub>>;
+  /** Virtual start time. Default 2030-01-01T00:00:00Z. */
+  readonly startAt?: DateTime | Date | number;
+  /** SQLite file to use (kept afterwards). Default: a new temporary file, deleted by `close()`. */
+  readonly filename?: string;
+  /** Seed for `random()` and `uuid()` values. Default 0. */
+  readonly seed?: number | string;
+}
+
+/**
+ * The test engine: every method of a production engine, plus `advance` and `restart`.
+ *
+ * @example
+ * const t = await createTestEngine({ workflows: [order] });
+ * const run = await t.start(order, { sku: "mug", qty: 1 });
+ * await t.advance({ days: 3 });
+ * await t.signal(run.id, "shipped", { carrier: "DHL" });
+ * expect(await run.result()).toEqual({ status: "shipped" });
+ * await t.close();
+ */
+export interface TestEngine {
+  readonly clock: VirtualClock;
+  /** The engine currently running (a new one after each `restart`). */
+  readonly engine: Engine;
+  readonly filename: string;
+  /** Step functions called so far, in order, across restarts. */
+  readonly stepCalls: readonly StepCall[];
+  /** Errors engines reported from background work. */
+  readonly errors: readonly unknown[];
+  start<I, O>(workflow: WorkflowDefinition<I, O>, input: I, options?: StartOptions): Promise<TestRunHandle<O>>;
+  signal(
+    runId: string,
+    name: string,
+    payload?: unknown,
+    options?: SignalOptions,
+  ): Promise<{ id: string; duplicate: boolean }>;
+  cancel(runId: string, options?: { reason?: string }): Promise<void>;
+  getRun<O = unknown>(runId: string): Promise<RunInfo<O> | undefined>;
+  history(runId: string): Promise<HistoryEvent[]>;
+  listRuns(options?: ListRunsOptions): Promise<RunInfo[]>;
+  /** Moves virtual time forward, firing every timer that falls due in deadline order, each after the work before it settled. */
+  advance(duration: DurationLike): Promise<void>;
+  /** Waits until nothing is due at the current virtual time. */
+  settle(): Promise<void>;
+  /** Drops the engine and the store connection, reopens the same file: runs continue by replay. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a test engine on a real SQLite file with a virtual clock.
+ *
+ * @example
+ * const t = await createTestEngine({ workflows: [order], stubs: { charge: () => ({ id: "ch_1" }) } });
+ */
+export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine> {
+  const { workflows, stubs, startAt, filename: givenFilename, seed = 0, ...engineOptions } = options;
+  const directory = givenFilename === undefined ? mkdtempSync(join(tmpdir(), "reprise-test-engine-")) : undefined;
+  const filename = givenFilename ?? join(directory as string, "reprise.db");
+  const clock = new VirtualClock(startAtMs(startAt));
+  const stepCalls: StepCall[] = [];
+  const errors: unknown[] = [];
+  const instrumented = workflows.map((definition) =>
+    instrumentWorkflow(definition, { stubs, onStepCall: (call) => stepCalls.push(call) }),
+  );
+
+  const open = async (): Promise<{ store: SqliteStore; engine: Engine }> => {
+    const store = await SqliteStore.open({ filename });
+    const engine = createEngine({
+      shutdownGraceMs: 0,
+      onError: (error) => errors.push(error),
+      random: seededRandom(seed),
+      ...engineOptions,
+      store,
+      clock,
+      workflows: instrumented,
+      pollIntervalMs: Number.POSITIVE_INFINITY,
+    });
+    return { store, engine };
+  };
+
+  let current = await open();
+  const settle = () => current.engine.whenIdle();
+  const host = { getRun: (id: string) => current.engine.getRun(id), settle };
+
+  const testEngine: TestEngine = {
+    clock,
+    filename,
+    stepCalls,
+    errors,
+    get engine() {
+      return current.engine;
+    },
+    async start(workflow, input, startOptions) {
+      const handle = await current.engine.start(workflow, input, startOptions);
+      await settle();
+      return new TestRunHandle(host, handle.id, handle.workflow, clock);
+    },
+    async signal(runId, name, payload, signalOptions) {
+      const sent = await current.engine.signal(runId, name, payload, signalOptions);
+      await settle();
+      return sent;
+    },
+    async cancel(runId, cancelOptions) {
+      await current.engine.cancel(runId, cancelOptions);
+      await settle();
+    },
+    getRun: (runId) => current.engine.getRun(runId),
+    history: (runId) => current.engine.history(runId),
+    listRuns: (listOptions) => current.engine.listRuns(listOptions),
+    advance: (duration) => clock.advance(duration, settle),
+    settle,
+    async restart() {
+      await current.engine.close();
+      await current.store.close();
+      current = await open();
+      await settle();
+    },
+    async close() {
+      await current.engine.close();
+      await current.store.close();
+      if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+  await settle();
+  return testEngine;
+}
+
+function startAtMs(startAt: DateTime | Date | number | undefined): number {
+  if (startAt === undefined) return Date.UTC(2030, 0, 1);
+  if (typeof startAt === "number") return startAt;
+  return DateTime.isDateTime(startAt) ? startAt.toMillis() : startAt.getTime();
+}
