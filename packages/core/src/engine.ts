@@ -318,6 +318,8 @@ export class Engine {
    * expect((await engine.getRun(id))?.status).toBe("completed");
    */
   async whenIdle(): Promise<void> {
+    // The first pass starts when start-up finishes; waiting here makes sure it is counted.
+    await this.#ready.catch(() => undefined);
     for (;;) {
       await this.#loop.settled();
       const running = [...this.#executions.values()].map((entry) => entry.done);
@@ -368,6 +370,10 @@ export class Engine {
       .catch((error: unknown) => this.#options.onError(error))
       .finally(() => {
         this.#executions.delete(run.id);
+        if (this.#executions.size === 0) {
+          this.#heartbeat?.cancel();
+          this.#heartbeat = undefined;
+        }
         // A full engine skips claiming; the first free slot asks for a new pass.
         if (this.#executions.size === this.#options.concurrency - 1) this.#loop.poke();
       });
