@@ -86,6 +86,8 @@ export class RunExecution {
 
   /** Delivers a cancellation at the next `yield*` and aborts a running step. */
   requestCancel(reason: string | undefined): void {
+    // Once delivered, the workflow is compensating: its later steps must not be aborted by repeats of the request.
+    if (this.#replayer?.cancellationDelivered === true) return;
     this.#cancel ??= { reason };
     this.#stepAbort?.abort(new Error(`Run '${this.runId}' was cancelled`));
   }
@@ -293,9 +295,14 @@ export class RunExecution {
   #record(event: NewEvent, what: string, atMs = this.#ctx.clock.nowMs()): void {
     const replayer = this.#replayer as Replayer;
     const full = { ...event, seq: replayer.lastSeq + 1, atMs } as HistoryEvent;
-    // Errors are already truncated (toErrorInfo); they must always be recordable, whatever the payload limit.
+    // Errors are already truncated (toErrorInfo) and a stored signal was size-checked when it was sent:
+    // both must always be recordable, whatever this engine's payload limit.
     const limit =
-      "error" in full ? Math.max(this.#ctx.maxPayloadBytes, ERROR_EVENT_LIMIT_BYTES) : this.#ctx.maxPayloadBytes;
+      full.type === "signal_received"
+        ? Number.MAX_SAFE_INTEGER
+        : "error" in full
+          ? Math.max(this.#ctx.maxPayloadBytes, ERROR_EVENT_LIMIT_BYTES)
+          : this.#ctx.maxPayloadBytes;
     const record = encodeEvent(full, what, limit);
     replayer.apply(decodeEvent(this.runId, record));
     this.#unflushed.push(record);

@@ -87,6 +87,15 @@ describe("bad input", () => {
     expect(snapshot(f)).toEqual(before);
   });
 
+  it("a signal payload just under the limit is delivered, although its event is larger", async () => {
+    const f = await fixture();
+    const engine = f.engine({ workflows: [waiter], maxPayloadBytes: 1024 });
+    const run = await engine.start(waiter, undefined, { id: "near-limit" });
+    const payload = "z".repeat(1000);
+    await engine.signal("near-limit", "go", payload);
+    expect(await run.result()).toBe(payload);
+  });
+
   it("an oversized step result fails the step without retries", async () => {
     const f = await fixture();
     const attempts: number[] = [];

@@ -132,6 +132,27 @@ describe("cancellation", () => {
     expect(types).toEqual(["run_started", "cancellation_requested", "run_cancelled"]);
   });
 
+  it("compensation steps after a delivered cancellation are not aborted by lease renewals", async () => {
+    const f = await fixture();
+    const careful = workflow("careful", function* () {
+      try {
+        yield* awaitSignal("never");
+      } finally {
+        yield* step("cleanup", async (ctx) => {
+          await new Promise((resolve) => setTimeout(resolve, 200)); // several heartbeats of a 60 ms lease
+          return ctx.signal.aborted ? "aborted" : "clean";
+        });
+      }
+    });
+    const engine = f.engine({ workflows: [careful], leaseMs: 60 });
+    const run = await engine.start(careful, undefined, { id: "cc-1" });
+    await waitFor(async () => (await engine.getRun("cc-1"))?.status === "waiting");
+    await engine.cancel("cc-1");
+    await expect(run.result()).rejects.toBeInstanceOf(RunCancelledError);
+    const cleanup = (await engine.history("cc-1")).find((e) => e.type === "step_completed");
+    expect(cleanup).toMatchObject({ name: "cleanup", result: "clean", attempt: 1 });
+  });
+
   it("cancelling a sleeping run wakes it at once", async () => {
     const f = await fixture();
     const sleeper = workflow("sleeper", function* () {
