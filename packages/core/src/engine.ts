@@ -30,6 +30,8 @@ export const MAX_ID_LENGTH = 200;
 export const MAX_REASON_LENGTH = 1000;
 /** An engine that has not reported in for this long no longer counts as serving its workflows. */
 const WORKER_STALE_AFTER_MS = 30_000;
+/** Longest wait before a pass that failed (e.g. the store was busy or full) is tried again. */
+const ERROR_RETRY_DELAY_MS = 1_000;
 /** How often an engine reports the workflows it serves. */
 const REGISTRY_HEARTBEAT_MS = 10_000;
 
@@ -72,7 +74,8 @@ export class Engine {
   readonly #loop: WorkLoop;
   readonly #context: ExecutionContext;
   readonly #workflowNames: readonly string[];
-  readonly #ready: Promise<void>;
+  /** Start-up (announcing workflows, retrying blocked runs) ran; a failed start-up is retried by the next pass. */
+  #startedUp = false;
   #heartbeat: TimerHandle | undefined;
   #lastRegistryBeatMs = 0;
   #closing: Promise<void> | undefined;
@@ -102,13 +105,10 @@ export class Engine {
       clock,
       pass: () => this.#pass(),
       onError: this.#options.onError,
-      retryDelayMs: this.#options.pollIntervalMs,
+      // A failed pass is retried even when polling is off: a store error must not stop the engine for good.
+      retryDelayMs: Math.min(this.#options.pollIntervalMs, ERROR_RETRY_DELAY_MS),
     });
-    this.#ready = this.#startUp();
-    this.#ready.then(
-      () => this.#loop.poke(),
-      (error: unknown) => this.#options.onError(error),
-    );
+    this.#loop.poke();
   }
 
   /** Workflows are announced and blocked runs get another chance with this (possibly fixed) code. */
@@ -151,7 +151,8 @@ export class Engine {
       nowMs,
     });
     if (!created && run.workflow !== name) throw new RunIdConflictError(id, run.workflow, name);
-    if (created && this.#options.workflows.has(name)) this.#loop.poke();
+    // Also for an existing run: a resend after a lost acknowledgement must still get the run going.
+    if (this.#options.workflows.has(name)) this.#loop.poke();
     return new RunHandle(this.#handleHost, run.id, run.workflow);
   }
 
@@ -182,7 +183,8 @@ export class Engine {
       payload: encoded,
       nowMs: this.#options.clock.nowMs(),
     });
-    if (!duplicate) this.#loop.poke();
+    // Also for a duplicate: a resend after a lost acknowledgement must still wake the run.
+    this.#loop.poke();
     return { id: signalId, duplicate };
   }
 
@@ -285,7 +287,6 @@ export class Engine {
 
   async #shutDown(): Promise<void> {
     await this.#loop.stop();
-    await this.#ready.catch(() => undefined);
     const settled = Promise.allSettled([...this.#executions.values()].map((entry) => entry.done));
     let graceTimer: TimerHandle | undefined;
     const graceOver = new Promise<void>((resolve) => {
@@ -318,8 +319,6 @@ export class Engine {
    * expect((await engine.getRun(id))?.status).toBe("completed");
    */
   async whenIdle(): Promise<void> {
-    // The first pass starts when start-up finishes; waiting here makes sure it is counted.
-    await this.#ready.catch(() => undefined);
     for (;;) {
       await this.#loop.settled();
       const running = [...this.#executions.values()].map((entry) => entry.done);
@@ -337,7 +336,10 @@ export class Engine {
 
   /** One pass of the work loop: claim what is due, then say when to look again. */
   async #pass(): Promise<number> {
-    await this.#ready;
+    if (!this.#startedUp) {
+      await this.#startUp();
+      this.#startedUp = true;
+    }
     const { store, clock, concurrency, leaseMs, pollIntervalMs } = this.#options;
     this.#watchers.notifyAll();
     if (this.#workflowNames.length === 0) return pollIntervalMs;
@@ -363,7 +365,9 @@ export class Engine {
 
   #launch(run: RunRecord): void {
     const definition = this.#options.workflows.get(run.workflow);
-    if (definition === undefined) return;
+    // A run still executing here whose lease lapsed (a stalled event loop, a failed renewal) may be claimed
+    // again by this engine: the claim just renewed the lease, and the execution in progress keeps going.
+    if (definition === undefined || this.#executions.has(run.id)) return;
     const execution = new RunExecution(this.#context, run, definition);
     const done = execution
       .execute()

@@ -1,5 +1,5 @@
-// Public surface of @reprise/testing: the test engine, crash-safety checks, real temporary stores,
-// a virtual clock, step stubs and polling helpers. Everything here drives the production engine.
+// Public surface of @reprise/testing: the test engine, crash-safety checks, fault injection, golden histories,
+// real temporary stores and a virtual clock. The store conformance suite is "@reprise/testing/conformance".
 export { createTestEngine, type TestEngine, type TestEngineOptions } from "./test-engine.js";
 export { TestRunHandle, RunNotFinishedError } from "./test-run-handle.js";
 export {
@@ -16,3 +16,22 @@ export { seededRandom } from "./seeded-random.js";
 export { temporaryStore, type TemporaryStore } from "./temporary-store.js";
 export { VirtualClock } from "./virtual-clock.js";
 export { waitFor } from "./wait-for.js";
+export {
+  replayHistory,
+  recordHistory,
+  decodeHistory,
+  HistoryFormatError,
+  HISTORY_FORMAT,
+  HISTORY_FORMAT_VERSION,
+  type RecordedHistory,
+  type RecordedEvent,
+  type HistorySource,
+} from "./replay-history.js";
+export {
+  FaultyStore,
+  InjectedFaultError,
+  FAULTABLE_METHODS,
+  type FaultPlan,
+  type StoreCall,
+  type StoreMethod,
+} from "./faulty-store.js";

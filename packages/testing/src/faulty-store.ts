@@ -1,0 +1,260 @@
+// FaultyStore: wraps any Store and makes its N-th call fail, once or from then on (SQLite-style ioerr testing).
+// It never changes what the wrapped store does; it only refuses a call, or hides a call's success from the caller.
+import {
+  StoreError,
+  type ClaimRequest,
+  type EventRecord,
+  type LeaseStatus,
+  type NewRun,
+  type NewSignal,
+  type RunCommit,
+  type RunFilter,
+  type RunRecord,
+  type SignalRecord,
+  type Store,
+} from "@reprise/core";
+
+/**
+ * The name of a Store method.
+ *
+ * @example
+ * const writes: StoreMethod[] = ["commit", "sendSignal"];
+ */
+export type StoreMethod = keyof Store;
+
+/**
+ * Every Store method a FaultyStore counts and may fail by default: all but `close`.
+ *
+ * @example
+ * new FaultyStore(store, { at: 1, methods: FAULTABLE_METHODS.filter((m) => m !== "getRun") });
+ */
+export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
+  "createRun",
+  "getRun",
+  "listRuns",
+  "readEvents",
+  "commit",
+  "sendSignal",
+  "nextSignal",
+  "requestCancel",
+  "claimDueRuns",
+  "renewLeases",
+  "releaseLeases",
+  "nextDueAtMs",
+  "retryBlockedRuns",
+  "registerWorkflows",
+  "workflowLastSeenAtMs",
+]);
+
+/**
+ * Which call fails, and how.
+ *
+ * @example
+ * new FaultyStore(store, { at: 3 }); // the 3rd call fails once, without reaching the store
+ * new FaultyStore(store, { at: 1, mode: "persistent", methods: ["commit"] }); // every commit fails until heal()
+ */
+export interface FaultPlan {
+  /** 1-based number of the call to fail, counting only calls of `methods` made since the plan was armed. */
+  readonly at: number;
+  /** "transient" (default): only call `at` fails. "persistent": it and every later counted call fail, until `heal()`. */
+  readonly mode?: "transient" | "persistent";
+  /** Methods that count and fail. Default: every method but `close` (FAULTABLE_METHODS). */
+  readonly methods?: readonly StoreMethod[];
+  /**
+   * "before" (default): the call fails without reaching the store, so nothing is written.
+   * "after": the call reaches the store and takes effect, then the caller gets the error anyway (a lost
+   * acknowledgement, as when a connection drops after COMMIT).
+   */
+  readonly timing?: "before" | "after";
+}
+
+/**
+ * One call through a FaultyStore, as `calls` reports it.
+ *
+ * @example
+ * const acknowledgedCommits = store.calls.filter((c: StoreCall) => c.method === "commit" && c.outcome === "ok");
+ */
+export interface StoreCall {
+  /** 1-based position among all calls through this FaultyStore. */
+  readonly n: number;
+  readonly method: StoreMethod;
+  readonly args: readonly unknown[];
+  /** "pending" until it settles; "fault-before"/"fault-after" when a fault was injected; "error" when the store itself threw. */
+  outcome: "pending" | "ok" | "error" | "fault-before" | "fault-after";
+  result?: unknown;
+  error?: unknown;
+}
+
+/**
+ * The error a FaultyStore throws for an injected fault. It is a StoreError, like a real driver failure.
+ *
+ * @example
+ * const error = await engine.signal(id, "go").catch((e: unknown) => e);
+ * if (error instanceof InjectedFaultError) console.log(error.method, error.call);
+ */
+export class InjectedFaultError extends StoreError {
+  readonly method: StoreMethod;
+  /** The call's position among all calls through the FaultyStore. */
+  readonly call: number;
+  readonly timing: "before" | "after";
+  constructor(method: StoreMethod, call: number, timing: "before" | "after") {
+    super(
+      `Injected fault in store call ${call} (${method}, ${timing === "before" ? "not applied" : "applied, acknowledgement lost"}). ` +
+        `A FaultyStore raised this on purpose to test error handling; if you see it outside a test, remove ` +
+        `the FaultyStore wrapped around your store.`,
+    );
+    this.method = method;
+    this.call = call;
+    this.timing = timing;
+  }
+}
+
+/**
+ * A Store wrapper that injects failures at the N-th call, transient (fails once) or persistent (fails from
+ * N on), optionally only for chosen methods, before or after the wrapped store applies the call. Every
+ * call is logged in `calls`, so tests can check what was acknowledged. `close()` is passed through and
+ * never fails unless listed in `methods`.
+ *
+ * @example
+ * const inner = await SqliteStore.open({ filename: ":memory:" });
+ * const store = new FaultyStore(inner, { at: 5, mode: "transient" });
+ * const engine = createEngine({ store, workflows: [order], onError: (e) => errors.push(e) });
+ * // ... later: every acknowledged write is in `inner`; store.faults lists what was injected
+ */
+export class FaultyStore implements Store {
+  readonly inner: Store;
+  readonly #calls: StoreCall[] = [];
+  readonly #faults: InjectedFaultError[] = [];
+  #plan: Required<FaultPlan> | undefined;
+  #counted = 0;
+
+  constructor(inner: Store, plan?: FaultPlan) {
+    this.inner = inner;
+    if (plan !== undefined) this.inject(plan);
+  }
+
+  /** Arms a new plan; `at` counts matching calls from now on. Replaces any earlier plan. */
+  inject(plan: FaultPlan): void {
+    if (!Number.isSafeInteger(plan.at) || plan.at < 1) {
+      throw new RangeError(
+        `FaultPlan.at must be an integer ≥ 1 (got ${String(plan.at)}); it is the 1-based call number.`,
+      );
+    }
+    this.#plan = {
+      at: plan.at,
+      mode: plan.mode ?? "transient",
+      methods: plan.methods ?? FAULTABLE_METHODS,
+      timing: plan.timing ?? "before",
+    };
+    this.#counted = 0;
+  }
+
+  /** Disarms the plan: every later call goes through (the outage is over). */
+  heal(): void {
+    this.#plan = undefined;
+  }
+
+  /** Every call so far, in order. */
+  get calls(): readonly StoreCall[] {
+    return this.#calls;
+  }
+
+  /** Calls counted by the current plan so far (only its methods). */
+  get counted(): number {
+    return this.#counted;
+  }
+
+  /** Every fault injected so far, in order. */
+  get faults(): readonly InjectedFaultError[] {
+    return this.#faults;
+  }
+
+  createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
+    return this.#call("createRun", [run], () => this.inner.createRun(run));
+  }
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#call("getRun", [runId], () => this.inner.getRun(runId));
+  }
+  listRuns(filter: RunFilter): Promise<RunRecord[]> {
+    return this.#call("listRuns", [filter], () => this.inner.listRuns(filter));
+  }
+  readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]> {
+    return this.#call("readEvents", [runId, afterSeq], () => this.inner.readEvents(runId, afterSeq));
+  }
+  commit(commit: RunCommit): Promise<void> {
+    return this.#call("commit", [commit], () => this.inner.commit(commit));
+  }
+  sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }> {
+    return this.#call("sendSignal", [signal], () => this.inner.sendSignal(signal));
+  }
+  nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined> {
+    return this.#call("nextSignal", [runId, name, afterPosition], () =>
+      this.inner.nextSignal(runId, name, afterPosition),
+    );
+  }
+  requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void> {
+    return this.#call("requestCancel", [runId, reason, nowMs], () => this.inner.requestCancel(runId, reason, nowMs));
+  }
+  claimDueRuns(request: ClaimRequest): Promise<RunRecord[]> {
+    return this.#call("claimDueRuns", [request], () => this.inner.claimDueRuns(request));
+  }
+  renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]> {
+    return this.#call("renewLeases", [owner, runIds, nowMs, leaseMs], () =>
+      this.inner.renewLeases(owner, runIds, nowMs, leaseMs),
+    );
+  }
+  releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void> {
+    return this.#call("releaseLeases", [owner, runIds, nowMs], () => this.inner.releaseLeases(owner, runIds, nowMs));
+  }
+  nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
+    return this.#call("nextDueAtMs", [workflows], () => this.inner.nextDueAtMs(workflows));
+  }
+  retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
+    return this.#call("retryBlockedRuns", [workflows, nowMs], () => this.inner.retryBlockedRuns(workflows, nowMs));
+  }
+  registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
+    return this.#call("registerWorkflows", [workflows, nowMs], () => this.inner.registerWorkflows(workflows, nowMs));
+  }
+  workflowLastSeenAtMs(workflow: string): Promise<number | undefined> {
+    return this.#call("workflowLastSeenAtMs", [workflow], () => this.inner.workflowLastSeenAtMs(workflow));
+  }
+  close(): Promise<void> {
+    return this.#call("close", [], () => this.inner.close());
+  }
+
+  async #call<T>(method: StoreMethod, args: readonly unknown[], invoke: () => Promise<T>): Promise<T> {
+    const call: StoreCall = { n: this.#calls.length + 1, method, args, outcome: "pending" };
+    this.#calls.push(call);
+    const timing = this.#faultFor(method);
+    if (timing === "before") throw this.#injected(call, "before");
+    let value: T;
+    try {
+      value = await invoke();
+    } catch (error) {
+      call.outcome = "error";
+      call.error = error;
+      throw error;
+    }
+    if (timing === "after") throw this.#injected(call, "after");
+    call.outcome = "ok";
+    call.result = value;
+    return value;
+  }
+
+  /** Counts the call if the plan covers its method; says whether (and when) it fails. */
+  #faultFor(method: StoreMethod): "before" | "after" | undefined {
+    const plan = this.#plan;
+    if (plan === undefined || !plan.methods.includes(method)) return undefined;
+    this.#counted += 1;
+    const hit = plan.mode === "persistent" ? this.#counted >= plan.at : this.#counted === plan.at;
+    return hit ? plan.timing : undefined;
+  }
+
+  #injected(call: StoreCall, timing: "before" | "after"): InjectedFaultError {
+    const error = new InjectedFaultError(call.method, call.n, timing);
+    call.outcome = timing === "before" ? "fault-before" : "fault-after";
+    call.error = error;
+    this.#faults.push(error);
+    return error;
+  }
+}

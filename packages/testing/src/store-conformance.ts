@@ -1,0 +1,76 @@
+// describeStoreConformance: one behavioural vitest suite that every Store implementation must pass.
+// It checks the Store interface's contract only (through its methods), never a backend's tables or SQL.
+import { afterEach, beforeEach, describe } from "vitest";
+import { describeCancellation } from "./conformance/cancellation.js";
+import { describeCommit } from "./conformance/commit.js";
+import type { ConformanceContext, StoreConformanceTarget } from "./conformance/harness.js";
+import { describeLeases } from "./conformance/leases.js";
+import { describeRegistryAndLifecycle } from "./conformance/registry.js";
+import { describeRuns } from "./conformance/runs.js";
+import { describeScheduling } from "./conformance/scheduling.js";
+import { describeSignals } from "./conformance/signals.js";
+
+export type { StoreConformanceTarget } from "./conformance/harness.js";
+
+/**
+ * Declares the Store conformance suite (about 60 vitest tests) for one store implementation. Call it at the
+ * top level of a test file. `makeStore` runs before every test and must return an empty store; `cleanup`
+ * runs after it. Pass `reopen` (another handle on the same data) to also check durability across close and
+ * concurrent handles; without it those tests are reported as skipped.
+ *
+ * Every time is passed to the store as an argument (from 2030-01-01), so a store must not read a clock
+ * of its own for due times, leases or timestamps. Errors are matched by their `code` ("LEASE_LOST",
+ * "RUN_NOT_FOUND", "RUN_FINISHED", "STORE_ERROR").
+ *
+ * @example
+ * // test/conformance.test.ts of a store package
+ * import { describeStoreConformance, temporaryStore } from "@reprise/testing";
+ *
+ * describeStoreConformance("SqliteStore", async () => {
+ *   const tmp = await temporaryStore();
+ *   return { store: tmp.store, reopen: () => tmp.open(), cleanup: () => tmp.cleanup() };
+ * });
+ */
+export function describeStoreConformance(name: string, makeStore: () => Promise<StoreConformanceTarget>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let current: StoreConformanceTarget | undefined;
+    const ctx: ConformanceContext = {
+      target() {
+        if (current === undefined) {
+          throw new Error("describeStoreConformance: the store is only available inside a test.");
+        }
+        return current;
+      },
+    };
+
+    beforeEach(async () => {
+      const target = await makeStore();
+      if (typeof target?.store !== "object" || typeof target.cleanup !== "function") {
+        throw new TypeError(
+          `describeStoreConformance('${name}'): makeStore() must resolve to { store, cleanup, reopen? } ` +
+            `(got ${describeValue(target)}). Return a fresh, empty store for every test.`,
+        );
+      }
+      current = target;
+    });
+
+    afterEach(async () => {
+      const target = current;
+      current = undefined;
+      await target?.cleanup();
+    });
+
+    describeRuns(ctx);
+    describeCommit(ctx);
+    describeScheduling(ctx);
+    describeLeases(ctx);
+    describeSignals(ctx);
+    describeCancellation(ctx);
+    describeRegistryAndLifecycle(ctx);
+  });
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  return `an object with keys ${Object.keys(value).join(", ") || "(none)"}`;
+}
