@@ -1,0 +1,582 @@
+// The Reprise inspector's front end: run list, run detail with an SVG timeline, signal and cancel forms.
+// Renders every value with textContent or SVG text nodes, never as HTML; polls the JSON API for live updates.
+/* global document, window, fetch, URLSearchParams, setTimeout, clearTimeout */
+
+const base = document.querySelector('meta[name="reprise-base"]').content;
+const csrf = document.querySelector('meta[name="reprise-csrf"]').content;
+const STATUSES = ["pending", "running", "sleeping", "waiting", "completed", "failed", "cancelled", "blocked"];
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+const LIST_POLL_MS = 2000;
+const RUN_POLL_MS = 1000;
+const SVG = "http://www.w3.org/2000/svg";
+
+const $ = (id) => document.getElementById(id);
+const state = { view: undefined, pollTimer: undefined, list: { cursors: [], cursor: null }, run: undefined };
+
+// ---------- small helpers ----------
+
+/** Creates an element; string children become text nodes, so data is never parsed as HTML. */
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) if (value !== undefined) node.setAttribute(name, value);
+  for (const child of children) node.append(child instanceof window.Node ? child : String(child));
+  return node;
+}
+
+function svg(tag, attributes = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes))
+    if (value !== undefined) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function formatDuration(ms) {
+  const abs = Math.abs(Math.round(ms));
+  const sign = ms < 0 ? "-" : "";
+  if (abs < 1000) return `${sign}${abs}ms`;
+  if (abs < 60000) return `${sign}${(abs / 1000).toFixed(abs < 10000 ? 2 : 1)}s`;
+  const s = Math.floor(abs / 1000);
+  const pad = (n) => String(n).padStart(2, "0");
+  if (s < 3600) return `${sign}${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  if (s < 86400) return `${sign}${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
+  return `${sign}${Math.floor(s / 86400)}d ${Math.floor(s / 3600) % 24}h`;
+}
+
+function fromNow(ms) {
+  const delta = ms - Date.now();
+  return delta >= 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`;
+}
+
+function time(ms) {
+  return new Date(ms).toISOString().replace("T", " ").replace("Z", " UTC");
+}
+
+function pretty(value) {
+  return value === undefined ? "" : JSON.stringify(value, null, 2);
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = message === "";
+}
+
+async function api(path, init = {}) {
+  const response = await fetch(`${base}/api${path}`, { credentials: "same-origin", ...init });
+  if (response.status === 304) return { notModified: true, response };
+  const body = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
+  return { body, response };
+}
+
+function post(path, body) {
+  return api(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-reprise-csrf": csrf },
+    body: JSON.stringify(body),
+  });
+}
+
+function schedule(fn, ms) {
+  clearTimeout(state.pollTimer);
+  state.pollTimer = setTimeout(() => {
+    if (document.visibilityState === "hidden") return schedule(fn, ms);
+    fn().finally(() => schedule(fn, ms));
+  }, ms);
+}
+
+function markLive(nowMs) {
+  $("live").textContent = `live · refreshed ${new Date(nowMs).toLocaleTimeString()}`;
+}
+
+// ---------- routing ----------
+
+function route() {
+  const hash = window.location.hash || "#/";
+  const runMatch = /^#\/runs\/([^?]+)$/.exec(hash);
+  showError("");
+  if (runMatch) return openRun(decodeURIComponent(runMatch[1]));
+  return openList();
+}
+
+// ---------- list view ----------
+
+function listQuery() {
+  const query = new URLSearchParams(window.location.hash.split("?")[1] ?? "");
+  return {
+    status: query.get("status") ?? "",
+    workflow: query.get("workflow") ?? "",
+    q: query.get("q") ?? "",
+  };
+}
+
+function setListQuery(filters) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+  const text = query.toString();
+  window.location.hash = text === "" ? "#/" : `#/?${text}`;
+}
+
+async function openList() {
+  state.view = "list";
+  state.run = undefined;
+  state.list = { cursors: [], cursor: null };
+  $("run-view").hidden = true;
+  $("list-view").hidden = false;
+  document.title = "Runs · Reprise inspector";
+  const filters = listQuery();
+  $("filter-q").value = filters.q;
+  await refreshList();
+  schedule(refreshList, LIST_POLL_MS);
+}
+
+async function refreshList() {
+  if (state.view !== "list") return;
+  const filters = listQuery();
+  const params = new URLSearchParams({ limit: "50" });
+  for (const [key, value] of Object.entries(filters)) if (value) params.set(key, value);
+  if (state.list.cursor) params.set("cursor", state.list.cursor);
+  try {
+    const { body } = await api(`/runs?${params}`);
+    if (state.view !== "list") return;
+    renderCounts(body.counts, filters.status);
+    renderFilterOptions(body.workflows, filters);
+    renderRuns(body.runs);
+    state.list.next = body.next;
+    $("page-next").disabled = !body.next;
+    $("page-prev").disabled = state.list.cursors.length === 0;
+    $("page-first").disabled = state.list.cursors.length === 0;
+    $("page-info").textContent = `page ${state.list.cursors.length + 1}`;
+    markLive(body.nowMs);
+    showError("");
+  } catch (error) {
+    showError(`Cannot load runs: ${error.message}`);
+  }
+}
+
+function renderCounts(counts, selected) {
+  const nav = $("counts");
+  const total = STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0);
+  const chips = [["", `all ${total}`], ...STATUSES.map((status) => [status, `${status} ${counts[status] ?? 0}`])];
+  nav.replaceChildren(
+    ...chips.map(([status, label]) => {
+      const button = el(
+        "button",
+        { type: "button", "aria-pressed": String(status === selected), "data-status": status },
+        label,
+      );
+      button.addEventListener("click", () => setListQuery({ ...listQuery(), status }));
+      return button;
+    }),
+  );
+}
+
+function renderFilterOptions(workflows, filters) {
+  const status = $("filter-status");
+  status.replaceChildren(el("option", { value: "" }, "any"), ...STATUSES.map((s) => el("option", { value: s }, s)));
+  status.value = filters.status;
+  const workflow = $("filter-workflow");
+  const names =
+    workflows.includes(filters.workflow) || !filters.workflow ? workflows : [...workflows, filters.workflow];
+  workflow.replaceChildren(
+    el("option", { value: "" }, "any"),
+    ...names.map((name) => el("option", { value: name }, name)),
+  );
+  workflow.value = filters.workflow;
+}
+
+function waitText(run) {
+  if (run.waitKind === "signal") return `signal '${run.waitName}'${run.wakeAtMs ? ` until ${time(run.wakeAtMs)}` : ""}`;
+  if (run.waitKind === "timer") return `timer ${run.wakeAtMs ? fromNow(run.wakeAtMs) : ""}`;
+  if (run.waitKind === "retry") return `retry of '${run.waitName}' ${run.wakeAtMs ? fromNow(run.wakeAtMs) : ""}`;
+  return "";
+}
+
+function renderRuns(runs) {
+  $("runs-body").replaceChildren(
+    ...runs.map((run) =>
+      el(
+        "tr",
+        { "data-run-id": run.id },
+        el("td", { class: "id" }, el("a", { href: `#/runs/${encodeURIComponent(run.id)}` }, run.id)),
+        el("td", {}, run.workflow),
+        el("td", {}, el("span", { class: `badge ${run.status}` }, run.status)),
+        el("td", {}, waitText(run)),
+        el("td", { title: time(run.createdAtMs) }, fromNow(run.createdAtMs)),
+        el("td", { title: time(run.updatedAtMs) }, fromNow(run.updatedAtMs)),
+      ),
+    ),
+  );
+  $("runs-empty").hidden = runs.length > 0;
+}
+
+function wireListControls() {
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    setListQuery({
+      status: $("filter-status").value,
+      workflow: $("filter-workflow").value,
+      q: $("filter-q").value.trim(),
+    });
+  });
+  $("filter-clear").addEventListener("click", () => setListQuery({}));
+  $("page-next").addEventListener("click", () => {
+    if (!state.list.next) return;
+    state.list.cursors.push(state.list.cursor);
+    state.list.cursor = state.list.next;
+    void refreshList();
+  });
+  $("page-prev").addEventListener("click", () => {
+    if (state.list.cursors.length === 0) return;
+    state.list.cursor = state.list.cursors.pop();
+    void refreshList();
+  });
+  $("page-first").addEventListener("click", () => {
+    state.list.cursors = [];
+    state.list.cursor = null;
+    void refreshList();
+  });
+}
+
+// ---------- run view ----------
+
+async function openRun(runId) {
+  state.view = "run";
+  state.run = { id: runId, etag: undefined, detail: undefined, nameTouched: false };
+  $("list-view").hidden = true;
+  $("run-view").hidden = false;
+  $("run-title").textContent = runId;
+  $("run-status").textContent = "";
+  $("signal-message").textContent = "";
+  $("cancel-message").textContent = "";
+  $("signal-name").value = "";
+  $("signal-payload").value = "";
+  $("signal-id").value = "";
+  resetCancelButton();
+  document.title = `${runId} · Reprise inspector`;
+  await refreshRun();
+  schedule(refreshRun, RUN_POLL_MS);
+}
+
+async function refreshRun() {
+  const current = state.run;
+  if (state.view !== "run" || !current) return;
+  try {
+    const headers = current.etag ? { "if-none-match": current.etag } : {};
+    const result = await api(`/runs/${encodeURIComponent(current.id)}`, { headers });
+    if (state.run !== current) return;
+    if (!result.notModified) {
+      current.etag = result.response.headers.get("etag") ?? undefined;
+      current.detail = result.body;
+      renderRun(result.body);
+    } else if (current.detail && !FINISHED.has(current.detail.run.status)) {
+      renderTimeline(current.detail);
+    }
+    markLive(Date.now());
+    showError("");
+  } catch (error) {
+    showError(`Cannot load run ${current.id}: ${error.message}`);
+  }
+}
+
+function renderRun(detail) {
+  const run = detail.run;
+  const status = $("run-status");
+  status.textContent = run.status;
+  status.className = `badge ${run.status}`;
+  const facts = [
+    ["Workflow", run.workflow],
+    ["Created", time(run.createdAtMs)],
+    ["Updated", `${time(run.updatedAtMs)} (${fromNow(run.updatedAtMs)})`],
+  ];
+  if (run.finishedAtMs) facts.push(["Finished", time(run.finishedAtMs)]);
+  if (detail.waitsFor) facts.push(["Waits for", detail.waitsFor]);
+  if (run.cancelRequested && run.status !== "cancelled") facts.push(["Cancel", "requested"]);
+  if (run.reason && run.status !== "blocked") facts.push(["Note", run.reason]);
+  facts.push(["Input", el("pre", {}, pretty(run.input))]);
+  if (run.status === "completed") facts.push(["Result", el("pre", { id: "run-result" }, pretty(run.result))]);
+  if (run.error)
+    facts.push([
+      run.status === "blocked" ? "Blocked" : "Error",
+      el("pre", {}, `${run.error.name}: ${run.error.message}`),
+    ]);
+  $("run-facts").replaceChildren(...facts.flatMap(([label, value]) => [el("dt", {}, label), el("dd", {}, value)]));
+
+  $("actions").hidden = FINISHED.has(run.status);
+  if (!state.run.nameTouched && run.waitingFor?.kind === "signal") $("signal-name").value = run.waitingFor.name;
+
+  renderTimeline(detail);
+  renderEvents(detail);
+}
+
+function renderEvents(detail) {
+  const startMs = detail.events[0]?.atMs ?? 0;
+  $("events-note").textContent = detail.eventsOmitted > 0 ? `(the first ${detail.eventsOmitted} are not shown)` : "";
+  $("events-body").replaceChildren(
+    ...detail.events.map((event) => {
+      const { seq, type, atMs, ...fields } = event;
+      // Stacks are long and rarely needed: they go under a disclosure instead of inside the payload.
+      const stack = fields.error?.stack;
+      if (stack !== undefined) fields.error = { ...fields.error, stack: undefined };
+      const data = el("td", {}, el("pre", {}, Object.keys(fields).length === 0 ? "" : pretty(fields)));
+      if (stack !== undefined) data.append(el("details", {}, el("summary", {}, "stack"), el("pre", {}, stack)));
+      return el(
+        "tr",
+        {},
+        el("td", {}, String(seq)),
+        el("td", { title: time(atMs) }, `+${formatDuration(atMs - startMs)}`),
+        el("td", {}, type),
+        data,
+      );
+    }),
+  );
+}
+
+// ---------- timeline picture ----------
+
+const ROW = 24;
+const LABEL_WIDTH = 190;
+const CHART_WIDTH = 620;
+const NOTE_WIDTH = 230;
+/** Rows drawn at most; a longer history shows its latest items (the event list below has the rest). */
+const MAX_ROWS = 300;
+
+function renderTimeline(detail) {
+  const { timeline, run } = detail;
+  const live = !FINISHED.has(run.status);
+  const nowMs = Date.now();
+  const startMs = timeline.startMs;
+  let endMs = live ? Math.max(timeline.endMs, nowMs) : timeline.endMs;
+  // Show upcoming deadlines when they are near; far ones are clipped at the right edge.
+  for (const deadline of openDeadlines(timeline.items)) {
+    if (deadline > endMs && deadline - startMs <= 4 * Math.max(endMs - startMs, 1000)) endMs = deadline;
+  }
+  const spanMs = Math.max(endMs - startMs, 1);
+  const x = (ms) => LABEL_WIDTH + (Math.min(Math.max(ms, startMs), endMs) - startMs) * (CHART_WIDTH / spanMs);
+  const items = timeline.items.slice(-MAX_ROWS);
+  const rows = items.length;
+  const height = 28 + rows * ROW + 8;
+  const root = svg("svg", {
+    width: "100%",
+    viewBox: `0 0 ${LABEL_WIDTH + CHART_WIDTH + NOTE_WIDTH} ${height}`,
+    role: "img",
+    "aria-label": `timeline of run ${run.id}`,
+  });
+  drawAxis(root, x, startMs, spanMs, height);
+  if (live)
+    root.append(svg("line", { class: "tl-now", x1: x(nowMs), x2: x(nowMs), y1: 18, y2: height - 4 }, undefined));
+  items.forEach((item, index) => drawItem(root, item, 28 + index * ROW, x, nowMs, startMs));
+  const hidden = timeline.items.length - items.length;
+  if (hidden > 0) root.append(svg("text", { class: "tl-note", x: 4, y: 11 }, `${hidden} earlier items not drawn`));
+  if (rows === 0) root.append(svg("text", { class: "tl-note", x: LABEL_WIDTH, y: 44 }, "nothing recorded yet"));
+  $("timeline").replaceChildren(root);
+}
+
+function openDeadlines(items) {
+  const deadlines = [];
+  for (const item of items) {
+    if (item.kind === "sleep" && item.firedAtMs === undefined) deadlines.push(item.wakeAtMs);
+    if (item.kind === "wait" && item.outcome === "waiting" && item.timeoutAtMs !== undefined)
+      deadlines.push(item.timeoutAtMs);
+    if (item.kind === "step" && item.outcome === "retrying" && item.nextAttemptAtMs !== undefined)
+      deadlines.push(item.nextAttemptAtMs);
+  }
+  return deadlines;
+}
+
+function drawAxis(root, x, startMs, spanMs, height) {
+  root.append(svg("line", { class: "tl-axis", x1: LABEL_WIDTH, x2: LABEL_WIDTH + CHART_WIDTH, y1: 18, y2: 18 }));
+  for (let i = 0; i <= 4; i++) {
+    const ms = startMs + (spanMs * i) / 4;
+    root.append(svg("line", { class: "tl-axis", x1: x(ms), x2: x(ms), y1: 14, y2: height - 4 }));
+    root.append(
+      svg(
+        "text",
+        { class: "tl-tick", x: x(ms), y: 11, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" },
+        `+${formatDuration(ms - startMs)}`,
+      ),
+    );
+  }
+}
+
+function drawItem(root, item, y, x, nowMs, startMs) {
+  const group = svg("g", { "data-kind": item.kind, "data-seq": item.seq });
+  const mid = y + ROW / 2;
+  const label = (text) => group.append(svg("text", { class: "tl-label", x: 4, y: mid + 4 }, text));
+  const note = (atX, text) => group.append(svg("text", { class: "tl-note", x: atX + 6, y: mid + 4 }, text));
+  const tip = (text) => group.append(svg("title", {}, text));
+  const bar = (from, to, cls) =>
+    group.append(
+      svg("rect", { class: cls, x: x(from), y: y + 5, width: Math.max(x(to) - x(from), 2), height: ROW - 10, rx: 2 }),
+    );
+  switch (item.kind) {
+    case "step": {
+      label(`step ${item.name}`);
+      let previousEnd;
+      for (const attempt of item.attempts) {
+        if (previousEnd !== undefined) {
+          group.append(
+            svg("line", { class: "tl-backoff", x1: x(previousEnd), x2: x(attempt.startMs), y1: mid, y2: mid }),
+          );
+        }
+        bar(attempt.startMs, attempt.endMs, attempt.ok ? "tl-ok" : "tl-failed");
+        previousEnd = attempt.endMs;
+      }
+      const last = item.attempts[item.attempts.length - 1];
+      if (item.outcome === "retrying" && item.nextAttemptAtMs !== undefined && last) {
+        bar(last.endMs, item.nextAttemptAtMs, "tl-pending");
+      }
+      const took = item.endMs !== undefined ? formatDuration(item.endMs - item.startMs) : "retrying";
+      const attempts = item.attempts.length > 1 ? ` · ${item.attempts.length} attempts` : "";
+      note(x(item.endMs ?? item.nextAttemptAtMs ?? nowMs), `${took}${attempts}`);
+      tip(
+        item.attempts
+          .map(
+            (a) =>
+              `attempt ${a.attempt}: ${a.ok ? "ok" : `${a.error?.name}: ${a.error?.message}`} (${formatDuration(a.endMs - a.startMs)})`,
+          )
+          .join("\n"),
+      );
+      break;
+    }
+    case "sleep": {
+      label("sleep");
+      const end = item.firedAtMs ?? Math.min(nowMs, item.wakeAtMs);
+      bar(item.startMs, end, "tl-sleep");
+      if (item.firedAtMs === undefined) bar(end, item.wakeAtMs, "tl-pending");
+      group.append(
+        svg("line", { class: "tl-deadline", x1: x(item.wakeAtMs), x2: x(item.wakeAtMs), y1: y + 3, y2: y + ROW - 3 }),
+      );
+      note(
+        x(item.wakeAtMs),
+        `${formatDuration(item.wakeAtMs - item.startMs)}${item.firedAtMs === undefined ? ` · wakes ${fromNow(item.wakeAtMs)}` : ""}`,
+      );
+      tip(`sleep until ${time(item.wakeAtMs)}`);
+      break;
+    }
+    case "wait": {
+      label(`await ${item.name}`);
+      const end = item.endMs ?? nowMs;
+      bar(item.startMs, end, "tl-wait");
+      if (item.timeoutAtMs !== undefined) {
+        if (item.outcome === "waiting") bar(end, item.timeoutAtMs, "tl-pending");
+        group.append(
+          svg("line", {
+            class: "tl-deadline",
+            x1: x(item.timeoutAtMs),
+            x2: x(item.timeoutAtMs),
+            y1: y + 3,
+            y2: y + ROW - 3,
+          }),
+        );
+      }
+      const text =
+        item.outcome === "waiting"
+          ? `waiting${item.timeoutAtMs === undefined ? "" : ` · timeout ${fromNow(item.timeoutAtMs)}`}`
+          : `${item.outcome === "received" ? "received" : "timed out"} after ${formatDuration(end - item.startMs)}`;
+      note(x(Math.max(end, item.timeoutAtMs ?? end)), text);
+      tip(
+        `waiting for signal '${item.name}'${item.timeoutAtMs === undefined ? " (no timeout)" : ` until ${time(item.timeoutAtMs)}`}`,
+      );
+      break;
+    }
+    case "signal":
+      label(`signal ${item.name}`);
+      group.append(diamond(x(item.atMs), mid, "tl-signal"));
+      note(x(item.atMs), `received +${formatDuration(item.atMs - startMs)}`);
+      tip(`payload: ${pretty(item.payload)}`);
+      break;
+    case "value":
+      label(`${item.source}()`);
+      group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
+      tip(`recorded ${pretty(item.value)}`);
+      break;
+    case "cancellation":
+      label("cancellation");
+      group.append(diamond(x(item.atMs), mid, "tl-cancel"));
+      note(x(item.atMs), item.reason ?? "");
+      break;
+    case "end":
+      label(item.status);
+      group.append(
+        svg("rect", { class: `tl-end-${item.status}`, x: x(item.atMs) - 5, y: mid - 5, width: 10, height: 10 }),
+      );
+      note(x(item.atMs), `+${formatDuration(item.atMs - startMs)}`);
+      break;
+  }
+  root.append(group);
+}
+
+function diamond(cx, cy, cls) {
+  return svg("polygon", { class: cls, points: `${cx},${cy - 6} ${cx + 6},${cy} ${cx},${cy + 6} ${cx - 6},${cy}` });
+}
+
+// ---------- actions ----------
+
+function resetCancelButton() {
+  const button = $("cancel-send");
+  button.textContent = "Cancel run…";
+  button.dataset.armed = "";
+}
+
+function wireActions() {
+  $("signal-name").addEventListener("input", () => {
+    if (state.run) state.run.nameTouched = true;
+  });
+  $("signal-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const message = $("signal-message");
+    const name = $("signal-name").value.trim();
+    const payload = $("signal-payload").value;
+    message.className = "message bad";
+    if (name === "") return void (message.textContent = "Give the signal a name.");
+    if (payload.trim() !== "") {
+      try {
+        JSON.parse(payload);
+      } catch (error) {
+        return void (message.textContent = `The payload is not valid JSON: ${error.message}`);
+      }
+    }
+    const runId = state.run.id;
+    try {
+      const { body } = await post(`/runs/${encodeURIComponent(runId)}/signal`, {
+        name,
+        payload,
+        signalId: $("signal-id").value.trim() || undefined,
+      });
+      message.className = "message good";
+      message.textContent = body.duplicate
+        ? `Signal id ${body.signalId} was already sent; nothing new stored.`
+        : `Sent '${name}' (signal id ${body.signalId}).`;
+      await refreshRun();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  });
+  $("cancel-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = $("cancel-send");
+    const message = $("cancel-message");
+    if (button.dataset.armed !== "yes") {
+      button.dataset.armed = "yes";
+      button.textContent = "Click again to cancel this run";
+      return;
+    }
+    resetCancelButton();
+    try {
+      await post(`/runs/${encodeURIComponent(state.run.id)}/cancel`, { reason: $("cancel-reason").value });
+      message.className = "message good";
+      message.textContent = "Cancellation requested; a worker delivers it at the run's current step or wait.";
+      await refreshRun();
+    } catch (error) {
+      message.className = "message bad";
+      message.textContent = error.message;
+    }
+  });
+}
+
+wireListControls();
+wireActions();
+window.addEventListener("hashchange", () => void route());
+void route();

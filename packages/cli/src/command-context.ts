@@ -1,0 +1,85 @@
+// What every command receives: the process view (streams, env, cwd), shared option builders, and its exit code.
+// Commands register themselves on a commander program through this; none of them calls process.exit.
+import { InvalidArgumentError as InvalidOptionValue, Option } from "commander";
+import type { CliIo } from "./cli-io.js";
+import { DEFAULT_DB } from "./database.js";
+import type { ExitCode } from "./errors.js";
+
+/**
+ * Shared state of one CLI invocation.
+ *
+ * @example
+ * const context: CommandContext = { io: processIo(), exitCode: 0 };
+ */
+export interface CommandContext {
+  readonly io: CliIo;
+  /** Set by a command that succeeded with a non-zero code (e.g. verify found problems). */
+  exitCode: ExitCode;
+}
+
+/**
+ * `--db <file>`, defaulting to REPRISE_DB or ./reprise.db.
+ *
+ * @example
+ * command.addOption(dbOption());
+ */
+export function dbOption(): Option {
+  return new Option("--db <file>", "the Reprise SQLite database").env("REPRISE_DB").default(DEFAULT_DB);
+}
+
+/**
+ * `--json`: print machine-readable JSON on stdout instead of text.
+ *
+ * @example
+ * command.addOption(jsonOption());
+ */
+export function jsonOption(): Option {
+  return new Option("--json", "print JSON instead of text (for scripts)");
+}
+
+/**
+ * `--workflows <module>`: a JavaScript (or TypeScript, with tsx installed) module exporting workflow definitions.
+ *
+ * @example
+ * command.addOption(workflowsOption().makeOptionMandatory());
+ */
+export function workflowsOption(): Option {
+  return new Option("--workflows <module>", "module whose exports include your workflow() definitions").env(
+    "REPRISE_WORKFLOWS",
+  );
+}
+
+/**
+ * Parses a whole number option within bounds, for commander's argParser.
+ *
+ * @example
+ * new Option("--limit <n>").argParser(integerIn("--limit", 1, 10_000));
+ */
+export function integerIn(name: string, min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidOptionValue(`${name} must be a whole number from ${min} to ${max} (got '${value}')`);
+    }
+    return n;
+  };
+}
+
+/**
+ * Writes `value` as indented JSON and a newline on stdout.
+ *
+ * @example
+ * printJson(io, { runs });
+ */
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Thrown from an option parser; commander reports it as "error: option '--x <v>' argument 'y' is invalid. <message>"
+ * and the CLI exits with the usage code.
+ *
+ * @example
+ * throw new InvalidOptionValue("unknown status 'done'");
+ */
+export { InvalidOptionValue };

@@ -1,0 +1,45 @@
+// `reprise cancel <runId>`: asks a run to stop; the engine that runs it throws CancelledError into the workflow.
+// Marks the run only: `finally` blocks and compensation steps run in a worker, never in the CLI.
+import type { Command } from "commander";
+import { dbOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
+import { openClient, requireDatabase } from "../database.js";
+
+interface CancelOptions {
+  readonly db: string;
+  readonly reason?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * Registers `reprise cancel`.
+ *
+ * @example
+ * defineCancelCommand(program, context); // reprise cancel order-1001 --reason "customer request"
+ */
+export function defineCancelCommand(program: Command, context: CommandContext): void {
+  program
+    .command("cancel")
+    .summary("request cancellation of a run")
+    .description("request cancellation of a run (a worker delivers it at the run's current step or wait)")
+    .argument("<runId>", "the run's id")
+    .option("--reason <text>", "why; stored with the run and shown by reprise show")
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (runId: string, options: CancelOptions) => {
+      const { io } = context;
+      const filename = requireDatabase(options.db, io.cwd);
+      const client = await openClient(filename, options.db);
+      try {
+        await client.engine.cancel(runId, { reason: options.reason });
+        const run = await client.engine.getRun(runId);
+        if (options.json === true) return printJson(io, { runId, cancelRequested: true, status: run?.status });
+        const note =
+          run?.status === "blocked"
+            ? "; the run is blocked, so it is delivered once a worker with fixed code resumes it"
+            : "; a worker delivers it at the run's current step or wait";
+        io.stdout.write(`cancellation requested for ${runId}${note}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,97 @@
+// `reprise runs`: a table of runs, newest first, filtered by status and workflow; `--json` for scripts.
+// Reads through the public engine API on a client engine; changes nothing.
+import { RUN_STATUSES, type RunStatus } from "@reprise/core";
+import { Option, type Command } from "commander";
+import { paint } from "../cli-io.js";
+import {
+  dbOption,
+  integerIn,
+  InvalidOptionValue,
+  jsonOption,
+  printJson,
+  type CommandContext,
+} from "../command-context.js";
+import { openClient, requireDatabase } from "../database.js";
+import { formatFromNow, formatTable, formatTime } from "../format.js";
+import { runToJson } from "../run-json.js";
+import { describeWait, STATUS_STYLE } from "../timeline-text.js";
+
+interface RunsOptions {
+  readonly db: string;
+  readonly status?: RunStatus[];
+  readonly workflow?: string;
+  readonly limit: number;
+  readonly json?: boolean;
+}
+
+/**
+ * Registers `reprise runs`.
+ *
+ * @example
+ * defineRunsCommand(program, context); // reprise runs --status waiting --workflow order --limit 20
+ */
+export function defineRunsCommand(program: Command, context: CommandContext): void {
+  program
+    .command("runs")
+    .summary("list runs, newest first")
+    .description("list runs, newest first")
+    .addOption(dbOption())
+    .addOption(
+      new Option(
+        "--status <status>",
+        `only runs with this status (repeat or comma-separate; ${RUN_STATUSES.join(", ")})`,
+      ).argParser(parseStatuses),
+    )
+    .option("--workflow <name>", "only runs of this workflow")
+    .addOption(
+      new Option("--limit <n>", "at most this many runs (1-10000)")
+        .argParser(integerIn("--limit", 1, 10_000))
+        .default(50),
+    )
+    .addOption(jsonOption())
+    .action(async (options: RunsOptions) => {
+      const { io } = context;
+      const filename = requireDatabase(options.db, io.cwd);
+      const client = await openClient(filename, options.db);
+      try {
+        const runs = await client.engine.listRuns({
+          status: options.status,
+          workflow: options.workflow,
+          limit: options.limit,
+        });
+        if (options.json === true) return printJson(io, { runs: runs.map(runToJson) });
+        if (runs.length === 0) return void io.stdout.write(`no runs${describeFilters(options)} in ${options.db}\n`);
+        const nowMs = Date.now();
+        const rows = runs.map((run) => [
+          run.id,
+          run.workflow,
+          paint(io, io.stdout, STATUS_STYLE[run.status] ?? "bold", run.status),
+          describeWait(run, nowMs) ?? (run.status === "blocked" ? "fixed code (see reprise show)" : "-"),
+          `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`,
+        ]);
+        io.stdout.write(formatTable(["ID", "WORKFLOW", "STATUS", "WAITING FOR", "UPDATED"], rows));
+        if (runs.length === options.limit) {
+          io.stdout.write(paint(io, io.stdout, "gray", `(first ${options.limit} runs; pass --limit for more)\n`));
+        }
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+function parseStatuses(value: string, previous: RunStatus[] | undefined): RunStatus[] {
+  const statuses = value.split(",").map((s) => s.trim());
+  for (const status of statuses) {
+    if (!RUN_STATUSES.includes(status as RunStatus)) {
+      throw new InvalidOptionValue(`unknown status '${status}'; use one of ${RUN_STATUSES.join(", ")}`);
+    }
+  }
+  return [...(previous ?? []), ...(statuses as RunStatus[])];
+}
+
+function describeFilters(options: RunsOptions): string {
+  const parts = [];
+  if (options.status !== undefined) parts.push(`status ${options.status.join("/")}`);
+  if (options.workflow !== undefined) parts.push(`workflow '${options.workflow}'`);
+  return parts.length === 0 ? "" : ` with ${parts.join(" and ")}`;
+}

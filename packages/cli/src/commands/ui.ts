@@ -1,0 +1,53 @@
+// `reprise ui`: serves the web inspector for a database until SIGINT/SIGTERM.
+// Binds 127.0.0.1 by default; any other host needs --token, which every request must then carry.
+import { Option, type Command } from "commander";
+import { dbOption, integerIn, type CommandContext } from "../command-context.js";
+import { requireDatabase } from "../database.js";
+import { startInspectorServer } from "../inspector/inspector-server.js";
+import { untilShutdownSignal } from "../shutdown-signals.js";
+
+interface UiOptions {
+  readonly db: string;
+  readonly port: number;
+  readonly host: string;
+  readonly token?: string;
+}
+
+/**
+ * Registers `reprise ui`.
+ *
+ * @example
+ * defineUiCommand(program, context); // reprise ui --db reprise.db --port 4318
+ */
+export function defineUiCommand(program: Command, context: CommandContext): void {
+  program
+    .command("ui")
+    .summary("serve the web inspector")
+    .description("serve the web inspector (run list, timelines, signal and cancel) until Ctrl-C")
+    .addOption(dbOption())
+    .addOption(
+      new Option("--port <port>", "port to listen on (0 picks a free one)")
+        .argParser(integerIn("--port", 0, 65_535))
+        .default(4318),
+    )
+    .option("--host <host>", "address to listen on; anything but loopback requires --token", "127.0.0.1")
+    .addOption(
+      new Option("--token <secret>", "access token every request must carry (at least 16 characters)").env(
+        "REPRISE_UI_TOKEN",
+      ),
+    )
+    .action(async (options: UiOptions) => {
+      const { io } = context;
+      const filename = requireDatabase(options.db, io.cwd);
+      const server = await startInspectorServer({
+        filename,
+        host: options.host,
+        port: options.port,
+        token: options.token,
+      });
+      io.stdout.write(`reprise inspector for ${options.db} at ${server.url}\n`);
+      await untilShutdownSignal(() => undefined);
+      await server.close();
+      io.stdout.write("inspector stopped\n");
+    });
+}

@@ -1,0 +1,93 @@
+// `reprise worker --workflows <module>`: runs an engine for the module's workflows until SIGINT/SIGTERM, then
+// closes it gracefully (running steps finish or are released). Creates the database when it does not exist.
+import { resolve } from "node:path";
+import { createEngine } from "@reprise/core";
+import { SqliteStore } from "@reprise/store-sqlite";
+import { Option, type Command } from "commander";
+import { paint } from "../cli-io.js";
+import { dbOption, integerIn, workflowsOption, type CommandContext } from "../command-context.js";
+import { openReadonly } from "../database.js";
+import { loadWorkflows } from "../load-workflows.js";
+import { describeFailure } from "../report-error.js";
+import { untilShutdownSignal } from "../shutdown-signals.js";
+import { startWorkerStatus } from "../worker-status.js";
+
+interface WorkerOptions {
+  readonly db: string;
+  readonly workflows: string;
+  readonly concurrency?: number;
+  readonly pollInterval?: number;
+  readonly shutdownGrace?: number;
+  readonly lease?: number;
+}
+
+/**
+ * Registers `reprise worker`.
+ *
+ * @example
+ * defineWorkerCommand(program, context); // reprise worker --workflows dist/workflows.js --db /var/lib/app/reprise.db
+ */
+export function defineWorkerCommand(program: Command, context: CommandContext): void {
+  program
+    .command("worker")
+    .summary("execute runs until SIGINT/SIGTERM")
+    .description("execute runs of the module's workflows until SIGINT/SIGTERM, then shut down gracefully")
+    .addOption(workflowsOption().makeOptionMandatory())
+    .addOption(dbOption())
+    .addOption(
+      new Option("--concurrency <n>", "most runs executing at once (default 100)").argParser(
+        integerIn("--concurrency", 1, 100_000),
+      ),
+    )
+    .addOption(
+      new Option("--poll-interval <ms>", "how often to look for work from other processes (default 500)").argParser(
+        integerIn("--poll-interval", 1, 3_600_000),
+      ),
+    )
+    .addOption(
+      new Option("--shutdown-grace <ms>", "how long running steps may finish on shutdown (default 10000)").argParser(
+        integerIn("--shutdown-grace", 0, 3_600_000),
+      ),
+    )
+    .addOption(
+      new Option("--lease <ms>", "how long a claimed run stays reserved without renewal (default 5000)").argParser(
+        integerIn("--lease", 100, 3_600_000),
+      ),
+    )
+    .action(async (options: WorkerOptions) => {
+      const { io } = context;
+      const loaded = await loadWorkflows(options.workflows, io.cwd);
+      const filename = resolve(io.cwd, options.db);
+      const store = await SqliteStore.open({ filename });
+      const names = [...loaded.byName.keys()];
+      const engine = createEngine({
+        store,
+        workflows: [...loaded.byName.values()],
+        concurrency: options.concurrency,
+        pollIntervalMs: options.pollInterval,
+        shutdownGraceMs: options.shutdownGrace,
+        leaseMs: options.lease,
+        onError: (error) =>
+          io.stderr.write(`\r\u001b[2K${paint(io, io.stderr, "red", "error:")} ${describeFailure(error).message}\n`),
+      });
+      io.stdout.write(
+        `reprise worker (pid ${process.pid}) serving ${names.join(", ")} on ${options.db}; Ctrl-C stops it\n`,
+      );
+      const statusDb = openReadonly(filename, options.db);
+      const status = startWorkerStatus(io, engine, statusDb, names);
+      const signal = await untilShutdownSignal(() =>
+        io.stderr.write("\nforced exit: in-flight steps are left to lease expiry\n"),
+      );
+      status.stop();
+      io.stdout.write(
+        `${signal}: stopping; running steps may finish (up to the shutdown grace), then leases are released\n`,
+      );
+      try {
+        await engine.close();
+      } finally {
+        statusDb.close();
+        await store.close();
+      }
+      io.stdout.write(`stopped (${engine.stats().stepAttempts} step attempts in this worker)\n`);
+    });
+}

@@ -1,0 +1,16 @@
+// Public surface of @reprise/cli: the CLI as a function, the web inspector as a mountable handler, and the
+// pre-deploy replay check as a library call. Commands and formatting helpers stay internal.
+export { main } from "./main.js";
+export { processIo, type CliIo, type CliStream } from "./cli-io.js";
+export { EXIT_CODES, CliError, UsageError, type ExitCode } from "./errors.js";
+export { createInspectorHandler, type InspectorHandler, type InspectorOptions } from "./inspector/handler.js";
+export {
+  startInspectorServer,
+  type InspectorServer,
+  type InspectorServerOptions,
+} from "./inspector/inspector-server.js";
+export { verifyRuns, type VerifyReport, type VerifyProblem, type VerifyWarning } from "./verify-runs.js";
+export { RunQueries, type RunSummary, type RunPage, type RunPageQuery, type PageCursor } from "./run-queries.js";
+export { openReadonly, requireDatabase } from "./database.js";
+export { loadWorkflows, type LoadedWorkflows, type AnyWorkflow } from "./load-workflows.js";
+export { buildTimeline, type Timeline, type TimelineItem, type TimelineAttempt } from "./timeline.js";

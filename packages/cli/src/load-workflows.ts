@@ -1,0 +1,156 @@
+// Loads the module named by `--workflows` and collects the workflow definitions it exports.
+// TypeScript modules load through tsx when Node cannot import them itself; nothing else is executed.
+import { realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { extname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { WorkflowDefinition } from "@reprise/core";
+import { CliError, UsageError } from "./errors.js";
+
+/** A workflow definition as found in a module: `workflow()` returns objects of this shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any input and output type are accepted
+export type AnyWorkflow = WorkflowDefinition<any, any>;
+
+/** The workflows a module exports, by name. */
+export interface LoadedWorkflows {
+  /** The module as the user named it. */
+  readonly module: string;
+  readonly byName: ReadonlyMap<string, AnyWorkflow>;
+}
+
+const TYPESCRIPT_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".tsx"]);
+
+/**
+ * Imports `modulePath` (relative to `cwd`) and returns every workflow definition among its exports, including
+ * definitions inside exported arrays or objects (`export const workflows = [order, invoice]`).
+ *
+ * @example
+ * const { byName } = await loadWorkflows("./dist/workflows.js", process.cwd());
+ * const order = byName.get("order");
+ */
+export async function loadWorkflows(modulePath: string, cwd: string): Promise<LoadedWorkflows> {
+  const filename = resolve(cwd, modulePath);
+  const exports = await importModule(filename, modulePath);
+  assertSameCore(filename, modulePath);
+  const byName = new Map<string, AnyWorkflow>();
+  const add = (candidate: unknown, exportName: string) => {
+    if (!isWorkflowDefinition(candidate)) return false;
+    const existing = byName.get(candidate.name);
+    if (existing !== undefined && existing !== candidate) {
+      throw new UsageError(
+        `${modulePath} exports two different workflows named '${candidate.name}' (one as '${exportName}'); workflow names must be unique`,
+      );
+    }
+    byName.set(candidate.name, candidate);
+    return true;
+  };
+  for (const [exportName, value] of Object.entries(exports)) {
+    if (add(value, exportName)) continue;
+    const nested = Array.isArray(value) ? value : isPlainObject(value) ? Object.values(value) : [];
+    for (const entry of nested) add(entry, exportName);
+  }
+  if (byName.size === 0) {
+    throw new UsageError(
+      `${modulePath} exports no workflow definitions; export the values returned by workflow() from @reprise/core`,
+    );
+  }
+  return { module: modulePath, byName };
+}
+
+/**
+ * The definition named `name`, or a UsageError listing the names the module does export.
+ *
+ * @example
+ * const order = pickWorkflow(await loadWorkflows("./workflows.js", cwd), "order");
+ */
+export function pickWorkflow(loaded: LoadedWorkflows, name: string): AnyWorkflow {
+  const definition = loaded.byName.get(name);
+  if (definition === undefined) {
+    throw new UsageError(
+      `unknown workflow '${name}': ${loaded.module} exports ${[...loaded.byName.keys()].map((n) => `'${n}'`).join(", ")}`,
+    );
+  }
+  return definition;
+}
+
+/**
+ * Whether a value is a workflow definition: an object with a string `name` and a function `fn`.
+ *
+ * @example
+ * isWorkflowDefinition(workflow("order", function* () {})); // true
+ */
+export function isWorkflowDefinition(value: unknown): value is AnyWorkflow {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { name?: unknown }).name === "string" &&
+    typeof (value as { fn?: unknown }).fn === "function"
+  );
+}
+
+async function importModule(filename: string, shownAs: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(filename).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ERR_UNKNOWN_FILE_EXTENSION" && TYPESCRIPT_EXTENSIONS.has(extname(filename))) {
+      await registerTypeScript(shownAs);
+      try {
+        return (await import(`${url}?typescript`)) as Record<string, unknown>;
+      } catch (retryError) {
+        throw loadFailure(retryError, filename, shownAs);
+      }
+    }
+    throw loadFailure(error, filename, shownAs);
+  }
+}
+
+/** Node 20 cannot import .ts files; tsx (an optional peer dependency) teaches it to. */
+async function registerTypeScript(shownAs: string): Promise<void> {
+  let api: { register: () => unknown };
+  try {
+    api = await import("tsx/esm/api");
+  } catch (error) {
+    throw new CliError(
+      `${shownAs} is TypeScript; install tsx next to @reprise/cli (npm install --save-dev tsx) or point --workflows at compiled JavaScript`,
+      { cause: error },
+    );
+  }
+  api.register();
+}
+
+function loadFailure(error: unknown, filename: string, shownAs: string): CliError {
+  const code = (error as { code?: unknown }).code;
+  if (code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes(filename)) {
+    return new CliError(`cannot load workflows: no module at ${shownAs}; check --workflows`, { cause: error });
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]}` : String(error);
+  return new CliError(`cannot load workflows from ${shownAs}: ${message}`, { cause: error });
+}
+
+/**
+ * Workflows built with another copy of @reprise/core yield commands the CLI's copy does not recognise, so
+ * every replay would fail. Refuse that up front, naming both copies.
+ */
+function assertSameCore(filename: string, shownAs: string): void {
+  let theirs: string;
+  try {
+    theirs = realpathSync(createRequire(filename).resolve("@reprise/core"));
+  } catch {
+    return; // The module does not resolve @reprise/core itself (e.g. it re-exports a bundle); nothing to compare.
+  }
+  const ours = realpathSync(fileURLToPath(import.meta.resolve("@reprise/core")));
+  if (theirs !== ours) {
+    throw new CliError(
+      `${shownAs} uses another copy of @reprise/core (${theirs}) than the reprise CLI (${ours}); ` +
+        `install @reprise/cli in the same project as your workflows so that both use one @reprise/core`,
+    );
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}

@@ -1,0 +1,39 @@
+// Runs and events as plain JSON, for `--json` output and the inspector's API.
+// Decoded values go through toJsonSafe; errors become { name, message } without stacks.
+import type { HistoryEvent, RunInfo } from "@reprise/core";
+import { toJsonSafe } from "./json-safe.js";
+
+/**
+ * A run as plain JSON: decoded input and result, the error as `{ name, message }`, times in epoch ms.
+ *
+ * @example
+ * JSON.stringify(runToJson(await engine.getRun("order-1")));
+ */
+export function runToJson(run: RunInfo): Record<string, unknown> {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    status: run.status,
+    input: toJsonSafe(run.input) ?? null,
+    result: run.status === "completed" ? (toJsonSafe(run.result) ?? null) : undefined,
+    error: run.error === undefined ? undefined : { name: run.error.name, message: run.error.message },
+    waitingFor: run.waitingFor,
+    wakeAtMs: run.wakeAtMs,
+    reason: run.reason,
+    cancelRequested: run.cancelRequested,
+    lastSeq: run.lastSeq,
+    createdAtMs: run.createdAtMs,
+    updatedAtMs: run.updatedAtMs,
+    finishedAtMs: run.finishedAtMs,
+  };
+}
+
+/**
+ * An event as plain JSON: seq, type, atMs and its decoded fields.
+ *
+ * @example
+ * history.map(eventToJson); // [{ seq: 1, type: "run_started", atMs: ..., workflow: "order", input: {...} }, ...]
+ */
+export function eventToJson(event: HistoryEvent): Record<string, unknown> {
+  return toJsonSafe(event) as Record<string, unknown>;
+}

@@ -1,0 +1,61 @@
+// The worker's live one-line status on a terminal: runs active, waiting, completed, failed, blocked, steps run.
+// Counts come from a read-only connection every second; off a terminal nothing is printed here.
+import type { Engine, RunStatus } from "@reprise/core";
+import type BetterSqlite3 from "better-sqlite3";
+import { paint, type CliIo } from "./cli-io.js";
+import { RunQueries } from "./run-queries.js";
+
+/** How often the status line refreshes. */
+const REFRESH_MS = 1000;
+
+/**
+ * Redraws one status line on stderr while the worker runs (only when stderr is a terminal).
+ *
+ * @example
+ * const status = startWorkerStatus(io, engine, db, ["order"]);
+ * // ... on shutdown:
+ * status.stop();
+ */
+export function startWorkerStatus(
+  io: CliIo,
+  engine: Engine,
+  db: BetterSqlite3.Database,
+  workflows: readonly string[],
+): { stop(): void } {
+  if (io.stderr.isTTY !== true) return { stop() {} };
+  const queries = new RunQueries(db);
+  const draw = () => {
+    let counts: Record<RunStatus, number>;
+    try {
+      counts = queries.countByStatus();
+    } catch {
+      return; // A busy or vanished file is not worth interrupting the worker for; the next tick retries.
+    }
+    const color = (style: Parameters<typeof paint>[2], text: string) => paint(io, io.stderr, style, text);
+    const line =
+      `${color("bold", "reprise worker")} ${workflows.join(", ")} · ` +
+      `${color("cyan", `${counts.running + counts.pending} active`)} · ` +
+      `${color("yellow", `${counts.waiting + counts.sleeping} waiting`)} · ` +
+      `${color("green", `${counts.completed} completed`)} · ${counts.failed} failed · ` +
+      `${counts.blocked > 0 ? color("red", `${counts.blocked} blocked`) : "0 blocked"} · ` +
+      `${engine.stats().stepAttempts} step attempts here`;
+    io.stderr.write(`\r\u001b[2K${truncate(line, io.stderr.columns)}`);
+  };
+  draw();
+  const timer = setInterval(draw, REFRESH_MS);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      io.stderr.write("\r\u001b[2K");
+    },
+  };
+}
+
+/** Cuts a line to the terminal's width so it never wraps (a wrapped line cannot be redrawn in place). */
+function truncate(line: string, columns: number | undefined): string {
+  if (columns === undefined || columns < 20) return line; // Unknown or implausible width: leave the line whole.
+  // eslint-disable-next-line no-control-regex -- ANSI colour escapes do not take up columns.
+  const visible = line.replace(/\u001b\[[0-9;]*m/g, "");
+  return visible.length < columns ? line : `${visible.slice(0, Math.max(0, columns - 2))}…`;
+}

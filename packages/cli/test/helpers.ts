@@ -1,0 +1,100 @@
+// Shared by the CLI tests: run the real `reprise` binary in a child process, and seed real SQLite files.
+// The child is node itself with tsx as a loader (not the tsx binary, which would add a process in between).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createEngine } from "@reprise/core";
+import { SqliteStore } from "@reprise/store-sqlite";
+import { waitFor } from "@reprise/testing";
+import { nap, order } from "./fixtures/workflows-v1.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+/** tsx's ESM loader by absolute URL, so that the child finds it whatever its working directory. */
+const TSX_LOADER = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs"),
+).href;
+/** The CLI's entry point, run from sources. */
+export const BIN = join(here, "../src/bin.ts");
+/** Workflow modules the tests pass to --workflows. */
+export const FIXTURES = {
+  v1: join(here, "fixtures/workflows-v1.ts"),
+  v2: join(here, "fixtures/workflows-v2-renamed.ts"),
+  shop: join(here, "fixtures/shop-workflows.ts"),
+} as const;
+
+/** What a finished CLI process printed and returned. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `reprise <args>` without waiting for it. */
+export function spawnCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): ChildProcess {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...options.env };
+  // The caller's shell must not leak defaults into the command under test.
+  for (const name of ["FORCE_COLOR", "REPRISE_DB", "REPRISE_WORKFLOWS", "REPRISE_UI_TOKEN"]) {
+    if (options.env?.[name] === undefined) delete env[name];
+  }
+  return spawn(process.execPath, ["--import", TSX_LOADER, "--conditions=@reprise/source", BIN, ...args], {
+    cwd: options.cwd ?? here,
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** Runs `reprise <args>` to completion and collects its output. */
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin?.end(options.stdin ?? "");
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A temporary directory with a Reprise database in it. */
+export interface SeededDatabase {
+  readonly dir: string;
+  readonly filename: string;
+  cleanup(): void;
+}
+
+/**
+ * A database with runs of the v1 fixture workflows: `order-1` and `order-2` waiting for `approve`, `nap-1`
+ * sleeping, and `order-3` completed. Built with the real engine, which is closed again before returning.
+ */
+export async function seededDatabase(): Promise<SeededDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), "reprise-cli-"));
+  const filename = join(dir, "reprise.db");
+  const store = await SqliteStore.open({ filename });
+  const engine = createEngine({ store, workflows: [order, nap], pollIntervalMs: 20 });
+  try {
+    for (const id of ["order-1", "order-2", "order-3"]) await engine.start(order, { orderId: id, cents: 1250 }, { id });
+    await engine.start(nap, undefined, { id: "nap-1" });
+    await engine.signal("order-3", "approve", { by: "ada" });
+    await waitFor(async () => (await engine.getRun("order-3"))?.status === "completed", {
+      message: "order-3 to complete",
+    });
+    await waitFor(async () => (await engine.listRuns({ status: ["waiting", "sleeping"] })).length === 3 || undefined, {
+      message: "the other runs to park",
+    });
+  } finally {
+    await engine.close();
+    await store.close();
+  }
+  return { dir, filename, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,135 @@
+// The inspector in a real browser (Debian's headless Chromium via playwright-core): open the list, open a run,
+// send a signal through the form, watch the run complete; payloads render as text. Saves screenshots as artifacts.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEngine, type Engine } from "@reprise/core";
+import { temporaryStore, waitFor, type TemporaryStore } from "@reprise/testing";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInspectorHandler, type InspectorHandler } from "../src/index.js";
+import { fulfil, markup } from "./fixtures/shop-workflows.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
+/** Only an explicit opt-out skips this suite; a missing browser is a failure (CI installs it). */
+const skip = process.env.REPRISE_SKIP_BROWSER_TESTS === "1";
+
+let tmp: TemporaryStore;
+let engine: Engine;
+let handler: InspectorHandler;
+let server: Server;
+let baseUrl: string;
+let profile: string;
+let browser: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  if (skip) return;
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does this)`);
+  }
+  tmp = await temporaryStore();
+  engine = createEngine({ store: tmp.store, workflows: [fulfil, markup], pollIntervalMs: 20 });
+  for (const id of ["1001", "1002", "1003"]) await engine.start(fulfil, { orderId: id }, { id: `order-${id}` });
+  await engine.start(markup, undefined, { id: "markup-1" });
+  await waitFor(async () => (await engine.listRuns({ status: "waiting" })).length === 3, {
+    message: "the orders to wait for shipping",
+  });
+  handler = await createInspectorHandler({ filename: tmp.filename });
+  server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = mkdtempSync(join(tmpdir(), "reprise-chromium-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 1000 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  page = await browser.newPage();
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  if (skip) return;
+  await browser?.close();
+  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+  await new Promise<void>((resolve) => {
+    if (server === undefined) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  await handler?.close();
+  await engine?.close();
+  await tmp?.cleanup();
+});
+
+describe.skipIf(skip)("the inspector in Chromium", () => {
+  it("lists runs, opens one, sends a signal through the form and shows the run completing", async () => {
+    await page.goto(baseUrl);
+    await page.locator('tr[data-run-id="order-1001"]').waitFor();
+    expect(await page.locator("#runs-body tr").count()).toBe(4);
+    expect(await page.locator('#counts button[data-status="waiting"]').textContent()).toBe("waiting 3");
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-list.png") });
+
+    await page.locator('tr[data-run-id="order-1001"] a').click();
+    await expect.poll(() => page.locator("#run-status").textContent()).toBe("waiting");
+    expect(await page.locator("#run-title").textContent()).toBe("order-1001");
+    expect(await page.locator('#timeline g[data-kind="step"]').count()).toBe(2);
+    expect(await page.locator('#timeline g[data-kind="wait"]').count()).toBe(1);
+    expect(await page.locator("#signal-name").inputValue()).toBe("shipped");
+
+    await page.locator("#signal-payload").fill('{"carrier": "DHL"}');
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-waiting.png") });
+    await page.locator("#signal-send").click();
+    await expect.poll(() => page.locator("#signal-message").textContent()).toMatch(/^Sent 'shipped' \(signal id /);
+    await expect.poll(() => page.locator("#run-status").textContent(), { timeout: 10_000 }).toBe("completed");
+    expect(await page.locator("#run-result").textContent()).toBe('"shipped with DHL"');
+    expect(await page.locator('#timeline g[data-kind="signal"]').count()).toBe(1);
+    expect(await page.locator('#timeline g[data-kind="end"]').count()).toBe(1);
+    expect(await page.locator("#actions").isHidden()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-run.png") });
+    expect((await engine.getRun("order-1001"))?.result).toBe("shipped with DHL");
+  });
+
+  it("checks the payload is JSON before sending anything", async () => {
+    await page.goto(`${baseUrl}/#/runs/order-1002`);
+    await expect.poll(() => page.locator("#run-status").textContent()).toBe("waiting");
+    await page.locator("#signal-payload").fill("{carrier: DHL}");
+    await page.locator("#signal-send").click();
+    expect(await page.locator("#signal-message").textContent()).toMatch(/^The payload is not valid JSON: /);
+    expect((await engine.getRun("order-1002"))?.status).toBe("waiting");
+  });
+
+  it("renders a step result containing markup as text, without running it", async () => {
+    await page.goto(`${baseUrl}/#/runs/markup-1`);
+    await page.locator("#run-result").waitFor();
+    expect(await page.locator("#run-result").textContent()).toBe(
+      JSON.stringify(`<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">`, null, 2),
+    );
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
+    expect(await page.locator("#run-facts img, #events-body img, #events-body script").count()).toBe(0);
+  });
+
+  it("raised no script errors or CSP violations", () => {
+    expect(problems).toEqual([]);
+  });
+});

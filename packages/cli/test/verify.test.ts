@@ -1,0 +1,145 @@
+// `reprise verify`: replays unfinished runs against new code without executing or writing anything.
+// Histories come from the real engine running the v1 fixture; the checks use v2 (a renamed step) and others.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createEngine, step, workflow } from "@reprise/core";
+import { SqliteStore } from "@reprise/store-sqlite";
+import { waitFor } from "@reprise/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openReadonly, RunQueries, verifyRuns, type VerifyReport } from "../src/index.js";
+import { order as renamedOrder } from "./fixtures/workflows-v2-renamed.js";
+import { nap, order } from "./fixtures/workflows-v1.js";
+import { FIXTURES, runCli, seededDatabase, type SeededDatabase } from "./helpers.js";
+
+let seeded: SeededDatabase;
+beforeAll(async () => {
+  seeded = await seededDatabase();
+});
+afterAll(() => seeded.cleanup());
+
+const fingerprint = (filename: string) => createHash("sha256").update(readFileSync(filename)).digest("hex");
+
+function verifyInProcess(filename: string, workflows: { name: string; fn: unknown }[]): VerifyReport {
+  const db = openReadonly(filename, filename);
+  try {
+    return verifyRuns(new RunQueries(db), new Map(workflows.map((w) => [w.name, w as never])));
+  } finally {
+    db.close();
+  }
+}
+
+describe("reprise verify", () => {
+  it("passes (exit 0) when the code is unchanged", async () => {
+    const { code, stdout } = await runCli(["verify", "--workflows", FIXTURES.v1, "--db", seeded.filename]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^checked 3 unfinished runs in .* against .*workflows-v1\.ts in \d+ ms\n/);
+    expect(stdout).toContain("✓ every unfinished run replays with the new code (3 ok)");
+  });
+
+  it("reports a renamed step with the first divergent seq, what history holds and what the code yields (exit 3)", async () => {
+    const before = fingerprint(seeded.filename);
+    const text = await runCli(["verify", "--workflows", FIXTURES.v2, "--db", seeded.filename]);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain(
+      "✗ 'order' diverges at seq 2: history has step_completed 'reserve', the new code yields step 'reserve-stock' " +
+        "(2 runs: order-1, order-2)",
+    );
+    const json = await runCli(["verify", "--workflows", FIXTURES.v2, "--db", seeded.filename, "--json"]);
+    expect(json.code).toBe(3);
+    const report = JSON.parse(json.stdout) as VerifyReport;
+    expect(report).toMatchObject({ checked: 3, ok: 1, unblocked: [], warnings: [] });
+    expect(report.problems).toEqual([
+      {
+        kind: "diverged",
+        runId: "order-1",
+        workflow: "order",
+        status: "waiting",
+        seq: 2,
+        history: "step_completed 'reserve'",
+        code: "step 'reserve-stock'",
+      },
+      expect.objectContaining({ kind: "diverged", runId: "order-2", seq: 2 }),
+    ]);
+    expect(fingerprint(seeded.filename)).toBe(before);
+  });
+
+  it("reports runs whose workflow the module does not export", async () => {
+    const { code, stdout } = await runCli(["verify", "--workflows", FIXTURES.shop, "--db", seeded.filename, "--json"]);
+    expect(code).toBe(3);
+    const report = JSON.parse(stdout) as VerifyReport;
+    expect(report.problems.map((p) => [p.kind, p.runId])).toEqual([
+      ["missing-workflow", "order-1"],
+      ["missing-workflow", "order-2"],
+      ["missing-workflow", "nap-1"],
+    ]);
+  });
+
+  it("says what the new code threw when it ends the workflow early", () => {
+    const throwing = workflow("order", function* () {
+      yield* step("reserve", () => "unused");
+      throw new TypeError("order.items is undefined");
+    });
+    const report = verifyInProcess(seeded.filename, [throwing, nap]);
+    expect(report.problems[0]).toMatchObject({
+      kind: "diverged",
+      runId: "order-1",
+      seq: 3,
+      history: "signal_wait_started 'approve'",
+      code: "the end of the workflow (run failed)",
+      thrown: "TypeError: order.items is undefined",
+    });
+  });
+
+  it("lists blocked runs that the new code lets continue", async () => {
+    const store = await SqliteStore.open({ filename: seeded.filename });
+    const engine = createEngine({ store, workflows: [renamedOrder, nap], pollIntervalMs: 20 });
+    try {
+      // The signal makes the engine replay order-2 (recorded by v1) with the renamed step: it blocks.
+      await engine.signal("order-2", "approve", { by: "ada" });
+      await waitFor(async () => (await engine.getRun("order-2"))?.status === "blocked", {
+        message: "order-2 to block",
+      });
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+    const report = verifyInProcess(seeded.filename, [order, nap]);
+    expect(report.unblocked).toEqual(["order-2"]);
+    expect(report.problems).toEqual([]);
+  });
+});
+
+describe("loading workflow modules", () => {
+  it("refuses workflows built on another copy of @reprise/core, naming both copies", async () => {
+    const project = join(seeded.dir, "other-project");
+    const fakeCore = join(project, "node_modules/@reprise/core");
+    mkdirSync(fakeCore, { recursive: true });
+    writeFileSync(
+      join(fakeCore, "package.json"),
+      JSON.stringify({ name: "@reprise/core", type: "module", exports: "./index.js" }),
+    );
+    writeFileSync(join(fakeCore, "index.js"), "export const workflow = (name, fn) => ({ name, fn });\n");
+    writeFileSync(
+      join(project, "workflows.mjs"),
+      'import { workflow } from "@reprise/core";\nexport const order = workflow("order", function* () {});\n',
+    );
+    const { code, stderr } = await runCli(["verify", "--workflows", "workflows.mjs", "--db", seeded.filename], {
+      cwd: project,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^error: workflows\.mjs uses another copy of @reprise\/core \(.*other-project\/node_modules\/@reprise\/core\/index\.js\) than the reprise CLI \(.*\/packages\/core\/src\/index\.ts\); install @reprise\/cli in the same project/,
+    );
+  });
+
+  it("refuses a module that exports no workflow definitions", async () => {
+    const module = join(seeded.dir, "empty.mjs");
+    writeFileSync(module, "export const answer = 42;\n");
+    const { code, stderr } = await runCli(["verify", "--workflows", module, "--db", seeded.filename]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `error: ${module} exports no workflow definitions; export the values returned by workflow() from @reprise/core\n`,
+    );
+  });
+});
