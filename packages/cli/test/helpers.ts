@@ -85,6 +85,8 @@ export async function seededDatabase(): Promise<SeededDatabase> {
   try {
     for (const id of ["order-1", "order-2", "order-3"]) await engine.start(order, { orderId: id, cents: 1250 }, { id });
     await engine.start(nap, undefined, { id: "nap-1" });
+    // Signal only once order-3 waits, so its history always shows the wait (and its timeout) before the signal.
+    await waitFor(async () => (await engine.getRun("order-3"))?.status === "waiting", { message: "order-3 to wait" });
     await engine.signal("order-3", "approve", { by: "ada" });
     await waitFor(async () => (await engine.getRun("order-3"))?.status === "completed", {
       message: "order-3 to complete",
