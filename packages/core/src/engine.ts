@@ -81,6 +81,9 @@ export class Engine {
   #closing: Promise<void> | undefined;
   /** Set once shutdown has let go of everything; no timer may be armed after it. */
   #stopped = false;
+  /** The last pass filled every free slot: more runs may be due, so a slot that frees up asks for a pass. */
+  #backlog = false;
+  #lastWatcherPollMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
@@ -103,7 +106,12 @@ export class Engine {
     };
     this.#loop = new WorkLoop({
       clock,
-      pass: () => this.#pass(),
+      // One microtask first: group commit (SqliteStore) ends many runs in the same turn, and the pass poked by the
+      // first of them then sees every slot they free, instead of claiming for one and idling until the next poll.
+      pass: async () => {
+        await Promise.resolve();
+        return this.#pass();
+      },
       onError: this.#options.onError,
       // A failed pass is retried even when polling is off: a store error must not stop the engine for good.
       retryDelayMs: Math.min(this.#options.pollIntervalMs, ERROR_RETRY_DELAY_MS),
@@ -341,14 +349,19 @@ export class Engine {
       this.#startedUp = true;
     }
     const { store, clock, concurrency, leaseMs, pollIntervalMs } = this.#options;
-    this.#watchers.notifyAll();
+    // Runs finished here wake their waiters at once; a poll (at most once per interval) catches the rest.
+    if (clock.nowMs() - this.#lastWatcherPollMs >= pollIntervalMs) {
+      this.#lastWatcherPollMs = clock.nowMs();
+      this.#watchers.notifyAll();
+    }
     if (this.#workflowNames.length === 0) return pollIntervalMs;
     if (clock.nowMs() - this.#lastRegistryBeatMs >= REGISTRY_HEARTBEAT_MS) {
       await store.registerWorkflows(this.#workflowNames, clock.nowMs());
       this.#lastRegistryBeatMs = clock.nowMs();
     }
     const capacity = concurrency - this.#executions.size;
-    if (capacity <= 0) return pollIntervalMs;
+    this.#backlog = capacity <= 0;
+    if (this.#backlog) return pollIntervalMs;
     const claimed = await store.claimDueRuns({
       owner: this.#owner,
       nowMs: clock.nowMs(),
@@ -357,7 +370,8 @@ export class Engine {
       workflows: this.#workflowNames,
     });
     for (const run of claimed) this.#launch(run);
-    if (claimed.length === capacity) return pollIntervalMs;
+    this.#backlog = claimed.length === capacity;
+    if (this.#backlog) return pollIntervalMs;
     const nextDueAtMs = await store.nextDueAtMs(this.#workflowNames);
     if (nextDueAtMs === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, Math.max(1, nextDueAtMs - clock.nowMs()));
@@ -378,8 +392,8 @@ export class Engine {
           this.#heartbeat?.cancel();
           this.#heartbeat = undefined;
         }
-        // A full engine skips claiming; the first free slot asks for a new pass.
-        if (this.#executions.size === this.#options.concurrency - 1) this.#loop.poke();
+        // While due runs wait for a free slot, every freed slot asks for a pass (pokes coalesce).
+        if (this.#backlog) this.#loop.poke();
       });
     this.#executions.set(run.id, { execution, done });
     if (this.#heartbeat === undefined) this.#scheduleHeartbeat();

@@ -2,6 +2,7 @@
 // The only code that runs user step functions and appends events; every append goes through the replayer first.
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.js";
+import type { StepContext } from "./commands.js";
 import { decodeValue, encodeValue } from "./codec.js";
 import {
   CorruptEventError,
@@ -19,6 +20,7 @@ import {
   type HistoryEvent,
   type NewEvent,
 } from "./events.js";
+import { LazyAbortController } from "./lazy-abort.js";
 import { Replayer, type PendingCommand, type RunOutcome } from "./replay.js";
 import type { ReplayerCache } from "./replayer-cache.js";
 import { resolveRetryPolicy, retryDelayMs, shouldRetry, type ResolvedRetryPolicy, type RetryPolicy } from "./retry.js";
@@ -66,7 +68,7 @@ export class RunExecution {
   readonly #definition: WorkflowDefinition<never, unknown>;
   #replayer: Replayer | undefined;
   #cancel: { reason: string | undefined } | undefined;
-  #stepAbort: AbortController | undefined;
+  #stepAbort: LazyAbortController | undefined;
   /** Set once this engine must stop writing for the run (lease lost or shutdown). */
   #abandoned = false;
   #committedSeq: number;
@@ -238,17 +240,25 @@ export class RunExecution {
     const { command, seq, attempt } = pending;
     let policy: ResolvedRetryPolicy;
     try {
-      policy = resolveRetryPolicy(this.#ctx.retryDefaults, command.options.retry);
+      policy = retryPolicyOf(this.#ctx.retryDefaults, command.options.retry);
     } catch (error) {
       this.#record({ type: "step_failed", name: command.name, attempt, error: toErrorInfo(error) }, "The step error");
       return;
     }
-    const abort = new AbortController();
+    const abort = new LazyAbortController();
     this.#stepAbort = abort;
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
       this.#ctx.stats.stepAttempts += 1;
-      const ctx = { runId: this.runId, seq, attempt, idempotencyKey: `${this.runId}:${seq}`, signal: abort.signal };
+      const ctx: StepContext = {
+        runId: this.runId,
+        seq,
+        attempt,
+        idempotencyKey: `${this.runId}:${seq}`,
+        get signal() {
+          return abort.signal;
+        },
+      };
       outcome = { ok: true, value: await command.fn(ctx) };
     } catch (error) {
       outcome = { ok: false, error };
@@ -380,6 +390,20 @@ export class RunExecution {
     });
     this.#ctx.stats.commits += 1;
   }
+}
+
+/** The engine defaults resolved once per engine: most steps have no retry options of their own. */
+const resolvedDefaults = new WeakMap<RetryPolicy, ResolvedRetryPolicy>();
+
+/** The policy of one step attempt; resolving durations through luxon costs microseconds, so defaults are cached. */
+function retryPolicyOf(defaults: RetryPolicy, override: Partial<RetryPolicy> | undefined): ResolvedRetryPolicy {
+  if (override !== undefined) return resolveRetryPolicy(defaults, override);
+  let resolved = resolvedDefaults.get(defaults);
+  if (resolved === undefined) {
+    resolved = resolveRetryPolicy(defaults);
+    resolvedDefaults.set(defaults, resolved);
+  }
+  return resolved;
 }
 
 function freshValue(

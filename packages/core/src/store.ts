@@ -139,6 +139,10 @@ export interface RunFilter {
  * A durable backend for runs, events and signals. Implementations must make each method atomic and
  * raise the documented errors; `describeStoreConformance` in @reprise/testing checks them.
  *
+ * A write method's promise settles only once its effect is durable. Implementations may commit writes made
+ * concurrently (e.g. by many runs at once) in one transaction (group commit), as long as each write stays
+ * atomic, sees the writes requested before it, and fails alone: SqliteStore does this.
+ *
  * @example
  * const store: Store = await SqliteStore.open({ filename: "reprise.db" });
  */

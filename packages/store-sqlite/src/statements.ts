@@ -8,6 +8,15 @@ import { builder, compileStatement, param, type CompiledStatement } from "./quer
 const inJsonArray = (column: string, name: string) =>
   sql<boolean>`${sql.ref(column)} in (select value from json_each(${param(name)}))`;
 
+/**
+ * The same filter, checked row by row: the unary `+` keeps SQLite from driving the query through an index on
+ * `column`. The scheduler's queries use it for `workflow` so that they walk `runs_due` in due order and stop at
+ * the first rows they need; through `runs_workflow_created` they would read every run the workflows ever had
+ * (completed ones included) and sort them, a cost that grows with the store's whole history.
+ */
+const filteredByJsonArray = (column: string, name: string) =>
+  sql<boolean>`+${sql.ref(column)} in (select value from json_each(${param(name)}))`;
+
 const runColumns = [
   "id",
   "workflow",
@@ -33,21 +42,37 @@ export const QUERIES = {
   getRunForWrite: compileStatement<{ id: string }>(
     builder
       .selectFrom("runs")
-      .select(["status", "lease_owner", "last_seq", "cancel_requested", "wait_kind", "wait_name"])
+      .select([
+        "status",
+        "lease_owner",
+        "lease_expires_at_ms",
+        "last_seq",
+        "cancel_requested",
+        "wait_kind",
+        "wait_name",
+        "wake_at_ms",
+        "reason",
+        "result",
+        "error",
+      ])
       .where("id", "=", param("id")),
   ),
   insertRun: compileStatement<{ id: string; workflow: string; input: string; nowMs: number }>(
-    builder.insertInto("runs").values({
-      id: param("id"),
-      workflow: param("workflow"),
-      status: "pending",
-      input: param("input"),
-      due_at_ms: param("nowMs"),
-      cancel_requested: 0,
-      last_seq: 1,
-      created_at_ms: param("nowMs"),
-      updated_at_ms: param("nowMs"),
-    }),
+    builder
+      .insertInto("runs")
+      .values({
+        id: param("id"),
+        workflow: param("workflow"),
+        status: "pending",
+        input: param("input"),
+        due_at_ms: param("nowMs"),
+        cancel_requested: 0,
+        last_seq: 1,
+        created_at_ms: param("nowMs"),
+        updated_at_ms: param("nowMs"),
+      })
+      // An existing id is not an error: createRun then returns that run (`created: false`).
+      .onConflict((oc) => oc.column("id").doNothing()),
   ),
   insertEvent: compileStatement<{ runId: string; seq: number; type: string; atMs: number; data: string }>(
     builder.insertInto("events").values({
@@ -61,7 +86,8 @@ export const QUERIES = {
   readEvents: compileStatement<{ runId: string; afterSeq: number }>(
     builder
       .selectFrom("events")
-      .select(["seq", "type", "at_ms", "data"])
+      // Rows come back shaped as EventRecords ({ seq, type, atMs, data }): a long history is not copied again.
+      .select(["seq", "type", "at_ms as atMs", "data"])
       .where("run_id", "=", param("runId"))
       .where("seq", ">", param("afterSeq"))
       .orderBy("seq"),
@@ -101,8 +127,15 @@ export const QUERIES = {
       })
       .where("id", "=", param("id")),
   ),
-  leaseExpiry: compileStatement<{ id: string }>(
-    builder.selectFrom("runs").select("lease_expires_at_ms").where("id", "=", param("id")),
+  /**
+   * A running run that keeps its lease only moves its log forward: no indexed column changes, so the commit
+   * dirties one page of `runs` instead of three (row, status index, due index). See SqliteStore.commit.
+   */
+  recordProgress: compileStatement<{ id: string; lastSeq: number; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ last_seq: param("lastSeq"), updated_at_ms: param("nowMs") })
+      .where("id", "=", param("id")),
   ),
   hasUnconsumedSignal: compileStatement<{ runId: string; name: string }>(
     builder
@@ -188,7 +221,7 @@ export const QUERIES = {
           .select("id")
           .where("due_at_ms", "<=", param("nowMs"))
           .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", param("nowMs"))]))
-          .where(inJsonArray("workflow", "workflows"))
+          .where(filteredByJsonArray("workflow", "workflows"))
           .orderBy("due_at_ms")
           .limit(param("limit")),
       )
@@ -215,7 +248,7 @@ export const QUERIES = {
       .select("due_at_ms")
       .where("due_at_ms", "is not", null)
       .where("lease_owner", "is", null)
-      .where(inJsonArray("workflow", "workflows"))
+      .where(filteredByJsonArray("workflow", "workflows"))
       .orderBy("due_at_ms")
       .limit(1),
   ),
@@ -246,12 +279,15 @@ type Args<Q> = Q extends CompiledStatement<infer A> ? A : never;
 export class PreparedStatements {
   readonly #db: BetterSqlite3.Database;
   readonly #cache = new Map<string, BetterSqlite3.Statement>();
+  /** Statements executed so far (for SqliteStore.stats(): cost guards count statements, not time). */
+  executed = 0;
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
   }
 
   run<K extends keyof typeof QUERIES>(key: K, args: Args<(typeof QUERIES)[K]>): BetterSqlite3.RunResult {
+    this.executed += 1;
     return this.#statement(key).run(...QUERIES[key].bind(args as never));
   }
 
@@ -259,10 +295,12 @@ export class PreparedStatements {
     key: K,
     args: Args<(typeof QUERIES)[K]>,
   ): R | undefined {
+    this.executed += 1;
     return this.#statement(key).get(...QUERIES[key].bind(args as never)) as R | undefined;
   }
 
   all<R, K extends keyof typeof QUERIES = keyof typeof QUERIES>(key: K, args: Args<(typeof QUERIES)[K]>): R[] {
+    this.executed += 1;
     return this.#statement(key).all(...QUERIES[key].bind(args as never)) as R[];
   }
 

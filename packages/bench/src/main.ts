@@ -1,0 +1,450 @@
+// `pnpm bench`: every case of the performance issue in one process, on one disk, minutes apart; prints a table
+// and writes results.json. Usage: pnpm bench [--quick] [--dir <directory on the disk to test>] [--out <file>]
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { measureFloor } from "./cases/floor.js";
+import { measureIdleMemory } from "./cases/idle-memory.js";
+import { measureLatency } from "./cases/latency.js";
+import { measureReplay } from "./cases/replay.js";
+import { measureScheduler } from "./cases/scheduler.js";
+import { measureStatements } from "./cases/statements.js";
+import { measureThroughput } from "./cases/throughput.js";
+import { measureSignals, measureTimers } from "./cases/timers-signals.js";
+import { BenchDirectory, nowMs } from "./measure.js";
+import { renderMarkdown, renderTable, rounded, type GoalVerdict, type Row } from "./report.js";
+
+interface Plan {
+  readonly repetitions: number;
+  readonly throughputWorkflows: number;
+  readonly latencyRuns: number;
+  readonly replayEvents: readonly number[];
+  readonly idleRuns: number;
+  readonly idleRunsSmall: number;
+  readonly timerRuns: number;
+  readonly signalRoundTrips: number;
+  readonly payloadWorkflows: number;
+  readonly payloadBytes: readonly number[];
+  readonly concurrency: readonly number[];
+}
+
+const FULL: Plan = {
+  repetitions: 5,
+  throughputWorkflows: 2_000,
+  latencyRuns: 300,
+  replayEvents: [100, 1_000, 10_000],
+  idleRuns: 100_000,
+  idleRunsSmall: 1_000,
+  timerRuns: 1_000,
+  signalRoundTrips: 200,
+  payloadWorkflows: 500,
+  payloadBytes: [100, 10_000, 100_000],
+  concurrency: [10, 100, 1_000],
+};
+
+const QUICK: Plan = {
+  repetitions: 2,
+  throughputWorkflows: 500,
+  latencyRuns: 100,
+  replayEvents: [100, 10_000],
+  idleRuns: 10_000,
+  idleRunsSmall: 1_000,
+  timerRuns: 200,
+  signalRoundTrips: 50,
+  payloadWorkflows: 100,
+  payloadBytes: [100, 100_000],
+  concurrency: [10, 100],
+};
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+function describeDisk(path: string): string {
+  try {
+    const lines = execFileSync("df", ["-P", path], { encoding: "utf8" }).trim().split("\n");
+    const [device, , , , , mount] = (lines[1] ?? "").split(/\s+/);
+    return `${device ?? "?"} mounted on ${mount ?? "?"}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+function sqliteVersion(): string {
+  const db = new Database(":memory:");
+  const { version } = db.prepare("select sqlite_version() as version").get() as { version: string };
+  db.close();
+  return version;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const plan = quick ? QUICK : FULL;
+  const dir = new BenchDirectory(argument("--dir"));
+  const out = argument("--out") ?? fileURLToPath(new URL("../results.json", import.meta.url));
+  const R = plan.repetitions;
+  const startedAt = new Date();
+  const began = nowMs();
+  const step = (label: string) => process.stderr.write(`[${((nowMs() - began) / 1000).toFixed(0)} s] ${label}\n`);
+  const environment = {
+    startedAt: startedAt.toISOString(),
+    node: process.version,
+    sqlite: sqliteVersion(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryBytes: totalmem(),
+    loadAverageAtStart: loadavg().map((load) => Number(load.toFixed(2))),
+    directory: dir.path,
+    disk: describeDisk(dir.path),
+    durability: "journal_mode=WAL, synchronous=FULL, BEGIN IMMEDIATE (SqliteStore defaults)",
+    engine: "createEngine defaults: concurrency 100, cacheSize 1000, leaseMs 5000, pollIntervalMs 500",
+    repetitions: R,
+    quick,
+  };
+
+  try {
+    step("floor: raw better-sqlite3");
+    const floor = await measureFloor(dir, R);
+    step("hot-path statements");
+    const statements = await measureStatements(dir, R);
+    step(`throughput: ${plan.throughputWorkflows} workflows × 3 steps`);
+    const throughput = await measureThroughput(dir, { workflows: plan.throughputWorkflows, repetitions: R });
+    step(`latency: ${plan.latencyRuns} sequential runs`);
+    const latency = await measureLatency(dir, plan.latencyRuns, R);
+    step("replay");
+    const replays = [];
+    for (const events of plan.replayEvents) replays.push(await measureReplay(dir, events, R + 2));
+    const replay = replays[replays.length - 1] as (typeof replays)[number];
+    step(`idle memory: ${plan.idleRuns} parked runs`);
+    const idle = await measureIdleMemory(dir, plan.idleRuns);
+    step("scheduler cost with many parked runs");
+    const schedulerLarge = await measureScheduler(idle.filename, 3);
+    const idleSmall = await measureIdleMemory(dir, plan.idleRunsSmall);
+    const schedulerSmall = await measureScheduler(idleSmall.filename, 3);
+    step(`timers: ${plan.timerRuns} runs sleep 1 s`);
+    const timers = await measureTimers(dir, plan.timerRuns, 3);
+    step(`signals: ${plan.signalRoundTrips} round trips`);
+    const signals = await measureSignals(dir, plan.signalRoundTrips, 3);
+    step("scaling: payload size");
+    const payloads = [];
+    for (const bytes of plan.payloadBytes) {
+      payloads.push({
+        bytes,
+        ...(await measureThroughput(dir, { workflows: plan.payloadWorkflows, repetitions: 3, payloadBytes: bytes })),
+      });
+    }
+    step("scaling: concurrent runs");
+    const concurrency = [];
+    for (const limit of plan.concurrency) {
+      concurrency.push({
+        concurrency: limit,
+        ...(await measureThroughput(dir, {
+          workflows: plan.throughputWorkflows,
+          repetitions: 3,
+          engine: { concurrency: limit },
+        })),
+      });
+    }
+    step("scaling: time-ordered run ids");
+    const orderedIds = await measureThroughput(dir, {
+      workflows: plan.throughputWorkflows,
+      repetitions: 3,
+      ids: "time-ordered",
+    });
+
+    step("diagnostic: completion awaited with whenIdle() instead of result()");
+    const idleCompletion = await measureThroughput(dir, {
+      workflows: plan.throughputWorkflows,
+      repetitions: 3,
+      completion: "whenIdle",
+    });
+
+    const batchedFloor = floor.rowsPerSecondAt100.median;
+    const throughputRatio = throughput.stepsPerSecond.median / batchedFloor;
+    const latencyFloorMs = latency.commitsPerRun.median * floor.singleCommitMs;
+    const latencyRatio = latency.p50Ms.median / latencyFloorMs;
+    const goals: GoalVerdict[] = [
+      {
+        goal: "throughput steps/s ÷ batched floor rows/s",
+        target: "≥ 0.25",
+        measured: throughputRatio,
+        met: throughputRatio >= 0.25,
+      },
+      {
+        goal: "latency p50 ÷ (commits per run × single-commit floor)",
+        target: "≤ 3",
+        measured: latencyRatio,
+        met: latencyRatio <= 3,
+      },
+      { goal: "latency p99", target: "≤ 5 ms", measured: latency.p99Ms.median, met: latency.p99Ms.median <= 5 },
+      {
+        goal: `replay of ${replay.events} events`,
+        target: "≤ 50 ms",
+        measured: replay.totalMs.median,
+        met: replay.totalMs.median <= 50,
+      },
+      {
+        goal: "heap per idle run",
+        target: "≤ 320 bytes",
+        measured: idle.heapBytesPerRun,
+        met: idle.heapBytesPerRun <= 320,
+      },
+      {
+        goal: "hot-path insert ÷ raw better-sqlite3",
+        target: "≤ 1.5",
+        measured: statements.insertEvent.ratio,
+        met: statements.insertEvent.ratio <= 1.5,
+      },
+      {
+        goal: "hot-path lookup ÷ raw better-sqlite3",
+        target: "≤ 1.5",
+        measured: statements.getRunForWrite.ratio,
+        met: statements.getRunForWrite.ratio <= 1.5,
+      },
+    ];
+
+    const rows: Row[] = [
+      { section: "floor", metric: "single-row commits", value: floor.singleCommitsPerSecond, unit: "commits/s" },
+      {
+        section: "floor",
+        metric: "single-row commits, WAL never checkpointed",
+        value: floor.singleCommitsNoCheckpointPerSecond,
+        unit: "commits/s",
+      },
+      { section: "floor", metric: "rows, 64 per transaction", value: floor.rowsPerSecondAt64, unit: "rows/s" },
+      { section: "floor", metric: "rows, 100 per transaction", value: floor.rowsPerSecondAt100, unit: "rows/s" },
+      { section: "statements", metric: "insert event: raw", value: statements.insertEvent.rawNs, unit: "ns" },
+      {
+        section: "statements",
+        metric: "insert event: store (compiled once, cached)",
+        value: statements.insertEvent.storeNs,
+        unit: "ns",
+        goal: `${statements.insertEvent.ratio.toFixed(2)}× raw (≤ 1.5×)`,
+        met: statements.insertEvent.ratio <= 1.5,
+      },
+      {
+        section: "statements",
+        metric: "insert event: prepare per call",
+        value: statements.insertEvent.preparePerCallNs,
+        unit: "ns",
+      },
+      { section: "statements", metric: "run lookup: raw", value: statements.getRunForWrite.rawNs, unit: "ns" },
+      {
+        section: "statements",
+        metric: "run lookup: store (compiled once, cached)",
+        value: statements.getRunForWrite.storeNs,
+        unit: "ns",
+        goal: `${statements.getRunForWrite.ratio.toFixed(2)}× raw (≤ 1.5×)`,
+        met: statements.getRunForWrite.ratio <= 1.5,
+      },
+      {
+        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
+        metric: "workflows",
+        value: throughput.workflowsPerSecond,
+        unit: "workflows/s",
+      },
+      {
+        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
+        metric: "steps",
+        value: throughput.stepsPerSecond,
+        unit: "steps/s",
+        goal: `${throughputRatio.toFixed(3)}× batched floor (≥ 0.25×)`,
+        met: throughputRatio >= 0.25,
+      },
+      {
+        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
+        metric: "transactions per workflow",
+        value: throughput.transactionsPerWorkflow,
+        unit: "tx",
+      },
+      {
+        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
+        metric: "writes per transaction",
+        value: throughput.writesPerTransaction,
+        unit: "writes",
+      },
+      {
+        section: `latency (${latency.runs} sequential runs)`,
+        metric: "p50 start() → result()",
+        value: latency.p50Ms,
+        unit: "ms",
+        goal: `${latencyRatio.toFixed(2)}× floor of ${latencyFloorMs.toFixed(3)} ms (≤ 3×)`,
+        met: latencyRatio <= 3,
+      },
+      {
+        section: `latency (${latency.runs} sequential runs)`,
+        metric: "p99 start() → result()",
+        value: latency.p99Ms,
+        unit: "ms",
+        goal: "≤ 5 ms",
+        met: latency.p99Ms.median <= 5,
+      },
+      {
+        section: `latency (${latency.runs} sequential runs)`,
+        metric: "commits per run",
+        value: latency.commitsPerRun,
+        unit: "tx",
+      },
+      ...replays.flatMap((r): Row[] => [
+        {
+          section: `replay (${r.events.toLocaleString("en-US")} events)`,
+          metric: "load + decode + replay",
+          value: r.totalMs,
+          unit: "ms",
+          ...(r === replay ? { goal: "≤ 50 ms", met: r.totalMs.median <= 50 } : {}),
+        },
+        {
+          section: `replay (${r.events.toLocaleString("en-US")} events)`,
+          metric: "per event",
+          value: r.microsecondsPerEvent,
+          unit: "µs",
+        },
+        ...(r === replay
+          ? [
+              {
+                section: `replay (${r.events.toLocaleString("en-US")} events)`,
+                metric: "of which: read",
+                value: r.readMs,
+                unit: "ms",
+              },
+              {
+                section: `replay (${r.events.toLocaleString("en-US")} events)`,
+                metric: "of which: decode",
+                value: r.decodeMs,
+                unit: "ms",
+              },
+              {
+                section: `replay (${r.events.toLocaleString("en-US")} events)`,
+                metric: "of which: apply",
+                value: r.applyMs,
+                unit: "ms",
+              },
+            ]
+          : []),
+        {
+          section: `replay (${r.events.toLocaleString("en-US")} events)`,
+          metric: "cold resume: signal → result",
+          value: r.coldResumeMs,
+          unit: "ms",
+        },
+      ]),
+      {
+        section: `idle memory (${idle.runs.toLocaleString("en-US")} parked runs)`,
+        metric: "heap per run",
+        value: idle.heapBytesPerRun,
+        unit: "bytes",
+        goal: "≤ 320 bytes",
+        met: idle.heapBytesPerRun <= 320,
+      },
+      {
+        section: `idle memory (${idle.runs.toLocaleString("en-US")} parked runs)`,
+        metric: "runs parked per second",
+        value: idle.runsParkedPerSecond,
+        unit: "runs/s",
+      },
+      ...[schedulerSmall, schedulerLarge].flatMap((s): Row[] => [
+        {
+          section: `scheduler (${s.parkedRuns.toLocaleString("en-US")} parked runs)`,
+          metric: "claimDueRuns, nothing due",
+          value: s.claimNothingDueUs,
+          unit: "µs/call",
+        },
+        {
+          section: `scheduler (${s.parkedRuns.toLocaleString("en-US")} parked runs)`,
+          metric: "nextDueAtMs",
+          value: s.nextDueUs,
+          unit: "µs/call",
+        },
+        {
+          section: `scheduler (${s.parkedRuns.toLocaleString("en-US")} parked runs)`,
+          metric: "renewLeases, 100 runs",
+          value: s.renew100Us,
+          unit: "µs/call",
+        },
+      ]),
+      { section: `timers (${timers.runs} runs sleep 1 s)`, metric: "late p50", value: timers.lateP50Ms, unit: "ms" },
+      { section: `timers (${timers.runs} runs sleep 1 s)`, metric: "late p99", value: timers.lateP99Ms, unit: "ms" },
+      {
+        section: `signals (${signals.roundTrips} round trips)`,
+        metric: "signal → result p50",
+        value: signals.p50Ms,
+        unit: "ms",
+      },
+      {
+        section: `signals (${signals.roundTrips} round trips)`,
+        metric: "signal → result p99",
+        value: signals.p99Ms,
+        unit: "ms",
+      },
+      ...payloads.map((p): Row => ({
+        section: `scaling: payload (${p.workflows} × 3 steps)`,
+        metric: `${p.bytes.toLocaleString("en-US")} B per step result`,
+        value: p.stepsPerSecond,
+        unit: "steps/s",
+      })),
+      ...concurrency.map((c): Row => ({
+        section: `scaling: concurrency (${c.workflows} × 3 steps)`,
+        metric: `concurrency ${c.concurrency}`,
+        value: c.workflowsPerSecond,
+        unit: "workflows/s",
+      })),
+      {
+        section: `scaling: run ids (${orderedIds.workflows} × 3 steps)`,
+        metric: "time-ordered ids instead of random UUIDs",
+        value: orderedIds.workflowsPerSecond,
+        unit: "workflows/s",
+      },
+      {
+        section: `scaling: completion (${idleCompletion.workflows} × 3 steps)`,
+        metric: "awaited with one whenIdle() instead of result() per run",
+        value: idleCompletion.workflowsPerSecond,
+        unit: "workflows/s",
+      },
+    ];
+
+    const table = renderTable(rows);
+    process.stdout.write(`\nReprise benchmark — ${environment.startedAt}, ${environment.cpu} × ${environment.cores}, `);
+    process.stdout.write(`node ${environment.node}, SQLite ${environment.sqlite}\n`);
+    process.stdout.write(`databases in ${environment.directory} (${environment.disk}); ${environment.durability}\n\n`);
+    process.stdout.write(`${table}\n\nGoals:\n`);
+    for (const goal of goals) {
+      process.stdout.write(
+        `  ${goal.met ? "met    " : "NOT met"}  ${goal.goal}: ${goal.measured.toFixed(3)} (target ${goal.target})\n`,
+      );
+    }
+    const document = rounded({
+      environment: { ...environment, durationSeconds: (nowMs() - began) / 1000 },
+      goals,
+      floor,
+      statements,
+      throughput,
+      latency: { ...latency, floorMs: latencyFloorMs, ratio: latencyRatio },
+      replay: replays,
+      idleMemory: idle,
+      scheduler: [schedulerSmall, schedulerLarge],
+      timers,
+      signals,
+      scaling: { payloads, concurrency, timeOrderedIds: orderedIds, completionByWhenIdle: idleCompletion },
+      markdown: renderMarkdown(rows).split("\n"),
+    });
+    writeFileSync(out, await formatJson(JSON.stringify(document, null, 2)));
+    process.stdout.write(`\nwrote ${out} (${((nowMs() - began) / 1000).toFixed(0)} s in all)\n`);
+  } finally {
+    dir.cleanup();
+  }
+}
+
+/** Formats with the repository's prettier when it is installed, so results.json passes `prettier --check`. */
+async function formatJson(text: string): Promise<string> {
+  try {
+    const prettier = await import("prettier");
+    return await prettier.format(text, { parser: "json", printWidth: 120 });
+  } catch {
+    return `${text}\n`;
+  }
+}
+
+await main();

@@ -1,0 +1,78 @@
+// Cost guards: transactions and SQL statements per run and per step, counted (never timed) so they cannot flake.
+// A failure here means the hot path got more expensive; update the numbers only with a reason in the commit.
+import { step, workflow, type Engine } from "@reprise/core";
+import type { SqliteStore } from "@reprise/store-sqlite";
+import { describe, expect, it } from "vitest";
+import { fixture } from "../fixtures.js";
+
+function stepsWorkflow(steps: number) {
+  return workflow(`cost-${steps}-steps`, function* (n: number) {
+    for (let i = 0; i < steps; i++) yield* step(`step-${i}`, () => undefined);
+    return n;
+  });
+}
+
+/** Counts what `body` costs the store and the engine, after background start-up work has settled. */
+async function cost(store: SqliteStore, engine: Engine, body: () => Promise<void>) {
+  await engine.whenIdle();
+  const store0 = store.stats();
+  const engine0 = engine.stats();
+  await body();
+  await engine.whenIdle();
+  const store1 = store.stats();
+  const engine1 = engine.stats();
+  return {
+    transactions: store1.transactions - store0.transactions,
+    writes: store1.writes - store0.writes,
+    statements: store1.statements - store0.statements,
+    commits: engine1.commits - engine0.commits,
+    replays: engine1.replays - engine0.replays,
+  };
+}
+
+// No polling and long leases: only the run's own work touches the store while it is measured.
+const quiet = { pollIntervalMs: Number.POSITIVE_INFINITY, leaseMs: 60_000 } as const;
+
+describe("cost per run", () => {
+  it("a three-step run alone costs five durable transactions: start, claim, and one per step", async () => {
+    const f = await fixture();
+    const three = stepsWorkflow(3);
+    const engine = f.engine({ workflows: [three], ...quiet });
+    const measured = await cost(f.store, engine, async () => {
+      expect(await (await engine.start(three, 7)).result()).toBe(7);
+    });
+    // start() must be durable before it returns, the claim before the first step runs, and each step's result
+    // before the next step runs; the last step's result and run_completed share one commit.
+    expect(measured).toMatchObject({ transactions: 5, writes: 5, commits: 3, replays: 1 });
+    // 18 today: start 2 (run, event), claim 1, next due 1, history 1, commits 3 + 3 + 4, and the reads of
+    // result() and whenIdle(). Fewer is welcome; more means the hot path grew.
+    expect(measured.statements).toBeLessThanOrEqual(18);
+  });
+
+  it("each further step costs one commit of three statements: check the lease, append, move the run forward", async () => {
+    const f = await fixture();
+    const three = stepsWorkflow(3);
+    const ten = stepsWorkflow(10);
+    const engine = f.engine({ workflows: [three, ten], ...quiet });
+    const short = await cost(f.store, engine, async () => void (await (await engine.start(three, 1)).result()));
+    const long = await cost(f.store, engine, async () => void (await (await engine.start(ten, 1)).result()));
+    expect(long.transactions - short.transactions).toBe(7);
+    expect(long.commits - short.commits).toBe(7);
+    expect((long.statements - short.statements) / 7).toBe(3);
+  });
+
+  it("a hundred concurrent runs share their transactions (group commit): one per step for all of them", async () => {
+    const f = await fixture();
+    const three = stepsWorkflow(3);
+    const engine = f.engine({ workflows: [three], ...quiet });
+    const measured = await cost(f.store, engine, async () => {
+      const runs = await Promise.all(Array.from({ length: 100 }, (_, i) => engine.start(three, i)));
+      expect(await Promise.all(runs.map((run) => run.result()))).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    });
+    // 100 starts, a claim, and 3 commits per run: 401 writes in about five transactions (starts, claim, 3 steps).
+    expect(measured.commits).toBe(300);
+    expect(measured.writes).toBeGreaterThanOrEqual(401);
+    expect(measured.transactions).toBeLessThanOrEqual(8);
+    expect(measured.writes / measured.transactions).toBeGreaterThanOrEqual(50);
+  });
+});
