@@ -156,7 +156,10 @@ export interface Store {
   readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]>;
   /** Appends events, consumes signals and updates the run; throws LeaseLostError unless `owner` holds the lease. */
   commit(commit: RunCommit): Promise<void>;
-  /** Stores a signal; a repeated `signalId` is ignored (`duplicate: true`). Throws RunNotFoundError / RunFinishedError. */
+  /**
+   * Stores a signal; a repeated `signalId` is ignored (`duplicate: true`), also once the run has finished.
+   * Throws RunNotFoundError, or RunFinishedError for a new signal to a finished run.
+   */
   sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }>;
   /** The oldest unconsumed signal named `name` with position > afterPosition. */
   nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined>;

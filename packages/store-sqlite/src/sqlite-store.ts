@@ -263,6 +263,10 @@ export class SqliteStore implements Store {
       const row = this.#statements.get<WriteRow>("getRunForWrite", { id: signal.runId });
       if (row === undefined) throw new RunNotFoundError(signal.runId);
       if (FINISHED_STATUSES.has(row.status as RunStatus)) {
+        // A resend of a signal this run already stored is acknowledged again, even after the run ended:
+        // the sender's first acknowledgement may have been lost, and the signal did arrive.
+        const known = this.#statements.get("signalExists", { runId: signal.runId, signalId: signal.signalId });
+        if (known !== undefined) return { duplicate: true };
         throw new RunFinishedError(signal.runId, row.status, `send signal '${signal.name}' to`);
       }
       const inserted = this.#statements.run("insertSignal", signal).changes === 1;

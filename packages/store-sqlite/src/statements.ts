@@ -137,6 +137,13 @@ export const QUERIES = {
       .set({ last_seq: param("lastSeq"), updated_at_ms: param("nowMs") })
       .where("id", "=", param("id")),
   ),
+  signalExists: compileStatement<{ runId: string; signalId: string }>(
+    builder
+      .selectFrom("signals")
+      .select("position")
+      .where("run_id", "=", param("runId"))
+      .where("signal_id", "=", param("signalId")),
+  ),
   hasUnconsumedSignal: compileStatement<{ runId: string; name: string }>(
     builder
       .selectFrom("signals")

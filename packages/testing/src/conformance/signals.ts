@@ -46,6 +46,15 @@ export function describeSignals(ctx: ConformanceContext): void {
       }
     });
 
+    it("a resend with a known id to a finished run is a duplicate, not an error", async () => {
+      const harness = h();
+      await harness.createClaimed("r1");
+      expect(await harness.signal("r1", "go", 1, T0 + 1, "sig-late")).toEqual({ duplicate: false });
+      await harness.complete("r1", T0 + 2);
+      expect(await harness.signal("r1", "go", 1, T0 + 3, "sig-late")).toEqual({ duplicate: true });
+      await expectCode(harness.signal("r1", "go", 1, T0 + 3, "sig-new"), "RUN_FINISHED");
+    });
+
     it("with a repeated id is a duplicate, stored once, even after the first was consumed", async () => {
       const harness = h();
       await harness.createClaimed("r1");

@@ -63,6 +63,19 @@ describe("bad input", () => {
     expect(snapshot(f)).toEqual(before);
   });
 
+  it("a resent signal whose run has since finished is acknowledged as a duplicate", async () => {
+    const f = await fixture();
+    const engine = f.engine({ workflows: [waiter] });
+    const run = await engine.start(waiter, undefined, { id: "resend" });
+    await engine.signal("resend", "go", "first", { id: "webhook-7" });
+    expect(await run.result()).toBe("first");
+    expect(await engine.signal("resend", "go", "first", { id: "webhook-7" })).toEqual({
+      id: "webhook-7",
+      duplicate: true,
+    });
+    await expect(engine.signal("resend", "go", "new", { id: "webhook-8" })).rejects.toBeInstanceOf(RunFinishedError);
+  });
+
   it("starting an unknown workflow by name throws UnknownWorkflowError", async () => {
     const f = await fixture();
     const engine = f.engine({ workflows: [echo] });
