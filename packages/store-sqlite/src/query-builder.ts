@@ -10,7 +10,14 @@ import {
 } from "kysely";
 import type { Database } from "./schema.js";
 
-/** A Kysely instance that compiles queries for SQLite and never executes them. */
+/**
+ * A Kysely instance typed with the store's schema that compiles queries for SQLite and never executes them.
+ * Tools that read a store file directly (read-only) build their SQL with it, so a schema change is a type error.
+ *
+ * @example
+ * const { sql, parameters } = storeQueryBuilder.selectFrom("runs").select("id").where("status", "=", "waiting").compile();
+ * const ids = readonlyDb.prepare(sql).all(...parameters);
+ */
 export const builder = new Kysely<Database>({
   dialect: {
     createAdapter: () => new SqliteAdapter(),
