@@ -4,7 +4,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./codec.js";
 import { InvalidArgumentError } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryPolicy } from "./retry.js";
-import type { Store } from "./store.js";
+import type { RunStatus, Store } from "./store.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /**
@@ -47,6 +47,41 @@ export interface EngineOptions {
    * `crypto.randomUUID()` for uuid(). Tests pass a seeded function so that runs are reproducible.
    */
   readonly random?: (key: string) => number;
+}
+
+/**
+ * Options of `engine.start()`.
+ *
+ * @example
+ * await engine.start(greet, "Ada", { id: "greet-ada" });
+ */
+export interface StartOptions {
+  /** The run's id; starting again with the same id returns the existing run. Default: a random UUID. */
+  readonly id?: string;
+}
+
+/**
+ * Options of `engine.signal()`.
+ *
+ * @example
+ * await engine.signal(runId, "shipped", { carrier: "DHL" }, { id: "webhook-42" });
+ */
+export interface SignalOptions {
+  /** De-duplicates resends: a second signal with the same id to the same run is ignored. */
+  readonly id?: string;
+}
+
+/**
+ * Filters of `engine.listRuns()`.
+ *
+ * @example
+ * await engine.listRuns({ status: ["waiting", "sleeping"], workflow: "order", limit: 50 });
+ */
+export interface ListRunsOptions {
+  readonly status?: RunStatus | readonly RunStatus[];
+  readonly workflow?: string;
+  /** At most this many runs, newest first. Default 100, at most 10,000. */
+  readonly limit?: number;
 }
 
 /** Options with every default filled in and checked. */

@@ -14,46 +14,30 @@ import {
 } from "./errors.js";
 import { decodeEvent, encodeEvent, fromErrorInfo, type ErrorInfo, type HistoryEvent } from "./events.js";
 import { decodeValue } from "./codec.js";
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from "./engine-options.js";
+import {
+  resolveEngineOptions,
+  type EngineOptions,
+  type ListRunsOptions,
+  type ResolvedEngineOptions,
+  type SignalOptions,
+  type StartOptions,
+} from "./engine-options.js";
+import { assertId, assertReason } from "./argument-checks.js";
+import { LeaseHeartbeat } from "./lease-heartbeat.js";
+import { unservedReasons } from "./unserved-runs.js";
 import { ReplayerCache } from "./replayer-cache.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
 import { toRunInfo, type RunInfo } from "./run-info.js";
 import { RunWatchers } from "./run-watchers.js";
-import { FINISHED_STATUSES, RUN_STATUSES, type RunRecord, type RunStatus } from "./store.js";
+import { RUN_STATUSES, type RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
-/** Longest run or signal id accepted. */
-export const MAX_ID_LENGTH = 200;
-/** Longest cancellation reason accepted. */
-export const MAX_REASON_LENGTH = 1000;
-/** An engine that has not reported in for this long no longer counts as serving its workflows. */
-const WORKER_STALE_AFTER_MS = 30_000;
 /** Longest wait before a pass that failed (e.g. the store was busy or full) is tried again. */
 const ERROR_RETRY_DELAY_MS = 1_000;
 /** How often an engine reports the workflows it serves. */
 const REGISTRY_HEARTBEAT_MS = 10_000;
-
-/** Options of `engine.start()`. */
-export interface StartOptions {
-  /** The run's id; starting again with the same id returns the existing run. Default: a random UUID. */
-  readonly id?: string;
-}
-
-/** Options of `engine.signal()`. */
-export interface SignalOptions {
-  /** De-duplicates resends: a second signal with the same id to the same run is ignored. */
-  readonly id?: string;
-}
-
-/** Filters of `engine.listRuns()`. */
-export interface ListRunsOptions {
-  readonly status?: RunStatus | readonly RunStatus[];
-  readonly workflow?: string;
-  /** At most this many runs, newest first. Default 100, at most 10,000. */
-  readonly limit?: number;
-}
 
 /**
  * A running Reprise engine. Create it with `createEngine`.
@@ -76,11 +60,9 @@ export class Engine {
   readonly #workflowNames: readonly string[];
   /** Start-up (announcing workflows, retrying blocked runs) ran; a failed start-up is retried by the next pass. */
   #startedUp = false;
-  #heartbeat: TimerHandle | undefined;
+  readonly #heartbeat: LeaseHeartbeat;
   #lastRegistryBeatMs = 0;
   #closing: Promise<void> | undefined;
-  /** Set once shutdown has let go of everything; no timer may be armed after it. */
-  #stopped = false;
   /** The last pass filled every free slot: more runs may be due, so a slot that frees up asks for a pass. */
   #backlog = false;
   #lastWatcherPollMs = Number.NEGATIVE_INFINITY;
@@ -104,6 +86,14 @@ export class Engine {
       },
       onFinished: (runId) => this.#watchers.notify(runId),
     };
+    this.#heartbeat = new LeaseHeartbeat({
+      clock,
+      store,
+      owner: this.#owner,
+      leaseMs: this.#options.leaseMs,
+      held: () => new Map([...this.#executions].map(([runId, entry]) => [runId, entry.execution])),
+      onError: this.#options.onError,
+    });
     this.#loop = new WorkLoop({
       clock,
       // One microtask first: group commit (SqliteStore) ends many runs in the same turn, and the pass poked by the
@@ -206,14 +196,7 @@ export class Engine {
   async cancel(runId: string, options: { reason?: string } = {}): Promise<void> {
     this.#assertOpen("cancel a run");
     assertId(runId, "run id");
-    if (
-      options.reason !== undefined &&
-      (typeof options.reason !== "string" || options.reason.length > MAX_REASON_LENGTH)
-    ) {
-      throw new InvalidArgumentError(
-        `A cancellation reason must be a string of at most ${MAX_REASON_LENGTH} characters.`,
-      );
-    }
+    assertReason(options.reason);
     await this.#options.store.requestCancel(runId, options.reason, this.#options.clock.nowMs());
     this.#executions.get(runId)?.execution.requestCancel(options.reason);
     this.#loop.poke();
@@ -304,9 +287,7 @@ export class Engine {
     graceTimer?.cancel();
     const leftover = [...this.#executions.values()].map((entry) => entry.execution);
     for (const execution of leftover) execution.abandon("The engine shut down before the step finished");
-    this.#stopped = true;
-    this.#heartbeat?.cancel();
-    this.#heartbeat = undefined;
+    this.#heartbeat.stop();
     try {
       if (leftover.length > 0) {
         const ids = leftover.map((execution) => execution.runId);
@@ -388,51 +369,12 @@ export class Engine {
       .catch((error: unknown) => this.#options.onError(error))
       .finally(() => {
         this.#executions.delete(run.id);
-        if (this.#executions.size === 0) {
-          this.#heartbeat?.cancel();
-          this.#heartbeat = undefined;
-        }
+        if (this.#executions.size === 0) this.#heartbeat.pause();
         // While due runs wait for a free slot, every freed slot asks for a pass (pokes coalesce).
         if (this.#backlog) this.#loop.poke();
       });
     this.#executions.set(run.id, { execution, done });
-    if (this.#heartbeat === undefined) this.#scheduleHeartbeat();
-  }
-
-  /**
-   * While runs are in progress, renews their leases every leaseMs/3 and learns of cancellations
-   * sent from other processes. Stops when nothing is in progress, so an idle engine arms no timers.
-   */
-  #scheduleHeartbeat(): void {
-    if (this.#executions.size === 0 || this.#stopped) {
-      this.#heartbeat = undefined;
-      return;
-    }
-    const intervalMs = Math.max(1, Math.floor(this.#options.leaseMs / 3));
-    this.#heartbeat = this.#options.clock.setTimer(intervalMs, () => {
-      this.#beat().then(
-        () => this.#scheduleHeartbeat(),
-        (error: unknown) => {
-          this.#options.onError(error);
-          this.#scheduleHeartbeat();
-        },
-      );
-    });
-  }
-
-  async #beat(): Promise<void> {
-    const { store, clock, leaseMs } = this.#options;
-    const held = [...this.#executions.keys()];
-    if (held.length === 0) return;
-    const statuses = await store.renewLeases(this.#owner, held, clock.nowMs(), leaseMs);
-    const stillHeld = new Set(statuses.map((status) => status.runId));
-    for (const status of statuses) {
-      if (status.cancelRequested) this.#executions.get(status.runId)?.execution.requestCancel(status.cancelReason);
-    }
-    for (const runId of held) {
-      if (stillHeld.has(runId)) continue;
-      this.#executions.get(runId)?.execution.abandon(`Engine lost the lease on run '${runId}'`);
-    }
+    this.#heartbeat.ensureRunning();
   }
 
   readonly #handleHost = {
@@ -471,28 +413,10 @@ export class Engine {
     return workflow;
   }
 
-  /**
-   * Explains, per record, why an unfinished run is not moving when no live engine serves its
-   * workflow. Looks each workflow up once, however many runs share it.
-   */
-  async #derivedReasons(records: readonly RunRecord[]): Promise<(string | undefined)[]> {
-    const lastSeen = new Map<string, Promise<number | undefined>>();
-    const nowMs = this.#options.clock.nowMs();
-    return Promise.all(
-      records.map(async (record) => {
-        if (FINISHED_STATUSES.has(record.status) || record.status === "blocked") return undefined;
-        if (this.#options.workflows.has(record.workflow) && this.#closing === undefined) return undefined;
-        if (!lastSeen.has(record.workflow)) {
-          lastSeen.set(record.workflow, this.#options.store.workflowLastSeenAtMs(record.workflow));
-        }
-        const lastSeenAtMs = await lastSeen.get(record.workflow);
-        if (lastSeenAtMs !== undefined && nowMs - lastSeenAtMs < WORKER_STALE_AFTER_MS) return undefined;
-        return (
-          `No running engine serves workflow '${record.workflow}', so this run is left as it is. It continues as ` +
-          `soon as an engine created with createEngine({ workflows: [${record.workflow}] }) opens this store.`
-        );
-      }),
-    );
+  /** Why each record's run is not moving, when no live engine serves its workflow. */
+  #derivedReasons(records: readonly RunRecord[]): Promise<(string | undefined)[]> {
+    const servedHere = (workflow: string) => this.#options.workflows.has(workflow) && this.#closing === undefined;
+    return unservedReasons(records, this.#options.store, this.#options.clock.nowMs(), servedHere);
   }
 
   #assertOpen(action: string): void {
@@ -509,12 +433,4 @@ export class Engine {
  */
 export function createEngine(options: EngineOptions): Engine {
   return new Engine(options);
-}
-
-function assertId(value: unknown, what: string): asserts value is string {
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
-    throw new InvalidArgumentError(
-      `The ${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters (got ${JSON.stringify(value)}).`,
-    );
-  }
 }

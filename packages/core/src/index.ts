@@ -27,8 +27,8 @@ export {
 } from "./commands.js";
 export type { DurationInput, DeadlineInput } from "./duration.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
-export { createEngine, Engine, type StartOptions, type SignalOptions, type ListRunsOptions } from "./engine.js";
-export type { EngineOptions } from "./engine-options.js";
+export { createEngine, Engine } from "./engine.js";
+export type { EngineOptions, StartOptions, SignalOptions, ListRunsOptions } from "./engine-options.js";
 export type { EngineStats } from "./run-execution.js";
 export { RunHandle } from "./run-handle.js";
 export type { RunInfo } from "./run-info.js";

@@ -1,0 +1,118 @@
+// Rows of the runs table and their mapping to the Store contract's RunRecord and WaitInfo (both directions).
+// Pure functions over plain objects: no statements run here.
+import type { NewRun, RunRecord, RunStatus, RunUpdate, WaitInfo } from "@reprise/core";
+
+/** A `runs` row as the store's run queries select it. */
+export interface RunRow {
+  id: string;
+  workflow: string;
+  status: string;
+  input: string;
+  result: string | null;
+  error: string | null;
+  wait_kind: string | null;
+  wait_name: string | null;
+  wake_at_ms: number | null;
+  reason: string | null;
+  cancel_requested: number;
+  cancel_reason: string | null;
+  last_seq: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  finished_at_ms: number | null;
+}
+
+/** The columns a write reads before changing a run: lease, position in the log, and current projection. */
+export interface WriteRow {
+  status: string;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  last_seq: number;
+  cancel_requested: number;
+  wait_kind: string | null;
+  wait_name: string | null;
+  wake_at_ms: number | null;
+  reason: string | null;
+  result: string | null;
+  error: string | null;
+}
+
+export function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    status: row.status as RunStatus,
+    input: row.input,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    waitingFor: toWaitInfo(row.wait_kind, row.wait_name),
+    wakeAtMs: row.wake_at_ms ?? undefined,
+    reason: row.reason ?? undefined,
+    cancelRequested: row.cancel_requested === 1,
+    cancelReason: row.cancel_reason ?? undefined,
+    lastSeq: row.last_seq,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+    finishedAtMs: row.finished_at_ms ?? undefined,
+  };
+}
+
+/** The row `insertRun` just wrote, as getRun would read it back (without spending a statement on reading it). */
+export function newRunRecord(run: NewRun): RunRecord {
+  return toRecord({
+    id: run.id,
+    workflow: run.workflow,
+    status: "pending",
+    input: run.input,
+    result: null,
+    error: null,
+    wait_kind: null,
+    wait_name: null,
+    wake_at_ms: null,
+    reason: null,
+    cancel_requested: 0,
+    cancel_reason: null,
+    last_seq: 1,
+    created_at_ms: run.nowMs,
+    updated_at_ms: run.nowMs,
+    finished_at_ms: null,
+  });
+}
+
+/**
+ * Whether a commit changes nothing about a run but its log: it stays `running` under the same lease, with no
+ * wait, result, error or reason before or after. The full update would then write the same values back, except
+ * `due_at_ms`: it would move to `nowMs`, and leaving it at the (earlier) time the run was claimed is just as
+ * correct: either way the run is due at once if this engine dies and its lease expires.
+ */
+export function isProgressOnly(update: RunUpdate, row: WriteRow): boolean {
+  return (
+    !update.release &&
+    update.status === "running" &&
+    row.status === "running" &&
+    update.waitingFor === undefined &&
+    update.wakeAtMs === undefined &&
+    update.result === undefined &&
+    update.error === undefined &&
+    update.reason === undefined &&
+    row.wait_kind === null &&
+    row.wait_name === null &&
+    row.wake_at_ms === null &&
+    row.reason === null &&
+    row.result === null &&
+    row.error === null
+  );
+}
+
+export function toWaitInfo(kind: string | null, name: string | null): WaitInfo | undefined {
+  if (kind === "timer") return { kind: "timer" };
+  if (kind === "retry" && name !== null) return { kind: "retry", step: name };
+  if (kind === "signal" && name !== null) return { kind: "signal", name };
+  return undefined;
+}
+
+export function waitName(wait: WaitInfo | undefined): string | undefined {
+  if (wait?.kind === "retry") return wait.step;
+  if (wait?.kind === "signal") return wait.name;
+  return undefined;
+}
