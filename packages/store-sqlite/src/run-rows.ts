@@ -1,42 +1,28 @@
 // Rows of the runs table and their mapping to the Store contract's RunRecord and WaitInfo (both directions).
 // Pure functions over plain objects: no statements run here.
 import type { NewRun, RunRecord, RunStatus, RunUpdate, WaitInfo } from "@reprise/core";
+import type { RunsTable } from "./schema.js";
 
-/** A `runs` row as the store's run queries select it. */
-export interface RunRow {
-  id: string;
-  workflow: string;
-  status: string;
-  input: string;
-  result: string | null;
-  error: string | null;
-  wait_kind: string | null;
-  wait_name: string | null;
-  wake_at_ms: number | null;
-  reason: string | null;
-  cancel_requested: number;
-  cancel_reason: string | null;
-  last_seq: number;
-  created_at_ms: number;
-  updated_at_ms: number;
-  finished_at_ms: number | null;
-}
+/** A `runs` row as the store's run queries select it (RUN_COLUMNS: everything but scheduling and lease columns). */
+export type RunRow = Omit<RunsTable, "due_at_ms" | "lease_owner" | "lease_expires_at_ms">;
 
 /** The columns a write reads before changing a run: lease, position in the log, and current projection. */
-export interface WriteRow {
-  status: string;
-  lease_owner: string | null;
-  lease_expires_at_ms: number | null;
-  last_seq: number;
-  cancel_requested: number;
-  wait_kind: string | null;
-  wait_name: string | null;
-  wake_at_ms: number | null;
-  reason: string | null;
-  result: string | null;
-  error: string | null;
-}
+export type WriteRow = Pick<
+  RunsTable,
+  | "status"
+  | "lease_owner"
+  | "lease_expires_at_ms"
+  | "last_seq"
+  | "cancel_requested"
+  | "wait_kind"
+  | "wait_name"
+  | "wake_at_ms"
+  | "reason"
+  | "result"
+  | "error"
+>;
 
+/** A run row as the Store contract's RunRecord. */
 export function toRecord(row: RunRow): RunRecord {
   return {
     id: row.id,
