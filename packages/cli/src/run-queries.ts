@@ -161,7 +161,7 @@ export class RunQueries {
     const compiled = builder
       .selectFrom("events")
       .select(["seq", "type", "at_ms as atMs", "data"])
-      .where("run_id", "=", runId)
+      .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", runId))
       .orderBy("seq")
       .compile();
     return this.#all<StoredEvent>(compiled);

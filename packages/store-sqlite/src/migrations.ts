@@ -1,5 +1,5 @@
 // In-code schema migrations, numbered by PRAGMA user_version and applied under BEGIN IMMEDIATE.
-// Migrations only ever add; a store written by a newer Reprise is refused instead of being altered.
+// Migrations keep every row (a rebuilt table is copied whole); a store written by a newer Reprise is refused.
 import type BetterSqlite3 from "better-sqlite3";
 import { StoreError } from "@reprise/core";
 import { sql } from "kysely";
@@ -12,6 +12,16 @@ interface Migration {
   readonly version: number;
   readonly statements: readonly { compile(): { sql: string } }[];
 }
+
+/** A statement Kysely's schema builder cannot express (copying rows between tables), as fixed SQL text. */
+function fixedSql(text: string): { compile(): { sql: string } } {
+  return { compile: () => ({ sql: text }) };
+}
+
+/** The run columns both schema versions share, in table order. */
+const SHARED_RUN_COLUMNS =
+  "id, workflow, status, input, result, error, wait_kind, wait_name, wake_at_ms, due_at_ms, lease_owner, " +
+  "lease_expires_at_ms, reason, cancel_requested, cancel_reason, last_seq, created_at_ms, updated_at_ms, finished_at_ms";
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -76,6 +86,67 @@ const MIGRATIONS: readonly Migration[] = [
         .createTable("workflows")
         .addColumn("name", "text", (c) => c.primaryKey().notNull())
         .addColumn("last_seen_at_ms", "integer", (c) => c.notNull()),
+    ],
+  },
+  {
+    // Version 2 keys the event log by a small integer per run (`run_key`, assigned in creation order) instead of
+    // the run's text id. Concurrent runs started together now append to neighbouring pages of the events B-tree,
+    // whatever their ids look like: with random UUIDs, one group commit of ~100 step events used to dirty ~100
+    // pages (one per run) and now dirties a handful. The key is an explicit INTEGER PRIMARY KEY, so VACUUM keeps it.
+    version: 2,
+    statements: [
+      builder.schema
+        .createTable("runs_v2")
+        .addColumn("run_key", "integer", (c) => c.primaryKey())
+        .addColumn("id", "text", (c) => c.notNull())
+        .addColumn("workflow", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("input", "text", (c) => c.notNull())
+        .addColumn("result", "text")
+        .addColumn("error", "text")
+        .addColumn("wait_kind", "text")
+        .addColumn("wait_name", "text")
+        .addColumn("wake_at_ms", "integer")
+        .addColumn("due_at_ms", "integer")
+        .addColumn("lease_owner", "text")
+        .addColumn("lease_expires_at_ms", "integer")
+        .addColumn("reason", "text")
+        .addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("cancel_reason", "text")
+        .addColumn("last_seq", "integer", (c) => c.notNull())
+        .addColumn("created_at_ms", "integer", (c) => c.notNull())
+        .addColumn("updated_at_ms", "integer", (c) => c.notNull())
+        .addColumn("finished_at_ms", "integer"),
+      fixedSql(
+        `insert into runs_v2 (${SHARED_RUN_COLUMNS}) select ${SHARED_RUN_COLUMNS} from runs order by created_at_ms, id`,
+      ),
+      builder.schema
+        .createTable("events_v2")
+        .addColumn("run_key", "integer", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("at_ms", "integer", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("events_pk", ["run_key", "seq"])
+        .modifyEnd(sql`without rowid`),
+      fixedSql(
+        "insert into events_v2 (run_key, seq, type, at_ms, data) " +
+          "select runs_v2.run_key, events.seq, events.type, events.at_ms, events.data " +
+          "from events join runs_v2 on runs_v2.id = events.run_id order by runs_v2.run_key, events.seq",
+      ),
+      builder.schema.dropTable("events"),
+      builder.schema.dropTable("runs"),
+      builder.schema.alterTable("runs_v2").renameTo("runs"),
+      builder.schema.alterTable("events_v2").renameTo("events"),
+      builder.schema.createIndex("runs_id").on("runs").column("id").unique(),
+      builder.schema
+        .createIndex("runs_due")
+        .on("runs")
+        .column("due_at_ms")
+        .where(sql.ref("due_at_ms"), "is not", sql.lit(null)),
+      builder.schema.createIndex("runs_status_created").on("runs").columns(["status", "created_at_ms"]),
+      builder.schema.createIndex("runs_workflow_created").on("runs").columns(["workflow", "created_at_ms"]),
+      builder.schema.createIndex("runs_created").on("runs").column("created_at_ms"),
     ],
   },
 ];

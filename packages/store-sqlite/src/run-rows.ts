@@ -4,10 +4,10 @@ import type { NewRun, RunRecord, RunStatus, RunUpdate, WaitInfo } from "@reprise
 import type { RunsTable } from "./schema.js";
 
 /** A `runs` row as the store's run queries select it (RUN_COLUMNS: everything but scheduling and lease columns). */
-export type RunRow = Omit<RunsTable, "due_at_ms" | "lease_owner" | "lease_expires_at_ms">;
+export type RunRow = Omit<RunsTable, "run_key" | "due_at_ms" | "lease_owner" | "lease_expires_at_ms">;
 
 /** The columns a write reads before changing a run: lease, position in the log, and current projection. */
-export type WriteRow = Pick<
+export type WriteRow = { readonly run_key: number } & Pick<
   RunsTable,
   | "status"
   | "lease_owner"
@@ -66,27 +66,21 @@ export function newRunRecord(run: NewRun): RunRecord {
 }
 
 /**
- * Whether a commit changes nothing about a run but its log: it stays `running` under the same lease, with no
- * wait, result, error or reason before or after. The full update would then write the same values back, except
+ * Whether a commit may change nothing about a run but its log: it keeps the run `running` under the same lease,
+ * with no wait, result, error or reason. It is progress only if the row has none of these either; the
+ * `recordProgress` statement checks that part. The full update would write the same values back, except
  * `due_at_ms`: it would move to `nowMs`, and leaving it at the (earlier) time the run was claimed is just as
  * correct: either way the run is due at once if this engine dies and its lease expires.
  */
-export function isProgressOnly(update: RunUpdate, row: WriteRow): boolean {
+export function mayBeProgressOnly(update: RunUpdate): boolean {
   return (
     !update.release &&
     update.status === "running" &&
-    row.status === "running" &&
     update.waitingFor === undefined &&
     update.wakeAtMs === undefined &&
     update.result === undefined &&
     update.error === undefined &&
-    update.reason === undefined &&
-    row.wait_kind === null &&
-    row.wait_name === null &&
-    row.wake_at_ms === null &&
-    row.reason === null &&
-    row.result === null &&
-    row.error === null
+    update.reason === undefined
   );
 }
 

@@ -5,6 +5,9 @@ import type { Generated } from "kysely";
 
 /** A run: the projection of its event log that schedulers and tools read. */
 export interface RunsTable {
+  /** The run's row number, assigned in creation order; the event log is keyed by it (short and sequential). */
+  run_key: Generated<number>;
+  /** The run's id as users know it (unique). */
   id: string;
   workflow: string;
   status: string;
@@ -27,9 +30,10 @@ export interface RunsTable {
   finished_at_ms: number | null;
 }
 
-/** The append-only log: one row per event, keyed (run_id, seq), stored WITHOUT ROWID. */
+/** The append-only log: one row per event, keyed (run_key, seq), stored WITHOUT ROWID. */
 export interface EventsTable {
-  run_id: string;
+  /** `runs.run_key` of the run the event belongs to. */
+  run_key: number;
   seq: number;
   type: string;
   at_ms: number;

@@ -23,7 +23,7 @@ import {
   type Store,
 } from "@reprise/core";
 import { GroupCommit } from "./group-commit.js";
-import { isProgressOnly, newRunRecord, toRecord, waitName, type RunRow, type WriteRow } from "./run-rows.js";
+import { mayBeProgressOnly, newRunRecord, toRecord, waitName, type RunRow, type WriteRow } from "./run-rows.js";
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
@@ -128,14 +128,8 @@ export class SqliteStore implements Store {
       if (inserted.changes === 0) {
         return { created: false, run: toRecord(this.#statements.get<RunRow>("getRun", { id: run.id }) as RunRow) };
       }
-      const event = run.startedEvent;
-      this.#statements.run("insertEvent", {
-        runId: run.id,
-        seq: event.seq,
-        type: event.type,
-        atMs: event.atMs,
-        data: event.data,
-      });
+      // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
+      this.#insertEvents(Number(inserted.lastInsertRowid), [run.startedEvent]);
       return { created: true, run: newRunRecord(run) };
     });
   }
@@ -168,29 +162,31 @@ export class SqliteStore implements Store {
   async commit(commit: RunCommit): Promise<void> {
     return this.#write("commit events", () => {
       const { runId, owner, update, nowMs } = commit;
-      const row = this.#statements.get<WriteRow>("getRunForWrite", { id: runId });
-      if (row === undefined || row.lease_owner !== owner || row.last_seq !== commit.expectedLastSeq) {
-        throw new LeaseLostError(runId, owner);
+      const lastSeq = commit.expectedLastSeq + commit.events.length;
+      // The common case (a running run records a step) is one statement that also checks the lease; anything
+      // else, or a failed check, reads the row and takes the full path, which says why the lease is lost.
+      const progress = mayBeProgressOnly(update)
+        ? this.#statements.get<{ run_key: number }>("recordProgress", {
+            id: runId,
+            owner,
+            expectedLastSeq: commit.expectedLastSeq,
+            lastSeq,
+            nowMs,
+          })
+        : undefined;
+      const row = progress === undefined ? this.#statements.get<WriteRow>("getRunForWrite", { id: runId }) : undefined;
+      if (progress === undefined) {
+        if (row === undefined || row.lease_owner !== owner || row.last_seq !== commit.expectedLastSeq) {
+          throw new LeaseLostError(runId, owner);
+        }
       }
-      for (const event of commit.events) {
-        this.#statements.run("insertEvent", {
-          runId,
-          seq: event.seq,
-          type: event.type,
-          atMs: event.atMs,
-          data: event.data,
-        });
-      }
+      this.#insertEvents(progress?.run_key ?? (row as WriteRow).run_key, commit.events);
       for (const { position, seq } of commit.consumedSignals) {
         if (this.#statements.run("consumeSignal", { runId, position, seq }).changes !== 1) {
           throw new LeaseLostError(runId, owner);
         }
       }
-      const lastSeq = commit.expectedLastSeq + commit.events.length;
-      if (isProgressOnly(update, row)) {
-        this.#statements.run("recordProgress", { id: runId, lastSeq, nowMs });
-        return;
-      }
+      if (row === undefined) return;
       const finished = FINISHED_STATUSES.has(update.status);
       this.#statements.run("updateRun", {
         id: runId,
@@ -209,6 +205,18 @@ export class SqliteStore implements Store {
         finishedAtMs: finished ? nowMs : undefined,
       });
     });
+  }
+
+  #insertEvents(runKey: number, events: readonly EventRecord[]): void {
+    for (const event of events) {
+      this.#statements.run("insertEvent", {
+        runKey,
+        seq: event.seq,
+        type: event.type,
+        atMs: event.atMs,
+        data: event.data,
+      });
+    }
   }
 
   /** When the run should next be claimed; earlier than asked if a cancellation or awaited signal is waiting. */
@@ -342,7 +350,7 @@ export class SqliteStore implements Store {
    * The connection's durability settings and schema version, as SQLite reports them.
    *
    * @example
-   * console.log(store.diagnostics()); // { journalMode: "wal", synchronous: "full", busyTimeoutMs: 5000, schemaVersion: 1 }
+   * console.log(store.diagnostics()); // { journalMode: "wal", synchronous: "full", busyTimeoutMs: 5000, schemaVersion: 2 }
    */
   diagnostics(): { journalMode: string; synchronous: string; busyTimeoutMs: number; schemaVersion: number } {
     return this.#read("read settings", () => ({

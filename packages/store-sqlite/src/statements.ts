@@ -43,6 +43,7 @@ export const QUERIES = {
     builder
       .selectFrom("runs")
       .select([
+        "run_key",
         "status",
         "lease_owner",
         "lease_expires_at_ms",
@@ -74,9 +75,9 @@ export const QUERIES = {
       // An existing id is not an error: createRun then returns that run (`created: false`).
       .onConflict((oc) => oc.column("id").doNothing()),
   ),
-  insertEvent: compileStatement<{ runId: string; seq: number; type: string; atMs: number; data: string }>(
+  insertEvent: compileStatement<{ runKey: number; seq: number; type: string; atMs: number; data: string }>(
     builder.insertInto("events").values({
-      run_id: param("runId"),
+      run_key: param("runKey"),
       seq: param("seq"),
       type: param("type"),
       at_ms: param("atMs"),
@@ -88,7 +89,7 @@ export const QUERIES = {
       .selectFrom("events")
       // Rows come back shaped as EventRecords ({ seq, type, atMs, data }): a long history is not copied again.
       .select(["seq", "type", "at_ms as atMs", "data"])
-      .where("run_id", "=", param("runId"))
+      .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", param("runId")))
       .where("seq", ">", param("afterSeq"))
       .orderBy("seq"),
   ),
@@ -128,14 +129,32 @@ export const QUERIES = {
       .where("id", "=", param("id")),
   ),
   /**
-   * A running run that keeps its lease only moves its log forward: no indexed column changes, so the commit
-   * dirties one page of `runs` instead of three (row, status index, due index). See SqliteStore.commit.
+   * A commit that only moves a running run's log forward, as one statement: it checks the lease and the log
+   * position and records the new position, but only if nothing else about the run is set (no wait, result,
+   * error or reason). No indexed column changes, so it dirties one page of `runs`. Returns the run's key for
+   * the event inserts; no row means the run is not in that state, and SqliteStore.commit takes the full path.
    */
-  recordProgress: compileStatement<{ id: string; lastSeq: number; nowMs: number }>(
+  recordProgress: compileStatement<{
+    id: string;
+    owner: string;
+    expectedLastSeq: number;
+    lastSeq: number;
+    nowMs: number;
+  }>(
     builder
       .updateTable("runs")
       .set({ last_seq: param("lastSeq"), updated_at_ms: param("nowMs") })
-      .where("id", "=", param("id")),
+      .where("id", "=", param("id"))
+      .where("lease_owner", "=", param("owner"))
+      .where("last_seq", "=", param("expectedLastSeq"))
+      .where("status", "=", "running")
+      .where("wait_kind", "is", null)
+      .where("wait_name", "is", null)
+      .where("wake_at_ms", "is", null)
+      .where("reason", "is", null)
+      .where("result", "is", null)
+      .where("error", "is", null)
+      .returning("run_key"),
   ),
   signalExists: compileStatement<{ runId: string; signalId: string }>(
     builder

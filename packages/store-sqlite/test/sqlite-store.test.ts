@@ -47,7 +47,7 @@ describe("SqliteStore", () => {
       journalMode: "wal",
       synchronous: "full",
       busyTimeoutMs: 5000,
-      schemaVersion: 1,
+      schemaVersion: 2,
     });
     expect((await open({ synchronous: "normal", busyTimeoutMs: 10 })).diagnostics()).toMatchObject({
       synchronous: "normal",
@@ -55,13 +55,13 @@ describe("SqliteStore", () => {
     });
   });
 
-  it("stores events WITHOUT ROWID, keyed by (run_id, seq)", async () => {
+  it("stores events WITHOUT ROWID, keyed by (run_key, seq)", async () => {
     await open();
     const raw = new Database(filename, { readonly: true });
     const { sql } = raw.prepare("select sql from sqlite_schema where name = 'events'").get() as { sql: string };
     raw.close();
     expect(sql.toLowerCase()).toContain("without rowid");
-    expect(sql).toContain('primary key ("run_id", "seq")');
+    expect(sql).toContain('primary key ("run_key", "seq")');
   });
 
   it("refuses a SQLite file that belongs to another application", async () => {

@@ -142,7 +142,10 @@ async function openLossyStore(filename: string): Promise<Store> {
           await target.close();
           if (last === undefined) return;
           const db = new Database(filename);
-          db.prepare("delete from events where run_id = ? and seq > ?").run(last.runId, last.keepSeq);
+          db.prepare("delete from events where run_key = (select run_key from runs where id = ?) and seq > ?").run(
+            last.runId,
+            last.keepSeq,
+          );
           db.prepare(
             "update runs set last_seq = ?, status = 'running', due_at_ms = 0, lease_owner = null, finished_at_ms = null where id = ?",
           ).run(last.keepSeq, last.runId);

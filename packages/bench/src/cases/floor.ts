@@ -19,7 +19,7 @@ export interface FloorResult {
 const SINGLE_COMMITS = 2_000;
 const BATCHED_ROWS = 64_000;
 
-/** A row shaped like a Reprise event: a short run id, a seq, a type, a time and a small JSON document. */
+/** A row shaped like a Reprise event: an integer run key, a seq, a type, a time and a small JSON document. */
 const DATA = '{"json":{"name":"step","attempt":1,"result":42}}';
 
 export async function measureFloor(dir: BenchDirectory, repetitions: number): Promise<FloorResult> {
@@ -48,8 +48,8 @@ function open(dir: BenchDirectory): { db: Database.Database; filename: string } 
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.exec(
-    "create table events (run_id text not null, seq integer not null, type text not null, at_ms integer not null, " +
-      "data text not null, primary key (run_id, seq)) without rowid",
+    "create table events (run_key integer not null, seq integer not null, type text not null, " +
+      "at_ms integer not null, data text not null, primary key (run_key, seq)) without rowid",
   );
   return { db, filename };
 }
@@ -63,7 +63,7 @@ function singleCommits(dir: BenchDirectory, autoCheckpoint: boolean): number {
   const started = nowMs();
   for (let i = 0; i < SINGLE_COMMITS; i++) {
     begin.run();
-    insert.run(`run-${i}`, 1, "step_completed", i, DATA);
+    insert.run(i, 1, "step_completed", i, DATA);
     commit.run();
   }
   const seconds = (nowMs() - started) / 1000;
@@ -81,7 +81,7 @@ function batchedRows(dir: BenchDirectory, rowsPerTransaction: number): number {
   let row = 0;
   while (row < BATCHED_ROWS) {
     begin.run();
-    for (let i = 0; i < rowsPerTransaction; i++, row++) insert.run(`run-${row}`, 1, "step_completed", row, DATA);
+    for (let i = 0; i < rowsPerTransaction; i++, row++) insert.run(row, 1, "step_completed", row, DATA);
     commit.run();
   }
   const seconds = (nowMs() - started) / 1000;

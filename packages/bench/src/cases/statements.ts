@@ -63,10 +63,9 @@ export async function measureStatements(dir: BenchDirectory, repetitions: number
   };
   const insert = await repeat(repetitions, 1, async () =>
     compare({
-      raw: (i) => rawInsert.run(`run-${i}`, 2, "step_completed", i, DATA),
-      store: (i) =>
-        cached.run("insertEvent", { runId: `run-${i}`, seq: 2, type: "step_completed", atMs: i, data: DATA }),
-      prepare: (i) => db.prepare(QUERIES.insertEvent.sql).run(`run-${i}`, 2, "step_completed", i, DATA),
+      raw: (i) => rawInsert.run(i, 2, "step_completed", i, DATA),
+      store: (i) => cached.run("insertEvent", { runKey: i, seq: 2, type: "step_completed", atMs: i, data: DATA }),
+      prepare: (i) => db.prepare(QUERIES.insertEvent.sql).run(i, 2, "step_completed", i, DATA),
     }),
   );
   const get = await repeat(repetitions, 1, async () =>

@@ -44,12 +44,12 @@ describe("cost per run", () => {
     // start() must be durable before it returns, the claim before the first step runs, and each step's result
     // before the next step runs; the last step's result and run_completed share one commit.
     expect(measured).toMatchObject({ transactions: 5, writes: 5, commits: 3, replays: 1 });
-    // 18 today: start 2 (run, event), claim 1, next due 1, history 1, commits 3 + 3 + 4, and the reads of
+    // 16 today: start 2 (run, event), claim 1, next due 1, history 1, commits 2 + 2 + 3, and the reads of
     // result() and whenIdle(). Fewer is welcome; more means the hot path grew.
-    expect(measured.statements).toBeLessThanOrEqual(18);
+    expect(measured.statements).toBeLessThanOrEqual(16);
   });
 
-  it("each further step costs one commit of three statements: check the lease, append, move the run forward", async () => {
+  it("each further step costs one commit of two statements: move the run forward (checking the lease), append", async () => {
     const f = await fixture();
     const three = stepsWorkflow(3);
     const ten = stepsWorkflow(10);
@@ -58,7 +58,7 @@ describe("cost per run", () => {
     const long = await cost(f.store, engine, async () => void (await (await engine.start(ten, 1)).result()));
     expect(long.transactions - short.transactions).toBe(7);
     expect(long.commits - short.commits).toBe(7);
-    expect((long.statements - short.statements) / 7).toBe(3);
+    expect((long.statements - short.statements) / 7).toBe(2);
   });
 
   it("a hundred concurrent runs share their transactions (group commit): one per step for all of them", async () => {

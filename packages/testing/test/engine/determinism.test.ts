@@ -117,7 +117,11 @@ describe("corrupt events", () => {
     await first.close();
 
     const raw = new Database(f.tmp.filename);
-    raw.prepare("update events set data = '{not json' where run_id = 'bad' and seq = 2").run();
+    raw
+      .prepare(
+        "update events set data = '{not json' where run_key = (select run_key from runs where id = 'bad') and seq = 2",
+      )
+      .run();
     raw.close();
 
     const second = f.engine({ workflows: [waits] });

@@ -1,0 +1,123 @@
+// Upgrading a store file written by an older schema: every run and event survives, and the engine carries on.
+// fixtures/schema-v1.db was written by schema version 1 (events keyed by the run's text id) with real runs in it.
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { awaitSignal, createEngine, sleep, step, workflow } from "@reprise/core";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LATEST_SCHEMA_VERSION, SqliteStore } from "../src/index.js";
+
+const FIXTURE = fileURLToPath(new URL("./fixtures/schema-v1.db", import.meta.url));
+
+/** The workflow that wrote the fixture, unchanged: the upgraded runs must replay against it. */
+const order = workflow("order", function* (input: { id: string; total: number }) {
+  const reserved = yield* step("reserve", () => ({ sku: input.id, at: new Date(0) }));
+  yield* sleep({ milliseconds: 50 });
+  const approval = yield* awaitSignal<{ by: string }>("approve");
+  return { reserved, approval, total: input.total };
+});
+
+let directory: string;
+let filename: string;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "reprise-migrate-"));
+  filename = join(directory, "reprise.db");
+  copyFileSync(FIXTURE, filename);
+});
+
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function schemaOf(file: string): { version: number; events: string } {
+  const db = new Database(file, { readonly: true });
+  try {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    const { sql } = db.prepare("select sql from sqlite_schema where name = 'events'").get() as { sql: string };
+    return { version, events: sql };
+  } finally {
+    db.close();
+  }
+}
+
+describe("schema migrations", () => {
+  it("the fixture really is a version 1 store", () => {
+    expect(schemaOf(FIXTURE)).toMatchObject({ version: 1, events: expect.stringContaining('("run_id", "seq")') });
+  });
+
+  it("version 1 → 2 keeps every run and event, keyed by run_key in creation order", async () => {
+    const store = await SqliteStore.open({ filename });
+    try {
+      expect(store.diagnostics().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      expect((await store.getRun("order-done"))?.status).toBe("completed");
+      expect((await store.getRun("order-waiting"))?.waitingFor).toEqual({ kind: "signal", name: "approve" });
+      expect((await store.getRun("order-sleeping"))?.status).toBe("sleeping");
+      expect((await store.readEvents("order-done")).map((e) => e.type)).toEqual([
+        "run_started",
+        "step_completed",
+        "timer_started",
+        "timer_fired",
+        "signal_wait_started",
+        "signal_received",
+        "run_completed",
+      ]);
+      expect((await store.readEvents("order-waiting")).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect((await store.readEvents("order-sleeping", 1)).map((e) => e.type)).toEqual([
+        "step_completed",
+        "timer_started",
+      ]);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(filename, { readonly: true });
+    const keys = db.prepare("select id from runs order by run_key").all() as { id: string }[];
+    const indexes = db.prepare("select name from sqlite_schema where type = 'index' and tbl_name = 'runs'").all();
+    const integrity = db.pragma("integrity_check", { simple: true });
+    db.close();
+    expect(keys.map((row) => row.id)).toEqual(["order-done", "order-waiting", "order-sleeping"]);
+    expect(indexes.map((row) => (row as { name: string }).name).sort()).toEqual([
+      "runs_created",
+      "runs_due",
+      "runs_id",
+      "runs_status_created",
+      "runs_workflow_created",
+    ]);
+    expect(integrity).toBe("ok");
+    expect(schemaOf(filename).events).toContain('primary key ("run_key", "seq")');
+  });
+
+  it("runs started before the upgrade finish after it: a waiting run takes its signal, a sleeping one wakes", async () => {
+    const store = await SqliteStore.open({ filename });
+    const engine = createEngine({ store, workflows: [order] });
+    try {
+      await engine.signal("order-waiting", "approve", { by: "bo" });
+      // start() with an existing id hands back that run. The sleeping run's timer is long past, and its signal
+      // arrived before the upgrade.
+      const waiting = await engine.start(order, { id: "b", total: 20 }, { id: "order-waiting" });
+      const sleeping = await engine.start(order, { id: "c", total: 30 }, { id: "order-sleeping" });
+      const [afterSignal, afterSleep] = await Promise.all([waiting.result(), sleeping.result()]);
+      expect(afterSignal).toEqual({
+        reserved: { sku: "b", at: new Date(0) },
+        approval: { by: "bo" },
+        total: 20,
+      });
+      expect(afterSleep).toEqual({ reserved: { sku: "c", at: new Date(0) }, approval: { by: "early" }, total: 30 });
+      expect(engine.stats().stepAttempts).toBe(0);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("opening the upgraded file again migrates nothing", async () => {
+    await (await SqliteStore.open({ filename })).close();
+    const before = schemaOf(filename);
+    const store = await SqliteStore.open({ filename });
+    expect((await store.readEvents("order-done")).length).toBe(7);
+    await store.close();
+    expect(schemaOf(filename)).toEqual(before);
+  });
+});
