@@ -1,0 +1,63 @@
+// The codec writes plain JSON values without superjson; these properties pin that it writes superjson's exact bytes
+// and reads back what superjson reads, for any value, so the stored format does not depend on which path ran.
+import fc from "fast-check";
+import SuperJSON from "superjson";
+import { describe, expect, it } from "vitest";
+import { UnencodableValueError, decodeValue, encodeValue } from "../src/index.js";
+
+const LIMIT = 10 * 1024 * 1024;
+
+/** Values of every kind the codec accepts: JSON, plus what only superjson can carry, nested in each other. */
+const anyValue = fc.anything({
+  withBigInt: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withNullPrototype: true,
+  withSparseArray: true,
+  withTypedArray: false,
+  withBoxedValues: false,
+  // Keys superjson refuses are covered by their own test below.
+  key: fc.string().filter((key) => !["__proto__", "constructor", "prototype"].includes(key)),
+});
+
+/** JSON values without the keys superjson refuses (covered by their own test below). */
+const jsonValue = fc.jsonValue().filter((value) => !/"(__proto__|constructor|prototype)":/.test(JSON.stringify(value)));
+
+describe("codec fast path", () => {
+  it("writes exactly the bytes superjson writes, for JSON values and for everything else", () => {
+    fc.assert(
+      fc.property(fc.oneof(jsonValue, anyValue), (value) => {
+        expect(encodeValue(value, "value", LIMIT)).toBe(SuperJSON.stringify(value));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("reads back what superjson reads back", () => {
+    fc.assert(
+      fc.property(fc.oneof(jsonValue, anyValue), (value) => {
+        const text = SuperJSON.stringify(value);
+        expect(decodeValue(text)).toEqual(SuperJSON.parse(text));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("keeps a shared reference shared, and -0, NaN and undefined as they were", () => {
+    const shared = { n: 1 };
+    const decoded = decodeValue(encodeValue({ a: shared, b: shared }, "value", LIMIT)) as Record<string, unknown>;
+    expect(decoded.a).toBe(decoded.b);
+    expect(decodeValue(encodeValue([-0, Number.NaN, undefined], "value", LIMIT))).toEqual([-0, Number.NaN, undefined]);
+    expect(Object.is((decodeValue(encodeValue(-0, "value", LIMIT)) as number) + 0, 0)).toBe(true);
+    expect(Object.is(decodeValue(encodeValue(-0, "value", LIMIT)), -0)).toBe(true);
+  });
+
+  it("refuses a property named __proto__, constructor or prototype with a typed error naming its path", () => {
+    for (const key of ["__proto__", "constructor", "prototype"]) {
+      const value = JSON.parse(`{"order":{"${key}":1}}`) as unknown;
+      expect(() => encodeValue(value, "the step result", LIMIT)).toThrow(UnencodableValueError);
+      expect(() => encodeValue(value, "the step result", LIMIT)).toThrow(`value.order.${key}`);
+    }
+  });
+});
