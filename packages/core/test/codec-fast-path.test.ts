@@ -44,6 +44,20 @@ describe("codec fast path", () => {
     );
   });
 
+  it("annotates undefined where superjson does, escaping dots and backslashes in keys", () => {
+    const values: unknown[] = [
+      undefined,
+      [1, undefined],
+      { name: "send", attempt: 1, result: undefined },
+      { "a.b": undefined, "c\\d": { e: [undefined, 2] }, "": undefined },
+    ];
+    for (const value of values) {
+      const text = encodeValue(value, "value", LIMIT);
+      expect(text).toBe(SuperJSON.stringify(value));
+      expect(decodeValue(text)).toEqual(SuperJSON.parse(text));
+    }
+  });
+
   it("keeps a shared reference shared, and -0, NaN and undefined as they were", () => {
     const shared = { n: 1 };
     const decoded = decodeValue(encodeValue({ a: shared, b: shared }, "value", LIMIT)) as Record<string, unknown>;
