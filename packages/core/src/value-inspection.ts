@@ -44,7 +44,12 @@ export function inspectValue(value: unknown, what: string): string[] | undefined
       case "object":
         break;
       case "undefined":
-        if (plain) undefinedPaths.push(path.map((segment) => escapeKey(String(segment))).join("."));
+        // While the value is still plain, the path holds only keys and indexes (labels come with Map and Set).
+        if (plain) {
+          undefinedPaths.push(
+            path.map((segment) => (typeof segment === "object" ? segment.label : escapeKey(String(segment)))).join("."),
+          );
+        }
         return;
       default:
         // bigint: superjson restores it, JSON cannot.
