@@ -6,14 +6,11 @@ import { encodeValue } from "./codec.js";
 import {
   EngineClosedError,
   InvalidArgumentError,
-  RunCancelledError,
-  RunFailedError,
   RunIdConflictError,
   RunNotFoundError,
   UnknownWorkflowError,
 } from "./errors.js";
-import { decodeEvent, encodeEvent, fromErrorInfo, type ErrorInfo, type HistoryEvent } from "./events.js";
-import { decodeValue } from "./codec.js";
+import { decodeEvent, encodeEvent, type HistoryEvent } from "./events.js";
 import {
   resolveEngineOptions,
   type EngineOptions,
@@ -28,7 +25,7 @@ import { unservedReasons } from "./unserved-runs.js";
 import { ReplayerCache } from "./replayer-cache.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
-import { toRunInfo, type RunInfo } from "./run-info.js";
+import { finishedOutcome, toRunInfo, type RunInfo } from "./run-info.js";
 import { RunWatchers } from "./run-watchers.js";
 import { RUN_STATUSES, type RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
@@ -84,7 +81,7 @@ export class Engine {
       onParked: (dueAtMs) => {
         if (dueAtMs !== undefined) this.#loop.wakeAt(dueAtMs);
       },
-      onFinished: (runId) => this.#watchers.notify(runId),
+      onFinished: (runId, finished) => this.#watchers.notify(runId, finished),
     };
     this.#heartbeat = new LeaseHeartbeat({
       clock,
@@ -387,15 +384,16 @@ export class Engine {
       const changed = this.#watchers.next(runId);
       const run = await this.#options.store.getRun(runId);
       if (run === undefined) throw new RunNotFoundError(runId);
-      if (run.status === "completed") return run.result === undefined ? undefined : decodeValue(run.result);
-      if (run.status === "failed") {
-        const cause =
-          run.error === undefined ? new Error("unknown error") : fromErrorInfo(decodeValue(run.error) as ErrorInfo);
-        throw new RunFailedError(runId, cause);
+      let outcome = finishedOutcome(runId, run);
+      if (outcome === undefined && this.#closing !== undefined) throw new EngineClosedError(`wait for run '${runId}'`);
+      if (outcome === undefined) {
+        // A run that finished here comes with its final state: a finished run never changes, so no re-read.
+        const finished = await changed;
+        if (finished !== undefined) outcome = finishedOutcome(runId, finished);
       }
-      if (run.status === "cancelled") throw new RunCancelledError(runId, run.reason);
-      if (this.#closing !== undefined) throw new EngineClosedError(`wait for run '${runId}'`);
-      await changed;
+      if (outcome === undefined) continue;
+      if ("error" in outcome) throw outcome.error;
+      return outcome.value;
     }
   }
 

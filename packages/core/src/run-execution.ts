@@ -25,6 +25,7 @@ import { Replayer, type PendingCommand, type RunOutcome } from "./replay.js";
 import type { ReplayerCache } from "./replayer-cache.js";
 import { resolveRetryPolicy, retryDelayMs, shouldRetry, type ResolvedRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { RunRecord, RunUpdate, Store } from "./store.js";
+import type { FinishedRun } from "./run-info.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** Room for an event carrying a truncated error (8 KiB message, 16 KiB stack, JSON escaping). */
@@ -56,8 +57,8 @@ export interface ExecutionContext {
   isClosing(): boolean;
   /** The run parked until `dueAtMs` (if set): the engine arranges a wake-up. */
   onParked(dueAtMs: number | undefined): void;
-  /** The run reached a final status. */
-  onFinished(runId: string): void;
+  /** The run reached a final status, durably; `finished` is what the store now holds about its end. */
+  onFinished(runId: string, finished: FinishedRun): void;
 }
 
 /** One claimed run, executed until it parks, finishes, blocks, or the engine lets go of it. */
@@ -368,7 +369,7 @@ export class RunExecution {
     }
     await this.#flush(update);
     this.#ctx.cache.delete(this.runId);
-    this.#ctx.onFinished(this.runId);
+    this.#ctx.onFinished(this.runId, update);
   }
 
   /** Parks a run that cannot proceed with this code, recording nothing in its log. */

@@ -1,6 +1,7 @@
 // RunInfo: what `getRun` and `listRuns` show users, decoded from a store's RunRecord.
 // Read-only view; it never changes a run.
 import { decodeValue } from "./codec.js";
+import { RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
 import type { RunRecord, RunStatus, WaitInfo } from "./store.js";
 
@@ -53,4 +54,30 @@ export function toRunInfo<O>(record: RunRecord, reason?: string): RunInfo<O> {
     updatedAtMs: record.updatedAtMs,
     finishedAtMs: record.finishedAtMs,
   };
+}
+
+/** The part of a run record that says how it ended, still encoded (what `result()` needs). */
+export type FinishedRun = Pick<RunRecord, "status" | "result" | "error" | "reason">;
+
+/**
+ * What `result()` gives for a run in this state: the decoded return value, or the error it throws
+ * (RunFailedError, RunCancelledError); undefined while the run has not finished.
+ *
+ * @example
+ * const outcome = finishedOutcome("order-1", record); // undefined: still running
+ */
+export function finishedOutcome(runId: string, run: FinishedRun): { value: unknown } | { error: Error } | undefined {
+  switch (run.status) {
+    case "completed":
+      return { value: run.result === undefined ? undefined : decodeValue(run.result) };
+    case "failed": {
+      const cause =
+        run.error === undefined ? new Error("unknown error") : fromErrorInfo(decodeValue(run.error) as ErrorInfo);
+      return { error: new RunFailedError(runId, cause) };
+    }
+    case "cancelled":
+      return { error: new RunCancelledError(runId, run.reason) };
+    default:
+      return undefined;
+  }
 }

@@ -1,12 +1,16 @@
 // Wake-ups for callers waiting on runs (RunHandle.result): notified on local completion and on every poll.
-// Holds only resolvers, never run data; a waiter always re-reads the store after waking.
+// A local completion hands waiters the run's final state (durable, and final, so no re-read is needed).
+import type { FinishedRun } from "./run-info.js";
 
 /** Lets callers wait until something about a run may have changed. */
 export class RunWatchers {
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waiters = new Map<string, Set<(finished: FinishedRun | undefined) => void>>();
 
-  /** A promise that resolves at the next notification for `runId` (or for all runs). */
-  next(runId: string): Promise<void> {
+  /**
+   * A promise that resolves at the next notification for `runId` (or for all runs): with the run's final state
+   * if it just finished here, otherwise with undefined (look in the store).
+   */
+  next(runId: string): Promise<FinishedRun | undefined> {
     return new Promise((resolve) => {
       let set = this.#waiters.get(runId);
       if (set === undefined) {
@@ -17,11 +21,11 @@ export class RunWatchers {
     });
   }
 
-  notify(runId: string): void {
+  notify(runId: string, finished?: FinishedRun): void {
     const set = this.#waiters.get(runId);
     if (set === undefined) return;
     this.#waiters.delete(runId);
-    for (const resolve of set) resolve();
+    for (const resolve of set) resolve(finished);
   }
 
   notifyAll(): void {
