@@ -192,6 +192,35 @@ describe("group commit", () => {
     expect(db.prepare("select v from t order by v").pluck().all()).toEqual([3]);
     expect(group.counters).toEqual({ transactions: 1, writes: 1, failedWrites: 2 });
   });
+
+  it("a batch runs each write once; after a throw, it is undone and rerun with the failing write isolated", async () => {
+    const db = rawConnection();
+    db.pragma("journal_mode = WAL");
+    db.exec("create table t (v integer primary key)");
+    const group = new GroupCommit(db);
+    const runs = new Map<number, number>();
+    const insert = (v: number) => () => {
+      runs.set(v, (runs.get(v) ?? 0) + 1);
+      db.prepare("insert into t values (?)").run(v);
+    };
+    const wrap = (error: unknown) => error;
+    await Promise.all([1, 2, 3].map((v) => group.enqueue(insert(v), wrap)));
+    expect([...runs.values()]).toEqual([1, 1, 1]);
+
+    runs.clear();
+    const outcomes = await Promise.allSettled([
+      group.enqueue(insert(4), wrap),
+      group.enqueue(() => {
+        insert(5)(); // written, then the write fails: its insert must not survive
+        throw new Error("lease lost");
+      }, wrap),
+      group.enqueue(insert(6), wrap),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(Object.fromEntries(runs)).toEqual({ 4: 2, 5: 2, 6: 1 });
+    expect(db.prepare("select v from t order by v").pluck().all()).toEqual([1, 2, 3, 4, 6]);
+    expect(group.counters).toEqual({ transactions: 2, writes: 5, failedWrites: 1 });
+  });
 });
 
 describe("commit paths and query plans", () => {
