@@ -161,26 +161,17 @@ export class SqliteStore implements Store {
 
   async commit(commit: RunCommit): Promise<void> {
     return this.#write("commit events", () => {
-      const { runId, owner, update, nowMs } = commit;
-      const lastSeq = commit.expectedLastSeq + commit.events.length;
-      // The common case (a running run records a step) is one statement that also checks the lease; anything
-      // else, or a failed check, reads the row and takes the full path, which says why the lease is lost.
-      const progress = mayBeProgressOnly(update)
-        ? this.#statements.get<{ run_key: number }>("recordProgress", {
-            id: runId,
-            owner,
-            expectedLastSeq: commit.expectedLastSeq,
-            lastSeq,
-            nowMs,
-          })
-        : undefined;
-      const row = progress === undefined ? this.#statements.get<WriteRow>("getRunForWrite", { id: runId }) : undefined;
-      if (progress === undefined) {
+      const { runId, owner, update } = commit;
+      // The common commits (a running run records a step; a run ends) are one statement that also checks the
+      // lease and the log position. Anything else, or a progress check that fails, reads the row first.
+      const guarded = this.#guardedUpdate(commit);
+      const row = guarded === undefined ? this.#statements.get<WriteRow>("getRunForWrite", { id: runId }) : undefined;
+      if (guarded === undefined) {
         if (row === undefined || row.lease_owner !== owner || row.last_seq !== commit.expectedLastSeq) {
           throw new LeaseLostError(runId, owner);
         }
       }
-      this.#insertEvents(progress?.run_key ?? (row as WriteRow).run_key, commit.events);
+      this.#insertEvents(guarded?.run_key ?? (row as WriteRow).run_key, commit.events);
       for (const { position, seq } of commit.consumedSignals) {
         if (this.#statements.run("consumeSignal", { runId, position, seq }).changes !== 1) {
           throw new LeaseLostError(runId, owner);
@@ -200,11 +191,40 @@ export class SqliteStore implements Store {
         leaseOwner: update.release ? null : owner,
         leaseExpiresAtMs: update.release ? null : row.lease_expires_at_ms,
         reason: update.reason,
-        lastSeq,
-        nowMs,
-        finishedAtMs: finished ? nowMs : undefined,
+        lastSeq: commit.expectedLastSeq + commit.events.length,
+        nowMs: commit.nowMs,
+        finishedAtMs: finished ? commit.nowMs : undefined,
       });
     });
+  }
+
+  /**
+   * The projection update of a step (progress only) or of a run's end, done in one statement that checks the
+   * lease; returns the run's key. Undefined when the commit is neither, or a progress check failed: the caller
+   * then reads the row. A failed end check is a lost lease.
+   */
+  #guardedUpdate(commit: RunCommit): { run_key: number } | undefined {
+    const { runId: id, owner, update, nowMs, expectedLastSeq } = commit;
+    const lastSeq = expectedLastSeq + commit.events.length;
+    if (mayBeProgressOnly(update)) {
+      return this.#statements.get("recordProgress", { id, owner, expectedLastSeq, lastSeq, nowMs });
+    }
+    const finished = FINISHED_STATUSES.has(update.status);
+    if (!update.release || !(finished || update.status === "blocked") || update.waitingFor !== undefined) return;
+    const ended = this.#statements.get<{ run_key: number }>("endRun", {
+      id,
+      owner,
+      expectedLastSeq,
+      status: update.status,
+      result: update.result,
+      error: update.error,
+      reason: update.reason,
+      lastSeq,
+      nowMs,
+      finishedAtMs: finished ? nowMs : undefined,
+    });
+    if (ended === undefined) throw new LeaseLostError(id, owner);
+    return ended;
   }
 
   #insertEvents(runKey: number, events: readonly EventRecord[]): void {

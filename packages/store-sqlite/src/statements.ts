@@ -156,6 +156,45 @@ export const QUERIES = {
       .where("error", "is", null)
       .returning("run_key"),
   ),
+  /**
+   * A commit that ends a run's time under this lease for good (finished or blocked, lease released, nothing
+   * due), as one statement: it checks the lease and the log position and writes the final projection. Returns
+   * the run's key for the event inserts; no row means the lease is lost.
+   */
+  endRun: compileStatement<{
+    id: string;
+    owner: string;
+    expectedLastSeq: number;
+    status: string;
+    result: string | undefined;
+    error: string | undefined;
+    reason: string | undefined;
+    lastSeq: number;
+    nowMs: number;
+    finishedAtMs: number | undefined;
+  }>(
+    builder
+      .updateTable("runs")
+      .set({
+        status: param("status"),
+        result: param("result"),
+        error: param("error"),
+        wait_kind: null,
+        wait_name: null,
+        wake_at_ms: null,
+        due_at_ms: null,
+        lease_owner: null,
+        lease_expires_at_ms: null,
+        reason: param("reason"),
+        last_seq: param("lastSeq"),
+        updated_at_ms: param("nowMs"),
+        finished_at_ms: param("finishedAtMs"),
+      })
+      .where("id", "=", param("id"))
+      .where("lease_owner", "=", param("owner"))
+      .where("last_seq", "=", param("expectedLastSeq"))
+      .returning("run_key"),
+  ),
   signalExists: compileStatement<{ runId: string; signalId: string }>(
     builder
       .selectFrom("signals")

@@ -248,6 +248,61 @@ describe("commit paths and query plans", () => {
     );
   });
 
+  it("a commit that ends a run checks the lease and leaves nothing due, leased or waiting", async () => {
+    const store = await open();
+    await createClaimedRuns(store, ["done", "stuck"]);
+    const completed = encodeEvent({ type: "run_completed", seq: 2, atMs: 9, result: 42 }, "event", 1000);
+    const end = stepCommit("done", {
+      events: [completed],
+      update: { status: "completed", result: '{"json":42}', release: true },
+      nowMs: 9,
+    });
+    await expect(store.commit({ ...end, owner: "other" })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.commit({ ...end, expectedLastSeq: 0 })).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await store.readEvents("done")).length).toBe(1);
+    await store.commit(end);
+    await store.commit(
+      stepCommit("stuck", { events: [], update: { status: "blocked", reason: "code changed", release: true } }),
+    );
+    const rows = rawConnection()
+      .prepare(
+        "select id, status, result, wait_kind, wake_at_ms, due_at_ms, lease_owner, lease_expires_at_ms, reason, " +
+          "last_seq, updated_at_ms, finished_at_ms from runs order by id",
+      )
+      .all();
+    expect(rows).toEqual([
+      {
+        id: "done",
+        status: "completed",
+        result: '{"json":42}',
+        wait_kind: null,
+        wake_at_ms: null,
+        due_at_ms: null,
+        lease_owner: null,
+        lease_expires_at_ms: null,
+        reason: null,
+        last_seq: 2,
+        updated_at_ms: 9,
+        finished_at_ms: 9,
+      },
+      {
+        id: "stuck",
+        status: "blocked",
+        result: null,
+        wait_kind: null,
+        wake_at_ms: null,
+        due_at_ms: null,
+        lease_owner: null,
+        lease_expires_at_ms: null,
+        reason: "code changed",
+        last_seq: 1,
+        updated_at_ms: 3,
+        finished_at_ms: null,
+      },
+    ]);
+    expect((await store.readEvents("done")).map((event) => event.type)).toEqual(["run_started", "run_completed"]);
+  });
+
   it("the scheduler's queries walk the due-time index, not every run a workflow ever had", async () => {
     const store = await open();
     const runs = Array.from({ length: 300 }, (_, i) => started(`done-${i}`));
