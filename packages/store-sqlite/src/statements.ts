@@ -279,11 +279,11 @@ export const QUERIES = {
         updated_at_ms: param("nowMs"),
       })
       .where(
-        "id",
+        "run_key",
         "in",
         builder
           .selectFrom("runs")
-          .select("id")
+          .select("run_key")
           .where("due_at_ms", "<=", param("nowMs"))
           .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", param("nowMs"))]))
           .where(filteredByJsonArray("workflow", "workflows"))
