@@ -168,7 +168,11 @@ export function decodeEvent(runId: string, record: EventRecord): HistoryEvent {
         `(${EVENT_LOG_FORMAT_VERSION}); upgrade @reprise/core`,
     );
   }
-  return { ...data, seq: record.seq, type: record.type, atMs: record.atMs } as HistoryEvent;
+  // `data` was just parsed and belongs to nobody else: complete it in place instead of copying it.
+  data.seq = record.seq;
+  data.type = record.type;
+  data.atMs = record.atMs;
+  return data as unknown as HistoryEvent;
 }
 
 /** Turns anything thrown into the stored error shape. */
