@@ -1,5 +1,5 @@
-// `pnpm bench`: every case of the performance issue in one process, on one disk, minutes apart; prints a table
-// and writes results.json. Usage: pnpm bench [--quick] [--dir <directory on the disk to test>] [--out <file>]
+// `pnpm bench`: every case of the performance issue in one process, on one disk, against the built packages (dist)
+// as users run them; prints a table, writes results.json. Usage: pnpm bench [--quick] [--dir <dir>] [--out <file>]
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     directory: dir.path,
     disk: describeDisk(dir.path),
     durability: "journal_mode=WAL, synchronous=FULL, BEGIN IMMEDIATE (SqliteStore defaults)",
+    code: "@reprise/core and @reprise/store-sqlite as built by tsc (dist), as users run them",
     engine: "createEngine defaults: concurrency 100, cacheSize 1000, leaseMs 5000, pollIntervalMs 500",
     repetitions: R,
     quick,
