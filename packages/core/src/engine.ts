@@ -10,7 +10,7 @@ import {
   RunNotFoundError,
   UnknownWorkflowError,
 } from "./errors.js";
-import { decodeEvent, encodeEvent, type HistoryEvent } from "./events.js";
+import { decodeEvent, encodeEvent, type EventRecord, type HistoryEvent } from "./events.js";
 import {
   resolveEngineOptions,
   type EngineOptions,
@@ -62,6 +62,8 @@ export class Engine {
   #closing: Promise<void> | undefined;
   /** The last pass filled every free slot: more runs may be due, so a slot that frees up asks for a pass. */
   #backlog = false;
+  /** Slots held by start() calls that are creating a run claimed by this engine. */
+  #reservedSlots = 0;
   #lastWatcherPollMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: EngineOptions) {
@@ -138,16 +140,37 @@ export class Engine {
     const limit = this.#options.maxPayloadBytes;
     const encodedInput = encodeValue(input, "The workflow input", limit);
     const startedEvent = encodeEvent(runStartedEvent(name, input, nowMs), "The workflow input", limit);
-    const { created, run } = await this.#options.store.createRun({
-      id,
-      workflow: name,
-      input: encodedInput,
-      startedEvent,
-      nowMs,
-    });
+    // With a free slot and nothing queued, the run is created already claimed by this engine and starts at
+    // once: one commit instead of two (create, then claim) before its first step.
+    const claimHere =
+      this.#options.workflows.has(name) && this.#closing === undefined && !this.#backlog && this.#freeSlots() > 0;
+    if (claimHere) this.#reservedSlots += 1;
+    let created: boolean;
+    let run: RunRecord;
+    try {
+      ({ created, run } = await this.#options.store.createRun({
+        id,
+        workflow: name,
+        input: encodedInput,
+        startedEvent,
+        nowMs,
+        lease: claimHere ? { owner: this.#owner, leaseMs: this.#options.leaseMs } : undefined,
+      }));
+    } catch (error) {
+      // The run may have been stored with our lease even though the call failed (a lost acknowledgement):
+      // hand it back, or it would sit leased to an engine that is not executing it until the lease expires.
+      if (claimHere && !this.#executions.has(id)) {
+        await this.#releaseQuietly(id);
+        this.#loop.poke();
+      }
+      throw error;
+    } finally {
+      if (claimHere) this.#reservedSlots -= 1;
+    }
     if (!created && run.workflow !== name) throw new RunIdConflictError(id, run.workflow, name);
-    // Also for an existing run: a resend after a lost acknowledgement must still get the run going.
-    if (this.#options.workflows.has(name)) this.#loop.poke();
+    if (created && claimHere) this.#launchStarted(run, startedEvent);
+    // An existing run too: a resend after a lost acknowledgement must still get the run going.
+    else if (this.#options.workflows.has(name)) this.#loop.poke();
     return new RunHandle(this.#handleHost, run.id, run.workflow);
   }
 
@@ -326,7 +349,7 @@ export class Engine {
       await this.#startUp();
       this.#startedUp = true;
     }
-    const { store, clock, concurrency, leaseMs, pollIntervalMs } = this.#options;
+    const { store, clock, leaseMs, pollIntervalMs } = this.#options;
     // Runs finished here wake their waiters at once; a poll (at most once per interval) catches the rest.
     if (clock.nowMs() - this.#lastWatcherPollMs >= pollIntervalMs) {
       this.#lastWatcherPollMs = clock.nowMs();
@@ -337,7 +360,7 @@ export class Engine {
       await store.registerWorkflows(this.#workflowNames, clock.nowMs());
       this.#lastRegistryBeatMs = clock.nowMs();
     }
-    const capacity = concurrency - this.#executions.size;
+    const capacity = this.#freeSlots();
     this.#backlog = capacity <= 0;
     if (this.#backlog) return pollIntervalMs;
     const claimed = await store.claimDueRuns({
@@ -355,12 +378,33 @@ export class Engine {
     return Math.min(pollIntervalMs, Math.max(1, nextDueAtMs - clock.nowMs()));
   }
 
-  #launch(run: RunRecord): void {
+  /** Slots for more executions: `concurrency` minus runs executing and runs being created claimed by start(). */
+  #freeSlots(): number {
+    return this.#options.concurrency - this.#executions.size - this.#reservedSlots;
+  }
+
+  /** Executes a run that start() created already claimed; its history is the run_started event just written. */
+  #launchStarted(run: RunRecord, startedEvent: EventRecord): void {
+    // Too late to execute it here: hand it back so that another engine takes it at once.
+    if (this.#closing !== undefined) void this.#releaseQuietly(run.id);
+    else this.#launch(run, [startedEvent]);
+  }
+
+  /** Gives up this engine's lease on a run it is not executing; if that fails too, the lease simply expires. */
+  async #releaseQuietly(runId: string): Promise<void> {
+    try {
+      await this.#options.store.releaseLeases(this.#owner, [runId], this.#options.clock.nowMs());
+    } catch (error) {
+      this.#options.onError(error);
+    }
+  }
+
+  #launch(run: RunRecord, history?: readonly EventRecord[]): void {
     const definition = this.#options.workflows.get(run.workflow);
     // A run still executing here whose lease lapsed (a stalled event loop, a failed renewal) may be claimed
     // again by this engine: the claim just renewed the lease, and the execution in progress keeps going.
     if (definition === undefined || this.#executions.has(run.id)) return;
-    const execution = new RunExecution(this.#context, run, definition);
+    const execution = new RunExecution(this.#context, run, definition, history);
     const done = execution
       .execute()
       .catch((error: unknown) => this.#options.onError(error))

@@ -77,10 +77,21 @@ export class RunExecution {
   #consumedSignals: { position: number; seq: number }[] = [];
   /** Last inbox position consumed per signal name in the unflushed batch. */
   #consumedInBatch = new Map<string, number>();
+  readonly #history: readonly EventRecord[] | undefined;
 
-  constructor(ctx: ExecutionContext, run: RunRecord, definition: WorkflowDefinition<never, unknown>) {
+  /**
+   * `history`: the run's whole log when the caller has it at hand (start() just wrote run_started), so it is
+   * not read back from the store.
+   */
+  constructor(
+    ctx: ExecutionContext,
+    run: RunRecord,
+    definition: WorkflowDefinition<never, unknown>,
+    history?: readonly EventRecord[],
+  ) {
     this.#ctx = ctx;
     this.#run = run;
+    this.#history = history;
     this.runId = run.id;
     this.#definition = definition;
     this.#committedSeq = run.lastSeq;
@@ -118,9 +129,12 @@ export class RunExecution {
     const cached = this.#ctx.cache.take(this.runId, this.#run.lastSeq);
     if (cached !== undefined) return cached;
     const replayer = new Replayer(this.runId, this.#definition);
-    const records = await this.#ctx.store.readEvents(this.runId);
-    this.#ctx.stats.replays += 1;
-    this.#ctx.stats.eventsReplayed += records.length;
+    let records = this.#history;
+    if (records === undefined) {
+      records = await this.#ctx.store.readEvents(this.runId);
+      this.#ctx.stats.replays += 1;
+      this.#ctx.stats.eventsReplayed += records.length;
+    }
     try {
       for (const record of records) replayer.apply(decodeEvent(this.runId, record));
     } catch (error) {

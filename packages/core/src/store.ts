@@ -63,6 +63,12 @@ export interface NewRun {
   readonly input: string;
   readonly startedEvent: EventRecord;
   readonly nowMs: number;
+  /**
+   * Creates the run already claimed by `owner` (status `running`, lease until `nowMs + leaseMs`), as if
+   * `claimDueRuns` had taken it in the same write: an engine that serves the workflow and has a free slot
+   * starts it without another commit. If the lease lapses the run is due, like any claimed run.
+   */
+  readonly lease?: { readonly owner: string; readonly leaseMs: number } | undefined;
 }
 
 /** The projection written together with a commit's events. */

@@ -48,7 +48,7 @@ export function newRunRecord(run: NewRun): RunRecord {
   return toRecord({
     id: run.id,
     workflow: run.workflow,
-    status: "pending",
+    status: run.lease === undefined ? "pending" : "running",
     input: run.input,
     result: null,
     error: null,

@@ -122,7 +122,10 @@ export class SqliteStore implements Store {
       const inserted = this.#statements.run("insertRun", {
         id: run.id,
         workflow: run.workflow,
+        status: run.lease === undefined ? "pending" : "running",
         input: run.input,
+        leaseOwner: run.lease?.owner,
+        leaseExpiresAtMs: run.lease === undefined ? undefined : run.nowMs + run.lease.leaseMs,
         nowMs: run.nowMs,
       });
       if (inserted.changes === 0) {

@@ -58,14 +58,24 @@ export const QUERIES = {
       ])
       .where("id", "=", param("id")),
   ),
-  insertRun: compileStatement<{ id: string; workflow: string; input: string; nowMs: number }>(
+  insertRun: compileStatement<{
+    id: string;
+    workflow: string;
+    status: string;
+    input: string;
+    leaseOwner: string | undefined;
+    leaseExpiresAtMs: number | undefined;
+    nowMs: number;
+  }>(
     builder
       .insertInto("runs")
       .values({
         id: param("id"),
         workflow: param("workflow"),
-        status: "pending",
+        status: param("status"),
         input: param("input"),
+        lease_owner: param("leaseOwner"),
+        lease_expires_at_ms: param("leaseExpiresAtMs"),
         due_at_ms: param("nowMs"),
         cancel_requested: 0,
         last_seq: 1,

@@ -29,7 +29,7 @@ export class CrashLog {
   readonly plan: ReadonlyMap<number, CrashTiming>;
   commits = 0;
   readonly crashes: CrashRecord[] = [];
-  /** Lease owners seen in claims, so the harness can free a crashed engine's leases. */
+  /** Lease owners seen in claims (and runs created claimed), so the harness can free a crashed engine's leases. */
   readonly owners = new Set<string>();
 
   constructor(plan: ReadonlyMap<number, CrashTiming> = new Map()) {
@@ -77,6 +77,7 @@ export class CrashingStore implements Store {
 
   async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
     this.#alive();
+    if (run.lease !== undefined) this.#log.owners.add(run.lease.owner);
     return this.#inner.createRun(run);
   }
   async getRun(runId: string): Promise<RunRecord | undefined> {

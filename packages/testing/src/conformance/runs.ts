@@ -1,7 +1,17 @@
 // Conformance: creating runs and reading them back (createRun, getRun, listRuns, readEvents).
 // Checks only what the Store interface promises; ordering ties and storage details are left to each store.
 import { describe, expect, it } from "vitest";
-import { Harness, OTHER_WORKFLOW, OWNER_A, startedRecord, T0, WORKFLOW, type ConformanceContext } from "./harness.js";
+import {
+  Harness,
+  LONG_LEASE_MS,
+  OTHER_WORKFLOW,
+  OWNER_A,
+  OWNER_B,
+  startedRecord,
+  T0,
+  WORKFLOW,
+  type ConformanceContext,
+} from "./harness.js";
 
 export function describeRuns(ctx: ConformanceContext): void {
   const h = () => new Harness(ctx.target().store);
@@ -49,6 +59,47 @@ export function describeRuns(ctx: ConformanceContext): void {
       expect(result).toEqual({ created: false, run: first });
       expect(await harness.store.readEvents("order-1")).toEqual([startedRecord(WORKFLOW, "first", T0).event]);
       expect(await harness.store.listRuns({ limit: 10 })).toHaveLength(1);
+    });
+
+    it("with a lease creates the run claimed by that owner, as a claim would, until the lease expires", async () => {
+      const harness = h();
+      const started = startedRecord(WORKFLOW, "leased", T0);
+      const { created, run } = await harness.store.createRun({
+        id: "order-1",
+        workflow: WORKFLOW,
+        input: started.input,
+        startedEvent: started.event,
+        nowMs: T0,
+        lease: { owner: OWNER_A, leaseMs: 1_000 },
+      });
+      expect(created).toBe(true);
+      expect(run).toMatchObject({ id: "order-1", status: "running", lastSeq: 1 });
+      expect(await harness.store.getRun("order-1")).toEqual(run);
+      expect(await harness.claimIds(OWNER_B, T0 + 999)).toEqual([]);
+      expect(await harness.store.renewLeases(OWNER_A, ["order-1"], T0 + 500, 1_000)).toHaveLength(1);
+      await harness.commit("order-1", {
+        events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
+        update: { status: "running", release: false },
+        nowMs: T0 + 600,
+      });
+      expect(await harness.claimIds(OWNER_B, T0 + 1_499)).toEqual([]);
+      expect(await harness.claimIds(OWNER_B, T0 + 1_500)).toEqual(["order-1"]);
+    });
+
+    it("with a lease for an id that exists takes no lease and returns the stored run", async () => {
+      const harness = h();
+      const first = await harness.create("order-1");
+      const again = startedRecord(WORKFLOW, "again", T0 + 5);
+      const result = await harness.store.createRun({
+        id: "order-1",
+        workflow: WORKFLOW,
+        input: again.input,
+        startedEvent: again.event,
+        nowMs: T0 + 5,
+        lease: { owner: OWNER_B, leaseMs: LONG_LEASE_MS },
+      });
+      expect(result).toEqual({ created: false, run: first });
+      expect(await harness.claimIds(OWNER_A, T0 + 5)).toEqual(["order-1"]);
     });
 
     it("makes the new run due at once", async () => {

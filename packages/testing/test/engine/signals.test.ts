@@ -113,9 +113,10 @@ describe("signals", () => {
       await engine.signal("loop-1", "add", i);
     }
     expect(await run.result()).toBe((total * (total + 1)) / 2);
+    // Started here, its history was at hand (never read back), and it stayed cached between signals.
     const stats = engine.stats();
-    expect(stats.replays).toBe(1);
-    expect(stats.eventsReplayed).toBe(1);
+    expect(stats.replays).toBe(0);
+    expect(stats.eventsReplayed).toBe(0);
   });
 
   it("signals to a run that no engine serves yet are stored and wait", async () => {
