@@ -1,5 +1,5 @@
-// RunInfo: what `getRun` and `listRuns` show users, decoded from a store's RunRecord.
-// Read-only view; it never changes a run.
+// RunInfo: what `getRun` and `listRuns` show users, decoded from a store's RunRecord; and what `result()`
+// gives for a finished run. Read-only views; nothing here changes a run.
 import { decodeValue } from "./codec.js";
 import { RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
