@@ -5,7 +5,6 @@ import type BetterSqlite3 from "better-sqlite3";
 import {
   FINISHED_STATUSES,
   InvalidArgumentError,
-  LeaseLostError,
   RunFinishedError,
   RunNotFoundError,
   RepriseError,
@@ -23,7 +22,8 @@ import {
   type Store,
 } from "@reprise/core";
 import { GroupCommit } from "./group-commit.js";
-import { mayBeProgressOnly, newRunRecord, toRecord, waitName, type RunRow, type WriteRow } from "./run-rows.js";
+import { insertEvents, writeCommit } from "./run-commit.js";
+import { newRunRecord, toRecord, type RunRow, type WriteRow } from "./run-rows.js";
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
@@ -132,7 +132,7 @@ export class SqliteStore implements Store {
         return { created: false, run: toRecord(this.#statements.get<RunRow>("getRun", { id: run.id }) as RunRow) };
       }
       // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
-      this.#insertEvents(Number(inserted.lastInsertRowid), [run.startedEvent]);
+      insertEvents(this.#statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
       return { created: true, run: newRunRecord(run) };
     });
   }
@@ -163,96 +163,7 @@ export class SqliteStore implements Store {
   }
 
   async commit(commit: RunCommit): Promise<void> {
-    return this.#write("commit events", () => {
-      const { runId, owner, update } = commit;
-      // The common commits (a running run records a step; a run ends) are one statement that also checks the
-      // lease and the log position. Anything else, or a progress check that fails, reads the row first.
-      const guarded = this.#guardedUpdate(commit);
-      const row = guarded === undefined ? this.#statements.get<WriteRow>("getRunForWrite", { id: runId }) : undefined;
-      if (guarded === undefined) {
-        if (row === undefined || row.lease_owner !== owner || row.last_seq !== commit.expectedLastSeq) {
-          throw new LeaseLostError(runId, owner);
-        }
-      }
-      this.#insertEvents(guarded?.run_key ?? (row as WriteRow).run_key, commit.events);
-      for (const { position, seq } of commit.consumedSignals) {
-        if (this.#statements.run("consumeSignal", { runId, position, seq }).changes !== 1) {
-          throw new LeaseLostError(runId, owner);
-        }
-      }
-      if (row === undefined) return;
-      const finished = FINISHED_STATUSES.has(update.status);
-      this.#statements.run("updateRun", {
-        id: runId,
-        status: update.status,
-        result: update.result,
-        error: update.error,
-        waitKind: update.waitingFor?.kind,
-        waitName: waitName(update.waitingFor),
-        wakeAtMs: update.wakeAtMs,
-        dueAtMs: this.#dueAfterCommit(commit, row),
-        leaseOwner: update.release ? null : owner,
-        leaseExpiresAtMs: update.release ? null : row.lease_expires_at_ms,
-        reason: update.reason,
-        lastSeq: commit.expectedLastSeq + commit.events.length,
-        nowMs: commit.nowMs,
-        finishedAtMs: finished ? commit.nowMs : undefined,
-      });
-    });
-  }
-
-  /**
-   * The projection update of a step (progress only) or of a run's end, done in one statement that checks the
-   * lease; returns the run's key. Undefined when the commit is neither, or a progress check failed: the caller
-   * then reads the row. A failed end check is a lost lease.
-   */
-  #guardedUpdate(commit: RunCommit): { run_key: number } | undefined {
-    const { runId: id, owner, update, nowMs, expectedLastSeq } = commit;
-    const lastSeq = expectedLastSeq + commit.events.length;
-    if (mayBeProgressOnly(update)) {
-      return this.#statements.get("recordProgress", { id, owner, expectedLastSeq, lastSeq, nowMs });
-    }
-    const finished = FINISHED_STATUSES.has(update.status);
-    if (!update.release || !(finished || update.status === "blocked") || update.waitingFor !== undefined) return;
-    const ended = this.#statements.get<{ run_key: number }>("endRun", {
-      id,
-      owner,
-      expectedLastSeq,
-      status: update.status,
-      result: update.result,
-      error: update.error,
-      reason: update.reason,
-      lastSeq,
-      nowMs,
-      finishedAtMs: finished ? nowMs : undefined,
-    });
-    if (ended === undefined) throw new LeaseLostError(id, owner);
-    return ended;
-  }
-
-  #insertEvents(runKey: number, events: readonly EventRecord[]): void {
-    for (const event of events) {
-      this.#statements.run("insertEvent", {
-        runKey,
-        seq: event.seq,
-        type: event.type,
-        atMs: event.atMs,
-        data: event.data,
-      });
-    }
-  }
-
-  /** When the run should next be claimed; earlier than asked if a cancellation or awaited signal is waiting. */
-  #dueAfterCommit(commit: RunCommit, row: WriteRow): number | null {
-    const { update, nowMs, runId } = commit;
-    if (FINISHED_STATUSES.has(update.status) || update.status === "blocked") return null;
-    if (!update.release) return nowMs;
-    if (row.cancel_requested === 1) return nowMs;
-    const waitsFor = update.waitingFor;
-    if (waitsFor?.kind === "signal" && this.#statements.get("hasUnconsumedSignal", { runId, name: waitsFor.name })) {
-      return nowMs;
-    }
-    return update.dueAtMs ?? null;
+    return this.#write("commit events", () => writeCommit(this.#statements, commit));
   }
 
   async sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }> {

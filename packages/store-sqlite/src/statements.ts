@@ -103,8 +103,14 @@ export const QUERIES = {
       .where("seq", ">", param("afterSeq"))
       .orderBy("seq"),
   ),
+  /**
+   * A commit's new projection of the run, written only while `owner` holds the lease at `expectedLastSeq`;
+   * returns the run's key (no row: the lease is lost). Used after reading the row, and on its own to end a run.
+   */
   updateRun: compileStatement<{
     id: string;
+    owner: string;
+    expectedLastSeq: number;
     status: string;
     result: string | undefined;
     error: string | undefined;
@@ -136,13 +142,16 @@ export const QUERIES = {
         updated_at_ms: param("nowMs"),
         finished_at_ms: param("finishedAtMs"),
       })
-      .where("id", "=", param("id")),
+      .where("id", "=", param("id"))
+      .where("lease_owner", "=", param("owner"))
+      .where("last_seq", "=", param("expectedLastSeq"))
+      .returning("run_key"),
   ),
   /**
    * A commit that only moves a running run's log forward, as one statement: it checks the lease and the log
    * position and records the new position, but only if nothing else about the run is set (no wait, result,
    * error or reason). No indexed column changes, so it dirties one page of `runs`. Returns the run's key for
-   * the event inserts; no row means the run is not in that state, and SqliteStore.commit takes the full path.
+   * the event inserts; no row means the run is not in that state, and writeCommit takes the full path.
    */
   recordProgress: compileStatement<{
     id: string;
@@ -164,45 +173,6 @@ export const QUERIES = {
       .where("reason", "is", null)
       .where("result", "is", null)
       .where("error", "is", null)
-      .returning("run_key"),
-  ),
-  /**
-   * A commit that ends a run's time under this lease for good (finished or blocked, lease released, nothing
-   * due), as one statement: it checks the lease and the log position and writes the final projection. Returns
-   * the run's key for the event inserts; no row means the lease is lost.
-   */
-  endRun: compileStatement<{
-    id: string;
-    owner: string;
-    expectedLastSeq: number;
-    status: string;
-    result: string | undefined;
-    error: string | undefined;
-    reason: string | undefined;
-    lastSeq: number;
-    nowMs: number;
-    finishedAtMs: number | undefined;
-  }>(
-    builder
-      .updateTable("runs")
-      .set({
-        status: param("status"),
-        result: param("result"),
-        error: param("error"),
-        wait_kind: null,
-        wait_name: null,
-        wake_at_ms: null,
-        due_at_ms: null,
-        lease_owner: null,
-        lease_expires_at_ms: null,
-        reason: param("reason"),
-        last_seq: param("lastSeq"),
-        updated_at_ms: param("nowMs"),
-        finished_at_ms: param("finishedAtMs"),
-      })
-      .where("id", "=", param("id"))
-      .where("lease_owner", "=", param("owner"))
-      .where("last_seq", "=", param("expectedLastSeq"))
       .returning("run_key"),
   ),
   signalExists: compileStatement<{ runId: string; signalId: string }>(
