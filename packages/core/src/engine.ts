@@ -25,8 +25,8 @@ import { unservedReasons } from "./unserved-runs.js";
 import { ReplayerCache } from "./replayer-cache.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
-import { finishedOutcome, toRunInfo, type RunInfo } from "./run-info.js";
-import { RunWatchers } from "./run-watchers.js";
+import { toRunInfo, type RunInfo } from "./run-info.js";
+import { RunWatchers, waitForResult } from "./run-watchers.js";
 import { RUN_STATUSES, type RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
 import type { WorkflowDefinition } from "./workflow.js";
@@ -145,30 +145,26 @@ export class Engine {
     const claimHere =
       this.#options.workflows.has(name) && this.#closing === undefined && !this.#backlog && this.#freeSlots() > 0;
     if (claimHere) this.#reservedSlots += 1;
-    let created: boolean;
-    let run: RunRecord;
-    try {
-      ({ created, run } = await this.#options.store.createRun({
-        id,
-        workflow: name,
-        input: encodedInput,
-        startedEvent,
-        nowMs,
-        lease: claimHere ? { owner: this.#owner, leaseMs: this.#options.leaseMs } : undefined,
-      }));
-    } catch (error) {
-      // The run may have been stored with our lease even though the call failed (a lost acknowledgement):
-      // hand it back, or it would sit leased to an engine that is not executing it until the lease expires.
-      if (claimHere && !this.#executions.has(id)) {
-        await this.#releaseQuietly(id);
-        this.#loop.poke();
-      }
-      throw error;
-    } finally {
-      if (claimHere) this.#reservedSlots -= 1;
-    }
+    const lease = claimHere ? { owner: this.#owner, leaseMs: this.#options.leaseMs } : undefined;
+    const { created, run } = await this.#options.store
+      .createRun({ id, workflow: name, input: encodedInput, startedEvent, nowMs, lease })
+      .catch(async (error: unknown) => {
+        // The run may have been stored with our lease even though the call failed (a lost acknowledgement):
+        // hand it back, or it would sit leased to an engine that is not executing it until the lease expires.
+        if (claimHere && !this.#executions.has(id)) {
+          await this.#releaseQuietly(id);
+          this.#loop.poke();
+        }
+        throw error;
+      })
+      .finally(() => {
+        if (claimHere) this.#reservedSlots -= 1;
+      });
     if (!created && run.workflow !== name) throw new RunIdConflictError(id, run.workflow, name);
-    if (created && claimHere) this.#launchStarted(run, startedEvent);
+    // Claimed here: run it with the event just written as its history, unless the engine began closing meanwhile
+    // (then hand it back so that another engine takes it at once).
+    if (created && claimHere && this.#closing === undefined) this.#launch(run, [startedEvent]);
+    else if (created && claimHere) void this.#releaseQuietly(run.id);
     // An existing run too: a resend after a lost acknowledgement must still get the run going.
     else if (this.#options.workflows.has(name)) this.#loop.poke();
     return new RunHandle(this.#handleHost, run.id, run.workflow);
@@ -383,13 +379,6 @@ export class Engine {
     return this.#options.concurrency - this.#executions.size - this.#reservedSlots;
   }
 
-  /** Executes a run that start() created already claimed; its history is the run_started event just written. */
-  #launchStarted(run: RunRecord, startedEvent: EventRecord): void {
-    // Too late to execute it here: hand it back so that another engine takes it at once.
-    if (this.#closing !== undefined) void this.#releaseQuietly(run.id);
-    else this.#launch(run, [startedEvent]);
-  }
-
   /** Gives up this engine's lease on a run it is not executing; if that fails too, the lease simply expires. */
   async #releaseQuietly(runId: string): Promise<void> {
     try {
@@ -420,26 +409,9 @@ export class Engine {
 
   readonly #handleHost = {
     getRun: (runId: string) => this.getRun(runId),
-    waitForResult: (runId: string) => this.#waitForResult(runId),
+    waitForResult: (runId: string) =>
+      waitForResult(runId, this.#options.store, this.#watchers, () => this.#closing !== undefined),
   };
-
-  async #waitForResult(runId: string): Promise<unknown> {
-    for (;;) {
-      const changed = this.#watchers.next(runId);
-      const run = await this.#options.store.getRun(runId);
-      if (run === undefined) throw new RunNotFoundError(runId);
-      let outcome = finishedOutcome(runId, run);
-      if (outcome === undefined && this.#closing !== undefined) throw new EngineClosedError(`wait for run '${runId}'`);
-      if (outcome === undefined) {
-        // A run that finished here comes with its final state: a finished run never changes, so no re-read.
-        const finished = await changed;
-        if (finished !== undefined) outcome = finishedOutcome(runId, finished);
-      }
-      if (outcome === undefined) continue;
-      if ("error" in outcome) throw outcome.error;
-      return outcome.value;
-    }
-  }
 
   async #resolveWorkflowName(workflow: WorkflowDefinition<unknown, unknown> | string): Promise<string> {
     if (typeof workflow !== "string") {

@@ -1,6 +1,8 @@
-// Wake-ups for callers waiting on runs (RunHandle.result): notified on local completion and on every poll.
+// Waiting for runs to finish (RunHandle.result): wake-ups on local completion and on every poll, and the wait itself.
 // A local completion hands waiters the run's final state (durable, and final, so no re-read is needed).
-import type { FinishedRun } from "./run-info.js";
+import { EngineClosedError, RunNotFoundError } from "./errors.js";
+import { finishedOutcome, type FinishedRun } from "./run-info.js";
+import type { Store } from "./store.js";
 
 /** Lets callers wait until something about a run may have changed. */
 export class RunWatchers {
@@ -34,5 +36,36 @@ export class RunWatchers {
 
   get watching(): number {
     return this.#waiters.size;
+  }
+}
+
+/**
+ * Resolves with a run's return value once it finished, or throws what `result()` throws: RunFailedError,
+ * RunCancelledError, RunNotFoundError, or EngineClosedError if the engine closes first. Reads the run, then
+ * re-reads it at each wake-up that does not bring the final state.
+ *
+ * @example
+ * const value = await waitForResult("order-1", store, watchers, () => closing !== undefined);
+ */
+export async function waitForResult(
+  runId: string,
+  store: Store,
+  watchers: RunWatchers,
+  isClosing: () => boolean,
+): Promise<unknown> {
+  for (;;) {
+    const changed = watchers.next(runId);
+    const run = await store.getRun(runId);
+    if (run === undefined) throw new RunNotFoundError(runId);
+    let outcome = finishedOutcome(runId, run);
+    if (outcome === undefined && isClosing()) throw new EngineClosedError(`wait for run '${runId}'`);
+    if (outcome === undefined) {
+      // A run that finished here comes with its final state: a finished run never changes, so no re-read.
+      const finished = await changed;
+      if (finished !== undefined) outcome = finishedOutcome(runId, finished);
+    }
+    if (outcome === undefined) continue;
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
   }
 }
