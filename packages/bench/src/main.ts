@@ -14,7 +14,8 @@ import { measureStatements } from "./cases/statements.js";
 import { measureThroughput } from "./cases/throughput.js";
 import { measureSignals, measureTimers } from "./cases/timers-signals.js";
 import { BenchDirectory, nowMs } from "./measure.js";
-import { renderMarkdown, renderTable, rounded, type GoalVerdict, type Row } from "./report.js";
+import { renderMarkdown, renderTable, rounded } from "./report.js";
+import { goalVerdicts, ratios, tableRows, type Measurements } from "./summary.js";
 
 interface Plan {
   readonly repetitions: number;
@@ -118,7 +119,6 @@ async function main(): Promise<void> {
     step("replay");
     const replays = [];
     for (const events of plan.replayEvents) replays.push(await measureReplay(dir, events, R + 2));
-    const replay = replays[replays.length - 1] as (typeof replays)[number];
     step(`idle memory: ${plan.idleRuns} parked runs`);
     const idle = await measureIdleMemory(dir, plan.idleRuns);
     step("scheduler cost with many parked runs");
@@ -163,248 +163,24 @@ async function main(): Promise<void> {
       completion: "whenIdle",
     });
 
-    const batchedFloor = floor.rowsPerSecondAt100.median;
-    const throughputRatio = throughput.stepsPerSecond.median / batchedFloor;
-    const latencyFloorMs = latency.commitsPerRun.median * floor.singleCommitMs;
-    const latencyRatio = latency.p50Ms.median / latencyFloorMs;
-    const goals: GoalVerdict[] = [
-      {
-        goal: "throughput steps/s ÷ batched floor rows/s",
-        target: "≥ 0.25",
-        measured: throughputRatio,
-        met: throughputRatio >= 0.25,
-      },
-      {
-        goal: "latency p50 ÷ (commits per run × single-commit floor)",
-        target: "≤ 3",
-        measured: latencyRatio,
-        met: latencyRatio <= 3,
-      },
-      { goal: "latency p99", target: "≤ 5 ms", measured: latency.p99Ms.median, met: latency.p99Ms.median <= 5 },
-      {
-        goal: `replay of ${replay.events} events`,
-        target: "≤ 50 ms",
-        measured: replay.totalMs.median,
-        met: replay.totalMs.median <= 50,
-      },
-      {
-        goal: "heap per idle run",
-        target: "≤ 320 bytes",
-        measured: idle.heapBytesPerRun,
-        met: idle.heapBytesPerRun <= 320,
-      },
-      {
-        goal: "hot-path insert ÷ raw better-sqlite3",
-        target: "≤ 1.5",
-        measured: statements.insertEvent.ratio,
-        met: statements.insertEvent.ratio <= 1.5,
-      },
-      {
-        goal: "hot-path lookup ÷ raw better-sqlite3",
-        target: "≤ 1.5",
-        measured: statements.getRunForWrite.ratio,
-        met: statements.getRunForWrite.ratio <= 1.5,
-      },
-    ];
-
-    const rows: Row[] = [
-      { section: "floor", metric: "single-row commits", value: floor.singleCommitsPerSecond, unit: "commits/s" },
-      {
-        section: "floor",
-        metric: "single-row commits, WAL never checkpointed",
-        value: floor.singleCommitsNoCheckpointPerSecond,
-        unit: "commits/s",
-      },
-      { section: "floor", metric: "rows, 64 per transaction", value: floor.rowsPerSecondAt64, unit: "rows/s" },
-      { section: "floor", metric: "rows, 100 per transaction", value: floor.rowsPerSecondAt100, unit: "rows/s" },
-      { section: "statements", metric: "insert event: raw", value: statements.insertEvent.rawNs, unit: "ns" },
-      {
-        section: "statements",
-        metric: "insert event: store (compiled once, cached)",
-        value: statements.insertEvent.storeNs,
-        unit: "ns",
-        goal: `${statements.insertEvent.ratio.toFixed(2)}× raw (≤ 1.5×)`,
-        met: statements.insertEvent.ratio <= 1.5,
-      },
-      {
-        section: "statements",
-        metric: "insert event: prepare per call",
-        value: statements.insertEvent.preparePerCallNs,
-        unit: "ns",
-      },
-      { section: "statements", metric: "run lookup: raw", value: statements.getRunForWrite.rawNs, unit: "ns" },
-      {
-        section: "statements",
-        metric: "run lookup: store (compiled once, cached)",
-        value: statements.getRunForWrite.storeNs,
-        unit: "ns",
-        goal: `${statements.getRunForWrite.ratio.toFixed(2)}× raw (≤ 1.5×)`,
-        met: statements.getRunForWrite.ratio <= 1.5,
-      },
-      {
-        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
-        metric: "workflows",
-        value: throughput.workflowsPerSecond,
-        unit: "workflows/s",
-      },
-      {
-        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
-        metric: "steps",
-        value: throughput.stepsPerSecond,
-        unit: "steps/s",
-        goal: `${throughputRatio.toFixed(3)}× batched floor (≥ 0.25×)`,
-        met: throughputRatio >= 0.25,
-      },
-      {
-        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
-        metric: "transactions per workflow",
-        value: throughput.transactionsPerWorkflow,
-        unit: "tx",
-      },
-      {
-        section: `throughput (${throughput.workflows} × 3 no-op steps)`,
-        metric: "writes per transaction",
-        value: throughput.writesPerTransaction,
-        unit: "writes",
-      },
-      {
-        section: `latency (${latency.runs} sequential runs)`,
-        metric: "p50 start() → result()",
-        value: latency.p50Ms,
-        unit: "ms",
-        goal: `${latencyRatio.toFixed(2)}× floor of ${latencyFloorMs.toFixed(3)} ms (≤ 3×)`,
-        met: latencyRatio <= 3,
-      },
-      {
-        section: `latency (${latency.runs} sequential runs)`,
-        metric: "p99 start() → result()",
-        value: latency.p99Ms,
-        unit: "ms",
-        goal: "≤ 5 ms",
-        met: latency.p99Ms.median <= 5,
-      },
-      {
-        section: `latency (${latency.runs} sequential runs)`,
-        metric: "commits per run",
-        value: latency.commitsPerRun,
-        unit: "tx",
-      },
-      ...replays.flatMap((r): Row[] => [
-        {
-          section: `replay (${r.events.toLocaleString("en-US")} events)`,
-          metric: "load + decode + replay",
-          value: r.totalMs,
-          unit: "ms",
-          ...(r === replay ? { goal: "≤ 50 ms", met: r.totalMs.median <= 50 } : {}),
-        },
-        {
-          section: `replay (${r.events.toLocaleString("en-US")} events)`,
-          metric: "per event",
-          value: r.microsecondsPerEvent,
-          unit: "µs",
-        },
-        ...(r === replay
-          ? [
-              {
-                section: `replay (${r.events.toLocaleString("en-US")} events)`,
-                metric: "of which: read",
-                value: r.readMs,
-                unit: "ms",
-              },
-              {
-                section: `replay (${r.events.toLocaleString("en-US")} events)`,
-                metric: "of which: decode",
-                value: r.decodeMs,
-                unit: "ms",
-              },
-              {
-                section: `replay (${r.events.toLocaleString("en-US")} events)`,
-                metric: "of which: apply",
-                value: r.applyMs,
-                unit: "ms",
-              },
-            ]
-          : []),
-        {
-          section: `replay (${r.events.toLocaleString("en-US")} events)`,
-          metric: "cold resume: signal → result",
-          value: r.coldResumeMs,
-          unit: "ms",
-        },
-      ]),
-      {
-        section: `idle memory (${idle.runs.toLocaleString("en-US")} parked runs)`,
-        metric: "heap per run",
-        value: idle.heapBytesPerRun,
-        unit: "bytes",
-        goal: "≤ 320 bytes",
-        met: idle.heapBytesPerRun <= 320,
-      },
-      {
-        section: `idle memory (${idle.runs.toLocaleString("en-US")} parked runs)`,
-        metric: "runs parked per second",
-        value: idle.runsParkedPerSecond,
-        unit: "runs/s",
-      },
-      ...[schedulerSmall, schedulerLarge].flatMap((s): Row[] => [
-        {
-          section: `scheduler (${s.parkedRuns.toLocaleString("en-US")} parked runs)`,
-          metric: "claimDueRuns, nothing due",
-          value: s.claimNothingDueUs,
-          unit: "µs/call",
-        },
-        {
-          section: `scheduler (${s.parkedRuns.toLocaleString("en-US")} parked runs)`,
-          metric: "nextDueAtMs",
-          value: s.nextDueUs,
-          unit: "µs/call",
-        },
-        {
-          section: `scheduler (${s.parkedRuns.toLocaleString("en-US")} parked runs)`,
-          metric: "renewLeases, 100 runs",
-          value: s.renew100Us,
-          unit: "µs/call",
-        },
-      ]),
-      { section: `timers (${timers.runs} runs sleep 1 s)`, metric: "late p50", value: timers.lateP50Ms, unit: "ms" },
-      { section: `timers (${timers.runs} runs sleep 1 s)`, metric: "late p99", value: timers.lateP99Ms, unit: "ms" },
-      {
-        section: `signals (${signals.roundTrips} round trips)`,
-        metric: "signal → result p50",
-        value: signals.p50Ms,
-        unit: "ms",
-      },
-      {
-        section: `signals (${signals.roundTrips} round trips)`,
-        metric: "signal → result p99",
-        value: signals.p99Ms,
-        unit: "ms",
-      },
-      ...payloads.map((p): Row => ({
-        section: `scaling: payload (${p.workflows} × 3 steps)`,
-        metric: `${p.bytes.toLocaleString("en-US")} B per step result`,
-        value: p.stepsPerSecond,
-        unit: "steps/s",
-      })),
-      ...concurrency.map((c): Row => ({
-        section: `scaling: concurrency (${c.workflows} × 3 steps)`,
-        metric: `concurrency ${c.concurrency}`,
-        value: c.workflowsPerSecond,
-        unit: "workflows/s",
-      })),
-      {
-        section: `scaling: run ids (${orderedIds.workflows} × 3 steps)`,
-        metric: "time-ordered ids instead of random UUIDs",
-        value: orderedIds.workflowsPerSecond,
-        unit: "workflows/s",
-      },
-      {
-        section: `scaling: completion (${idleCompletion.workflows} × 3 steps)`,
-        metric: "awaited with one whenIdle() instead of result() per run",
-        value: idleCompletion.workflowsPerSecond,
-        unit: "workflows/s",
-      },
-    ];
+    const measured: Measurements = {
+      floor,
+      statements,
+      throughput,
+      latency,
+      replays,
+      idle,
+      schedulers: [schedulerSmall, schedulerLarge],
+      timers,
+      signals,
+      payloads,
+      concurrency,
+      orderedIds,
+      idleCompletion,
+    };
+    const { latencyFloorMs, latencyRatio } = ratios(measured);
+    const goals = goalVerdicts(measured);
+    const rows = tableRows(measured);
 
     const table = renderTable(rows);
     process.stdout.write(`\nReprise benchmark — ${environment.startedAt}, ${environment.cpu} × ${environment.cores}, `);
@@ -425,7 +201,7 @@ async function main(): Promise<void> {
       latency: { ...latency, floorMs: latencyFloorMs, ratio: latencyRatio },
       replay: replays,
       idleMemory: idle,
-      scheduler: [schedulerSmall, schedulerLarge],
+      scheduler: measured.schedulers,
       timers,
       signals,
       scaling: { payloads, concurrency, timeOrderedIds: orderedIds, completionByWhenIdle: idleCompletion },
