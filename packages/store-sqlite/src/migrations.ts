@@ -2,7 +2,7 @@
 // Migrations keep every row (a rebuilt table is copied whole); a store written by a newer Reprise is refused.
 import type BetterSqlite3 from "better-sqlite3";
 import { StoreError } from "@reprise/core";
-import { sql } from "kysely";
+import { sql, type CreateTableBuilder } from "kysely";
 import { builder } from "./query-builder.js";
 
 /** Marks a SQLite file as a Reprise store (PRAGMA application_id): "RPRS". */
@@ -18,45 +18,58 @@ function fixedSql(text: string): { compile(): { sql: string } } {
   return { compile: () => ({ sql: text }) };
 }
 
-/** The run columns both schema versions share, in table order. */
+// Schema versions 1 and 2 share the runs columns after the key, and the runs indexes. They are history: a later
+// version that changes either writes its own instead of editing these.
+
+/** Adds the runs columns after the key (from `workflow` on), in table order. */
+function withRunColumns<T extends string>(table: CreateTableBuilder<T, string>): CreateTableBuilder<T, string> {
+  return table
+    .addColumn("workflow", "text", (c) => c.notNull())
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("input", "text", (c) => c.notNull())
+    .addColumn("result", "text")
+    .addColumn("error", "text")
+    .addColumn("wait_kind", "text")
+    .addColumn("wait_name", "text")
+    .addColumn("wake_at_ms", "integer")
+    .addColumn("due_at_ms", "integer")
+    .addColumn("lease_owner", "text")
+    .addColumn("lease_expires_at_ms", "integer")
+    .addColumn("reason", "text")
+    .addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("cancel_reason", "text")
+    .addColumn("last_seq", "integer", (c) => c.notNull())
+    .addColumn("created_at_ms", "integer", (c) => c.notNull())
+    .addColumn("updated_at_ms", "integer", (c) => c.notNull())
+    .addColumn("finished_at_ms", "integer");
+}
+
+/** The columns version 2 copies from version 1's runs table: the id and everything `withRunColumns` adds. */
 const SHARED_RUN_COLUMNS =
   "id, workflow, status, input, result, error, wait_kind, wait_name, wake_at_ms, due_at_ms, lease_owner, " +
   "lease_expires_at_ms, reason, cancel_requested, cancel_reason, last_seq, created_at_ms, updated_at_ms, finished_at_ms";
+
+/** The runs indexes besides its keys: the scheduler's due index and the run lists' orderings. */
+function runIndexes(): { compile(): { sql: string } }[] {
+  return [
+    // The scheduler's question "what is due next?" walks this index in order and stops at the first row.
+    builder.schema
+      .createIndex("runs_due")
+      .on("runs")
+      .column("due_at_ms")
+      .where(sql.ref("due_at_ms"), "is not", sql.lit(null)),
+    builder.schema.createIndex("runs_status_created").on("runs").columns(["status", "created_at_ms"]),
+    builder.schema.createIndex("runs_workflow_created").on("runs").columns(["workflow", "created_at_ms"]),
+    builder.schema.createIndex("runs_created").on("runs").column("created_at_ms"),
+  ];
+}
 
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     statements: [
-      builder.schema
-        .createTable("runs")
-        .addColumn("id", "text", (c) => c.primaryKey().notNull())
-        .addColumn("workflow", "text", (c) => c.notNull())
-        .addColumn("status", "text", (c) => c.notNull())
-        .addColumn("input", "text", (c) => c.notNull())
-        .addColumn("result", "text")
-        .addColumn("error", "text")
-        .addColumn("wait_kind", "text")
-        .addColumn("wait_name", "text")
-        .addColumn("wake_at_ms", "integer")
-        .addColumn("due_at_ms", "integer")
-        .addColumn("lease_owner", "text")
-        .addColumn("lease_expires_at_ms", "integer")
-        .addColumn("reason", "text")
-        .addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("cancel_reason", "text")
-        .addColumn("last_seq", "integer", (c) => c.notNull())
-        .addColumn("created_at_ms", "integer", (c) => c.notNull())
-        .addColumn("updated_at_ms", "integer", (c) => c.notNull())
-        .addColumn("finished_at_ms", "integer"),
-      // The scheduler's question "what is due next?" walks this index in order and stops at the first row.
-      builder.schema
-        .createIndex("runs_due")
-        .on("runs")
-        .column("due_at_ms")
-        .where(sql.ref("due_at_ms"), "is not", sql.lit(null)),
-      builder.schema.createIndex("runs_status_created").on("runs").columns(["status", "created_at_ms"]),
-      builder.schema.createIndex("runs_workflow_created").on("runs").columns(["workflow", "created_at_ms"]),
-      builder.schema.createIndex("runs_created").on("runs").column("created_at_ms"),
+      withRunColumns(builder.schema.createTable("runs").addColumn("id", "text", (c) => c.primaryKey().notNull())),
+      ...runIndexes(),
       // WITHOUT ROWID clusters a run's events by (run_id, seq): loading a history is one range read.
       builder.schema
         .createTable("events")
@@ -95,28 +108,12 @@ const MIGRATIONS: readonly Migration[] = [
     // pages (one per run) and now dirties a handful. The key is an explicit INTEGER PRIMARY KEY, so VACUUM keeps it.
     version: 2,
     statements: [
-      builder.schema
-        .createTable("runs_v2")
-        .addColumn("run_key", "integer", (c) => c.primaryKey())
-        .addColumn("id", "text", (c) => c.notNull())
-        .addColumn("workflow", "text", (c) => c.notNull())
-        .addColumn("status", "text", (c) => c.notNull())
-        .addColumn("input", "text", (c) => c.notNull())
-        .addColumn("result", "text")
-        .addColumn("error", "text")
-        .addColumn("wait_kind", "text")
-        .addColumn("wait_name", "text")
-        .addColumn("wake_at_ms", "integer")
-        .addColumn("due_at_ms", "integer")
-        .addColumn("lease_owner", "text")
-        .addColumn("lease_expires_at_ms", "integer")
-        .addColumn("reason", "text")
-        .addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("cancel_reason", "text")
-        .addColumn("last_seq", "integer", (c) => c.notNull())
-        .addColumn("created_at_ms", "integer", (c) => c.notNull())
-        .addColumn("updated_at_ms", "integer", (c) => c.notNull())
-        .addColumn("finished_at_ms", "integer"),
+      withRunColumns(
+        builder.schema
+          .createTable("runs_v2")
+          .addColumn("run_key", "integer", (c) => c.primaryKey())
+          .addColumn("id", "text", (c) => c.notNull()),
+      ),
       fixedSql(
         `insert into runs_v2 (${SHARED_RUN_COLUMNS}) select ${SHARED_RUN_COLUMNS} from runs order by created_at_ms, id`,
       ),
@@ -139,14 +136,7 @@ const MIGRATIONS: readonly Migration[] = [
       builder.schema.alterTable("runs_v2").renameTo("runs"),
       builder.schema.alterTable("events_v2").renameTo("events"),
       builder.schema.createIndex("runs_id").on("runs").column("id").unique(),
-      builder.schema
-        .createIndex("runs_due")
-        .on("runs")
-        .column("due_at_ms")
-        .where(sql.ref("due_at_ms"), "is not", sql.lit(null)),
-      builder.schema.createIndex("runs_status_created").on("runs").columns(["status", "created_at_ms"]),
-      builder.schema.createIndex("runs_workflow_created").on("runs").columns(["workflow", "created_at_ms"]),
-      builder.schema.createIndex("runs_created").on("runs").column("created_at_ms"),
+      ...runIndexes(),
     ],
   },
 ];
