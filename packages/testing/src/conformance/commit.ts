@@ -64,11 +64,7 @@ export function describeCommit(ctx: ConformanceContext): void {
     it("refuses (LeaseLostError) a commit whose expectedLastSeq is not the run's last seq, writing nothing", async () => {
       const harness = h();
       await harness.createClaimed("r1");
-      await harness.commit("r1", {
-        events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
-        update: { status: "running", release: false },
-        nowMs: T0 + 1,
-      });
+      await harness.recordStep("r1", T0 + 1);
       const before = await harness.snapshot("r1");
       for (const expectedLastSeq of [1, 3]) {
         await expectCode(
@@ -269,11 +265,7 @@ export function describeCommit(ctx: ConformanceContext): void {
     it("without release keeps the lease: the holder commits again, others cannot claim until it expires", async () => {
       const harness = h();
       await harness.createClaimed("r1", { leaseMs: 1_000 });
-      await harness.commit("r1", {
-        events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
-        update: { status: "running", release: false },
-        nowMs: T0 + 10,
-      });
+      await harness.recordStep("r1", T0 + 10);
       expect(await harness.claimIds(OWNER_B, T0 + 999)).toEqual([]);
       await harness.commit("r1", {
         events: [{ type: "step_completed", name: "b", attempt: 1, result: 2 }],

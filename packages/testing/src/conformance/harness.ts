@@ -143,6 +143,16 @@ export class Harness {
     return events;
   }
 
+  /** Records one completed step of a held run, which stays `running` under the same lease. */
+  async recordStep(runId: string, nowMs: number, owner = OWNER_A): Promise<void> {
+    await this.commit(runId, {
+      owner,
+      events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
+      update: { status: "running", release: false },
+      nowMs,
+    });
+  }
+
   /** Claims (if needed) and parks a run the way an engine does when it sleeps until `wakeAtMs`. */
   async parkSleeping(runId: string, nowMs: number, wakeAtMs: number, owner = OWNER_A): Promise<void> {
     await this.commit(runId, {

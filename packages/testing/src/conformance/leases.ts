@@ -48,11 +48,7 @@ export function describeLeases(ctx: ConformanceContext): void {
     it("hands runs back, due at once, without recording anything", async () => {
       const harness = h();
       await harness.createClaimed("r1");
-      await harness.commit("r1", {
-        events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
-        update: { status: "running", release: false },
-        nowMs: T0 + 1,
-      });
+      await harness.recordStep("r1", T0 + 1);
       const before = await harness.snapshot("r1");
       await harness.store.releaseLeases(OWNER_A, ["r1"], T0 + 10);
       expect(await harness.store.readEvents("r1")).toEqual(before.events);

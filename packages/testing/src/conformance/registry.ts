@@ -66,11 +66,7 @@ export function describeRegistryAndLifecycle(ctx: ConformanceContext): void {
       await harness.createClaimed("r1");
       await harness.create("r2", { workflow: OTHER_WORKFLOW });
       await harness.signal("r1", "go", "payload", T0 + 1, "s-1");
-      await harness.commit("r1", {
-        events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
-        update: { status: "running", release: false },
-        nowMs: T0 + 2,
-      });
+      await harness.recordStep("r1", T0 + 2);
       await harness.parkSleeping("r1", T0 + 3, T0 + 500);
       await harness.store.requestCancel("r2", "stop", T0 + 4);
       await harness.store.registerWorkflows([WORKFLOW], T0 + 5);
@@ -99,12 +95,7 @@ export function describeRegistryAndLifecycle(ctx: ConformanceContext): void {
       expect(await second.claimIds(OWNER_B, T0 + 1)).toEqual([]);
       await second.signal("r1", "go", 1, T0 + 2, "s-1");
       expect((await first.store.nextSignal("r1", "go", 0))?.signalId).toBe("s-1");
-      await second.commit("r1", {
-        owner: OWNER_A,
-        events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
-        update: { status: "running", release: false },
-        nowMs: T0 + 3,
-      });
+      await second.recordStep("r1", T0 + 3);
       await expectCode(
         first.commit("r1", {
           owner: OWNER_A,

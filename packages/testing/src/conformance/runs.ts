@@ -77,11 +77,7 @@ export function describeRuns(ctx: ConformanceContext): void {
       expect(await harness.store.getRun("order-1")).toEqual(run);
       expect(await harness.claimIds(OWNER_B, T0 + 999)).toEqual([]);
       expect(await harness.store.renewLeases(OWNER_A, ["order-1"], T0 + 500, 1_000)).toHaveLength(1);
-      await harness.commit("order-1", {
-        events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
-        update: { status: "running", release: false },
-        nowMs: T0 + 600,
-      });
+      await harness.recordStep("order-1", T0 + 600);
       expect(await harness.claimIds(OWNER_B, T0 + 1_499)).toEqual([]);
       expect(await harness.claimIds(OWNER_B, T0 + 1_500)).toEqual(["order-1"]);
     });
