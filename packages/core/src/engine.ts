@@ -10,7 +10,7 @@ import {
   RunNotFoundError,
   UnknownWorkflowError,
 } from "./errors.js";
-import { decodeEvent, encodeEvent, type EventRecord, type HistoryEvent } from "./events.js";
+import { decodeEvent, encodeEvent, type HistoryEvent } from "./events.js";
 import {
   resolveEngineOptions,
   type EngineOptions,
@@ -19,15 +19,16 @@ import {
   type SignalOptions,
   type StartOptions,
 } from "./engine-options.js";
-import { assertId, assertReason } from "./argument-checks.js";
+import { assertId, assertReason, runFilter } from "./argument-checks.js";
 import { LeaseHeartbeat } from "./lease-heartbeat.js";
 import { unservedReasons } from "./unserved-runs.js";
 import { ReplayerCache } from "./replayer-cache.js";
+import { StartedEvents } from "./started-events.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
 import { toRunInfo, type RunInfo } from "./run-info.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
-import { RUN_STATUSES, type RunRecord } from "./store.js";
+import type { RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -64,11 +65,14 @@ export class Engine {
   #backlog = false;
   /** Slots held by start() calls that are creating a run claimed by this engine. */
   #reservedSlots = 0;
+  /** First events of runs created here while every slot was busy: claiming one later skips reading its log. */
+  readonly #startedEvents: StartedEvents;
   #lastWatcherPollMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
     this.#workflowNames = [...this.#options.workflows.keys()];
+    this.#startedEvents = new StartedEvents(this.#options.cacheSize);
     const { store, clock } = this.#options;
     this.#context = {
       store,
@@ -166,7 +170,10 @@ export class Engine {
     if (created && claimHere && this.#closing === undefined) this.#launch(run, [startedEvent]);
     else if (created && claimHere) void this.#releaseQuietly(run.id);
     // An existing run too: a resend after a lost acknowledgement must still get the run going.
-    else if (this.#options.workflows.has(name)) this.#loop.poke();
+    else if (this.#options.workflows.has(name)) {
+      if (created) this.#startedEvents.remember(run.id, startedEvent);
+      this.#loop.poke();
+    }
     return new RunHandle(this.#handleHost, run.id, run.workflow);
   }
 
@@ -253,19 +260,7 @@ export class Engine {
    * const waiting = await engine.listRuns({ status: "waiting", workflow: "order", limit: 20 });
    */
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
-    const statuses = options.status === undefined ? undefined : [options.status].flat();
-    for (const status of statuses ?? []) {
-      if (!RUN_STATUSES.includes(status)) {
-        throw new InvalidArgumentError(
-          `Unknown run status '${String(status)}'; use one of ${RUN_STATUSES.join(", ")}.`,
-        );
-      }
-    }
-    const limit = options.limit ?? 100;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new InvalidArgumentError(`listRuns({ limit }) must be an integer from 1 to 10000 (got ${String(limit)}).`);
-    }
-    const records = await this.#options.store.listRuns({ statuses, workflow: options.workflow, limit });
+    const records = await this.#options.store.listRuns(runFilter(options));
     const reasons = await this.#derivedReasons(records);
     return records.map((record, index) => toRunInfo(record, reasons[index]));
   }
@@ -388,7 +383,8 @@ export class Engine {
     }
   }
 
-  #launch(run: RunRecord, history?: readonly EventRecord[]): void {
+  /** Executes a claimed run; `history` is its whole log when at hand (just written here), else it is read. */
+  #launch(run: RunRecord, history = this.#startedEvents.take(run.id, run.lastSeq)): void {
     const definition = this.#options.workflows.get(run.workflow);
     // A run still executing here whose lease lapsed (a stalled event loop, a failed renewal) may be claimed
     // again by this engine: the claim just renewed the lease, and the execution in progress keeps going.

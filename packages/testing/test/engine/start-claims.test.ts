@@ -1,6 +1,7 @@
 // start() on an engine with a free slot creates the run already claimed and runs it; these pin the edges of that:
-// a full engine queues, a lost acknowledgement or a close() hands the lease back, and nothing runs twice.
-import { createEngine, step, workflow, type NewRun, type Store } from "@reprise/core";
+// a full engine queues (and later starts those runs without reading their logs back), a lost acknowledgement or a
+// close() hands the lease back, and nothing runs twice.
+import { awaitSignal, createEngine, step, workflow, type NewRun, type Store } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { describe, expect, it } from "vitest";
 import { FaultyStore, InjectedFaultError } from "../../src/faulty-store.js";
@@ -44,6 +45,49 @@ describe("start() claiming the run it creates", () => {
     open();
     expect(await first.result()).toBe("first:1");
     expect(await second.result()).toBe("second:2");
+  });
+
+  it("runs started while every slot is busy later start from the event start() wrote, without a replay", async () => {
+    const f = await fixture();
+    const ran = counter();
+    const one = workflow("one", function* (n: number) {
+      return yield* step("double", () => (ran.bump(), n * 2));
+    });
+    for (const cacheSize of [1_000, 0]) {
+      const engine = f.engine({ workflows: [one], concurrency: 2, cacheSize });
+      const runs = await Promise.all(Array.from({ length: 30 }, (_, n) => engine.start(one, n)));
+      expect(await Promise.all(runs.map((run) => run.result()))).toEqual(runs.map((_, n) => n * 2));
+      // Two runs were created claimed; the other 28 were claimed later. With no cache at all, they read their logs.
+      expect(engine.stats().replays).toBe(cacheSize === 0 ? 28 : 0);
+      await engine.close();
+    }
+    expect(ran.count).toBe(60);
+  });
+
+  it("a run another engine moved forward meanwhile is read from the store, not started from its first event", async () => {
+    const f = await fixture();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated = workflow("gated", function* () {
+      yield* step("wait", () => gate);
+    });
+    const firsts = counter();
+    const twoPart = workflow("two-part", function* () {
+      const first = yield* step("first", () => firsts.bump());
+      const go = yield* awaitSignal<string>("go");
+      return `${first}:${go}`;
+    });
+    const busy = f.engine({ workflows: [gated, twoPart], concurrency: 1 });
+    await busy.start(gated, undefined);
+    const run = await busy.start(twoPart, undefined, { id: "moved-on" });
+    const other = f.engine({ workflows: [twoPart] });
+    await waitFor(async () => (await other.getRun("moved-on"))?.status === "waiting", { message: "waiting" });
+    await other.close();
+    open();
+    await busy.signal("moved-on", "go", "now");
+    expect(await run.result()).toBe("1:now");
+    expect(firsts.count).toBe(1);
+    expect(busy.stats().replays).toBe(1);
   });
 
   it("a start whose acknowledgement was lost hands the lease back; the run completes without a resend", async () => {
