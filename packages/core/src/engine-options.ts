@@ -37,10 +37,7 @@ export interface EngineOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Largest encoded input, step result, signal payload or error. Default 1 MiB. */
   readonly maxPayloadBytes?: number;
-  /**
-   * Parked runs whose generators stay in memory so they resume without replay; also how many runs started here
-   * while every slot was busy keep their first event in memory, so they start without reading it back. Default 1,000.
-   */
+  /** Parked runs whose generators stay in memory so they resume without replay. Default 1,000. */
   readonly cacheSize?: number;
   /** Called with errors from background work (store failures); defaults to console.error. */
   readonly onError?: (error: unknown) => void;

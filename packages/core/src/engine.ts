@@ -66,13 +66,12 @@ export class Engine {
   /** Slots held by start() calls that are creating a run claimed by this engine. */
   #reservedSlots = 0;
   /** First events of runs created here while every slot was busy: claiming one later skips reading its log. */
-  readonly #startedEvents: StartedEvents;
+  readonly #startedEvents = new StartedEvents();
   #lastWatcherPollMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
     this.#workflowNames = [...this.#options.workflows.keys()];
-    this.#startedEvents = new StartedEvents(this.#options.cacheSize);
     const { store, clock } = this.#options;
     this.#context = {
       store,

@@ -2,6 +2,8 @@
 // such a run starts from the event it just wrote instead of reading its history back from the store.
 import type { EventRecord } from "./events.js";
 
+/** Runs remembered at most: a few hundred bytes each for a small input. */
+const MAX_ENTRIES = 10_000;
 /** Encoded characters kept at most, whatever the entry count: each input can be up to `maxPayloadBytes`. */
 const MAX_CHARACTERS = 4 * 1024 * 1024;
 
@@ -9,25 +11,24 @@ const MAX_CHARACTERS = 4 * 1024 * 1024;
  * A bounded first-in-first-out memory of runs' first events; each entry is used (or dropped) once.
  *
  * @example
- * const started = new StartedEvents(1_000);
+ * const started = new StartedEvents();
  * started.remember("order-7", startedEvent);
  * started.take("order-7", 1); // [startedEvent]: the log still ends at seq 1
  */
 export class StartedEvents {
-  readonly #capacity: number;
   readonly #entries = new Map<string, EventRecord>();
   #characters = 0;
 
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-
+  /**
+   * Keeps the event, dropping the oldest entries while over the bounds. Entries of runs another engine claimed
+   * are never taken here; dropping the oldest first is what clears them out.
+   */
   remember(runId: string, started: EventRecord): void {
-    if (this.#capacity <= 0 || started.data.length > MAX_CHARACTERS) return;
+    if (started.data.length > MAX_CHARACTERS) return;
     this.#drop(runId);
     this.#entries.set(runId, started);
     this.#characters += started.data.length;
-    while (this.#entries.size > this.#capacity || this.#characters > MAX_CHARACTERS) {
+    while (this.#entries.size > MAX_ENTRIES || this.#characters > MAX_CHARACTERS) {
       this.#drop(this.#entries.keys().next().value as string);
     }
   }

@@ -10,7 +10,7 @@ function started(data = '{"json":{"name":"w","input":1}}'): EventRecord {
 
 describe("StartedEvents", () => {
   it("hands a remembered event out once, and only while the log still ends at it", () => {
-    const events = new StartedEvents(10);
+    const events = new StartedEvents();
     const event = started();
     events.remember("a", event);
     events.remember("b", event);
@@ -21,25 +21,23 @@ describe("StartedEvents", () => {
     expect(events.size).toBe(0);
   });
 
-  it("keeps at most `capacity` entries, dropping the oldest first; capacity 0 keeps none", () => {
-    const events = new StartedEvents(2);
-    for (const id of ["a", "b", "c"]) events.remember(id, started());
-    expect(events.take("a", 1)).toBeUndefined();
-    expect(events.take("b", 1)).toHaveLength(1);
-    expect(events.take("c", 1)).toHaveLength(1);
-    const none = new StartedEvents(0);
-    none.remember("a", started());
-    expect(none.size).toBe(0);
+  it("keeps at most 10,000 entries, dropping the oldest first", () => {
+    const events = new StartedEvents();
+    for (let n = 0; n <= 10_000; n++) events.remember(`run-${n}`, started());
+    expect(events.size).toBe(10_000);
+    expect(events.take("run-0", 1)).toBeUndefined();
+    expect(events.take("run-10000", 1)).toHaveLength(1);
   });
 
   it("keeps at most 4 Mi characters of encoded input, whatever the count", () => {
-    const events = new StartedEvents(1_000);
+    const events = new StartedEvents();
     const big = "x".repeat(1024 * 1024 + 1);
     for (const id of ["a", "b", "c", "d"]) events.remember(id, started(big));
     expect(events.size).toBe(3);
     expect(events.take("a", 1)).toBeUndefined();
+    expect(events.take("d", 1)).toHaveLength(1);
     events.remember("huge", started("x".repeat(4 * 1024 * 1024 + 1)));
     expect(events.take("huge", 1)).toBeUndefined();
-    expect(events.size).toBe(3);
+    expect(events.size).toBe(2);
   });
 });
