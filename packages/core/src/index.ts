@@ -52,6 +52,7 @@ export {
   type Store,
   type RunStatus,
   type RunRecord,
+  type RunOutcomeRecord,
   type NewRun,
   type RunUpdate,
   type RunCommit,

@@ -24,8 +24,7 @@ import { LazyAbortController } from "./lazy-abort.js";
 import { Replayer, type PendingCommand, type RunOutcome } from "./replay.js";
 import type { ReplayerCache } from "./replayer-cache.js";
 import { resolveRetryPolicy, retryDelayMs, shouldRetry, type ResolvedRetryPolicy, type RetryPolicy } from "./retry.js";
-import type { RunRecord, RunUpdate, Store } from "./store.js";
-import type { FinishedRun } from "./run-info.js";
+import type { RunOutcomeRecord, RunRecord, RunUpdate, Store } from "./store.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** Room for an event carrying a truncated error (8 KiB message, 16 KiB stack, JSON escaping). */
@@ -58,7 +57,7 @@ export interface ExecutionContext {
   /** The run parked until `dueAtMs` (if set): the engine arranges a wake-up. */
   onParked(dueAtMs: number | undefined): void;
   /** The run reached a final status, durably; `finished` is what the store now holds about its end. */
-  onFinished(runId: string, finished: FinishedRun): void;
+  onFinished(runId: string, finished: RunOutcomeRecord): void;
 }
 
 /** One claimed run, executed until it parks, finishes, blocks, or the engine lets go of it. */

@@ -3,7 +3,7 @@
 import { decodeValue } from "./codec.js";
 import { RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
-import type { RunRecord, RunStatus, WaitInfo } from "./store.js";
+import type { RunOutcomeRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
 
 /**
  * A snapshot of a run, as returned by `engine.getRun()` and `engine.listRuns()`.
@@ -56,9 +56,6 @@ export function toRunInfo<O>(record: RunRecord, reason?: string): RunInfo<O> {
   };
 }
 
-/** The part of a run record that says how it ended, still encoded (what `result()` needs). */
-export type FinishedRun = Pick<RunRecord, "status" | "result" | "error" | "reason">;
-
 /**
  * What `result()` gives for a run in this state: the decoded return value, or the error it throws
  * (RunFailedError, RunCancelledError); undefined while the run has not finished.
@@ -66,7 +63,10 @@ export type FinishedRun = Pick<RunRecord, "status" | "result" | "error" | "reaso
  * @example
  * const outcome = finishedOutcome("order-1", record); // undefined: still running
  */
-export function finishedOutcome(runId: string, run: FinishedRun): { value: unknown } | { error: Error } | undefined {
+export function finishedOutcome(
+  runId: string,
+  run: RunOutcomeRecord,
+): { value: unknown } | { error: Error } | undefined {
   switch (run.status) {
     case "completed":
       return { value: run.result === undefined ? undefined : decodeValue(run.result) };

@@ -1,18 +1,18 @@
 // Waiting for runs to finish (RunHandle.result): wake-ups on local completion and on every poll, and the wait itself.
 // A local completion hands waiters the run's final state (durable, and final, so no re-read is needed).
 import { EngineClosedError, RunNotFoundError } from "./errors.js";
-import { finishedOutcome, type FinishedRun } from "./run-info.js";
-import type { Store } from "./store.js";
+import { finishedOutcome } from "./run-info.js";
+import type { RunOutcomeRecord, Store } from "./store.js";
 
 /** Lets callers wait until something about a run may have changed. */
 export class RunWatchers {
-  readonly #waiters = new Map<string, Set<(finished: FinishedRun | undefined) => void>>();
+  readonly #waiters = new Map<string, Set<(finished: RunOutcomeRecord | undefined) => void>>();
 
   /**
    * A promise that resolves at the next notification for `runId` (or for all runs): with the run's final state
    * if it just finished here, otherwise with undefined (look in the store).
    */
-  next(runId: string): Promise<FinishedRun | undefined> {
+  next(runId: string): Promise<RunOutcomeRecord | undefined> {
     return new Promise((resolve) => {
       let set = this.#waiters.get(runId);
       if (set === undefined) {
@@ -23,7 +23,7 @@ export class RunWatchers {
     });
   }
 
-  notify(runId: string, finished?: FinishedRun): void {
+  notify(runId: string, finished?: RunOutcomeRecord): void {
     const set = this.#waiters.get(runId);
     if (set === undefined) return;
     this.#waiters.delete(runId);
@@ -41,8 +41,8 @@ export class RunWatchers {
 
 /**
  * Resolves with a run's return value once it finished, or throws what `result()` throws: RunFailedError,
- * RunCancelledError, RunNotFoundError, or EngineClosedError if the engine closes first. Reads the run, then
- * re-reads it at each wake-up that does not bring the final state.
+ * RunCancelledError, RunNotFoundError, or EngineClosedError if the engine closes first. Reads the run's outcome
+ * (`getRunOutcome`, not the whole row), then again at each wake-up that does not bring the final state.
  *
  * @example
  * const value = await waitForResult("order-1", store, watchers, () => closing !== undefined);
@@ -55,7 +55,7 @@ export async function waitForResult(
 ): Promise<unknown> {
   for (;;) {
     const changed = watchers.next(runId);
-    const run = await store.getRun(runId);
+    const run = await store.getRunOutcome(runId);
     if (run === undefined) throw new RunNotFoundError(runId);
     let outcome = finishedOutcome(runId, run);
     if (outcome === undefined && isClosing()) throw new EngineClosedError(`wait for run '${runId}'`);

@@ -56,6 +56,9 @@ export interface RunRecord {
   readonly finishedAtMs?: number | undefined;
 }
 
+/** The part of a run record that says how it ended, still encoded: all `result()` needs to read. */
+export type RunOutcomeRecord = Pick<RunRecord, "status" | "result" | "error" | "reason">;
+
 /** A run to create, with its `run_started` event (seq 1). */
 export interface NewRun {
   readonly id: string;
@@ -156,6 +159,8 @@ export interface Store {
   /** Creates the run and its first event, or returns the existing run with that id (`created: false`). */
   createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** The run's status and outcome columns only (not its input), or undefined for an unknown id. */
+  getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined>;
   /** Newest first. */
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   /** Events with seq > afterSeq, in order. */

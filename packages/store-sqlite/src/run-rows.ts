@@ -1,10 +1,13 @@
 // Rows of the runs table and their mapping to the Store contract's RunRecord and WaitInfo (both directions).
 // Pure functions over plain objects: no statements run here.
-import type { NewRun, RunRecord, RunStatus, RunUpdate, WaitInfo } from "@reprise/core";
+import type { NewRun, RunOutcomeRecord, RunRecord, RunStatus, RunUpdate, WaitInfo } from "@reprise/core";
 import type { RunsTable } from "./schema.js";
 
 /** A `runs` row as the store's run queries select it (RUN_COLUMNS: everything but scheduling and lease columns). */
 export type RunRow = Omit<RunsTable, "run_key" | "due_at_ms" | "lease_owner" | "lease_expires_at_ms">;
+
+/** The columns `getRunOutcome` selects: how the run ended, if it has. */
+export type OutcomeRow = Pick<RunsTable, "status" | "result" | "error" | "reason">;
 
 /** The columns a write reads before changing a run: lease, position in the log, and current projection. */
 export type WriteRow = { readonly run_key: number } & Pick<
@@ -40,6 +43,16 @@ export function toRecord(row: RunRow): RunRecord {
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
     finishedAtMs: row.finished_at_ms ?? undefined,
+  };
+}
+
+/** An outcome row as the Store contract's RunOutcomeRecord. */
+export function toOutcomeRecord(row: OutcomeRow): RunOutcomeRecord {
+  return {
+    status: row.status as RunStatus,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    reason: row.reason ?? undefined,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type NewSignal,
   type RunCommit,
   type RunFilter,
+  type RunOutcomeRecord,
   type RunRecord,
   type RunStatus,
   type SignalRecord,
@@ -23,7 +24,7 @@ import {
 } from "@reprise/core";
 import { GroupCommit } from "./group-commit.js";
 import { insertEvents, writeCommit } from "./run-commit.js";
-import { newRunRecord, toRecord, type RunRow, type WriteRow } from "./run-rows.js";
+import { newRunRecord, toOutcomeRecord, toRecord, type OutcomeRow, type RunRow, type WriteRow } from "./run-rows.js";
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
@@ -141,6 +142,13 @@ export class SqliteStore implements Store {
     return this.#read("read a run", () => {
       const row = this.#statements.get<RunRow>("getRun", { id: runId });
       return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
+  async getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined> {
+    return this.#read("read a run's outcome", () => {
+      const row = this.#statements.get<OutcomeRow>("getRunOutcome", { id: runId });
+      return row === undefined ? undefined : toOutcomeRecord(row);
     });
   }
 

@@ -39,6 +39,9 @@ const runColumns = [
 /** The compiled SQL of every fixed-shape query, keyed by what it does. */
 export const QUERIES = {
   getRun: compileStatement<{ id: string }>(builder.selectFrom("runs").select(runColumns).where("id", "=", param("id"))),
+  getRunOutcome: compileStatement<{ id: string }>(
+    builder.selectFrom("runs").select(["status", "result", "error", "reason"]).where("id", "=", param("id")),
+  ),
   getRunForWrite: compileStatement<{ id: string }>(
     builder
       .selectFrom("runs")

@@ -8,6 +8,7 @@ import type {
   NewSignal,
   RunCommit,
   RunFilter,
+  RunOutcomeRecord,
   RunRecord,
   SignalRecord,
   Store,
@@ -83,6 +84,10 @@ export class CrashingStore implements Store {
   async getRun(runId: string): Promise<RunRecord | undefined> {
     this.#alive();
     return this.#inner.getRun(runId);
+  }
+  async getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined> {
+    this.#alive();
+    return this.#inner.getRunOutcome(runId);
   }
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     this.#alive();

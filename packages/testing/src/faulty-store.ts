@@ -9,6 +9,7 @@ import {
   type NewSignal,
   type RunCommit,
   type RunFilter,
+  type RunOutcomeRecord,
   type RunRecord,
   type SignalRecord,
   type Store,
@@ -31,6 +32,7 @@ export type StoreMethod = keyof Store;
 export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "createRun",
   "getRun",
+  "getRunOutcome",
   "listRuns",
   "readEvents",
   "commit",
@@ -174,6 +176,9 @@ export class FaultyStore implements Store {
   }
   getRun(runId: string): Promise<RunRecord | undefined> {
     return this.#call("getRun", [runId], () => this.inner.getRun(runId));
+  }
+  getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined> {
+    return this.#call("getRunOutcome", [runId], () => this.inner.getRunOutcome(runId));
   }
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#call("listRuns", [filter], () => this.inner.listRuns(filter));

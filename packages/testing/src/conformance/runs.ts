@@ -1,4 +1,4 @@
-// Conformance: creating runs and reading them back (createRun, getRun, listRuns, readEvents).
+// Conformance: creating runs and reading them back (createRun, getRun, getRunOutcome, listRuns, readEvents).
 // Checks only what the Store interface promises; ordering ties and storage details are left to each store.
 import { describe, expect, it } from "vitest";
 import {
@@ -109,6 +109,37 @@ export function describeRuns(ctx: ConformanceContext): void {
   describe("getRun", () => {
     it("returns undefined for an unknown id", async () => {
       expect(await ctx.target().store.getRun("no-such-run")).toBeUndefined();
+    });
+  });
+
+  describe("getRunOutcome", () => {
+    it("returns undefined for an unknown id", async () => {
+      expect(await ctx.target().store.getRunOutcome("no-such-run")).toBeUndefined();
+    });
+
+    it("returns the status, result, error and reason that getRun has, and nothing else", async () => {
+      const harness = h();
+      const outcome = async (runId: string) => {
+        const run = await harness.store.getRun(runId);
+        const expected = run && { status: run.status, result: run.result, error: run.error, reason: run.reason };
+        return { from: await harness.store.getRunOutcome(runId), expected };
+      };
+      await harness.create("done");
+      await harness.create("stuck");
+      await harness.create("waiting");
+      const pending = await outcome("waiting");
+      expect(pending.from).toEqual({ status: "pending" });
+      expect(pending.from).toEqual(pending.expected);
+      expect(await harness.claimIds(OWNER_A, T0 + 1)).toEqual(["done", "stuck", "waiting"]);
+      await harness.complete("done", T0 + 2, { total: 42 });
+      await harness.block("stuck", T0 + 2);
+      for (const runId of ["done", "stuck", "waiting"]) {
+        const { from, expected } = await outcome(runId);
+        expect(from).toEqual(expected);
+      }
+      expect((await outcome("done")).from?.result).toBeDefined();
+      expect((await outcome("stuck")).from?.status).toBe("blocked");
+      expect((await outcome("stuck")).from?.reason).toMatch(/NonDeterminismError/);
     });
   });
 
