@@ -11,6 +11,7 @@ import { measureLatency } from "./cases/latency.js";
 import { measureReplay } from "./cases/replay.js";
 import { measureScheduler } from "./cases/scheduler.js";
 import { measureStatements } from "./cases/statements.js";
+import { measureStoreAlone } from "./cases/store-alone.js";
 import { measureThroughput } from "./cases/throughput.js";
 import { measureSignals, measureTimers } from "./cases/timers-signals.js";
 import { BenchDirectory, nowMs } from "./measure.js";
@@ -163,6 +164,12 @@ async function main(): Promise<void> {
       completion: "whenIdle",
     });
 
+    step("diagnostic: the disk and the engine's share of throughput");
+    const diagnosticRuns = { workflows: plan.throughputWorkflows, repetitions: 3 } as const;
+    const throughputInMemory = await measureThroughput(dir, { ...diagnosticRuns, storage: "memory" });
+    const storeAlone = await measureStoreAlone(dir, diagnosticRuns);
+    const storeAloneInMemory = await measureStoreAlone(dir, { ...diagnosticRuns, storage: "memory" });
+
     const measured: Measurements = {
       floor,
       statements,
@@ -177,6 +184,9 @@ async function main(): Promise<void> {
       concurrency,
       orderedIds,
       idleCompletion,
+      throughputInMemory,
+      storeAlone,
+      storeAloneInMemory,
     };
     const { latencyFloorMs, latencyRatio } = ratios(measured);
     const goals = goalVerdicts(measured);
@@ -205,6 +215,7 @@ async function main(): Promise<void> {
       timers,
       signals,
       scaling: { payloads, concurrency, timeOrderedIds: orderedIds, completionByWhenIdle: idleCompletion },
+      diagnostics: { throughputInMemory, storeAlone, storeAloneInMemory },
       markdown: renderMarkdown(rows).split("\n"),
     });
     writeFileSync(out, await formatJson(JSON.stringify(document, null, 2)));

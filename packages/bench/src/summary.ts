@@ -6,6 +6,7 @@ import type { LatencyResult } from "./cases/latency.js";
 import type { ReplayResult } from "./cases/replay.js";
 import type { SchedulerResult } from "./cases/scheduler.js";
 import type { StatementsResult } from "./cases/statements.js";
+import type { StoreAloneResult } from "./cases/store-alone.js";
 import type { ThroughputResult } from "./cases/throughput.js";
 import type { SignalResult, TimerResult } from "./cases/timers-signals.js";
 import type { GoalVerdict, Row } from "./report.js";
@@ -27,6 +28,11 @@ export interface Measurements {
   readonly concurrency: readonly (ThroughputResult & { readonly concurrency: number })[];
   readonly orderedIds: ThroughputResult;
   readonly idleCompletion: ThroughputResult;
+  /** The throughput case on a `:memory:` store: the engine without the disk. */
+  readonly throughputInMemory: ThroughputResult;
+  /** The throughput case's store calls without the engine, on a file and on `:memory:`. */
+  readonly storeAlone: StoreAloneResult;
+  readonly storeAloneInMemory: StoreAloneResult;
 }
 
 /**
@@ -205,6 +211,24 @@ export function tableRows(m: Measurements): Row[] {
       {
         metric: "awaited with one whenIdle() instead of result() per run",
         value: m.idleCompletion.workflowsPerSecond,
+        unit: "workflows/s",
+      },
+    ]),
+    ...section(`diagnostic: where throughput goes (${m.storeAlone.workflows} × 3 steps)`, [
+      {
+        metric: "engine on a :memory: store (no disk)",
+        value: m.throughputInMemory.workflowsPerSecond,
+        unit: "workflows/s",
+      },
+      { metric: "store calls alone, no engine, on disk", value: m.storeAlone.workflowsPerSecond, unit: "workflows/s" },
+      {
+        metric: "store calls alone ÷ batched floor (steps/s ÷ rows/s)",
+        value: (3 * m.storeAlone.workflowsPerSecond.median) / floor.rowsPerSecondAt100.median,
+        unit: "×",
+      },
+      {
+        metric: "store calls alone, no engine, :memory:",
+        value: m.storeAloneInMemory.workflowsPerSecond,
         unit: "workflows/s",
       },
     ]),

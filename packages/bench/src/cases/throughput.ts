@@ -1,6 +1,7 @@
 // Throughput: many workflows started at once through the public API, default (durable) settings, until all results.
 // Reports workflows/s and steps/s, plus how many transactions the store needed (group commit at work).
 import { createEngine, type EngineOptions } from "@reprise/core";
+import { SqliteStore } from "@reprise/store-sqlite";
 import { type BenchDirectory, nowMs, repeat, storeCounters, summarize, type Summary } from "../measure.js";
 import { threeSteps, threeStepsWithPayload } from "../workflows.js";
 
@@ -26,6 +27,8 @@ export interface ThroughputOptions {
   readonly ids?: "random" | "time-ordered";
   /** How completion is awaited: `result()` on every run (what users do), or one `engine.whenIdle()`. */
   readonly completion?: "result" | "whenIdle";
+  /** A file in the benchmark directory (the issue's case), or `:memory:` to see what the disk costs. */
+  readonly storage?: "file" | "memory";
 }
 
 export async function measureThroughput(dir: BenchDirectory, options: ThroughputOptions): Promise<ThroughputResult> {
@@ -43,7 +46,8 @@ async function once(
   dir: BenchDirectory,
   options: ThroughputOptions,
 ): Promise<{ workflowsPerSecond: number; transactions: number; writes: number }> {
-  const store = await dir.store("throughput");
+  const store =
+    options.storage === "memory" ? await SqliteStore.open({ filename: ":memory:" }) : await dir.store("throughput");
   const definition = options.payloadBytes === undefined ? threeSteps : threeStepsWithPayload;
   const engine = createEngine({ store, workflows: [definition], ...options.engine });
   await engine.whenIdle();
