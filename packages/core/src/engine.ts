@@ -10,7 +10,7 @@ import {
   RunNotFoundError,
   UnknownWorkflowError,
 } from "./errors.js";
-import { decodeEvent, encodeEvent, type HistoryEvent } from "./events.js";
+import { decodeEvent, encodeEvent, type EventRecord, type HistoryEvent } from "./events.js";
 import {
   resolveEngineOptions,
   type EngineOptions,
@@ -360,7 +360,8 @@ export class Engine {
       limit: capacity,
       workflows: this.#workflowNames,
     });
-    for (const run of claimed) this.#launch(run);
+    // A run created here while every slot was busy starts from the event start() wrote, if its log still ends there.
+    for (const run of claimed) this.#launch(run, this.#startedEvents.take(run.id, run.lastSeq));
     this.#backlog = claimed.length === capacity;
     if (this.#backlog) return pollIntervalMs;
     const nextDueAtMs = await store.nextDueAtMs(this.#workflowNames);
@@ -383,7 +384,7 @@ export class Engine {
   }
 
   /** Executes a claimed run; `history` is its whole log when at hand (just written here), else it is read. */
-  #launch(run: RunRecord, history = this.#startedEvents.take(run.id, run.lastSeq)): void {
+  #launch(run: RunRecord, history: readonly EventRecord[] | undefined): void {
     const definition = this.#options.workflows.get(run.workflow);
     // A run still executing here whose lease lapsed (a stalled event loop, a failed renewal) may be claimed
     // again by this engine: the claim just renewed the lease, and the execution in progress keeps going.
