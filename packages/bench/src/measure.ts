@@ -53,6 +53,9 @@ export async function repeat<T>(count: number, warmups: number, fn: (index: numb
   return results;
 }
 
+/** Where a case's store lives: a file in the benchmark directory (durable), or `:memory:` (no disk at all). */
+export type Storage = "file" | "memory";
+
 /** A fresh directory for the benchmark's databases; every case creates its files under it. */
 export class BenchDirectory {
   readonly path: string;
@@ -68,9 +71,9 @@ export class BenchDirectory {
     return join(this.path, `${String(this.#next).padStart(3, "0")}-${label}.db`);
   }
 
-  /** A new Reprise store with the default (durable) settings, deleted by `cleanup`. */
-  async store(label: string): Promise<SqliteStore> {
-    return SqliteStore.open({ filename: this.file(label) });
+  /** A new Reprise store with the default (durable) settings, deleted by `cleanup`; or one in memory. */
+  async store(label: string, storage: Storage = "file"): Promise<SqliteStore> {
+    return SqliteStore.open({ filename: storage === "memory" ? ":memory:" : this.file(label) });
   }
 
   cleanup(): void {

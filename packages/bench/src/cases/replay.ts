@@ -1,16 +1,9 @@
 // Replay: load a long history from the store and feed it through the workflow, as a cold engine does on recovery.
 // The history is written through the Store API with the engine's own encoder, then replayed exactly like RunExecution.
-import {
-  createEngine,
-  decodeEvent,
-  encodeEvent,
-  EVENT_LOG_FORMAT_VERSION,
-  Replayer,
-  type EventRecord,
-  type HistoryEvent,
-} from "@reprise/core";
+import { createEngine, decodeEvent, encodeEvent, Replayer, type EventRecord, type HistoryEvent } from "@reprise/core";
 import type { SqliteStore } from "@reprise/store-sqlite";
 import { type BenchDirectory, nowMs, repeat, summarize, type Summary } from "../measure.js";
+import { newRun } from "../new-runs.js";
 import { longHistory } from "../workflows.js";
 
 export interface ReplayResult {
@@ -31,25 +24,7 @@ const LIMIT_BYTES = 1024 * 1024;
 /** Writes a run with `events` events: run_started, step_completed × (events − 2), signal_wait_started. */
 async function writeHistory(store: SqliteStore, runId: string, events: number): Promise<void> {
   const atMs = Date.now();
-  const started = encodeEvent(
-    {
-      type: "run_started",
-      seq: 1,
-      atMs,
-      workflow: longHistory.name,
-      input: events - 2,
-      formatVersion: EVENT_LOG_FORMAT_VERSION,
-    },
-    "input",
-    LIMIT_BYTES,
-  );
-  await store.createRun({
-    id: runId,
-    workflow: longHistory.name,
-    input: '{"json":0}',
-    startedEvent: started,
-    nowMs: atMs,
-  });
+  await store.createRun(newRun(runId, longHistory.name, events - 2, atMs));
   const [claimed] = await store.claimDueRuns({
     owner: "bench-writer",
     nowMs: atMs,

@@ -1,9 +1,9 @@
 // Scheduler cost: the store calls an engine makes per pass (claimDueRuns, nextDueAtMs) and per heartbeat
 // (renewLeases), timed against a store that already holds many parked runs.
-import { encodeEvent, EVENT_LOG_FORMAT_VERSION } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import Database from "better-sqlite3";
 import { nowMs, repeat, summarize, type Summary } from "../measure.js";
+import { newRun } from "../new-runs.js";
 
 export interface SchedulerResult {
   /** Runs already in the store (parked: sleeping or waiting), besides the 100 this engine holds. */
@@ -25,19 +25,7 @@ export async function measureScheduler(filename: string, repetitions: number): P
   const workflows = ["bench-sleeper", "bench-waiter", "bench-held"];
   const nowAtStart = Date.now();
   for (let i = 0; i < HELD; i++) {
-    const startedEvent = encodeEvent(
-      {
-        type: "run_started",
-        seq: 1,
-        atMs: nowAtStart,
-        workflow: "bench-held",
-        input: i,
-        formatVersion: EVENT_LOG_FORMAT_VERSION,
-      },
-      "input",
-      1024,
-    );
-    await store.createRun({ id: `held-${i}`, workflow: "bench-held", input: "{}", startedEvent, nowMs: nowAtStart });
+    await store.createRun(newRun(`held-${i}`, "bench-held", i, nowAtStart));
   }
   const held = await store.claimDueRuns({
     owner: "bench",

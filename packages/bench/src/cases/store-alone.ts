@@ -1,10 +1,10 @@
 // The store alone: the throughput case's workflows as nothing but the store calls an engine makes for them, with
 // no engine. What any engine on SqliteStore could reach at most with this schema and these durability settings.
 import { randomUUID } from "node:crypto";
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeEvent, encodeValue, EVENT_LOG_FORMAT_VERSION } from "@reprise/core";
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeEvent, encodeValue } from "@reprise/core";
 import type { EventRecord, RunCommit, Store } from "@reprise/core";
-import { SqliteStore } from "@reprise/store-sqlite";
-import { type BenchDirectory, nowMs, repeat, summarize, type Summary } from "../measure.js";
+import { type BenchDirectory, nowMs, repeat, type Storage, summarize, type Summary } from "../measure.js";
+import { newRun } from "../new-runs.js";
 import { threeSteps } from "../workflows.js";
 
 export interface StoreAloneResult {
@@ -19,8 +19,8 @@ export interface StoreAloneOptions {
   readonly repetitions: number;
   /** How many workflows are in flight at once: the engine's default concurrency. */
   readonly inFlight?: number;
-  /** A file in the benchmark directory (durable, as in the throughput case) or `:memory:` (no disk at all). */
-  readonly storage?: "file" | "memory";
+  /** A file (durable, as in the throughput case) by default. */
+  readonly storage?: Storage;
 }
 
 /** Runs are created claimed by this owner, as `start()` does on an engine with a free slot. */
@@ -33,9 +33,7 @@ const LEASE = { owner: "bench-store-alone", leaseMs: 60_000 };
 export async function measureStoreAlone(dir: BenchDirectory, options: StoreAloneOptions): Promise<StoreAloneResult> {
   let statementsPerWorkflow = 0;
   const samples = await repeat(options.repetitions, 1, async () => {
-    const store = await SqliteStore.open({
-      filename: options.storage === "memory" ? ":memory:" : dir.file("store-alone"),
-    });
+    const store = await dir.store("store-alone", options.storage);
     try {
       const before = store.stats().statements;
       const seconds = await runWorkflows(store, options.workflows, options.inFlight ?? 100);
@@ -51,16 +49,7 @@ export async function measureStoreAlone(dir: BenchDirectory, options: StoreAlone
 async function runWorkflows(store: Store, workflows: number, inFlight: number): Promise<number> {
   const encoded = (event: Parameters<typeof encodeEvent>[0]) => encodeEvent(event, "bench", DEFAULT_MAX_PAYLOAD_BYTES);
   const starts = Array.from({ length: workflows }, (_, n) => ({
-    id: randomUUID(),
-    input: encodeValue(n, "bench", DEFAULT_MAX_PAYLOAD_BYTES),
-    startedEvent: encoded({
-      type: "run_started",
-      seq: 1,
-      atMs: 0,
-      workflow: threeSteps.name,
-      input: n,
-      formatVersion: EVENT_LOG_FORMAT_VERSION,
-    }),
+    run: newRun(randomUUID(), threeSteps.name, n, 0),
     completed: encoded({ type: "run_completed", seq: 5, atMs: 0, result: n }),
     result: encodeValue(n, "bench", DEFAULT_MAX_PAYLOAD_BYTES),
   }));
@@ -70,8 +59,8 @@ async function runWorkflows(store: Store, workflows: number, inFlight: number): 
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let start = starts[next++]; start !== undefined; start = starts[next++]) {
-      const { id, input, startedEvent } = start;
-      await store.createRun({ id, workflow: threeSteps.name, input, startedEvent, nowMs: Date.now(), lease: LEASE });
+      const { id } = start.run;
+      await store.createRun({ ...start.run, nowMs: Date.now(), lease: LEASE });
       for (let index = 0; index < 3; index++) {
         const last = index === 2;
         const events: EventRecord[] = last

@@ -1,8 +1,15 @@
 // Throughput: many workflows started at once through the public API, default (durable) settings, until all results.
 // Reports workflows/s and steps/s, plus how many transactions the store needed (group commit at work).
 import { createEngine, type EngineOptions } from "@reprise/core";
-import { SqliteStore } from "@reprise/store-sqlite";
-import { type BenchDirectory, nowMs, repeat, storeCounters, summarize, type Summary } from "../measure.js";
+import {
+  type BenchDirectory,
+  nowMs,
+  repeat,
+  type Storage,
+  storeCounters,
+  summarize,
+  type Summary,
+} from "../measure.js";
 import { threeSteps, threeStepsWithPayload } from "../workflows.js";
 
 export interface ThroughputResult {
@@ -27,8 +34,8 @@ export interface ThroughputOptions {
   readonly ids?: "random" | "time-ordered";
   /** How completion is awaited: `result()` on every run (what users do), or one `engine.whenIdle()`. */
   readonly completion?: "result" | "whenIdle";
-  /** A file in the benchmark directory (the issue's case), or `:memory:` to see what the disk costs. */
-  readonly storage?: "file" | "memory";
+  /** A file (the issue's case) by default; `:memory:` shows what the disk costs. */
+  readonly storage?: Storage;
 }
 
 export async function measureThroughput(dir: BenchDirectory, options: ThroughputOptions): Promise<ThroughputResult> {
@@ -46,8 +53,7 @@ async function once(
   dir: BenchDirectory,
   options: ThroughputOptions,
 ): Promise<{ workflowsPerSecond: number; transactions: number; writes: number }> {
-  const store =
-    options.storage === "memory" ? await SqliteStore.open({ filename: ":memory:" }) : await dir.store("throughput");
+  const store = await dir.store("throughput", options.storage);
   const definition = options.payloadBytes === undefined ? threeSteps : threeStepsWithPayload;
   const engine = createEngine({ store, workflows: [definition], ...options.engine });
   await engine.whenIdle();
