@@ -50,19 +50,22 @@ export function workflowsOption(): Option {
 }
 
 /**
- * Parses a whole number option within bounds, for commander's argParser.
+ * An option taking a whole number from `min` to `max`; anything else is refused naming the option and the range.
  *
  * @example
- * new Option("--limit <n>").argParser(integerIn("--limit", 1, 10_000));
+ * command.addOption(integerOption("--limit <n>", "at most this many runs", 1, 10_000).default(50));
  */
-export function integerIn(name: string, min: number, max: number): (value: string) => number {
-  return (value: string) => {
+export function integerOption(flags: string, description: string, min: number, max: number): Option {
+  const option = new Option(flags, description);
+  return option.argParser((value: string) => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidOptionValue(`${name} must be a whole number from ${min} to ${max} (got '${value}')`);
+      throw new InvalidOptionValue(
+        `${option.long ?? flags} must be a whole number from ${min} to ${max} (got '${value}')`,
+      );
     }
     return n;
-  };
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import { Option, type Command } from "commander";
 import { paint } from "../cli-io.js";
 import {
   dbOption,
-  integerIn,
+  integerOption,
   InvalidOptionValue,
   jsonOption,
   printJson,
@@ -43,11 +43,7 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
       ).argParser(parseStatuses),
     )
     .option("--workflow <name>", "only runs of this workflow")
-    .addOption(
-      new Option("--limit <n>", "at most this many runs (1-10000)")
-        .argParser(integerIn("--limit", 1, 10_000))
-        .default(50),
-    )
+    .addOption(integerOption("--limit <n>", "at most this many runs (1-10000)", 1, 10_000).default(50))
     .addOption(jsonOption())
     .action(async (options: RunsOptions) => {
       const { io } = context;

@@ -1,7 +1,7 @@
 // `reprise ui`: serves the web inspector for a database until SIGINT/SIGTERM.
 // Binds 127.0.0.1 by default; any other host needs --token, which every request must then carry.
 import { Option, type Command } from "commander";
-import { dbOption, integerIn, type CommandContext } from "../command-context.js";
+import { dbOption, integerOption, type CommandContext } from "../command-context.js";
 import { requireDatabase } from "../database.js";
 import { startInspectorServer } from "../inspector/inspector-server.js";
 import { untilShutdownSignal } from "../shutdown-signals.js";
@@ -25,11 +25,7 @@ export function defineUiCommand(program: Command, context: CommandContext): void
     .summary("serve the web inspector")
     .description("serve the web inspector (run list, timelines, signal and cancel) until Ctrl-C")
     .addOption(dbOption())
-    .addOption(
-      new Option("--port <port>", "port to listen on (0 picks a free one)")
-        .argParser(integerIn("--port", 0, 65_535))
-        .default(4318),
-    )
+    .addOption(integerOption("--port <port>", "port to listen on (0 picks a free one)", 0, 65_535).default(4318))
     .option("--host <host>", "address to listen on; anything but loopback requires --token", "127.0.0.1")
     .addOption(
       new Option("--token <secret>", "access token every request must carry (at least 16 characters)").env(

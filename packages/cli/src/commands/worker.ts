@@ -3,9 +3,9 @@
 import { resolve } from "node:path";
 import { createEngine } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { paint } from "../cli-io.js";
-import { dbOption, integerIn, workflowsOption, type CommandContext } from "../command-context.js";
+import { dbOption, integerOption, workflowsOption, type CommandContext } from "../command-context.js";
 import { openReadonly } from "../database.js";
 import { loadWorkflows } from "../load-workflows.js";
 import { describeFailure } from "../report-error.js";
@@ -34,24 +34,29 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
     .description("execute runs of the module's workflows until SIGINT/SIGTERM, then shut down gracefully")
     .addOption(workflowsOption().makeOptionMandatory())
     .addOption(dbOption())
+    .addOption(integerOption("--concurrency <n>", "most runs executing at once (default 100)", 1, 100_000))
     .addOption(
-      new Option("--concurrency <n>", "most runs executing at once (default 100)").argParser(
-        integerIn("--concurrency", 1, 100_000),
+      integerOption(
+        "--poll-interval <ms>",
+        "how often to look for work from other processes (default 500)",
+        1,
+        3_600_000,
       ),
     )
     .addOption(
-      new Option("--poll-interval <ms>", "how often to look for work from other processes (default 500)").argParser(
-        integerIn("--poll-interval", 1, 3_600_000),
+      integerOption(
+        "--shutdown-grace <ms>",
+        "how long running steps may finish on shutdown (default 10000)",
+        0,
+        3_600_000,
       ),
     )
     .addOption(
-      new Option("--shutdown-grace <ms>", "how long running steps may finish on shutdown (default 10000)").argParser(
-        integerIn("--shutdown-grace", 0, 3_600_000),
-      ),
-    )
-    .addOption(
-      new Option("--lease <ms>", "how long a claimed run stays reserved without renewal (default 5000)").argParser(
-        integerIn("--lease", 100, 3_600_000),
+      integerOption(
+        "--lease <ms>",
+        "how long a claimed run stays reserved without renewal (default 5000)",
+        100,
+        3_600_000,
       ),
     )
     .action(async (options: WorkerOptions) => {
