@@ -1,6 +1,6 @@
 // How a RunCommit is written: the lease check, the event appends, the signals it consumes, the run's new projection.
 // Runs inside the caller's transaction (SqliteStore.commit); throws LeaseLostError, which undoes the whole write.
-import { FINISHED_STATUSES, LeaseLostError, type EventRecord, type RunCommit } from "@reprise/core";
+import { FINISHED_STATUSES, LeaseLostError, type EventRecord, type RunCommit, type RunStatus } from "@reprise/core";
 import { mayBeProgressOnly, waitName, type WriteRow } from "./run-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
@@ -49,8 +49,7 @@ function guardedUpdate(statements: PreparedStatements, commit: RunCommit): numbe
     return statements.get<{ run_key: number }>("recordProgress", { id, owner, expectedLastSeq, lastSeq, nowMs })
       ?.run_key;
   }
-  const ends = FINISHED_STATUSES.has(update.status) || update.status === "blocked";
-  if (!ends || !update.release || update.waitingFor !== undefined) return undefined;
+  if (!endsRun(update.status) || !update.release || update.waitingFor !== undefined) return undefined;
   const key = updateProjection(statements, commit, null);
   if (key === undefined) throw new LeaseLostError(id, owner);
   return key;
@@ -88,7 +87,7 @@ function updateProjection(
 /** When the run should next be claimed; earlier than asked if a cancellation or awaited signal is waiting. */
 function dueAfterCommit(statements: PreparedStatements, commit: RunCommit, row: WriteRow): number | null {
   const { update, nowMs, runId } = commit;
-  if (FINISHED_STATUSES.has(update.status) || update.status === "blocked") return null;
+  if (endsRun(update.status)) return null;
   if (!update.release) return nowMs;
   if (row.cancel_requested === 1) return nowMs;
   const waitsFor = update.waitingFor;
@@ -96,4 +95,9 @@ function dueAfterCommit(statements: PreparedStatements, commit: RunCommit, row: 
     return nowMs;
   }
   return update.dueAtMs ?? null;
+}
+
+/** A run leaves the queue for good (until fixed code retries a blocked one): it is not due again. */
+function endsRun(status: RunStatus): boolean {
+  return FINISHED_STATUSES.has(status) || status === "blocked";
 }
