@@ -1,6 +1,6 @@
 // Cost guards: transactions and SQL statements per run and per step, counted (never timed) so they cannot flake.
 // A failure here means the hot path got more expensive; update the numbers only with a reason in the commit.
-import { step, workflow, type Engine } from "@reprise/core";
+import { step, workflow, type Engine, type Store } from "@reprise/core";
 import type { SqliteStore } from "@reprise/store-sqlite";
 import { describe, expect, it } from "vitest";
 import { fixture } from "../fixtures.js";
@@ -10,6 +10,22 @@ function stepsWorkflow(steps: number) {
     for (let i = 0; i < steps; i++) yield* step(`step-${i}`, () => undefined);
     return n;
   });
+}
+
+/** The store, counting calls per method. */
+function countingCalls(store: Store): { store: Store; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const counting = new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: counting, calls };
 }
 
 /** Counts what `body` costs the store and the engine, after background start-up work has settled. */
@@ -77,5 +93,25 @@ describe("cost per run", () => {
     expect(measured.writes).toBe(400);
     expect(measured.transactions).toBeLessThanOrEqual(8);
     expect(measured.writes / measured.transactions).toBeGreaterThanOrEqual(50);
+  });
+
+  it("result() reads only a run's outcome, never its whole row (the input can be up to maxPayloadBytes)", async () => {
+    const f = await fixture();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated = workflow("cost-gated", function* (input: string) {
+      yield* step("wait", () => gate);
+      return input.length;
+    });
+    const { store, calls } = countingCalls(f.store);
+    const engine = f.engine({ workflows: [gated], store, ...quiet });
+    const running = await engine.start(gated, "x".repeat(100_000));
+    const waiting = running.result(); // reads while the run is still running, then waits
+    await Promise.resolve();
+    open();
+    expect(await waiting).toBe(100_000);
+    expect(await running.result()).toBe(100_000); // a finished run: one read
+    expect(calls.get("getRun") ?? 0).toBe(0);
+    expect(calls.get("getRunOutcome")).toBeGreaterThanOrEqual(2);
   });
 });
