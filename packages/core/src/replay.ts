@@ -38,6 +38,9 @@ export type ReplayState =
   | { readonly type: "waiting"; readonly pending: PendingCommand }
   | { readonly type: "finished"; readonly outcome: RunOutcome };
 
+/** Names of the codec's errors: a return value refused with one of them ends the run `failed`. */
+const UNSTORABLE_RESULT: ReadonlySet<string> = new Set(["UnencodableValueError", "PayloadTooLargeError"]);
+
 type Resume = (generator: Generator<unknown, unknown, unknown>) => IteratorResult<unknown, unknown>;
 
 /**
@@ -115,10 +118,14 @@ export class Replayer {
   }
 
   #checkTerminal(event: HistoryEvent, outcome: RunOutcome): void {
-    const expectedType = `run_${outcome.status}`;
-    if (event.type !== expectedType) {
-      throw this.#divergence(event, `the end of the workflow (run ${outcome.status})`);
+    if (event.type === `run_${outcome.status}`) return;
+    // A workflow that returned a value the codec refuses ends failed, not completed: RunExecution records
+    // run_failed with the codec's error. Replay of that log returns the same value, so the two agree.
+    if (outcome.status === "completed" && event.type === "run_failed" && UNSTORABLE_RESULT.has(event.error.name)) {
+      this.#state = { type: "finished", outcome: { status: "failed", error: fromErrorInfo(event.error) } };
+      return;
     }
+    throw this.#divergence(event, `the end of the workflow (run ${outcome.status})`);
   }
 
   #applyToPending(pending: PendingCommand, event: HistoryEvent): void {
