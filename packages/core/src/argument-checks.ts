@@ -3,26 +3,35 @@
 import type { ListRunsOptions } from "./engine-options.js";
 import { InvalidArgumentError } from "./errors.js";
 import { RUN_STATUSES, type RunFilter } from "./store.js";
+import { textProblem } from "./text-checks.js";
 
 /** Longest run id, signal id or signal name accepted. */
 export const MAX_ID_LENGTH = 200;
 /** Longest cancellation reason accepted. */
 export const MAX_REASON_LENGTH = 1000;
 
-/** Throws unless `value` is a non-empty string of at most MAX_ID_LENGTH characters. */
+/** Throws unless `value` is a non-empty, well-formed string of at most MAX_ID_LENGTH characters. */
 export function assertId(value: unknown, what: string): asserts value is string {
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
+  const problem = textProblem(value, MAX_ID_LENGTH);
+  if (problem !== undefined) {
     throw new InvalidArgumentError(
-      `The ${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters (got ${JSON.stringify(value)}).`,
+      `The ${what} ${problem}; it must be a non-empty string of at most ${MAX_ID_LENGTH} characters ` +
+        `(got ${JSON.stringify(value)}).`,
     );
   }
 }
 
-/** Throws unless `reason` is undefined or a string of at most MAX_REASON_LENGTH characters. */
+/** Whether `value` could be the id of a stored run (getters answer `undefined` for any other value). */
+export function isPossibleId(value: unknown): value is string {
+  return textProblem(value, MAX_ID_LENGTH) === undefined;
+}
+
+/** Throws unless `reason` is undefined or a well-formed string of at most MAX_REASON_LENGTH characters. */
 export function assertReason(reason: unknown): asserts reason is string | undefined {
-  if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON_LENGTH)) {
+  const problem = reason === undefined ? undefined : textProblem(reason, MAX_REASON_LENGTH, { allowEmpty: true });
+  if (problem !== undefined) {
     throw new InvalidArgumentError(
-      `A cancellation reason must be a string of at most ${MAX_REASON_LENGTH} characters.`,
+      `A cancellation reason ${problem}; it must be a string of at most ${MAX_REASON_LENGTH} characters.`,
     );
   }
 }

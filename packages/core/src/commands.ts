@@ -3,6 +3,7 @@
 import type { DateTime } from "luxon";
 import { deadlineToMs, durationToMs, type DeadlineInput, type DurationInput } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
+import { textProblem } from "./text-checks.js";
 import type { RetryPolicy } from "./retry.js";
 
 /** What a step function receives. */
@@ -196,9 +197,11 @@ export function uuid(): RecordValueCommand<string> {
 export const MAX_NAME_LENGTH = 200;
 
 function assertName(name: unknown, command: string): asserts name is string {
-  if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH) {
+  const problem = textProblem(name, MAX_NAME_LENGTH);
+  if (problem !== undefined) {
     throw new InvalidArgumentError(
-      `${command}() needs a name: a non-empty string of at most ${MAX_NAME_LENGTH} characters (got ${JSON.stringify(name)}).`,
+      `${command}() needs a name: a non-empty string of at most ${MAX_NAME_LENGTH} characters; ` +
+        `this one ${problem} (got ${JSON.stringify(name)}).`,
     );
   }
 }

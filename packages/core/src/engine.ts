@@ -19,18 +19,19 @@ import {
   type SignalOptions,
   type StartOptions,
 } from "./engine-options.js";
-import { assertId, assertReason, runFilter } from "./argument-checks.js";
+import { assertId, assertReason, isPossibleId, runFilter } from "./argument-checks.js";
 import { LeaseHeartbeat } from "./lease-heartbeat.js";
 import { unservedReasons } from "./unserved-runs.js";
 import { ReplayerCache } from "./replayer-cache.js";
 import { StartedEvents } from "./started-events.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
+import { textProblem } from "./text-checks.js";
 import { toRunInfo, type RunInfo } from "./run-info.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
 import type { RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
-import type { WorkflowDefinition } from "./workflow.js";
+import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
 /** Longest wait before a pass that failed (e.g. the store was busy or full) is tried again. */
 const ERROR_RETRY_DELAY_MS = 1_000;
@@ -232,6 +233,8 @@ export class Engine {
    * console.log(info?.status, info?.waitingFor, info?.wakeAtMs);
    */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O> | undefined> {
+    // An id no run can have (e.g. a lone surrogate, which the store would turn into another string) is unknown.
+    if (!isPossibleId(runId)) return undefined;
     const record = await this.#options.store.getRun(runId);
     if (record === undefined) return undefined;
     const [reason] = await this.#derivedReasons([record]);
@@ -245,6 +248,7 @@ export class Engine {
    * for (const e of await engine.history("greet-ada")) console.log(e.seq, e.type);
    */
   async history(runId: string): Promise<HistoryEvent[]> {
+    if (!isPossibleId(runId)) throw new RunNotFoundError(String(runId));
     const records = await this.#options.store.readEvents(runId);
     if (records.length === 0 && (await this.#options.store.getRun(runId)) === undefined) {
       throw new RunNotFoundError(runId);
@@ -416,7 +420,10 @@ export class Engine {
       }
       return workflow.name;
     }
-    if (workflow.length === 0) throw new InvalidArgumentError('start() needs a workflow name or definition, not "".');
+    const problem = textProblem(workflow, MAX_WORKFLOW_NAME_LENGTH);
+    if (problem !== undefined) {
+      throw new InvalidArgumentError(`start() needs a workflow name or definition; the name ${problem}.`);
+    }
     if (this.#options.workflows.has(workflow)) return workflow;
     if ((await this.#options.store.workflowLastSeenAtMs(workflow)) === undefined)
       throw new UnknownWorkflowError(workflow);

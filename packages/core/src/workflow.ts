@@ -1,6 +1,7 @@
 // Workflow definitions: a name plus a generator function. Names tie stored runs to code.
 // A definition holds no state; the same definition may be registered in any number of engines.
 import { InvalidArgumentError } from "./errors.js";
+import { textProblem } from "./text-checks.js";
 
 /**
  * The generator a workflow runs. It yields commands (`yield* step(...)`) and returns the output.
@@ -40,10 +41,11 @@ export const MAX_WORKFLOW_NAME_LENGTH = 200;
  * });
  */
 export function workflow<I, O>(name: string, fn: WorkflowFunction<I, O>): WorkflowDefinition<I, O> {
-  if (typeof name !== "string" || name.length === 0 || name.length > MAX_WORKFLOW_NAME_LENGTH) {
+  const problem = textProblem(name, MAX_WORKFLOW_NAME_LENGTH);
+  if (problem !== undefined) {
     throw new InvalidArgumentError(
-      `workflow() needs a name: a non-empty string of at most ${MAX_WORKFLOW_NAME_LENGTH} characters ` +
-        `(got ${JSON.stringify(name)}).`,
+      `workflow() needs a name: a non-empty string of at most ${MAX_WORKFLOW_NAME_LENGTH} characters; ` +
+        `this one ${problem} (got ${JSON.stringify(name)}).`,
     );
   }
   if (typeof fn !== "function") {
