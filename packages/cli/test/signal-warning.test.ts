@@ -32,7 +32,9 @@ describe("reprise signal warns when the run does not wait for that name", () => 
     const json = JSON.parse((await runCli(["show", "order-1", "--json", ...db()])).stdout) as {
       run: { pendingSignals: unknown };
     };
-    expect(json.run.pendingSignals).toEqual([{ id: "stray-1", name: "approval", sentAtMs: expect.any(Number) }]);
+    expect(json.run.pendingSignals).toEqual([
+      { id: "stray-1", name: "approval", sentAtMs: expect.any(Number) as unknown },
+    ]);
   });
 
   it("a signal to a sleeping run warns that it waits for no signal", async () => {

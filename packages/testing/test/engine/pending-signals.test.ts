@@ -18,7 +18,9 @@ describe("pending signals", () => {
     await engine.signal("a-1", "approve", "wrong name", { id: "stray-1" });
     const waiting = await engine.getRun("a-1");
     expect(waiting?.status).toBe("waiting");
-    expect(waiting?.pendingSignals).toEqual([{ id: "stray-1", name: "approve", sentAtMs: expect.any(Number) }]);
+    expect(waiting?.pendingSignals).toEqual([
+      { id: "stray-1", name: "approve", sentAtMs: expect.any(Number) as unknown },
+    ]);
 
     await engine.signal("a-1", "approval", "yes", { id: "right-1" });
     expect(await run.result()).toBe("yes");
