@@ -44,7 +44,8 @@ describe("reprise worker prints one line per failed or blocked run", () => {
       await client.close();
       await store.close();
     });
-    await client.start("refund", { orderId: "1001" }, { id: "refund-1" });
+    // By definition, not by name: the worker may not have registered its workflows yet when it prints its banner.
+    await client.start(refund, { orderId: "1001" }, { id: "refund-1" });
     // order-1 was recorded by v1's code; the worker serves v2, whose first step has another name.
     await client.signal("order-1", "approve", { by: "ada" });
     await waitFor(() => stderr.includes("run refund-1") && stderr.includes("run order-1"), {
