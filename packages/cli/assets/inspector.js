@@ -294,6 +294,7 @@ function renderRun(detail) {
   if (detail.waitsFor) facts.push(["Waits for", detail.waitsFor]);
   if (run.cancelRequested && run.status !== "cancelled") facts.push(["Cancel", "requested"]);
   if (run.reason && run.status !== "blocked") facts.push(["Note", run.reason]);
+  if (run.pendingSignals?.length) facts.push(["Inbox", pendingSignalsList(run)]);
   facts.push(["Input", el("pre", {}, pretty(run.input))]);
   if (run.status === "completed") facts.push(["Result", el("pre", { id: "run-result" }, pretty(run.result))]);
   if (run.error)
@@ -308,6 +309,19 @@ function renderRun(detail) {
 
   renderTimeline(detail);
   renderEvents(detail);
+}
+
+/** Signals no awaitSignal has taken yet (e.g. sent under a wrong name), with what the run waits for instead. */
+function pendingSignalsList(run) {
+  const items = run.pendingSignals.map((signal) =>
+    el("li", {}, `'${signal.name}' sent ${time(signal.sentAtMs)} (${fromNow(signal.sentAtMs)}), id ${signal.id}`),
+  );
+  const waited = run.waitingFor?.kind === "signal" ? run.waitingFor.name : undefined;
+  const note =
+    waited === undefined
+      ? "Not taken yet: each waits for an awaitSignal() of its name."
+      : `Not taken: the run waits for '${waited}'; a signal waits for an awaitSignal() of its own name.`;
+  return el("div", { id: "run-inbox" }, el("ul", {}, ...items), el("p", { class: "muted" }, note));
 }
 
 function renderEvents(detail) {

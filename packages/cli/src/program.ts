@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { paint } from "./cli-io.js";
 import type { CommandContext } from "./command-context.js";
 import { defineCancelCommand } from "./commands/cancel.js";
+import { defineRerunCommand } from "./commands/rerun.js";
 import { defineRunsCommand } from "./commands/runs.js";
 import { defineShowCommand } from "./commands/show.js";
 import { defineSignalCommand } from "./commands/signal.js";
@@ -47,6 +48,7 @@ export function buildProgram(context: CommandContext): Command {
   defineSignalCommand(program, context);
   defineCancelCommand(program, context);
   defineStartCommand(program, context);
+  defineRerunCommand(program, context);
   defineVerifyCommand(program, context);
   defineWorkerCommand(program, context);
   defineUiCommand(program, context);

@@ -25,6 +25,8 @@ export function runToJson(run: RunInfo): Record<string, unknown> {
     createdAtMs: run.createdAtMs,
     updatedAtMs: run.updatedAtMs,
     finishedAtMs: run.finishedAtMs,
+    // Only getRun reads the inbox; a run from listRuns has no such field.
+    pendingSignals: run.pendingSignals,
   };
 }
 

@@ -1,4 +1,4 @@
-// The worker's live one-line status on a terminal: runs active, waiting, completed, failed, blocked, steps run.
+// The worker's live one-line status on a terminal: runs active, waiting, sleeping, completed, failed, blocked, steps.
 // Counts come from a read-only connection every second; off a terminal nothing is printed here.
 import type { Engine, RunStatus } from "@reprise/core";
 import type BetterSqlite3 from "better-sqlite3";
@@ -35,7 +35,7 @@ export function startWorkerStatus(
     const line =
       `${color("bold", "reprise worker")} ${workflows.join(", ")} · ` +
       `${color("cyan", `${counts.running + counts.pending} active`)} · ` +
-      `${color("yellow", `${counts.waiting + counts.sleeping} waiting`)} · ` +
+      `${color("yellow", `${counts.waiting} waiting`)} · ${color("yellow", `${counts.sleeping} sleeping`)} · ` +
       `${color("green", `${counts.completed} completed`)} · ${counts.failed} failed · ` +
       `${counts.blocked > 0 ? color("red", `${counts.blocked} blocked`) : "0 blocked"} · ` +
       `${engine.stats().stepAttempts} step attempts here`;

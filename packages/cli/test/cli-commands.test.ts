@@ -151,7 +151,12 @@ describe.concurrent("acting on runs", () => {
       ...db(),
     ]);
     expect(started.code).toBe(0);
-    expect(JSON.parse(started.stdout)).toEqual({ runId: "order-9", workflow: "order", status: "pending" });
+    expect(JSON.parse(started.stdout)).toEqual({
+      runId: "order-9",
+      workflow: "order",
+      status: "pending",
+      created: true,
+    });
     const unknown = await runCli(["start", "refund", "--workflows", FIXTURES.v1, ...db()]);
     expect(unknown.code).toBe(2);
     expectOneLineError(unknown.stderr, /unknown workflow 'refund': .*workflows-v1\.ts exports 'nap', 'order'$/);

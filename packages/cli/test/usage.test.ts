@@ -24,7 +24,7 @@ async function run(argv: string[], env: Record<string, string> = {}, tty = false
 }
 
 describe("reprise command line", () => {
-  it.each(["runs", "show", "signal", "cancel", "start", "verify", "worker", "ui"])(
+  it.each(["runs", "show", "signal", "cancel", "start", "rerun", "verify", "worker", "ui"])(
     "%s --help prints its usage and exits 0",
     async (command) => {
       const { code, stdout } = await run([command, "--help"]);
@@ -38,7 +38,7 @@ describe("reprise command line", () => {
     const { code, stdout } = await run(["--help"]);
     expect(code).toBe(0);
     expect(stdout).toContain("Exit codes: 0 ok, 1 failure, 2 bad command line, 3 verify found runs that would block.");
-    for (const command of ["runs", "show", "signal", "cancel", "start", "verify", "worker", "ui"]) {
+    for (const command of ["runs", "show", "signal", "cancel", "start", "rerun", "verify", "worker", "ui"]) {
       expect(stdout).toMatch(new RegExp(`\\n  ${command} `));
     }
   });

@@ -75,6 +75,19 @@ describe("reprise verify", () => {
     ]);
   });
 
+  it("says runs of a workflow missing from the module would wait unserved, not that they would block", async () => {
+    const { code, stdout } = await runCli(["verify", "--workflows", FIXTURES.shop, "--db", seeded.filename]);
+    expect(code).toBe(3);
+    expect(stdout).not.toContain("blocked");
+    expect(stdout).toContain(
+      "✗ 'order' is not exported by the module, so no worker running it would serve these runs (2 runs: order-1, order-2)",
+    );
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe(
+      "3 run(s) would wait unserved (their workflow is not in the module); 0 replay cleanly. Before deploying, " +
+        "keep exporting those workflows, serve them from another worker, or cancel those runs.",
+    );
+  });
+
   it("says what the new code threw when it ends the workflow early", () => {
     const throwing = workflow("order", function* () {
       yield* step("reserve", () => "unused");

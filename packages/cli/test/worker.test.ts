@@ -85,7 +85,7 @@ describe("the worker's status line", () => {
     const status = startWorkerStatus(io, engine, db, ["order", "nap"]);
     status.stop();
     expect(written).toBe(
-      "\r\u001b[2Kreprise worker order, nap · 0 active · 3 waiting · 1 completed · 0 failed · 0 blocked · " +
+      "\r\u001b[2Kreprise worker order, nap · 0 active · 2 waiting · 1 sleeping · 1 completed · 0 failed · 0 blocked · " +
         "0 step attempts here\r\u001b[2K",
     );
   });

@@ -26,8 +26,8 @@ import { ReplayerCache } from "./replayer-cache.js";
 import { StartedEvents } from "./started-events.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
+import { MAX_PENDING_SIGNALS_SHOWN, toRunInfo, type RunInfo } from "./run-info.js";
 import { textProblem } from "./text-checks.js";
-import { toRunInfo, type RunInfo } from "./run-info.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
 import type { RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
@@ -226,19 +226,28 @@ export class Engine {
   }
 
   /**
-   * A run's current state, or `undefined` if no run has this id.
+   * A run's current state, or `undefined` if no run has this id. Unlike `listRuns`, it also lists the signals
+   * waiting in the run's inbox (`pendingSignals`), so that a signal sent under the wrong name can be seen.
    *
    * @example
    * const info = await engine.getRun("greet-ada");
-   * console.log(info?.status, info?.waitingFor, info?.wakeAtMs);
+   * console.log(info?.status, info?.waitingFor, info?.wakeAtMs, info?.pendingSignals);
    */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O> | undefined> {
     // An id no run can have (e.g. a lone surrogate, which the store would turn into another string) is unknown.
     if (!isPossibleId(runId)) return undefined;
     const record = await this.#options.store.getRun(runId);
     if (record === undefined) return undefined;
-    const [reason] = await this.#derivedReasons([record]);
-    return toRunInfo<O>(record, reason);
+    const [[reason], pending] = await Promise.all([
+      this.#derivedReasons([record]),
+      this.#options.store.pendingSignals(runId, MAX_PENDING_SIGNALS_SHOWN),
+    ]);
+    const pendingSignals = pending.map((signal) => ({
+      id: signal.signalId,
+      name: signal.name,
+      sentAtMs: signal.sentAtMs,
+    }));
+    return { ...toRunInfo<O>(record, reason), pendingSignals };
   }
 
   /**

@@ -34,7 +34,29 @@ export interface RunInfo<O = unknown> {
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly finishedAtMs?: number | undefined;
+  /**
+   * Signals in the run's inbox that no `awaitSignal` has taken yet, oldest first (at most
+   * MAX_PENDING_SIGNALS_SHOWN), e.g. one sent under a name the workflow never awaits. Set by `getRun` only;
+   * `listRuns` leaves it undefined so that listing stays one query.
+   */
+  readonly pendingSignals?: readonly PendingSignalInfo[] | undefined;
 }
+
+/**
+ * A signal waiting in a run's inbox, as `getRun` shows it (payload left out: it may be large).
+ *
+ * @example
+ * const stray = (await engine.getRun("order-1"))?.pendingSignals?.filter((s) => s.name !== "approval");
+ */
+export interface PendingSignalInfo {
+  /** The signal's id (the one given to `signal()`, or the generated one). */
+  readonly id: string;
+  readonly name: string;
+  readonly sentAtMs: number;
+}
+
+/** How many pending signals `getRun` lists at most (the oldest ones); a run rarely holds more than a few. */
+export const MAX_PENDING_SIGNALS_SHOWN = 100;
 
 /** Decodes a stored run. `reason` overrides the stored one when the caller derived a better one. */
 export function toRunInfo<O>(record: RunRecord, reason?: string): RunInfo<O> {

@@ -112,6 +112,14 @@ export interface SignalRecord {
   readonly sentAtMs: number;
 }
 
+/** A signal still in a run's inbox, without its payload: what `getRun` lists as `pendingSignals`. */
+export interface PendingSignalRecord {
+  readonly position: number;
+  readonly signalId: string;
+  readonly name: string;
+  readonly sentAtMs: number;
+}
+
 /** A signal to store. */
 export interface NewSignal {
   readonly runId: string;
@@ -174,6 +182,11 @@ export interface Store {
   sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }>;
   /** The oldest unconsumed signal named `name` with position > afterPosition. */
   nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined>;
+  /**
+   * The run's unconsumed signals of every name, oldest first (by position), at most `limit`, without payloads;
+   * `[]` for an unknown run. Read-only; lets tools show signals that no `awaitSignal` has taken (e.g. a misnamed one).
+   */
+  pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]>;
   /** Marks the run for cancellation (idempotent). Throws RunNotFoundError / RunFinishedError. */
   requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void>;
   /** Leases up to `limit` due runs of the given workflows and marks them `running`. */

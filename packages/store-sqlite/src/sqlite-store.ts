@@ -14,6 +14,7 @@ import {
   type LeaseStatus,
   type NewRun,
   type NewSignal,
+  type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
   type RunOutcomeRecord,
@@ -210,6 +211,12 @@ export class SqliteStore implements Store {
         sentAtMs: row.sent_at_ms,
       };
     });
+  }
+
+  async pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]> {
+    return this.#read("read a run's pending signals", () =>
+      this.#statements.all<PendingSignalRecord>("pendingSignals", { runId, limit }),
+    );
   }
 
   async requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void> {

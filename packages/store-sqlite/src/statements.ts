@@ -234,6 +234,16 @@ export const QUERIES = {
       .orderBy("position")
       .limit(1),
   ),
+  // A run's whole inbox, oldest first (payloads left out): getRun shows it so that a misnamed signal is visible.
+  pendingSignals: compileStatement<{ runId: string; limit: number }>(
+    builder
+      .selectFrom("signals")
+      .select(["position", "signal_id as signalId", "name", "sent_at_ms as sentAtMs"])
+      .where("run_id", "=", param("runId"))
+      .where("consumed_seq", "is", null)
+      .orderBy("position")
+      .limit(param("limit")),
+  ),
   requestCancel: compileStatement<{ id: string; reason: string | undefined; nowMs: number }>(
     builder
       .updateTable("runs")

@@ -6,6 +6,7 @@ import type {
   LeaseStatus,
   NewRun,
   NewSignal,
+  PendingSignalRecord,
   RunCommit,
   RunFilter,
   RunOutcomeRecord,
@@ -104,6 +105,10 @@ export class CrashingStore implements Store {
   async nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined> {
     this.#alive();
     return this.#inner.nextSignal(runId, name, afterPosition);
+  }
+  async pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]> {
+    this.#alive();
+    return this.#inner.pendingSignals(runId, limit);
   }
   async requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void> {
     this.#alive();

@@ -7,6 +7,7 @@ import {
   type LeaseStatus,
   type NewRun,
   type NewSignal,
+  type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
   type RunOutcomeRecord,
@@ -38,6 +39,7 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "commit",
   "sendSignal",
   "nextSignal",
+  "pendingSignals",
   "requestCancel",
   "claimDueRuns",
   "renewLeases",
@@ -196,6 +198,9 @@ export class FaultyStore implements Store {
     return this.#call("nextSignal", [runId, name, afterPosition], () =>
       this.inner.nextSignal(runId, name, afterPosition),
     );
+  }
+  pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]> {
+    return this.#call("pendingSignals", [runId, limit], () => this.inner.pendingSignals(runId, limit));
   }
   requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void> {
     return this.#call("requestCancel", [runId, reason, nowMs], () => this.inner.requestCancel(runId, reason, nowMs));

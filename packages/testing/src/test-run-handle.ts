@@ -1,6 +1,6 @@
 // A run handle for the test engine: reads through whichever engine is current, so it survives restarts,
 // and fails fast instead of hanging when a run cannot finish without virtual time passing.
-import { RunCancelledError, RunFailedError, type RunInfo } from "@reprise/core";
+import { RunCancelledError, RunFailedError, type RunInfo, type WaitInfo } from "@reprise/core";
 import { DateTime } from "luxon";
 import type { VirtualClock } from "./virtual-clock.js";
 
@@ -10,24 +10,62 @@ export interface TestRunHandleHost {
   settle(): Promise<void>;
 }
 
-/** Thrown by `TestRunHandle.result()` when the run is still waiting at the current virtual time. */
+/**
+ * Thrown by `TestRunHandle.result()` when the run is still waiting at the current virtual time. The message says
+ * in words what it waits for ("waiting for signal 'shipped' (times out at ...)", "sleeping until ...") and how to
+ * move it on.
+ *
+ * @example
+ * const error = await run.result().catch((e: unknown) => e);
+ * if (error instanceof RunNotFinishedError) console.log(error.status, error.waitingFor);
+ */
 export class RunNotFinishedError extends Error {
   readonly runId: string;
   readonly status: string;
+  readonly waitingFor: WaitInfo | undefined;
+  readonly wakeAtMs: number | undefined;
   constructor(info: RunInfo, nowMs: number) {
-    const at = DateTime.fromMillis(nowMs, { zone: "utc" }).toISO();
-    const wait = info.waitingFor === undefined ? "" : ` for ${JSON.stringify(info.waitingFor)}`;
-    const until =
-      info.wakeAtMs === undefined ? "" : ` until ${DateTime.fromMillis(info.wakeAtMs, { zone: "utc" }).toISO()}`;
     const reason = info.reason === undefined ? "" : ` (${info.reason})`;
+    const stray = info.pendingSignals ?? [];
+    const inbox =
+      stray.length === 0
+        ? ""
+        : ` Its inbox holds signals no awaitSignal() has taken: ${stray.map((signal) => `'${signal.name}'`).join(", ")}.`;
     super(
-      `Run '${info.id}' has not finished at virtual time ${at}: it is ${info.status}${wait}${until}${reason}. ` +
-        `Advance the clock with t.advance(...) or send the signal it waits for, then ask again.`,
+      `Run '${info.id}' has not finished at virtual time ${isoTime(nowMs)}: it is ${describeState(info)}${reason}.` +
+        `${inbox} ${nextMove(info)}, then ask again.`,
     );
     this.name = "RunNotFinishedError";
     this.runId = info.id;
     this.status = info.status;
+    this.waitingFor = info.waitingFor;
+    this.wakeAtMs = info.wakeAtMs;
   }
+}
+
+/** "waiting for signal 'x' (times out at ...)", "sleeping until ...", "retrying step 'x' at ...", or the status. */
+function describeState(info: RunInfo): string {
+  const wait = info.waitingFor;
+  const at = info.wakeAtMs === undefined ? undefined : isoTime(info.wakeAtMs);
+  if (wait?.kind === "signal")
+    return `waiting for signal '${wait.name}' (${at === undefined ? "no timeout" : `times out at ${at}`})`;
+  if (wait?.kind === "timer") return `sleeping${at === undefined ? "" : ` until ${at}`}`;
+  if (wait?.kind === "retry") return `retrying step '${wait.step}'${at === undefined ? "" : ` at ${at}`}`;
+  return info.status;
+}
+
+function nextMove(info: RunInfo): string {
+  const wait = info.waitingFor;
+  if (wait?.kind === "signal") {
+    const timeout = info.wakeAtMs === undefined ? "" : " or advance the clock past its timeout with t.advance(...)";
+    return `Send it with t.signal('${info.id}', '${wait.name}', payload)${timeout}`;
+  }
+  if (wait !== undefined) return "Advance the clock with t.advance(...)";
+  return "Advance the clock with t.advance(...) or send the signal it waits for";
+}
+
+function isoTime(ms: number): string {
+  return DateTime.fromMillis(ms, { zone: "utc" }).toISO() ?? String(ms);
 }
 
 /**

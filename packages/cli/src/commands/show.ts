@@ -1,4 +1,4 @@
-// `reprise show <runId>`: a run's status, input, outcome, current wait and timeline; `--events` adds the raw log.
+// `reprise show <runId>`: status, input, outcome, current wait, unconsumed signals, timeline; `--events` adds the log.
 // Reads through the public engine API on a client engine; changes nothing.
 import type { HistoryEvent } from "@reprise/core";
 import type { Command } from "commander";
@@ -8,6 +8,7 @@ import { openClient, requireDatabase } from "../database.js";
 import { CliError } from "../errors.js";
 import { formatTime, formatValue } from "../format.js";
 import { toJsonSafe } from "../json-safe.js";
+import { formatPendingSignals } from "../pending-signals-text.js";
 import { eventToJson, runToJson } from "../run-json.js";
 import { buildTimeline } from "../timeline.js";
 import { formatRunHeader, formatTimeline } from "../timeline-text.js";
@@ -53,6 +54,7 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
         }
         const painter = (style: Parameters<typeof paint>[2], text: string) => paint(io, io.stdout, style, text);
         io.stdout.write(formatRunHeader(run, nowMs, painter));
+        io.stdout.write(formatPendingSignals(run, nowMs, painter));
         io.stdout.write("\n");
         io.stdout.write(formatTimeline(timeline, nowMs, painter));
         if (options.events === true) {

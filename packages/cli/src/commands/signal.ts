@@ -1,12 +1,15 @@
 // `reprise signal <runId> <name> [payload]`: stores a signal for a run (JSON payload inline, from a file or stdin).
 // The payload is parsed and checked before the database is touched; resends with the same --id are ignored.
+// A signal the run is not waiting for is still stored, with a warning on stderr (exit code 0).
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { paint } from "../cli-io.js";
 import { dbOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
 import { openClient, requireDatabase } from "../database.js";
 import { CliError, UsageError } from "../errors.js";
 import { parseJson } from "../json-input.js";
+import { signalMismatch } from "../pending-signals-text.js";
 
 interface SignalOptions {
   readonly db: string;
@@ -39,8 +42,14 @@ export function defineSignalCommand(program: Command, context: CommandContext): 
       const filename = requireDatabase(options.db, io.cwd);
       const client = await openClient(filename, options.db);
       try {
+        // Read before sending: afterwards the run may already have taken the signal and moved on to another wait.
+        const before = await client.engine.getRun(runId);
         const sent = await client.engine.signal(runId, name, payload, { id: options.id });
-        if (options.json === true) return printJson(io, { runId, name, signalId: sent.id, duplicate: sent.duplicate });
+        const warning = sent.duplicate || before === undefined ? undefined : signalMismatch(before, name);
+        if (warning !== undefined) io.stderr.write(`${paint(io, io.stderr, "yellow", "warning:")} ${warning}\n`);
+        if (options.json === true) {
+          return printJson(io, { runId, name, signalId: sent.id, duplicate: sent.duplicate, warning });
+        }
         io.stdout.write(
           sent.duplicate
             ? `signal id '${sent.id}' was already sent to ${runId}; nothing new stored\n`

@@ -1,13 +1,14 @@
 // `reprise start <workflow> [input]`: creates a run, from a definition in --workflows or by a served workflow's name.
-// Only records the run; a worker serving the workflow executes it.
+// Only records the run; a worker serving the workflow executes it. An id that is taken starts nothing.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { dbOption, jsonOption, printJson, workflowsOption, type CommandContext } from "../command-context.js";
+import { dbOption, jsonOption, workflowsOption, type CommandContext } from "../command-context.js";
 import { openClient, requireDatabase } from "../database.js";
 import { CliError, UsageError } from "../errors.js";
 import { parseJson } from "../json-input.js";
 import { loadWorkflows, pickWorkflow } from "../load-workflows.js";
+import { reportStart, startRun } from "../start-outcome.js";
 
 interface StartOptions {
   readonly db: string;
@@ -31,7 +32,7 @@ export function defineStartCommand(program: Command, context: CommandContext): v
     .argument("<workflow>", "the workflow's name")
     .argument("[input]", "the run's input as JSON (default: no input)")
     .addOption(workflowsOption())
-    .option("--id <runId>", "the run's id; starting again with the same id returns the existing run")
+    .option("--id <runId>", "the run's id; if a run has it, nothing new starts (exit 1 when that run has finished)")
     .option("--file <path>", "read the JSON input from a file")
     .addOption(dbOption())
     .addOption(jsonOption())
@@ -48,15 +49,8 @@ export function defineStartCommand(program: Command, context: CommandContext): v
       const filename = requireDatabase(options.db, io.cwd);
       const client = await openClient(filename, options.db);
       try {
-        const handle =
-          definition === undefined
-            ? await client.engine.start(workflowName, input, { id: options.id })
-            : await client.engine.start(definition, input, { id: options.id });
-        const run = await client.engine.getRun(handle.id);
-        if (options.json === true)
-          return printJson(io, { runId: handle.id, workflow: handle.workflow, status: run?.status });
-        io.stdout.write(`started ${handle.workflow} run ${handle.id} (status ${run?.status ?? "unknown"})\n`);
-        if (run?.reason !== undefined) io.stdout.write(`note: ${run.reason}\n`);
+        const outcome = await startRun(client.engine, definition ?? workflowName, input, options.id);
+        reportStart(io, outcome, { json: options.json === true });
       } finally {
         await client.close();
       }

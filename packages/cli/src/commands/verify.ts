@@ -1,5 +1,5 @@
 // `reprise verify --workflows <module>`: the pre-deploy gate. Replays every unfinished run against the new code
-// on a read-only connection and exits 3 when any run would become blocked (or has no workflow in the module).
+// on a read-only connection; exits 3 when a run would become blocked or wait unserved (workflow not in the module).
 import type { Command } from "commander";
 import { paint, type CliIo } from "../cli-io.js";
 import { dbOption, jsonOption, printJson, workflowsOption, type CommandContext } from "../command-context.js";
@@ -30,7 +30,7 @@ export function defineVerifyCommand(program: Command, context: CommandContext): 
     .summary("replay unfinished runs against new code (pre-deploy gate)")
     .description(
       "replay every unfinished run against new workflow code without executing or writing anything; " +
-        `exit ${EXIT_CODES.verifyFoundProblems} if any run would become blocked`,
+        `exit ${EXIT_CODES.verifyFoundProblems} if any run would become blocked or would wait unserved`,
     )
     .addOption(workflowsOption().makeOptionMandatory())
     .addOption(dbOption())
@@ -81,13 +81,28 @@ function printReport(io: CliIo, report: VerifyReport, options: VerifyOptions): v
     out(color("green", `✓ every unfinished run replays with the new code (${report.ok} ok)`));
     return;
   }
-  out(
-    color(
-      "red",
-      `${report.problems.length} run(s) would become blocked; ${report.ok} replay cleanly. ` +
-        "Keep the old code path for runs in flight (see docs/operations.md), or cancel those runs, before deploying.",
-    ),
-  );
+  out(color("red", summarise(report)));
+}
+
+/**
+ * The closing line when problems were found. Runs that diverge would become `blocked`; runs of a workflow the
+ * module lacks would not block: no worker deployed with this module serves them, so they would wait unserved.
+ */
+function summarise(report: VerifyReport): string {
+  const missing = report.problems.filter((problem) => problem.kind === "missing-workflow").length;
+  const blocking = report.problems.length - missing;
+  const parts: string[] = [];
+  const advice: string[] = [];
+  if (blocking > 0) {
+    parts.push(`${blocking} run(s) would become blocked`);
+    advice.push("keep the old code path for runs in flight (see docs/operations.md), or cancel those runs");
+  }
+  if (missing > 0) {
+    parts.push(`${missing} run(s) would wait unserved (their workflow is not in the module)`);
+    advice.push("keep exporting those workflows, serve them from another worker, or cancel those runs");
+  }
+  const todo = advice.join("; ");
+  return `${parts.join(", ")}; ${report.ok} replay cleanly. Before deploying, ${todo}.`;
 }
 
 interface ProblemGroup {
@@ -115,7 +130,7 @@ function describeProblem(problem: VerifyProblem): string {
         `the new code yields ${problem.code}${problem.thrown === undefined ? "" : ` (it threw ${problem.thrown})`}`
       );
     case "missing-workflow":
-      return `'${problem.workflow}' is not exported by the module, so its runs cannot continue`;
+      return `'${problem.workflow}' is not exported by the module, so no worker running it would serve these runs`;
     case "corrupt":
       return `'${problem.workflow}' has an unreadable event at seq ${problem.seq}`;
   }

@@ -10,6 +10,7 @@ import { openReadonly } from "../database.js";
 import { loadWorkflows } from "../load-workflows.js";
 import { describeFailure } from "../report-error.js";
 import { untilShutdownSignal } from "../shutdown-signals.js";
+import { describeRunProblem, reportRunProblems } from "../worker-run-report.js";
 import { startWorkerStatus } from "../worker-status.js";
 
 interface WorkerOptions {
@@ -65,8 +66,12 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
       const filename = resolve(io.cwd, options.db);
       const store = await SqliteStore.open({ filename });
       const names = [...loaded.byName.keys()];
+      // One line per run this worker fails or blocks, so that problems do not go unnoticed in its output.
+      const reportingStore = reportRunProblems(store, (problem) =>
+        io.stderr.write(`${io.stderr.isTTY === true ? "\r\u001b[2K" : ""}${describeRunProblem(problem)}\n`),
+      );
       const engine = createEngine({
-        store,
+        store: reportingStore,
         workflows: [...loaded.byName.values()],
         concurrency: options.concurrency,
         pollIntervalMs: options.pollInterval,

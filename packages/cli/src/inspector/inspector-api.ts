@@ -83,7 +83,9 @@ export async function getRunDetail(backend: InspectorBackend, runId: string): Pr
  */
 export async function runVersion(backend: InspectorBackend, runId: string): Promise<string | undefined> {
   const run = await backend.engine.getRun(runId);
-  return run === undefined ? undefined : `"${run.lastSeq}-${run.updatedAtMs}-${run.status}"`;
+  if (run === undefined) return undefined;
+  // A signal that is stored but not consumed changes neither the log nor the row: count the inbox as well.
+  return `"${run.lastSeq}-${run.updatedAtMs}-${run.status}-${run.pendingSignals?.length ?? 0}"`;
 }
 
 /**

@@ -1,4 +1,4 @@
-// Conformance: the signal inbox (sendSignal, nextSignal): durable, de-duplicated by id, FIFO per name.
+// Conformance: the signal inbox (sendSignal, nextSignal, pendingSignals): durable, de-duplicated by id, FIFO per name.
 // A signal wakes only a run that is parked waiting for that name; every other run just keeps it.
 import { describe, expect, it } from "vitest";
 import { encoded, expectCode, Harness, OWNER_A, OWNER_B, T0, WORKFLOW, type ConformanceContext } from "./harness.js";
@@ -132,6 +132,33 @@ export function describeSignals(ctx: ConformanceContext): void {
       expect((await harness.store.nextSignal("r1", "m", 0))?.signalId).toBe("b1");
       expect(await harness.store.nextSignal("r1", "unknown", 0)).toBeUndefined();
       expect(await harness.store.nextSignal("no-such-run", "n", 0)).toBeUndefined();
+    });
+  });
+  describe("pendingSignals", () => {
+    it("lists a run's unconsumed signals of every name, oldest first, without payloads, up to the limit", async () => {
+      const harness = h();
+      await harness.createClaimed("r1");
+      await harness.create("r2");
+      await harness.signal("r1", "approve", { by: "ada" }, T0 + 1, "misnamed");
+      await harness.signal("r2", "approval", 1, T0 + 1, "other-run");
+      await harness.signal("r1", "approval", true, T0 + 2, "taken");
+      await harness.signal("r1", "note", "x", T0 + 3, "late");
+      const taken = await harness.store.nextSignal("r1", "approval", 0);
+      await harness.commit("r1", {
+        events: [{ type: "signal_received", name: "approval", signalId: "taken", payload: true }],
+        consumedSignals: [{ position: taken?.position ?? -1, seq: 2 }],
+        update: { status: "running", release: false },
+        nowMs: T0 + 4,
+      });
+      const pending = await harness.store.pendingSignals("r1", 10);
+      expect(pending.map(({ signalId, name, sentAtMs }) => ({ signalId, name, sentAtMs }))).toEqual([
+        { signalId: "misnamed", name: "approve", sentAtMs: T0 + 1 },
+        { signalId: "late", name: "note", sentAtMs: T0 + 3 },
+      ]);
+      expect(pending[0]!.position).toBeLessThan(pending[1]!.position);
+      expect(pending.every((signal) => !("payload" in signal))).toBe(true);
+      expect((await harness.store.pendingSignals("r1", 1)).map((signal) => signal.signalId)).toEqual(["misnamed"]);
+      expect(await harness.store.pendingSignals("no-such-run", 10)).toEqual([]);
     });
   });
 }
