@@ -105,7 +105,12 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
         res.writeHead(304, { ...SECURITY_HEADERS, etag: version });
         return void res.end();
       }
-      return sendJson(res, 200, await getRunDetail(backend, runId), version === undefined ? {} : { etag: version });
+      return sendJson(
+        res,
+        200,
+        await getRunDetail(backend, runId, url.searchParams),
+        version === undefined ? {} : { etag: version },
+      );
     }
     throw new HttpError(404, `nothing at ${path}`);
   }
