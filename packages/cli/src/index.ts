@@ -9,6 +9,7 @@ export {
   type InspectorServer,
   type InspectorServerOptions,
 } from "./inspector/inspector-server.js";
+export { DEFAULT_INSPECTOR_SERVER_LIMITS, type InspectorServerLimits } from "./inspector/server-limits.js";
 export { verifyRuns, type VerifyReport, type VerifyProblem, type VerifyWarning } from "./verify-runs.js";
 export { RunQueries, type RunSummary, type RunPage, type RunPageQuery, type PageCursor } from "./run-queries.js";
 export { openReadonly, requireDatabase } from "./database.js";

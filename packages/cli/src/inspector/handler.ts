@@ -15,7 +15,9 @@ import {
   authorize,
   LOOPBACK_HOSTS,
   randomSecret,
+  TOKEN_RULE,
   tokenCookie,
+  tokenWeakness,
   type AccessPolicy,
 } from "./security.js";
 
@@ -202,9 +204,10 @@ function stripBase(pathname: string, basePath: string): string {
 
 function validToken(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
-  if (token.length < 16) {
+  const weakness = tokenWeakness(token);
+  if (weakness !== undefined) {
     throw new InvalidArgumentError(
-      "An inspector token must be at least 16 characters; generate one with `openssl rand -hex 16`.",
+      `The inspector token ${weakness}; it must be ${TOKEN_RULE}. Generate one with \`openssl rand -hex 16\`.`,
     );
   }
   return token;
