@@ -14,4 +14,11 @@ export { verifyRuns, type VerifyReport, type VerifyProblem, type VerifyWarning }
 export { RunQueries, type RunSummary, type RunPage, type RunPageQuery, type PageCursor } from "./run-queries.js";
 export { openReadonly, requireDatabase } from "./database.js";
 export { loadWorkflows, type LoadedWorkflows, type AnyWorkflow } from "./load-workflows.js";
-export { buildTimeline, type Timeline, type TimelineItem, type TimelineAttempt } from "./timeline.js";
+export {
+  buildTimeline,
+  type Timeline,
+  type TimelineItem,
+  type TimelineAttempt,
+  type TimelineRun,
+  type WithdrawnBy,
+} from "./timeline.js";

@@ -5,10 +5,18 @@ import { FINISHED_STATUSES, type HistoryEvent, type RecordedValueSource, type Ru
 /**
  * What ended a sleep, a signal wait or a pending retry before it could finish: a cancellation delivered at it,
  * or the run's end (`completed`, `failed`, `cancelled`).
+ *
+ * @example
+ * if (item.kind === "sleep" && item.withdrawnBy === "cancellation") console.log("the sleep was cut short");
  */
 export type WithdrawnBy = "cancellation" | "completed" | "failed" | "cancelled";
 
-/** The part of a run's row the timeline needs: whether it is finished or blocked, and since when. */
+/**
+ * The part of a run's row the timeline needs: whether it is finished or blocked, and since when.
+ *
+ * @example
+ * const run: TimelineRun = { status: "blocked", reason: "NonDeterminismError: ...", updatedAtMs: Date.now() };
+ */
 export type TimelineRun = Pick<RunInfo, "status" | "reason" | "updatedAtMs" | "finishedAtMs">;
 
 /** One attempt of a step. Its start is estimated: the engine records when attempts end, not when they begin. */

@@ -6,11 +6,17 @@ import { eventToJson } from "../run-json.js";
 import type { Timeline, TimelineItem } from "../timeline.js";
 import { HttpError } from "./responses.js";
 
-/** Events per page unless the client asks for another number. */
+/**
+ * Events per page unless the client asks for another number (`limit`), at most MAX_EVENT_PAGE_SIZE; a page
+ * also stops early once its events' JSON passes MAX_EVENT_PAGE_BYTES (it always holds at least one event).
+ *
+ * @example
+ * fetch(`/api/runs/${id}?afterSeq=${DEFAULT_EVENT_PAGE_SIZE}`); // the second page
+ */
 export const DEFAULT_EVENT_PAGE_SIZE = 250;
 /** Most events a client may ask for in one page. */
 export const MAX_EVENT_PAGE_SIZE = 1000;
-/** A page stops early once its events' JSON passes this size (it always holds at least one event). */
+/** Most bytes of event JSON in one page. */
 export const MAX_EVENT_PAGE_BYTES = 512 * 1024;
 
 /** Which page: the events with seq > `afterSeq` (or the last `limit` events), at most `limit` of them. */

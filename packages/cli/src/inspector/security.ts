@@ -21,7 +21,12 @@ export interface AccessPolicy {
   readonly csrfToken: string;
 }
 
-/** What an access token must be: long, varied, and sendable as-is in a header, a cookie and a URL. */
+/**
+ * What an access token must be: long, varied, and sendable as-is in a header, a cookie and a URL.
+ *
+ * @example
+ * throw new UsageError(`--token ${tokenWeakness(token)}; it must be ${TOKEN_RULE}`);
+ */
 export const TOKEN_RULE = "at least 16 printable ASCII characters, no spaces, with at least 8 different characters";
 
 /**

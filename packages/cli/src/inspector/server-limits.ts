@@ -3,7 +3,12 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import { InvalidArgumentError } from "@reprise/core";
 
-/** Time limits and the connection cap of the inspector's own server. */
+/**
+ * Time limits and the connection cap of the inspector's own server.
+ *
+ * @example
+ * const limits: Partial<InspectorServerLimits> = { requestTimeoutMs: 10_000, maxConnections: 16 };
+ */
 export interface InspectorServerLimits {
   /** All request headers must arrive within this time of the connection's first byte, else 408 and close. */
   readonly headersTimeoutMs: number;
