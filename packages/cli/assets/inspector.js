@@ -272,7 +272,8 @@ async function refreshRun() {
       current.etag = result.response.headers.get("etag") ?? undefined;
       current.detail = result.body;
       renderRun(result.body);
-    } else if (current.detail?.timeline.live) {
+    } else if (current.detail && !FINISHED.has(current.detail.run.status)) {
+      // Unchanged, but time moves: countdowns, the line for now and a blocked run's bar.
       renderTimeline(current.detail);
     }
     markLive(Date.now());
@@ -375,8 +376,9 @@ function renderTimeline(detail) {
   const nowMs = Date.now();
   const startMs = timeline.view.startMs;
   let endMs = timeline.view.endMs;
+  // The latest page of an unfinished run reaches now (a blocked run's bar grows), and near deadlines if live.
+  if (page.next === null && !FINISHED.has(run.status)) endMs = Math.max(endMs, nowMs);
   if (live && page.next === null) {
-    endMs = Math.max(endMs, nowMs);
     // Show upcoming deadlines when they are near; far ones are clipped at the right edge.
     for (const deadline of openDeadlines(timeline.items)) {
       if (deadline > endMs && deadline - startMs <= 4 * Math.max(endMs - startMs, 1000)) endMs = deadline;
