@@ -243,7 +243,8 @@ function wireListControls() {
 
 async function openRun(runId) {
   state.view = "run";
-  state.run = { id: runId, etag: undefined, detail: undefined, nameTouched: false };
+  // afterSeq null follows the latest page of events; a number pins the page that starts after that seq.
+  state.run = { id: runId, etag: undefined, detail: undefined, nameTouched: false, afterSeq: null };
   $("list-view").hidden = true;
   $("run-view").hidden = false;
   $("run-title").textContent = runId;
@@ -264,13 +265,15 @@ async function refreshRun() {
   if (state.view !== "run" || !current) return;
   try {
     const headers = current.etag ? { "if-none-match": current.etag } : {};
-    const result = await api(`/runs/${encodeURIComponent(current.id)}`, { headers });
+    const page = current.afterSeq === null ? "latest=1" : `afterSeq=${current.afterSeq}`;
+    const result = await api(`/runs/${encodeURIComponent(current.id)}?${page}`, { headers });
     if (state.run !== current) return;
     if (!result.notModified) {
       current.etag = result.response.headers.get("etag") ?? undefined;
       current.detail = result.body;
       renderRun(result.body);
     } else if (current.detail && !FINISHED.has(current.detail.run.status)) {
+      // Unchanged, but time moves: countdowns, the line for now and a blocked run's bar.
       renderTimeline(current.detail);
     }
     markLive(Date.now());
@@ -307,6 +310,7 @@ function renderRun(detail) {
   $("actions").hidden = FINISHED.has(run.status);
   if (!state.run.nameTouched && run.waitingFor?.kind === "signal") $("signal-name").value = run.waitingFor.name;
 
+  renderPager(detail.page);
   renderTimeline(detail);
   renderEvents(detail);
 }
@@ -324,9 +328,30 @@ function pendingSignalsList(run) {
   return el("div", { id: "run-inbox" }, el("ul", {}, ...items), el("p", { class: "muted" }, note));
 }
 
+/** Shows which events the page holds and enables the buttons that lead to the others. */
+function renderPager(page) {
+  const range = page.firstSeq === null ? "no events" : `events ${page.firstSeq}–${page.lastSeq}`;
+  $("events-page-info").textContent = `${range} of ${page.totalEvents}`;
+  $("events-note").textContent =
+    page.previous === null && page.next === null ? "" : `(${range} of ${page.totalEvents})`;
+  $("events-first").disabled = page.previous === null;
+  $("events-prev").disabled = page.previous === null;
+  $("events-next").disabled = page.next === null;
+  $("events-latest").disabled = page.next === null;
+  $("events-pager").hidden = page.previous === null && page.next === null;
+}
+
+/** Opens another page of the run's events: a seq to start after, or null for the latest page (followed live). */
+function goToEvents(afterSeq) {
+  const current = state.run;
+  if (!current) return;
+  current.afterSeq = afterSeq;
+  current.etag = undefined;
+  void refreshRun();
+}
+
 function renderEvents(detail) {
-  const startMs = detail.events[0]?.atMs ?? 0;
-  $("events-note").textContent = detail.eventsOmitted > 0 ? `(the first ${detail.eventsOmitted} are not shown)` : "";
+  const startMs = detail.timeline.startMs;
   $("events-body").replaceChildren(
     ...detail.events.map((event) => {
       const { seq, type, atMs, ...fields } = event;
@@ -353,44 +378,52 @@ const ROW = 24;
 const LABEL_WIDTH = 190;
 const CHART_WIDTH = 620;
 const NOTE_WIDTH = 230;
-/** Rows drawn at most; a longer history shows its latest items (the event list below has the rest). */
-const MAX_ROWS = 300;
+const AXIS_HEIGHT = 22;
 
+/**
+ * Draws the page's items on an axis scaled to the time they span (`timeline.view`), so a long run's page fills
+ * the width; the latest page of a live run also reaches now and near deadlines.
+ */
 function renderTimeline(detail) {
-  const { timeline, run } = detail;
-  const live = !FINISHED.has(run.status);
+  const { timeline, run, page } = detail;
+  const live = timeline.live;
   const nowMs = Date.now();
-  const startMs = timeline.startMs;
-  let endMs = live ? Math.max(timeline.endMs, nowMs) : timeline.endMs;
-  // Show upcoming deadlines when they are near; far ones are clipped at the right edge.
-  for (const deadline of openDeadlines(timeline.items)) {
-    if (deadline > endMs && deadline - startMs <= 4 * Math.max(endMs - startMs, 1000)) endMs = deadline;
+  const startMs = timeline.view.startMs;
+  let endMs = timeline.view.endMs;
+  // The latest page of an unfinished run reaches now (a blocked run's bar grows), and near deadlines if live.
+  if (page.next === null && !FINISHED.has(run.status)) endMs = Math.max(endMs, nowMs);
+  if (live && page.next === null) {
+    // Show upcoming deadlines when they are near; far ones are clipped at the right edge.
+    for (const deadline of openDeadlines(timeline.items)) {
+      if (deadline > endMs && deadline - startMs <= 4 * Math.max(endMs - startMs, 1000)) endMs = deadline;
+    }
   }
   const spanMs = Math.max(endMs - startMs, 1);
   const x = (ms) => LABEL_WIDTH + (Math.min(Math.max(ms, startMs), endMs) - startMs) * (CHART_WIDTH / spanMs);
-  const items = timeline.items.slice(-MAX_ROWS);
-  const rows = items.length;
-  const height = 28 + rows * ROW + 8;
+  const items = timeline.items;
+  const height = items.length * ROW + 8;
+  const width = LABEL_WIDTH + CHART_WIDTH + NOTE_WIDTH;
+  const axis = svg("svg", { width: "100%", viewBox: `0 0 ${width} ${AXIS_HEIGHT}`, "aria-hidden": "true" });
   const root = svg("svg", {
     width: "100%",
-    viewBox: `0 0 ${LABEL_WIDTH + CHART_WIDTH + NOTE_WIDTH} ${height}`,
+    viewBox: `0 0 ${width} ${height}`,
     role: "img",
     "aria-label": `timeline of run ${run.id}`,
   });
-  drawAxis(root, x, startMs, spanMs, height);
-  if (live)
-    root.append(svg("line", { class: "tl-now", x1: x(nowMs), x2: x(nowMs), y1: 18, y2: height - 4 }, undefined));
-  items.forEach((item, index) => drawItem(root, item, 28 + index * ROW, x, nowMs, startMs));
-  const hidden = timeline.items.length - items.length;
-  if (hidden > 0) root.append(svg("text", { class: "tl-note", x: 4, y: 11 }, `${hidden} earlier items not drawn`));
-  if (rows === 0) root.append(svg("text", { class: "tl-note", x: LABEL_WIDTH, y: 44 }, "nothing recorded yet"));
+  drawAxis(axis, root, x, startMs, spanMs, height, timeline.startMs);
+  if (live && page.next === null)
+    root.append(svg("line", { class: "tl-now", x1: x(nowMs), x2: x(nowMs), y1: 0, y2: height - 4 }, undefined));
+  items.forEach((item, index) => drawItem(root, item, index * ROW, x, nowMs, timeline.startMs, live));
+  if (items.length === 0) root.append(svg("text", { class: "tl-note", x: LABEL_WIDTH, y: 16 }, "nothing recorded yet"));
+  $("timeline-axis").replaceChildren(axis);
   $("timeline").replaceChildren(root);
 }
 
 function openDeadlines(items) {
   const deadlines = [];
   for (const item of items) {
-    if (item.kind === "sleep" && item.firedAtMs === undefined) deadlines.push(item.wakeAtMs);
+    if (item.kind === "sleep" && item.firedAtMs === undefined && item.withdrawnAtMs === undefined)
+      deadlines.push(item.wakeAtMs);
     if (item.kind === "wait" && item.outcome === "waiting" && item.timeoutAtMs !== undefined)
       deadlines.push(item.timeoutAtMs);
     if (item.kind === "step" && item.outcome === "retrying" && item.nextAttemptAtMs !== undefined)
@@ -399,22 +432,30 @@ function openDeadlines(items) {
   return deadlines;
 }
 
-function drawAxis(root, x, startMs, spanMs, height) {
-  root.append(svg("line", { class: "tl-axis", x1: LABEL_WIDTH, x2: LABEL_WIDTH + CHART_WIDTH, y1: 18, y2: 18 }));
+/** What overtook a sleep, wait or retry, in words. */
+function withdrawnText(by) {
+  if (by === "cancellation") return "withdrawn by the cancellation";
+  return `withdrawn: the run ${by === "cancelled" ? "was cancelled" : by}`;
+}
+
+/** Tick labels (offsets from the run's start) in the axis strip, grid lines through the rows. */
+function drawAxis(axis, root, x, startMs, spanMs, height, runStartMs) {
+  axis.append(svg("line", { class: "tl-axis", x1: LABEL_WIDTH, x2: LABEL_WIDTH + CHART_WIDTH, y1: 18, y2: 18 }));
   for (let i = 0; i <= 4; i++) {
     const ms = startMs + (spanMs * i) / 4;
-    root.append(svg("line", { class: "tl-axis", x1: x(ms), x2: x(ms), y1: 14, y2: height - 4 }));
-    root.append(
+    axis.append(svg("line", { class: "tl-axis", x1: x(ms), x2: x(ms), y1: 14, y2: AXIS_HEIGHT }));
+    root.append(svg("line", { class: "tl-axis", x1: x(ms), x2: x(ms), y1: 0, y2: height - 4 }));
+    axis.append(
       svg(
         "text",
         { class: "tl-tick", x: x(ms), y: 11, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" },
-        `+${formatDuration(ms - startMs)}`,
+        `+${formatDuration(ms - runStartMs)}`,
       ),
     );
   }
 }
 
-function drawItem(root, item, y, x, nowMs, startMs) {
+function drawItem(root, item, y, x, nowMs, startMs, live) {
   const group = svg("g", { "data-kind": item.kind, "data-seq": item.seq });
   const mid = y + ROW / 2;
   const label = (text) => group.append(svg("text", { class: "tl-label", x: 4, y: mid + 4 }, text));
@@ -441,7 +482,17 @@ function drawItem(root, item, y, x, nowMs, startMs) {
       if (item.outcome === "retrying" && item.nextAttemptAtMs !== undefined && last) {
         bar(last.endMs, item.nextAttemptAtMs, "tl-pending");
       }
-      const took = item.endMs !== undefined ? formatDuration(item.endMs - item.startMs) : "retrying";
+      if (item.outcome === "withdrawn" && last) {
+        group.append(svg("line", { class: "tl-backoff", x1: x(last.endMs), x2: x(item.endMs), y1: mid, y2: mid }));
+      }
+      const took =
+        item.outcome === "withdrawn"
+          ? `retry ${withdrawnText(item.withdrawnBy)}`
+          : item.endMs !== undefined
+            ? formatDuration(item.endMs - item.startMs)
+            : live
+              ? "retrying"
+              : "retry on hold (run blocked)";
       const attempts = item.attempts.length > 1 ? ` · ${item.attempts.length} attempts` : "";
       note(x(item.endMs ?? item.nextAttemptAtMs ?? nowMs), `${took}${attempts}`);
       tip(
@@ -456,25 +507,31 @@ function drawItem(root, item, y, x, nowMs, startMs) {
     }
     case "sleep": {
       label("sleep");
+      const length = formatDuration(item.wakeAtMs - item.startMs);
+      if (item.withdrawnAtMs !== undefined) {
+        // The timer never fired: the span ends where the cancellation or the run's end overtook it.
+        bar(item.startMs, item.withdrawnAtMs, "tl-sleep tl-withdrawn");
+        note(x(item.withdrawnAtMs), `${length} · ${withdrawnText(item.withdrawnBy)}`);
+        tip(`sleep until ${time(item.wakeAtMs)}, ${withdrawnText(item.withdrawnBy)} at ${time(item.withdrawnAtMs)}`);
+        break;
+      }
       const end = item.firedAtMs ?? Math.min(nowMs, item.wakeAtMs);
       bar(item.startMs, end, "tl-sleep");
       if (item.firedAtMs === undefined) bar(end, item.wakeAtMs, "tl-pending");
       group.append(
         svg("line", { class: "tl-deadline", x1: x(item.wakeAtMs), x2: x(item.wakeAtMs), y1: y + 3, y2: y + ROW - 3 }),
       );
-      note(
-        x(item.wakeAtMs),
-        `${formatDuration(item.wakeAtMs - item.startMs)}${item.firedAtMs === undefined ? ` · wakes ${fromNow(item.wakeAtMs)}` : ""}`,
-      );
+      const pending = live ? ` · wakes ${fromNow(item.wakeAtMs)}` : " · on hold (run blocked)";
+      note(x(item.wakeAtMs), `${length}${item.firedAtMs === undefined ? pending : ""}`);
       tip(`sleep until ${time(item.wakeAtMs)}`);
       break;
     }
     case "wait": {
       label(`await ${item.name}`);
       const end = item.endMs ?? nowMs;
-      bar(item.startMs, end, "tl-wait");
+      bar(item.startMs, end, item.outcome === "withdrawn" ? "tl-wait tl-withdrawn" : "tl-wait");
       if (item.timeoutAtMs !== undefined) {
-        if (item.outcome === "waiting") bar(end, item.timeoutAtMs, "tl-pending");
+        if (item.outcome === "waiting" && live) bar(end, item.timeoutAtMs, "tl-pending");
         group.append(
           svg("line", {
             class: "tl-deadline",
@@ -487,11 +544,15 @@ function drawItem(root, item, y, x, nowMs, startMs) {
       }
       const text =
         item.outcome === "waiting"
-          ? `waiting${item.timeoutAtMs === undefined ? "" : ` · timeout ${fromNow(item.timeoutAtMs)}`}`
-          : `${item.outcome === "received" ? "received" : "timed out"} after ${formatDuration(end - item.startMs)}`;
+          ? live
+            ? `waiting${item.timeoutAtMs === undefined ? "" : ` · timeout ${fromNow(item.timeoutAtMs)}`}`
+            : "on hold (run blocked)"
+          : item.outcome === "withdrawn"
+            ? `${withdrawnText(item.withdrawnBy)} after ${formatDuration(end - item.startMs)}`
+            : `${item.outcome === "received" ? "received" : "timed out"} after ${formatDuration(end - item.startMs)}`;
       note(x(Math.max(end, item.timeoutAtMs ?? end)), text);
       tip(
-        `waiting for signal '${item.name}'${item.timeoutAtMs === undefined ? " (no timeout)" : ` until ${time(item.timeoutAtMs)}`}`,
+        `awaits signal '${item.name}'${item.timeoutAtMs === undefined ? " (no timeout)" : ` until ${time(item.timeoutAtMs)}`}`,
       );
       break;
     }
@@ -518,6 +579,13 @@ function drawItem(root, item, y, x, nowMs, startMs) {
       );
       note(x(item.atMs), `+${formatDuration(item.atMs - startMs)}`);
       break;
+    case "blocked":
+      // Blocking writes no event: this comes from the run's row, and lasts until fixed code takes the run again.
+      label("blocked");
+      bar(item.atMs, Math.max(nowMs, item.atMs), "tl-blocked");
+      note(x(item.atMs), `since ${time(item.atMs)} (${fromNow(item.atMs)})`);
+      tip(item.reason);
+      break;
   }
   root.append(group);
 }
@@ -532,6 +600,14 @@ function resetCancelButton() {
   const button = $("cancel-send");
   button.textContent = "Cancel run…";
   button.dataset.armed = "";
+}
+
+function wireEventPager() {
+  const page = () => state.run?.detail?.page;
+  $("events-first").addEventListener("click", () => goToEvents(0));
+  $("events-prev").addEventListener("click", () => page()?.previous != null && goToEvents(page().previous));
+  $("events-next").addEventListener("click", () => page()?.next != null && goToEvents(page().next));
+  $("events-latest").addEventListener("click", () => goToEvents(null));
 }
 
 function wireActions() {
@@ -591,6 +667,7 @@ function wireActions() {
 }
 
 wireListControls();
+wireEventPager();
 wireActions();
 window.addEventListener("hashchange", () => void route());
 void route();

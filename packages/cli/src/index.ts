@@ -9,8 +9,16 @@ export {
   type InspectorServer,
   type InspectorServerOptions,
 } from "./inspector/inspector-server.js";
+export { DEFAULT_INSPECTOR_SERVER_LIMITS, type InspectorServerLimits } from "./inspector/server-limits.js";
 export { verifyRuns, type VerifyReport, type VerifyProblem, type VerifyWarning } from "./verify-runs.js";
 export { RunQueries, type RunSummary, type RunPage, type RunPageQuery, type PageCursor } from "./run-queries.js";
 export { openReadonly, requireDatabase } from "./database.js";
 export { loadWorkflows, type LoadedWorkflows, type AnyWorkflow } from "./load-workflows.js";
-export { buildTimeline, type Timeline, type TimelineItem, type TimelineAttempt } from "./timeline.js";
+export {
+  buildTimeline,
+  type Timeline,
+  type TimelineItem,
+  type TimelineAttempt,
+  type TimelineRun,
+  type WithdrawnBy,
+} from "./timeline.js";

@@ -3,7 +3,7 @@
 import type { RunInfo } from "@reprise/core";
 import type { Style } from "./cli-io.js";
 import { formatDuration, formatFromNow, formatTime, formatValue } from "./format.js";
-import type { Timeline, TimelineItem } from "./timeline.js";
+import type { Timeline, TimelineItem, WithdrawnBy } from "./timeline.js";
 
 /** Applies a style to text (or leaves it plain when colours are off). */
 export type Painter = (style: Style, text: string) => string;
@@ -78,27 +78,46 @@ export function formatTimeline(timeline: Timeline, nowMs: number, paint: Painter
   line(timeline.startMs, "started");
   for (const item of timeline.items) {
     // The first line of an item carries its offset; detail lines (a step's attempts) are indented under it.
-    describeItem(item, offset, nowMs, paint).forEach((text, index) =>
+    describeItem(item, offset, nowMs, paint, timeline.live).forEach((text, index) =>
       line(index === 0 ? itemStartMs(item) : undefined, text),
     );
   }
   return `${lines.join("\n")}\n`;
 }
 
-function describeItem(item: TimelineItem, offset: (ms: number) => string, nowMs: number, paint: Painter): string[] {
+/** Why a deadline is not counting down: the run is blocked (finished runs have no open deadlines). */
+const ON_HOLD = "on hold while the run is blocked";
+
+function withdrawnText(by: WithdrawnBy | undefined): string {
+  if (by === "cancellation") return "by the cancellation";
+  return by === undefined ? "" : `when the run ${by === "cancelled" ? "was cancelled" : by}`;
+}
+
+function describeItem(
+  item: TimelineItem,
+  offset: (ms: number) => string,
+  nowMs: number,
+  paint: Painter,
+  live: boolean,
+): string[] {
   switch (item.kind) {
     case "step": {
       const tries = item.attempts.length;
       // Steps record when they end, not when they start: durations run from the previous event, an upper bound.
       const span = item.endMs === undefined ? "" : ` in ≤${formatDuration(item.endMs - item.startMs)}`;
       const after = tries > 1 ? ` after ${tries} attempts` : "";
+      const nextAttempt = (item.attempts.at(-1)?.attempt ?? 0) + 1;
+      const nextAtMs = item.nextAttemptAtMs ?? nowMs;
       const head =
         item.outcome === "completed"
           ? `step '${item.name}' ${paint("green", "completed")}${span}${after} → ${formatValue(item.result, 120)}`
           : item.outcome === "failed"
             ? `step '${item.name}' ${paint("red", "failed")}${span}${after}`
-            : `step '${item.name}' ${paint("yellow", "retrying")}: attempt ${(item.attempts.at(-1)?.attempt ?? 0) + 1} ` +
-              `at ${offset(item.nextAttemptAtMs ?? nowMs)} (${formatFromNow(item.nextAttemptAtMs ?? nowMs, nowMs)})`;
+            : item.outcome === "withdrawn"
+              ? `step '${item.name}' ${paint("gray", "retry withdrawn")} at ${offset(item.endMs ?? nowMs)} ` +
+                `${withdrawnText(item.withdrawnBy)} (attempt ${nextAttempt} was due at ${offset(nextAtMs)})`
+              : `step '${item.name}' ${paint("yellow", "retrying")}: attempt ${nextAttempt} at ${offset(nextAtMs)} ` +
+                `(${live ? formatFromNow(nextAtMs, nowMs) : ON_HOLD})`;
       const attempts =
         tries > 1 || item.outcome !== "completed"
           ? item.attempts.map((attempt) => {
@@ -112,19 +131,25 @@ function describeItem(item: TimelineItem, offset: (ms: number) => string, nowMs:
     }
     case "sleep": {
       const fired =
-        item.firedAtMs === undefined
-          ? paint("yellow", `sleeping, wakes ${formatFromNow(item.wakeAtMs, nowMs)}`)
-          : `fired at ${offset(item.firedAtMs)}`;
+        item.firedAtMs !== undefined
+          ? `fired at ${offset(item.firedAtMs)}`
+          : item.withdrawnAtMs !== undefined
+            ? paint("gray", `timer withdrawn at ${offset(item.withdrawnAtMs)} ${withdrawnText(item.withdrawnBy)}`)
+            : live
+              ? paint("yellow", `sleeping, wakes ${formatFromNow(item.wakeAtMs, nowMs)}`)
+              : paint("yellow", ON_HOLD);
       return [`sleep ${formatDuration(item.wakeAtMs - item.startMs)} until ${formatTime(item.wakeAtMs)}; ${fired}`];
     }
     case "wait": {
       const timeout = item.timeoutAtMs === undefined ? "no timeout" : `timeout at ${offset(item.timeoutAtMs)}`;
       const state =
         item.outcome === "waiting"
-          ? paint("yellow", `waiting for ${formatDuration(nowMs - item.startMs)}`)
+          ? paint("yellow", live ? `waiting for ${formatDuration(nowMs - item.startMs)}` : ON_HOLD)
           : item.outcome === "received"
             ? `received at ${offset(item.endMs ?? item.startMs)}`
-            : paint("yellow", `timed out at ${offset(item.endMs ?? item.startMs)}`);
+            : item.outcome === "withdrawn"
+              ? paint("gray", `withdrawn at ${offset(item.endMs ?? item.startMs)} ${withdrawnText(item.withdrawnBy)}`)
+              : paint("yellow", `timed out at ${offset(item.endMs ?? item.startMs)}`);
       return [`wait for signal '${item.name}' (${timeout}); ${state}`];
     }
     case "signal":
@@ -137,7 +162,18 @@ function describeItem(item: TimelineItem, offset: (ms: number) => string, nowMs:
       if (item.status === "completed") return [`${paint("green", "completed")} → ${formatValue(item.result, 120)}`];
       if (item.status === "failed") return [`${paint("red", "failed")}: ${item.error?.name}: ${item.error?.message}`];
       return [`${paint("gray", "cancelled")}${item.reason === undefined ? "" : `: ${item.reason}`}`];
+    case "blocked":
+      // The header prints the whole reason; here its first line is enough to place the episode.
+      return [
+        `${paint("red", "blocked")} since ${formatTime(item.atMs)} (${formatFromNow(item.atMs, nowMs)}): ` +
+          `${firstLine(item.reason, 160)}`,
+      ];
   }
+}
+
+function firstLine(text: string, maxLength: number): string {
+  const line = text.split("\n")[0] ?? "";
+  return line.length <= maxLength ? line : `${line.slice(0, maxLength - 1)}…`;
 }
 
 function itemStartMs(item: TimelineItem): number {

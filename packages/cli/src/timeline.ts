@@ -1,6 +1,23 @@
 // A run's history as a timeline: steps with their attempts, sleeps and signal waits as spans, signals as marks.
-// Pure: built from decoded events and the current time; `reprise show` prints it and the inspector draws it.
-import type { HistoryEvent, RecordedValueSource } from "@reprise/core";
+// Pure: built from decoded events, the run's row and the current time; `reprise show` prints it, the inspector draws it.
+import { FINISHED_STATUSES, type HistoryEvent, type RecordedValueSource, type RunInfo } from "@reprise/core";
+
+/**
+ * What ended a sleep, a signal wait or a pending retry before it could finish: a cancellation delivered at it,
+ * or the run's end (`completed`, `failed`, `cancelled`).
+ *
+ * @example
+ * if (item.kind === "sleep" && item.withdrawnBy === "cancellation") console.log("the sleep was cut short");
+ */
+export type WithdrawnBy = "cancellation" | "completed" | "failed" | "cancelled";
+
+/**
+ * The part of a run's row the timeline needs: whether it is finished or blocked, and since when.
+ *
+ * @example
+ * const run: TimelineRun = { status: "blocked", reason: "NonDeterminismError: ...", updatedAtMs: Date.now() };
+ */
+export type TimelineRun = Pick<RunInfo, "status" | "reason" | "updatedAtMs" | "finishedAtMs">;
 
 /** One attempt of a step. Its start is estimated: the engine records when attempts end, not when they begin. */
 export interface TimelineAttempt {
@@ -22,10 +39,12 @@ export type TimelineItem =
       readonly name: string;
       readonly startMs: number;
       endMs: number | undefined;
-      outcome: "completed" | "failed" | "retrying";
+      /** `withdrawn`: a retry was due when a cancellation or the run's end came first. */
+      outcome: "completed" | "failed" | "retrying" | "withdrawn";
       readonly attempts: TimelineAttempt[];
       result?: unknown;
       nextAttemptAtMs?: number | undefined;
+      withdrawnBy?: WithdrawnBy;
     }
   | {
       readonly kind: "sleep";
@@ -33,6 +52,9 @@ export type TimelineItem =
       readonly startMs: number;
       readonly wakeAtMs: number;
       firedAtMs?: number;
+      /** Set when the timer never fired: a cancellation or the run's end came first. */
+      withdrawnAtMs?: number;
+      withdrawnBy?: WithdrawnBy;
     }
   | {
       readonly kind: "wait";
@@ -41,7 +63,8 @@ export type TimelineItem =
       readonly startMs: number;
       readonly timeoutAtMs?: number | undefined;
       endMs: number | undefined;
-      outcome: "waiting" | "received" | "timed-out";
+      outcome: "waiting" | "received" | "timed-out" | "withdrawn";
+      withdrawnBy?: WithdrawnBy;
     }
   | {
       readonly kind: "signal";
@@ -67,6 +90,17 @@ export type TimelineItem =
       readonly result?: unknown;
       readonly error?: { readonly name: string; readonly message: string } | undefined;
       readonly reason?: string | undefined;
+    }
+  | {
+      /**
+       * The run is blocked now (it waits for fixed code). Blocking writes nothing to the log, so this comes from
+       * the run's row: `atMs` is when the row last changed (the block, unless a cancel was requested since) and
+       * `seq` is that of the last event before it. Once unblocked the row keeps no trace of the episode.
+       */
+      readonly kind: "blocked";
+      readonly seq: number;
+      readonly atMs: number;
+      readonly reason: string;
     };
 
 /** A run's timeline: its items in log order, between the run's start and its end (or now). */
@@ -74,17 +108,24 @@ export interface Timeline {
   readonly startMs: number;
   /** The last event of a finished run, otherwise the later of the last event and now. */
   readonly endMs: number;
+  /**
+   * The run can still move on by itself: it is neither finished nor blocked. Only then do open deadlines
+   * (a sleep's wake-up, a signal's timeout, a retry) count down.
+   */
+  readonly live: boolean;
   readonly items: TimelineItem[];
 }
 
 /**
- * Builds the timeline of a run from its decoded history.
+ * Builds the timeline of a run from its decoded history and, when given, its row (`getRun`): a sleep, wait or
+ * retry that a cancellation or the run's end overtook is marked withdrawn, and a blocked run ends in a
+ * `blocked` item.
  *
  * @example
- * const timeline = buildTimeline(await engine.history("order-1"), Date.now());
+ * const timeline = buildTimeline(await engine.history("order-1"), Date.now(), await engine.getRun("order-1"));
  * for (const item of timeline.items) if (item.kind === "step") console.log(item.name, item.attempts.length);
  */
-export function buildTimeline(events: readonly HistoryEvent[], nowMs: number): Timeline {
+export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, run?: TimelineRun): Timeline {
   const items: TimelineItem[] = [];
   const first = events[0];
   const startMs = first?.atMs ?? nowMs;
@@ -93,6 +134,15 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number): T
   let openSleep: Extract<TimelineItem, { kind: "sleep" }> | undefined;
   let openWait: Extract<TimelineItem, { kind: "wait" }> | undefined;
   let finished = false;
+  /** Closes whatever the run was waiting on when a cancellation or the run's end overtook it. */
+  const withdrawOpen = (atMs: number, by: WithdrawnBy) => {
+    if (openSleep !== undefined) Object.assign(openSleep, { withdrawnAtMs: atMs, withdrawnBy: by });
+    if (openWait !== undefined) Object.assign(openWait, { endMs: atMs, outcome: "withdrawn", withdrawnBy: by });
+    if (openStep !== undefined) Object.assign(openStep, { endMs: atMs, outcome: "withdrawn", withdrawnBy: by });
+    openSleep = undefined;
+    openWait = undefined;
+    openStep = undefined;
+  };
   for (const event of events) {
     switch (event.type) {
       case "run_started":
@@ -160,14 +210,17 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number): T
         items.push({ kind: "value", seq: event.seq, source: event.source, atMs: event.atMs, value: event.value });
         break;
       case "cancellation_requested":
+        withdrawOpen(event.atMs, "cancellation");
         items.push({ kind: "cancellation", seq: event.seq, atMs: event.atMs, reason: event.reason });
         break;
       case "run_completed":
         finished = true;
+        withdrawOpen(event.atMs, "completed");
         items.push({ kind: "end", seq: event.seq, atMs: event.atMs, status: "completed", result: event.result });
         break;
       case "run_failed":
         finished = true;
+        withdrawOpen(event.atMs, "failed");
         items.push({
           kind: "end",
           seq: event.seq,
@@ -178,6 +231,7 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number): T
         break;
       case "run_cancelled":
         finished = true;
+        withdrawOpen(event.atMs, "cancelled");
         items.push({ kind: "end", seq: event.seq, atMs: event.atMs, status: "cancelled", reason: event.reason });
         break;
       default:
@@ -186,7 +240,27 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number): T
     }
     previousAtMs = event.atMs;
   }
-  return { startMs, endMs: finished ? previousAtMs : Math.max(previousAtMs, nowMs), items };
+  // The row is written with the log, so a finished row without its ending event is a log cut short; still end it.
+  if (run !== undefined && FINISHED_STATUSES.has(run.status) && !finished) {
+    finished = true;
+    previousAtMs = Math.max(previousAtMs, run.finishedAtMs ?? run.updatedAtMs);
+    withdrawOpen(previousAtMs, run.status as WithdrawnBy);
+  }
+  const blocked = run?.status === "blocked";
+  if (blocked) {
+    items.push({
+      kind: "blocked",
+      seq: events.at(-1)?.seq ?? 0,
+      atMs: Math.max(run.updatedAtMs, previousAtMs),
+      reason: run.reason ?? "no reason recorded",
+    });
+  }
+  return {
+    startMs,
+    endMs: finished ? previousAtMs : Math.max(previousAtMs, nowMs),
+    live: !finished && !blocked,
+    items,
+  };
 }
 
 function newStep(seq: number, name: string, startMs: number): Extract<TimelineItem, { kind: "step" }> {

@@ -129,6 +129,73 @@ describe.skipIf(skip)("the inspector in Chromium", () => {
     expect(await page.locator("#run-facts img, #events-body img, #events-body script").count()).toBe(0);
   });
 
+  it("draws a long run's page across the whole axis, and the page stays short", async () => {
+    // Imported here so that this test's additions stay inside its body.
+    const { writeLongRun } = await import("./fixtures/long-run.js");
+    await writeLongRun(tmp.store, "long-1", 4000);
+    await page.goto(`${baseUrl}/#/runs/long-1`);
+    await expect.poll(() => page.locator("#run-status").textContent()).toBe("completed");
+    await expect.poll(() => page.locator("#events-page-info").textContent()).toBe("events 3751–4000 of 4000");
+    expect(await page.locator("#events-body tr").count()).toBe(250);
+    expect(await page.locator("#timeline g[data-kind]").count()).toBe(250);
+
+    /** How much of the axis the drawn marks (bars, diamonds, squares) cover, from 0 to 1. */
+    const spread = () =>
+      page.evaluate(() => {
+        // The test compiles without DOM types: describe the little of the page it reads.
+        interface Box {
+          readonly left: number;
+          readonly right: number;
+          readonly width: number;
+        }
+        interface Drawn {
+          getBoundingClientRect(): Box;
+        }
+        const doc = (globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<Drawn> } })
+          .document;
+        const [axis] = [...doc.querySelectorAll("#timeline-axis line.tl-axis")].map((line) =>
+          line.getBoundingClientRect(),
+        );
+        const marks = [...doc.querySelectorAll("#timeline g[data-kind] :is(rect, polygon, circle)")].map((mark) =>
+          mark.getBoundingClientRect(),
+        );
+        if (axis === undefined || marks.length === 0) return 0;
+        const left = Math.min(...marks.map((box) => box.left));
+        const right = Math.max(...marks.map((box) => box.right));
+        return (right - left) / axis.width;
+      });
+    expect(await spread()).toBeGreaterThan(0.9);
+    // 4,000 events made a 264,000 px page; a page of 250 scrolls inside the timeline and event boxes.
+    const pageHeight = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollHeight: number } } }).document.documentElement
+          .scrollHeight,
+    );
+    expect(pageHeight).toBeLessThan(3000);
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-long-run.png"), fullPage: true });
+
+    await page.locator("#events-prev").click();
+    await expect.poll(() => page.locator("#events-page-info").textContent()).toBe("events 3501–3750 of 4000");
+    expect(await page.locator("#events-body tr td:first-child >> nth=0").textContent()).toBe("3501");
+    expect(await spread()).toBeGreaterThan(0.9);
+    await page.locator("#events-first").click();
+    await expect.poll(() => page.locator("#events-page-info").textContent()).toBe("events 1–250 of 4000");
+    expect(await page.locator("#events-first").isDisabled()).toBe(true);
+  });
+
+  it("shows a wait that a cancellation overtook as withdrawn, not as a countdown", async () => {
+    await engine.cancel("order-1003", { reason: "customer request" });
+    await waitFor(async () => (await engine.getRun("order-1003"))?.status === "cancelled", {
+      message: "order-1003 to be cancelled",
+    });
+    await page.goto(`${baseUrl}/#/runs/order-1003`);
+    await expect.poll(() => page.locator("#run-status").textContent()).toBe("cancelled");
+    const wait = page.locator('#timeline g[data-kind="wait"] text.tl-note');
+    expect(await wait.textContent()).toMatch(/^withdrawn by the cancellation after /);
+    expect(await page.locator("#timeline").textContent()).not.toMatch(/waiting|timeout in|wakes in/);
+    expect(await page.locator("#timeline .tl-now").count()).toBe(0);
+  });
+
   it("raised no script errors or CSP violations", () => {
     expect(problems).toEqual([]);
   });

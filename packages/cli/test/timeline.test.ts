@@ -96,12 +96,113 @@ describe("a run's timeline", () => {
         name: "shipped",
         startMs: 3_001,
         timeoutAtMs: undefined,
-        endMs: undefined,
-        outcome: "waiting",
+        endMs: 9_000,
+        outcome: "withdrawn",
+        withdrawnBy: "cancellation",
       },
       { kind: "cancellation", seq: 7, atMs: 9_000, reason: "customer request" },
       { kind: "end", seq: 8, atMs: 9_001, status: "cancelled", reason: "customer request" },
     ]);
     expect(timeline.endMs).toBe(9_001);
+  });
+
+  it("draws a sleep that a cancellation overtook as withdrawn, never as a countdown", () => {
+    const nowMs = 20_000;
+    const timeline = buildTimeline(
+      history(
+        [10, { type: "timer_started", wakeAtMs: 600_010 }],
+        [13_000, { type: "cancellation_requested", reason: "customer request" }],
+        [13_001, { type: "run_cancelled", reason: "customer request" }],
+      ),
+      nowMs,
+      { status: "cancelled", reason: "customer request", updatedAtMs: 13_001, finishedAtMs: 13_001 },
+    );
+    expect(timeline.items[0]).toEqual({
+      kind: "sleep",
+      seq: 2,
+      startMs: 10,
+      wakeAtMs: 600_010,
+      withdrawnAtMs: 13_000,
+      withdrawnBy: "cancellation",
+    });
+    expect(timeline.live).toBe(false);
+    const text = formatTimeline(timeline, nowMs, plain);
+    expect(text).toContain(
+      "+10ms     sleep 10m 00s until 1970-01-01T00:10:00.010Z; timer withdrawn at +13.0s by the cancellation\n",
+    );
+    expect(text).not.toMatch(/wakes|sleeping/);
+  });
+
+  it("ends a wait and a pending retry with the run, whichever way it ended", () => {
+    const wait = buildTimeline(
+      history(
+        [10, { type: "signal_wait_started", name: "approve", timeoutAtMs: 3_600_010 }],
+        [50, { type: "cancellation_requested" }],
+        [60, { type: "step_completed", name: "compensate", attempt: 1, result: "refunded" }],
+        [70, { type: "run_completed", result: "refunded" }],
+      ),
+      90_000,
+    );
+    expect(wait.items[0]).toMatchObject({ kind: "wait", outcome: "withdrawn", endMs: 50, withdrawnBy: "cancellation" });
+    expect(formatTimeline(wait, 90_000, plain)).toContain(
+      "wait for signal 'approve' (timeout at +1h 00m); withdrawn at +50ms by the cancellation\n",
+    );
+
+    const retry = buildTimeline(
+      history(
+        [10, { type: "step_failed", name: "charge", attempt: 1, error, retryAtMs: 600_000 }],
+        [20, { type: "cancellation_requested" }],
+        [30, { type: "run_cancelled" }],
+      ),
+      90_000,
+    );
+    expect(retry.items[0]).toMatchObject({
+      kind: "step",
+      outcome: "withdrawn",
+      endMs: 20,
+      withdrawnBy: "cancellation",
+    });
+    const text = formatTimeline(retry, 90_000, plain);
+    expect(text).toContain(
+      "step 'charge' retry withdrawn at +20ms by the cancellation (attempt 2 was due at +10m 00s)",
+    );
+    expect(text).not.toContain("retrying");
+
+    // A row that says finished closes what the log left open, e.g. a timer when the run failed.
+    const failed = buildTimeline(history([10, { type: "timer_started", wakeAtMs: 600_000 }]), 90_000, {
+      status: "failed",
+      reason: undefined,
+      updatedAtMs: 40,
+      finishedAtMs: 40,
+    });
+    expect(failed.items[0]).toMatchObject({ kind: "sleep", withdrawnAtMs: 40, withdrawnBy: "failed" });
+    expect(failed.endMs).toBe(40);
+    expect(formatTimeline(failed, 90_000, plain)).toContain("timer withdrawn at +40ms when the run failed");
+  });
+
+  it("counts down a sleep only while the run is live", () => {
+    const events = history([10, { type: "timer_started", wakeAtMs: 600_010 }]);
+    const sleeping = buildTimeline(events, 20_000, { status: "sleeping", reason: undefined, updatedAtMs: 10 });
+    expect(sleeping.live).toBe(true);
+    expect(formatTimeline(sleeping, 20_000, plain)).toContain("; sleeping, wakes in 9m 40s\n");
+  });
+
+  it("ends a blocked run's timeline with when it was blocked and why, and holds its deadlines", () => {
+    const reason = "NonDeterminismError: Run 'order-1' diverged from its history at seq 3";
+    const timeline = buildTimeline(
+      history(
+        [10, { type: "step_completed", name: "reserve", attempt: 1, result: "R-1" }],
+        [20, { type: "signal_wait_started", name: "approve", timeoutAtMs: 3_600_020 }],
+      ),
+      65_000,
+      { status: "blocked", reason, updatedAtMs: 5_000 },
+    );
+    expect(timeline.live).toBe(false);
+    expect(timeline.endMs).toBe(65_000);
+    expect(timeline.items.at(-1)).toEqual({ kind: "blocked", seq: 3, atMs: 5_000, reason });
+    const text = formatTimeline(timeline, 65_000, plain);
+    expect(text).toContain("wait for signal 'approve' (timeout at +1h 00m); on hold while the run is blocked\n");
+    expect(text.endsWith(`  +5.00s    blocked since 1970-01-01T00:00:05.000Z (1m 00s ago): ${reason}\n`)).toBe(true);
+    expect(text).not.toContain("waiting for");
   });
 });

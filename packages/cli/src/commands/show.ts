@@ -44,7 +44,7 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
           throw new CliError(`no run with id '${runId}' in ${options.db}; list runs with: reprise runs`);
         const history = await client.engine.history(runId);
         const nowMs = Date.now();
-        const timeline = buildTimeline(history, nowMs);
+        const timeline = buildTimeline(history, nowMs, run);
         if (options.json === true) {
           return printJson(io, {
             run: runToJson(run),

@@ -28,9 +28,10 @@ export function defineUiCommand(program: Command, context: CommandContext): void
     .addOption(integerOption("--port <port>", "port to listen on (0 picks a free one)", 0, 65_535).default(4318))
     .option("--host <host>", "address to listen on; anything but loopback requires --token", "127.0.0.1")
     .addOption(
-      new Option("--token <secret>", "access token every request must carry (at least 16 characters)").env(
-        "REPRISE_UI_TOKEN",
-      ),
+      new Option(
+        "--token <secret>",
+        "access token every request must carry (16+ printable ASCII characters, no spaces, 8+ different ones)",
+      ).env("REPRISE_UI_TOKEN"),
     )
     .action(async (options: UiOptions) => {
       const { io } = context;

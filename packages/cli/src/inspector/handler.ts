@@ -15,7 +15,9 @@ import {
   authorize,
   LOOPBACK_HOSTS,
   randomSecret,
+  TOKEN_RULE,
   tokenCookie,
+  tokenWeakness,
   type AccessPolicy,
 } from "./security.js";
 
@@ -105,7 +107,12 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
         res.writeHead(304, { ...SECURITY_HEADERS, etag: version });
         return void res.end();
       }
-      return sendJson(res, 200, await getRunDetail(backend, runId), version === undefined ? {} : { etag: version });
+      return sendJson(
+        res,
+        200,
+        await getRunDetail(backend, runId, url.searchParams),
+        version === undefined ? {} : { etag: version },
+      );
     }
     throw new HttpError(404, `nothing at ${path}`);
   }
@@ -197,9 +204,10 @@ function stripBase(pathname: string, basePath: string): string {
 
 function validToken(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
-  if (token.length < 16) {
+  const weakness = tokenWeakness(token);
+  if (weakness !== undefined) {
     throw new InvalidArgumentError(
-      "An inspector token must be at least 16 characters; generate one with `openssl rand -hex 16`.",
+      `The inspector token ${weakness}; it must be ${TOKEN_RULE}. Generate one with \`openssl rand -hex 16\`.`,
     );
   }
   return token;

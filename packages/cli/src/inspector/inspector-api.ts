@@ -1,19 +1,16 @@
-// The inspector's JSON API: run pages with counts, one run with its events and timeline, signal and cancel.
+// The inspector's JSON API: run pages with counts, one run with a page of its events and timeline, signal and cancel.
 // Reads pages through read-only queries and everything else through a client engine (the public API).
 import { RUN_STATUSES, RepriseError, type Engine, type RunStatus } from "@reprise/core";
 import { JsonInputError, parseJson } from "../json-input.js";
-import { eventToJson, runToJson } from "../run-json.js";
+import { runToJson } from "../run-json.js";
 import type { PageCursor, RunQueries } from "../run-queries.js";
 import { buildTimeline } from "../timeline.js";
 import { describeWait } from "../timeline-text.js";
-import { toJsonSafe } from "../json-safe.js";
+import { eventPage, parseEventPageRequest } from "./event-page.js";
 import { HttpError } from "./responses.js";
 
 /** Runs per page unless the client asks for fewer or more (at most 200). */
 const DEFAULT_PAGE_SIZE = 50;
-/** Events sent with a run; a longer log is cut to its last events (the CLI's `show --events` prints all). */
-const MAX_EVENTS = 2000;
-
 /** What the API reads and acts through. */
 export interface InspectorBackend {
   readonly queries: RunQueries;
@@ -54,23 +51,29 @@ export function listRuns(backend: InspectorBackend, params: URLSearchParams): Re
 }
 
 /**
- * GET api/runs/:id: the run, what it waits for, its timeline and its decoded events.
+ * GET api/runs/:id: the run, what it waits for, and one page of its events with the timeline items they begin.
+ * Query: `afterSeq` (default 0) or `latest=1` for the last page, and `limit` (see event-page.ts).
  *
  * @example
- * const detail = await getRunDetail(backend, "order-1001");
+ * const detail = await getRunDetail(backend, "order-1001", new URLSearchParams("afterSeq=250&limit=250"));
  */
-export async function getRunDetail(backend: InspectorBackend, runId: string): Promise<Record<string, unknown>> {
+export async function getRunDetail(
+  backend: InspectorBackend,
+  runId: string,
+  params: URLSearchParams = new URLSearchParams(),
+): Promise<Record<string, unknown>> {
+  const request = parseEventPageRequest(params);
   const run = await backend.engine.getRun(runId);
   if (run === undefined) throw new HttpError(404, `no run with id '${runId}'`);
   const history = await backend.engine.history(runId);
   const nowMs = Date.now();
-  const shown = history.slice(-MAX_EVENTS);
+  const page = eventPage(history, buildTimeline(history, nowMs, run), request);
   return {
     run: runToJson(run),
     waitsFor: describeWait(run, nowMs) ?? null,
-    timeline: toJsonSafe(buildTimeline(history, nowMs)),
-    events: shown.map(eventToJson),
-    eventsOmitted: history.length - shown.length,
+    timeline: page.timeline,
+    events: page.events,
+    page: page.page,
     nowMs,
   };
 }

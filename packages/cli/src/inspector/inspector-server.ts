@@ -1,11 +1,13 @@
 // `reprise ui`'s server: the inspector handler on node:http, bound to 127.0.0.1 unless told otherwise.
-// Refuses to listen beyond loopback without an access token; closes connections and the store on stop.
-import { createServer } from "node:http";
+// Refuses to listen beyond loopback without a strong access token; bounds slow clients and connections; closes
+// connections and the store on stop.
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { UsageError } from "../errors.js";
 import { createInspectorHandler } from "./handler.js";
-import { LOOPBACK_HOSTS } from "./security.js";
+import { LOOPBACK_HOSTS, TOKEN_RULE, tokenWeakness } from "./security.js";
+import { createLimitedServer, type InspectorServerLimits } from "./server-limits.js";
 
 /** Options of `startInspectorServer`. */
 export interface InspectorServerOptions {
@@ -15,6 +17,8 @@ export interface InspectorServerOptions {
   /** Default 4318; 0 picks a free port. */
   readonly port?: number;
   readonly token?: string;
+  /** Timeouts and the connection cap; defaults in DEFAULT_INSPECTOR_SERVER_LIMITS (docs/operations.md). */
+  readonly limits?: Partial<InspectorServerLimits>;
 }
 
 /** A running inspector server. */
@@ -34,6 +38,13 @@ export interface InspectorServer {
  */
 export async function startInspectorServer(options: InspectorServerOptions): Promise<InspectorServer> {
   const host = options.host ?? "127.0.0.1";
+  const weakness = options.token === undefined ? undefined : tokenWeakness(options.token);
+  if (weakness !== undefined) {
+    throw new UsageError(
+      `the access token given with --token (or REPRISE_UI_TOKEN) ${weakness}; it must be ${TOKEN_RULE}, ` +
+        `e.g. --token $(openssl rand -hex 16)`,
+    );
+  }
   const loopback = LOOPBACK_HOSTS.includes(host);
   if (!loopback && options.token === undefined) {
     throw new UsageError(
@@ -42,7 +53,13 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     );
   }
   const handler = await createInspectorHandler({ filename: options.filename, token: options.token });
-  const server = createServer(handler);
+  let server: Server;
+  try {
+    server = createLimitedServer(handler, options.limits);
+  } catch (error) {
+    await handler.close();
+    throw error;
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

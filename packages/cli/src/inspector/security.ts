@@ -22,6 +22,30 @@ export interface AccessPolicy {
 }
 
 /**
+ * What an access token must be: long, varied, and sendable as-is in a header, a cookie and a URL.
+ *
+ * @example
+ * throw new UsageError(`--token ${tokenWeakness(token)}; it must be ${TOKEN_RULE}`);
+ */
+export const TOKEN_RULE = "at least 16 printable ASCII characters, no spaces, with at least 8 different characters";
+
+/**
+ * Why `token` is too weak to guard the inspector, or undefined when it is strong enough (see TOKEN_RULE).
+ *
+ * @example
+ * tokenWeakness("                "); // "has spaces or characters that are not printable ASCII"
+ * tokenWeakness(randomSecret()); // undefined
+ */
+export function tokenWeakness(token: string): string | undefined {
+  if (token.trim() === "") return "is empty or only spaces";
+  if (/[^\x21-\x7e]/.test(token)) return "has spaces or characters that are not printable ASCII";
+  if (token.length < 16) return `is only ${token.length} characters long`;
+  const distinct = new Set(token).size;
+  if (distinct < 8) return `repeats too few characters (${distinct} different ones)`;
+  return undefined;
+}
+
+/**
  * A fresh random secret (URL-safe), e.g. for `--token` or the CSRF token.
  *
  * @example

@@ -1,0 +1,154 @@
+// The inspector's run detail against real SQLite: a long log comes in bounded pages that together hold every
+// event and timeline item once, and finished or blocked runs never show a deadline counting down.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createEngine } from "@reprise/core";
+import { temporaryStore, waitFor, type TemporaryStore } from "@reprise/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInspectorHandler, type InspectorHandler } from "../src/index.js";
+import { DEFAULT_EVENT_PAGE_SIZE } from "../src/inspector/event-page.js";
+import { LONG_RUN_START_MS, writeLongRun } from "./fixtures/long-run.js";
+import { order as renamedOrder } from "./fixtures/workflows-v2-renamed.js";
+import { nap, order } from "./fixtures/workflows-v1.js";
+
+const LONG_RUN_EVENTS = 4000;
+
+let tmp: TemporaryStore;
+let handler: InspectorHandler;
+let server: Server;
+let baseUrl: string;
+
+interface Detail {
+  run: { status: string; updatedAtMs: number };
+  timeline: {
+    startMs: number;
+    endMs: number;
+    live: boolean;
+    view: { startMs: number; endMs: number };
+    items: { kind: string; seq: number; [field: string]: unknown }[];
+  };
+  events: { seq: number; type: string }[];
+  page: {
+    afterSeq: number;
+    firstSeq: number | null;
+    lastSeq: number | null;
+    totalEvents: number;
+    next: number | null;
+    previous: number | null;
+    latest: number;
+  };
+}
+
+async function detail(path: string): Promise<{ status: number; bytes: number; body: Detail }> {
+  const response = await fetch(`${baseUrl}/api/runs/${path}`);
+  const text = await response.text();
+  return { status: response.status, bytes: Buffer.byteLength(text), body: JSON.parse(text) as Detail };
+}
+
+beforeAll(async () => {
+  tmp = await temporaryStore();
+  await writeLongRun(tmp.store, "long-1", LONG_RUN_EVENTS);
+
+  // A sleeping run cancelled in its sleep, and an order that blocks when code with a renamed step replays it.
+  const v1 = createEngine({ store: tmp.store, workflows: [order, nap], pollIntervalMs: 20 });
+  await v1.start(nap, undefined, { id: "nap-1" });
+  await v1.start(order, { orderId: "1", cents: 100 }, { id: "order-1" });
+  await waitFor(async () => (await v1.getRun("nap-1"))?.status === "sleeping", { message: "nap-1 to sleep" });
+  await waitFor(async () => (await v1.getRun("order-1"))?.status === "waiting", { message: "order-1 to wait" });
+  await v1.cancel("nap-1", { reason: "not needed" });
+  await waitFor(async () => (await v1.getRun("nap-1"))?.status === "cancelled", { message: "nap-1 to cancel" });
+  await v1.close();
+  const v2 = createEngine({ store: tmp.store, workflows: [renamedOrder, nap], pollIntervalMs: 20 });
+  await v2.signal("order-1", "approve", { by: "ada" });
+  await waitFor(async () => (await v2.getRun("order-1"))?.status === "blocked", { message: "order-1 to block" });
+  await v2.close();
+
+  handler = await createInspectorHandler({ filename: tmp.filename });
+  server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 30_000);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => {
+    server?.close(() => resolve());
+    server?.closeAllConnections();
+  });
+  await handler?.close();
+  await tmp?.cleanup();
+});
+
+describe("a long run's detail", () => {
+  it("answers one bounded page of events, not the whole log", async () => {
+    const { status, bytes, body } = await detail("long-1");
+    expect(status).toBe(200);
+    expect(body.events).toHaveLength(DEFAULT_EVENT_PAGE_SIZE);
+    expect(body.events[0]?.seq).toBe(1);
+    expect(body.page).toMatchObject({ afterSeq: 0, firstSeq: 1, lastSeq: 250, totalEvents: 4000, next: 250 });
+    expect(body.page.previous).toBeNull();
+    expect(body.timeline.items.length).toBeLessThanOrEqual(DEFAULT_EVENT_PAGE_SIZE);
+    // 4,000 events came to 1.36 MB in one answer; a page carries a sixteenth of them.
+    expect(bytes).toBeLessThan(150 * 1024);
+  });
+
+  it("pages through every event and every timeline item exactly once", async () => {
+    const seqs: number[] = [];
+    const itemSeqs: number[] = [];
+    let afterSeq: number | null = 0;
+    let pages = 0;
+    while (afterSeq !== null) {
+      const { body }: { body: Detail } = await detail(`long-1?afterSeq=${afterSeq}&limit=700`);
+      seqs.push(...body.events.map((event) => event.seq));
+      itemSeqs.push(...body.timeline.items.map((item) => item.seq));
+      afterSeq = body.page.next;
+      pages++;
+    }
+    expect(pages).toBe(Math.ceil(LONG_RUN_EVENTS / 700));
+    expect(seqs).toEqual(Array.from({ length: LONG_RUN_EVENTS }, (_, index) => index + 1));
+    // One step item per step event, and the end: run_started begins no item.
+    expect(itemSeqs).toEqual(Array.from({ length: LONG_RUN_EVENTS - 1 }, (_, index) => index + 2));
+  });
+
+  it("scales each page's view to the events on it, and the latest page ends with the run", async () => {
+    const second = (await detail("long-1?afterSeq=250")).body;
+    expect(second.timeline.view).toEqual({
+      startMs: LONG_RUN_START_MS + 249_000,
+      endMs: LONG_RUN_START_MS + 499_000,
+    });
+    expect(second.timeline.startMs).toBe(LONG_RUN_START_MS);
+    expect(second.page.previous).toBe(0);
+    const latest = (await detail("long-1?latest=1")).body;
+    expect(latest.page).toMatchObject({ afterSeq: 3750, firstSeq: 3751, lastSeq: 4000, next: null, latest: 3750 });
+    expect(latest.timeline.items.at(-1)).toMatchObject({ kind: "end", status: "completed" });
+    expect(latest.timeline.view.endMs).toBe(LONG_RUN_START_MS + 3_999_000);
+  });
+
+  it("refuses a bad page request with 400", async () => {
+    expect((await fetch(`${baseUrl}/api/runs/long-1?afterSeq=-1`)).status).toBe(400);
+    expect((await fetch(`${baseUrl}/api/runs/long-1?afterSeq=abc`)).status).toBe(400);
+    const tooMany = await fetch(`${baseUrl}/api/runs/long-1?limit=100000`);
+    expect(tooMany.status).toBe(400);
+    expect(((await tooMany.json()) as { error: string }).error).toBe("limit must be a whole number from 1 to 1000");
+  });
+});
+
+describe("a finished or blocked run's detail", () => {
+  it("draws a sleep cancelled in its sleep as withdrawn, with nothing live", async () => {
+    const { body } = await detail("nap-1");
+    expect(body.run.status).toBe("cancelled");
+    expect(body.timeline.live).toBe(false);
+    const sleep = body.timeline.items.find((item) => item.kind === "sleep");
+    expect(sleep).toMatchObject({ withdrawnBy: "cancellation" });
+    expect(sleep?.firedAtMs).toBeUndefined();
+    expect(body.timeline.items.map((item) => item.kind)).toEqual(["step", "sleep", "cancellation", "end"]);
+  });
+
+  it("ends a blocked run's timeline with a marker at the time it was blocked, with the reason", async () => {
+    const { body } = await detail("order-1");
+    expect(body.run.status).toBe("blocked");
+    expect(body.timeline.live).toBe(false);
+    const last = body.timeline.items.at(-1);
+    expect(last).toMatchObject({ kind: "blocked", atMs: body.run.updatedAtMs, seq: body.page.totalEvents });
+    expect(last?.reason).toMatch(/^NonDeterminismError: Run 'order-1' diverged from its history at seq 2/);
+  });
+});
