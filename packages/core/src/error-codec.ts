@@ -28,15 +28,53 @@ export interface ErrorInfo {
   readonly cause?: ErrorInfo | undefined;
 }
 
-/** Causes kept below the thrown error; a longer chain is cut (a cycle ends it too). */
+/**
+ * Causes kept below the thrown error; a longer chain is cut (a cycle ends it too).
+ *
+ * @example
+ * let info: ErrorInfo | undefined = toErrorInfo(error);
+ * for (let causes = 0; info?.cause !== undefined; causes++) info = info.cause; // causes <= MAX_ERROR_CAUSE_DEPTH
+ */
 export const MAX_ERROR_CAUSE_DEPTH = 8;
-/** Characters kept of an error's name, message and stack; longer ones end in "… (N more characters)". */
+
+/**
+ * Characters kept of a stored error's name; longer ones end in "… (N more characters)".
+ *
+ * @example
+ * toErrorInfo(Object.assign(new Error("x"), { name: "N".repeat(1000) })).name.length; // about MAX_ERROR_NAME_LENGTH
+ */
 export const MAX_ERROR_NAME_LENGTH = 256;
+
+/**
+ * Characters kept of a stored error's message; longer ones end in "… (N more characters)".
+ *
+ * @example
+ * toErrorInfo(new Error("x".repeat(10_000))).message; // "xxx…x… (1808 more characters)"
+ */
 export const MAX_ERROR_MESSAGE_LENGTH = 8192;
+
+/**
+ * Characters kept of a stored error's stack; longer ones end in "… (N more characters)".
+ *
+ * @example
+ * (toErrorInfo(error).stack ?? "").length <= MAX_ERROR_STACK_LENGTH + 40; // true
+ */
 export const MAX_ERROR_STACK_LENGTH = 16384;
-/** Bytes of data fields kept per error (encoded); fields past the budget are dropped. */
+
+/**
+ * Bytes of data fields kept per error (encoded); fields past the budget are left out.
+ *
+ * @example
+ * toErrorInfo(Object.assign(new Error("x"), { code: "E1", dump: "d".repeat(20_000) })).fields; // { code: "E1" }
+ */
 export const MAX_ERROR_FIELDS_BYTES = 8 * 1024;
-/** Bytes one stored error may take, causes included; the deepest causes go first until it fits. */
+
+/**
+ * Bytes one stored error may take encoded, causes included; the deepest causes go first until it fits.
+ *
+ * @example
+ * Buffer.byteLength(encodeValue(toErrorInfo(error), "e", Infinity)) <= MAX_ERROR_INFO_BYTES; // true
+ */
 export const MAX_ERROR_INFO_BYTES = 96 * 1024;
 
 /**
