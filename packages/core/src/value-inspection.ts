@@ -128,8 +128,9 @@ class ValueWalk implements ValueInspection {
       this.plain = false;
       return;
     }
-    // Checked before going deeper, so that neither this walk nor superjson's ever recurses past the limit.
-    if (this.#ancestors.length >= this.#maxDepth + this.#envelopeDepth) {
+    // Checked before going deeper, so that neither this walk nor superjson's ever recurses past the limit. A Date
+    // or another leaf at the bottom is no level of its own: nothing recurses into it.
+    if (this.#ancestors.length >= this.#maxDepth + this.#envelopeDepth && !isLeafObject(current)) {
       throw new ValueTooDeepError(this.#what, renderPath(this.#path), this.#maxDepth);
     }
     this.#seen.add(current);
@@ -241,4 +242,19 @@ function describeKey(key: unknown): string {
 
 function isBigIntArray(view: ArrayBufferView): boolean {
   return view instanceof BigInt64Array || view instanceof BigUint64Array;
+}
+
+/**
+ * Objects stored without looking inside them, which add no level of nesting (checked only at the depth limit).
+ *
+ * @example
+ * isLeafObject(new Date()); // true
+ */
+export function isLeafObject(value: object): boolean {
+  return (
+    value instanceof Date ||
+    value instanceof RegExp ||
+    value instanceof URL ||
+    (ArrayBuffer.isView(value) && !(value instanceof DataView))
+  );
 }

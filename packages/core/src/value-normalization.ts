@@ -1,6 +1,7 @@
 // The deliberate conversions of the codec: class instances become plain objects and array holes become undefined,
 // in a copy, before the value is written. Never mutates the caller's value; runs only when inspection asks for it.
 import { UnencodableValueError, ValueTooDeepError } from "./errors.js";
+import { isLeafObject } from "./value-inspection.js";
 
 /**
  * A copy of `value` in which every class instance is a plain object of its own enumerable properties (or, if it
@@ -33,7 +34,8 @@ class Normalization {
     const known = this.#copies.get(value);
     if (known !== undefined || this.#copies.has(value)) return known;
     // The value was checked before, but what toJSON() returns was not: it may nest deeper.
-    if (depth >= this.#maxDepth) throw new ValueTooDeepError(this.#what, "value…", this.#maxDepth);
+    if (depth >= this.#maxDepth && !isLeafObject(value))
+      throw new ValueTooDeepError(this.#what, "value…", this.#maxDepth);
     if (Array.isArray(value)) {
       const copy: unknown[] = new Array<unknown>(value.length);
       this.#copies.set(value, copy);

@@ -48,6 +48,13 @@ describe("the depth limit", () => {
     expect(error.path).toBe(`value${".a".repeat(12)}… (256 levels)`);
   });
 
+  it("counts Maps and Sets as levels, and a Date or other leaf at the bottom as none", () => {
+    let value: unknown = new Date(0);
+    for (let i = 0; i < MAX_VALUE_DEPTH; i++) value = i % 2 === 0 ? new Set([value]) : new Map([[i, value]]);
+    expect(decodeValue(encodeValue(value, "The value", LIMIT))).toEqual(value);
+    expect(refusal([value])).toBeInstanceOf(ValueTooDeepError);
+  });
+
   it("refuses values far past the stack's depth with the typed error, not a RangeError", () => {
     let deepArray: unknown = [];
     for (let i = 0; i < 100_000; i++) deepArray = [deepArray];
