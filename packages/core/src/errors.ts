@@ -141,23 +141,49 @@ export class PayloadTooLargeError extends RepriseError {
   }
 }
 
+/** How to fix a value the codec refuses, unless the problem calls for another fix. */
+const PLAIN_DATA_FIX =
+  "Return plain data (objects, arrays, strings, numbers, booleans, null, undefined, Date, BigInt, Map, Set, " +
+  "Error, RegExp, URL).";
+
 /**
- * A value contains something the codec cannot store (a function, a symbol, a circular reference).
+ * A value contains something the codec cannot store (a function, a symbol, a circular reference, a string that is
+ * not well-formed Unicode, an Invalid Date, a Promise, ...; docs/concepts.md lists them).
  *
  * @example
  * yield* step("bad", () => ({ callback: () => 1 })); // the workflow receives a StepFailedError caused by this
  */
 export class UnencodableValueError extends RepriseError {
   readonly what: string;
+  /** Where in the value the problem is, e.g. `value.items.3.callback` (only a prefix for very deep paths). */
   readonly path: string;
-  constructor(what: string, path: string, problem: string) {
-    super(
-      "UNENCODABLE_VALUE",
-      `${what} cannot be stored: ${problem} at ${path}. Return plain data (objects, arrays, strings, numbers, ` +
-        `booleans, null, undefined, Date, BigInt, Map, Set, Error, RegExp, URL).`,
-    );
+  constructor(what: string, path: string, problem: string, fix: string = PLAIN_DATA_FIX) {
+    super("UNENCODABLE_VALUE", `${what} cannot be stored: ${problem} at ${path}. ${fix}`);
     this.what = what;
     this.path = path;
+  }
+}
+
+/**
+ * A value nests more than `maxDepth` levels of objects, arrays, Maps and Sets (`MAX_VALUE_DEPTH`). Deeper values
+ * would overflow the stack while being encoded or decoded, so they are refused like any other unstorable value.
+ *
+ * @example
+ * let deep: unknown = 1;
+ * for (let i = 0; i < 1000; i++) deep = [deep];
+ * await expect(engine.start(echo, deep)).rejects.toBeInstanceOf(ValueTooDeepError);
+ */
+export class ValueTooDeepError extends UnencodableValueError {
+  readonly maxDepth: number;
+  constructor(what: string, pathPrefix: string, maxDepth: number) {
+    super(
+      what,
+      pathPrefix,
+      `a value nested more than ${maxDepth} levels deep`,
+      `Flatten the structure (e.g. a list of records with parent ids instead of a tree), or store it as a string ` +
+        `(JSON.stringify) and parse it where it is used.`,
+    );
+    this.maxDepth = maxDepth;
   }
 }
 

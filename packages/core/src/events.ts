@@ -1,18 +1,15 @@
 // The event log's vocabulary: past-tense facts with a `type` discriminator, and their stored form.
 // Every event is validated before it is written and after it is read; a new kind is a compile error until handled.
-import { decodeValue, encodeValue } from "./codec.js";
+import { decodeValue, encodeDocument } from "./codec.js";
 import type { RecordedValueSource } from "./commands.js";
+import { isErrorInfo, type ErrorInfo } from "./error-codec.js";
 import { CorruptEventError } from "./errors.js";
+import { MAX_VALUE_DEPTH } from "./value-inspection.js";
+
+export { fromErrorInfo, toErrorInfo, type ErrorInfo } from "./error-codec.js";
 
 /** Version of the event format written into every `run_started` event; readers refuse newer ones. */
 export const EVENT_LOG_FORMAT_VERSION = 1;
-
-/** An error as stored in the log: enough to rebuild an `Error` with the same name and message. */
-export interface ErrorInfo {
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string | undefined;
-}
 
 interface EventBase {
   /** Position in the run's log, from 1, without gaps. */
@@ -142,7 +139,8 @@ export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set(["run_comple
 /** Encodes an event for the store; throws UnencodableValueError / PayloadTooLargeError naming `what`. */
 export function encodeEvent(event: HistoryEvent, what: string, limitBytes: number): EventRecord {
   const { seq, type, atMs, ...fields } = event;
-  return { seq, type, atMs, data: encodeValue(fields, what, limitBytes) };
+  // The event's fields are one level around the value: a value may still nest MAX_VALUE_DEPTH levels itself.
+  return { seq, type, atMs, data: encodeDocument(fields, what, limitBytes, MAX_VALUE_DEPTH, 1) };
 }
 
 /** Decodes and validates a stored event; throws CorruptEventError if it is not one. */
@@ -175,45 +173,9 @@ export function decodeEvent(runId: string, record: EventRecord): HistoryEvent {
   return data as unknown as HistoryEvent;
 }
 
-/** Turns anything thrown into the stored error shape. */
-export function toErrorInfo(error: unknown): ErrorInfo {
-  if (error instanceof Error) {
-    return { name: error.name, message: truncate(error.message, 8192), stack: truncate(error.stack, 16384) };
-  }
-  const message = typeof error === "string" ? error : `Non-error value thrown: ${safeString(error)}`;
-  return { name: "Error", message: truncate(message, 8192) };
-}
-
-/** Long messages and stacks are cut so that an error always fits in the log. */
-function truncate<T extends string | undefined>(text: T, maxLength: number): T {
-  if (text === undefined || text.length <= maxLength) return text;
-  return `${text.slice(0, maxLength)}… (${text.length - maxLength} more characters)` as T;
-}
-
-/** Rebuilds an `Error` with the stored name, message and stack. */
-export function fromErrorInfo(info: ErrorInfo): Error {
-  const error = new Error(info.message);
-  error.name = info.name;
-  if (info.stack !== undefined) error.stack = info.stack;
-  return error;
-}
-
-function safeString(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 const isString = (value: unknown): value is string => typeof value === "string";
 const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 const isOptional = (value: unknown, check: (v: unknown) => boolean): boolean => value === undefined || check(value);
-const isErrorInfo = (value: unknown): boolean =>
-  typeof value === "object" &&
-  value !== null &&
-  isString((value as ErrorInfo).name) &&
-  isString((value as ErrorInfo).message);
 
 /** One validator per event kind: adding a kind to HistoryEvent fails to compile until it is listed here. */
 const VALIDATORS: { [K in EventType]: (data: Record<string, unknown>) => boolean } = {

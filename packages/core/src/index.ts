@@ -34,6 +34,18 @@ export { RunHandle } from "./run-handle.js";
 export { MAX_PENDING_SIGNALS_SHOWN, type RunInfo, type PendingSignalInfo } from "./run-info.js";
 export { systemClock, type Clock, type TimerHandle } from "./clock.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue, decodeValue } from "./codec.js";
+export { MAX_VALUE_DEPTH } from "./value-inspection.js";
+export {
+  MAX_ERROR_CAUSE_DEPTH,
+  MAX_ERROR_NAME_LENGTH,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_ERROR_STACK_LENGTH,
+  MAX_ERROR_FIELDS_BYTES,
+  MAX_ERROR_INFO_BYTES,
+  toErrorInfo,
+  fromErrorInfo,
+} from "./error-codec.js";
+export { registerErrorClass, type ErrorClass, type RegisterErrorClassOptions } from "./error-registry.js";
 export {
   EVENT_LOG_FORMAT_VERSION,
   TERMINAL_EVENT_TYPES,
@@ -73,6 +85,7 @@ export {
   UnknownWorkflowError,
   PayloadTooLargeError,
   UnencodableValueError,
+  ValueTooDeepError,
   InvalidDurationError,
   InvalidArgumentError,
   StepFailedError,
