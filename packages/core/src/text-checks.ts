@@ -1,8 +1,6 @@
 // The one rule for names, ids and reasons callers supply: non-empty where required, bounded, well-formed Unicode.
 // Pure and message-free about the caller: each caller words its own InvalidArgumentError around the problem.
-
-/** A lone UTF-16 surrogate: SQLite stores text as UTF-8, where it becomes U+FFFD and no longer matches. */
-const LONE_SURROGATE = /\p{Cs}/u;
+import { loneSurrogateIndex } from "./well-formed.js";
 
 /**
  * What is wrong with `value` as a caller-supplied name, or `undefined` if nothing is.
@@ -19,11 +17,13 @@ export function textProblem(
   if (typeof value !== "string") return `must be a string (got ${typeof value})`;
   if (value.length === 0 && options.allowEmpty !== true) return "must not be empty";
   if (value.length > maxLength) return `must be at most ${maxLength} characters (got ${value.length})`;
-  const lone = LONE_SURROGATE.exec(value);
-  if (lone !== null) {
+  // SQLite stores text as UTF-8, where a lone surrogate cannot be written faithfully and no longer matches.
+  const lone = loneSurrogateIndex(value);
+  if (lone !== -1) {
     return (
-      `is not well-formed Unicode: a lone UTF-16 surrogate at index ${lone.index} (\\u${lone[0].charCodeAt(0).toString(16)}), ` +
-      `which cannot be stored as UTF-8; use String.prototype.toWellFormed() or fix how the string was cut`
+      `is not well-formed Unicode: a lone UTF-16 surrogate at index ${lone} ` +
+      `(\\u${value.charCodeAt(lone).toString(16)}), which cannot be stored as UTF-8; use String.prototype.toWellFormed() ` +
+      `or fix how the string was cut`
     );
   }
   return undefined;
