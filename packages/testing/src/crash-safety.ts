@@ -2,12 +2,16 @@
 // the input, signal timing and crash schedule; each crashed play is compared with the uninterrupted one.
 import type { EngineOptions, Store, WorkflowDefinition } from "@reprise/core";
 import fc from "fast-check";
+import { isArbitrary } from "./arbitrary-detection.js";
 import { decodeAll, describe, findViolation } from "./crash-properties.js";
 import { playScenario, type Observation, type PlayOptions, type Scenario } from "./crash-scenario.js";
 import type { CrashRecord, CrashTiming } from "./crash-store.js";
 import type { StepStub } from "./instrument-workflow.js";
 
-/** A fixed value or a fast-check arbitrary of values. */
+/**
+ * A fixed value or a fast-check arbitrary of values. Arbitraries from any copy of fast-check (CommonJS or
+ * ESM, v3 or v4) are recognised by their methods, not by `instanceof`.
+ */
 export type ValueOrArbitrary<T> = T | fc.Arbitrary<T>;
 
 /** A signal the scenario sends once; fast-check chooses when (unless `atTick` fixes it). */
@@ -182,7 +186,7 @@ function caseArbitrary<I>(options: CrashSafetyOptions<I>): fc.Arbitrary<Generate
 }
 
 function arbitraryOf<T>(value: ValueOrArbitrary<T> | undefined): fc.Arbitrary<T | undefined> {
-  return value instanceof fc.Arbitrary ? value : fc.constant(value);
+  return isArbitrary(value) ? value : fc.constant(value);
 }
 
 /** Maps per-mille positions onto the commits of the uninterrupted run; the first crash at a commit wins. */
