@@ -43,6 +43,7 @@ const CALLS: readonly { call: NondeterministicCall; replacement: string; read: (
   { call: "Date()", replacement: "now()", read: () => (Date as unknown as () => string)() },
   { call: "Date.now()", replacement: "now()", read: () => DateTime.now() },
   { call: "Date.now()", replacement: "now()", read: () => DateTime.utc() },
+  { call: "Date.now()", replacement: "now()", read: () => DateTime.local() },
   { call: "performance.now()", replacement: "now()", read: () => performance.now() },
   { call: "Math.random()", replacement: "random()", read: () => Math.random() },
   { call: "crypto.getRandomValues()", replacement: "random()", read: () => crypto.getRandomValues(new Uint8Array(4)) },
