@@ -2,7 +2,12 @@
 // Each carries structured fields and a message with the fix; none holds live handles (runs record them).
 import { RepriseError } from "@reprise/core";
 
-/** A clock or randomness read that workflow code must not make directly, as the error names it. */
+/**
+ * A clock or randomness read that workflow code must not make directly, as the error names it.
+ *
+ * @example
+ * if (error instanceof NondeterministicCallError && error.call === "Date.now()") console.log(error.replacement); // "now()"
+ */
 export type NondeterministicCall =
   | "Date.now()"
   | "new Date()"
@@ -12,7 +17,12 @@ export type NondeterministicCall =
   | "crypto.getRandomValues()"
   | "performance.now()";
 
-/** The @reprise/core command that records the value instead, so that replay sees the same one. */
+/**
+ * The @reprise/core command that records the value instead, so that replay sees the same one.
+ *
+ * @example
+ * const replacement: DeterministicReplacement = "now()"; // use `yield* now()` instead of Date.now()
+ */
 export type DeterministicReplacement = "now()" | "random()" | "uuid()";
 
 const REPLACEMENTS: Readonly<Record<NondeterministicCall, DeterministicReplacement>> = {
