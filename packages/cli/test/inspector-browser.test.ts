@@ -1,5 +1,6 @@
 // The inspector in a real browser (Debian's headless Chromium via playwright-core): open the list, open a run,
 // send a signal through the form, watch the run complete; payloads render as text. Saves screenshots as artifacts.
+// Without Chromium the suite skips with one line, unless REPRISE_REQUIRE names "chromium" (CI does): then it fails.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,10 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInspectorHandler, type InspectorHandler } from "../src/index.js";
 import { fulfil, markup } from "./fixtures/shop-workflows.js";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium; REPRISE_CHROMIUM_PATH points elsewhere. */
+const CHROMIUM = process.env.REPRISE_CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
-/** Only an explicit opt-out skips this suite; a missing browser is a failure (CI installs it). */
-const skip = process.env.REPRISE_SKIP_BROWSER_TESTS === "1";
+/** Outside dependencies that must be present (comma-separated, e.g. "chromium,postgres"): .ci/run sets it. */
+const REQUIRED = (process.env.REPRISE_REQUIRE ?? "").split(",").map((name) => name.trim().toLowerCase());
+const found = existsSync(CHROMIUM);
+const skip = !found && !REQUIRED.includes("chromium");
+const SKIPPED = `skipped: Chromium not found at ${CHROMIUM} (install with apt-get install -y chromium; CI requires it)`;
+// One line on the terminal (vitest's summary only counts skipped tests): say why, and how to run them.
+if (skip) process.stderr.write(`inspector browser tests ${SKIPPED}\n`);
 
 let tmp: TemporaryStore;
 let engine: Engine;
@@ -30,8 +37,11 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   if (skip) return;
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does this)`);
+  if (!found) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}, and REPRISE_REQUIRE=${process.env.REPRISE_REQUIRE ?? ""} requires it: ` +
+        `install it with \`apt-get install -y chromium\` (.ci/run does), or set REPRISE_CHROMIUM_PATH to its executable.`,
+    );
   }
   tmp = await temporaryStore();
   engine = createEngine({ store: tmp.store, workflows: [fulfil, markup], pollIntervalMs: 20 });
@@ -82,7 +92,7 @@ afterAll(async () => {
   await tmp?.cleanup();
 });
 
-describe.skipIf(skip)("the inspector in Chromium", () => {
+describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
   it("lists runs, opens one, sends a signal through the form and shows the run completing", async () => {
     await page.goto(baseUrl);
     await page.locator('tr[data-run-id="order-1001"]').waitFor();

@@ -15,10 +15,32 @@ export function findViolation(reference: Observation, observed: Observation): st
   return undefined;
 }
 
+/** Said first when the history differs: what a workflow author should look for. */
+const NONDETERMINISTIC = "workflow code is non-deterministic: ";
+const LIKELY_CAUSES =
+  "The workflow took another path when it ran again on the same history, so it depends on something replay does " +
+  "not restore: the clock or randomness read outside a step (Date.now(), new Date(), Math.random(), " +
+  "crypto.randomUUID(), performance.now(): use now(), random(), uuid() from @reprise/core), or module state " +
+  "that a step changes (return it from the step instead).";
+
+/** The first direct clock or randomness read of workflow code in a play, in words, or undefined. */
+export function nondeterministicCallProblem(observation: Observation): string | undefined {
+  const [first] = observation.nondeterministicCalls;
+  return first === undefined ? undefined : `${NONDETERMINISTIC}${first.message}`;
+}
+
+const deterministicWorkflowCode: Check = (reference, observed) =>
+  nondeterministicCallProblem(reference) ?? nondeterministicCallProblem(observed);
+
 const sameStatusAndResult: Check = (reference, observed) => {
   if (observed.status !== reference.status) {
     const why = observed.reason === undefined ? "" : `: ${observed.reason}`;
-    return `the run ended ${observed.status ?? "missing"} instead of ${reference.status ?? "missing"}${why}`;
+    const ended = `the run ended ${observed.status ?? "missing"} instead of ${reference.status ?? "missing"}${why}`;
+    // Replay itself found the code yielding something its history does not have.
+    if (observed.status === "blocked" && observed.reason?.startsWith("NonDeterminismError") === true) {
+      return `${NONDETERMINISTIC}${ended} ${LIKELY_CAUSES}`;
+    }
+    return ended;
   }
   if (text(observed.result) !== text(reference.result)) {
     return `the run returned ${text(observed.result)} instead of ${text(reference.result)}`;
@@ -38,7 +60,13 @@ const sameHistory: Check = (reference, observed) => {
     if (expected !== undefined && actual !== undefined && comparable(expected) === comparable(actual)) continue;
     const [was, is] = [describe(expected), describe(actual)];
     const detail = was === is ? ` (${comparableText(expected)} vs ${comparableText(actual)})` : "";
-    return `the history differs at seq ${i + 1}: the uninterrupted run recorded ${was}, the crashed run recorded ${is}${detail}`;
+    const differs = `the history differs at seq ${i + 1}: the uninterrupted run recorded ${was}, the crashed run recorded ${is}${detail}`;
+    if (was !== is && expected !== undefined && actual !== undefined)
+      return `${NONDETERMINISTIC}${differs}. ${LIKELY_CAUSES}`;
+    if (expected?.type === "step_completed" || expected?.type === "step_failed") {
+      return `${differs}. Likely cause: step '${expected.name}' gave another result when it ran again after the crash; stub it, or make its result depend only on its input.`;
+    }
+    return differs;
   }
   return undefined;
 };
@@ -129,6 +157,7 @@ const noEngineErrors: Check = (_reference, observed) => {
 };
 
 const CHECKS: readonly Check[] = [
+  deterministicWorkflowCode,
   noEngineErrors,
   sameStatusAndResult,
   sameHistory,

@@ -2,12 +2,17 @@
 // the input, signal timing and crash schedule; each crashed play is compared with the uninterrupted one.
 import type { EngineOptions, Store, WorkflowDefinition } from "@reprise/core";
 import fc from "fast-check";
-import { decodeAll, describe, findViolation } from "./crash-properties.js";
+import { isArbitrary } from "./arbitrary-detection.js";
+import { decodeAll, describe, findViolation, nondeterministicCallProblem } from "./crash-properties.js";
 import { playScenario, type Observation, type PlayOptions, type Scenario } from "./crash-scenario.js";
 import type { CrashRecord, CrashTiming } from "./crash-store.js";
+import type { NondeterministicCallError } from "./errors.js";
 import type { StepStub } from "./instrument-workflow.js";
 
-/** A fixed value or a fast-check arbitrary of values. */
+/**
+ * A fixed value or a fast-check arbitrary of values. Arbitraries from any copy of fast-check (CommonJS or
+ * ESM, v3 or v4) are recognised by their methods, not by `instanceof`.
+ */
 export type ValueOrArbitrary<T> = T | fc.Arbitrary<T>;
 
 /** A signal the scenario sends once; fast-check chooses when (unless `atTick` fixes it). */
@@ -38,6 +43,12 @@ export interface CrashSafetyOptions<I> {
   /** Opens the store on a file (SqliteStore by default): check a custom store with the same harness. */
   readonly openStore?: (filename: string) => Promise<Store>;
   readonly engineOptions?: Omit<EngineOptions, "store" | "clock" | "workflows">;
+  /**
+   * Fail when workflow code reads the clock or randomness directly (`Date.now()`, `new Date()`,
+   * `Math.random()`, `crypto.randomUUID()`, `performance.now()`, ...), even in the uninterrupted play.
+   * Default true; with `false` such code is only caught when a crash makes its history differ.
+   */
+  readonly detectNondeterminism?: boolean;
 }
 
 /** A scenario plus where its crashes fall, as fast-check generates it. */
@@ -57,13 +68,20 @@ export interface CrashSafetyReport {
   readonly stepReruns: number;
 }
 
-/** Thrown (the calling test fails) when a crash changes what a run does. The message explains the counterexample. */
+/**
+ * Thrown (the calling test fails) when a crash changes what a run does, or when workflow code reads the clock
+ * or randomness directly (then `cause` is the NondeterministicCallError). The message explains the counterexample.
+ *
+ * @example
+ * const error = await checkCrashSafety(order, { input: 1 }).catch((e: unknown) => e);
+ * if (error instanceof CrashSafetyError) console.log(error.seed, error.path, error.cause);
+ */
 export class CrashSafetyError extends Error {
   readonly workflow: string;
   readonly seed: number | undefined;
   readonly path: string | undefined;
-  constructor(workflow: string, message: string, seed?: number, path?: string) {
-    super(message);
+  constructor(workflow: string, message: string, seed?: number, path?: string, cause?: NondeterministicCallError) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "CrashSafetyError";
     this.workflow = workflow;
     this.seed = seed;
@@ -93,12 +111,17 @@ export async function checkCrashSafety<I>(
     engineOptions: options.engineOptions,
     maxTicks: options.maxTicks ?? 200,
     seed: options.seed ?? 0,
+    detectNondeterminism: options.detectNondeterminism ?? true,
   };
   if (options.exhaustive === true) return checkEveryCrashPoint(workflow, options, play);
 
   const report = { scenarios: 0, crashes: 0, stepReruns: 0 };
   const property = fc.asyncProperty(caseArbitrary(options), async (generated) => {
     const reference = await playScenario(workflow, generated.scenario, new Map(), play);
+    const early = nondeterministicCallProblem(reference);
+    if (early !== undefined) {
+      throw new WorkflowCodeProblem(explain(early, generated.scenario, reference), reference.nondeterministicCalls[0]);
+    }
     const plan = crashPlan(generated.crashes, reference.commits);
     const observed = await playScenario(workflow, generated.scenario, plan, play);
     const problem = findViolation(reference, observed);
@@ -111,15 +134,62 @@ export async function checkCrashSafety<I>(
     ...(options.path === undefined ? {} : { path: options.path }),
   });
   if (!details.failed) return report;
-  const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  const failure = details.errorInstance;
+  const cause = failure instanceof Error ? failure.message : String(failure);
+  const path = details.counterexamplePath ?? undefined;
+  const found =
+    failure instanceof WorkflowCodeProblem
+      ? "found workflow code that is not deterministic, without needing a crash"
+      : "found a crash that changes the run";
   throw new CrashSafetyError(
     workflow.name,
-    `checkCrashSafety('${workflow.name}') found a crash that changes the run (after ${details.numRuns} scenario(s), ` +
+    `checkCrashSafety('${workflow.name}') ${found} (after ${details.numRuns} scenario(s), ` +
       `shrunk ${details.numShrinks} time(s)):\n${cause}\n` +
-      `Reproduce with checkCrashSafety(${workflow.name}, { ...options, seed: ${details.seed}, path: "${details.counterexamplePath ?? ""}" }).`,
+      `Reproduce it: call checkCrashSafety again with the same workflow and options, plus this seed and path:\n` +
+      `  ${reproduceLine(workflow.name, details.seed, path)}`,
     details.seed,
-    details.counterexamplePath ?? undefined,
+    path,
+    failure instanceof WorkflowCodeProblem ? failure.call : undefined,
   );
+}
+
+/** The uninterrupted play already failed: workflow code read the clock or randomness directly. */
+class WorkflowCodeProblem extends Error {
+  readonly call: NondeterministicCallError | undefined;
+  constructor(message: string, call: NondeterministicCallError | undefined) {
+    super(message);
+    this.call = call;
+  }
+}
+
+/**
+ * The call that replays a counterexample, as code that can be pasted: the workflow's variable is guessed
+ * from its name ("send-order" → sendOrder), the options are the caller's `options`.
+ */
+function reproduceLine(workflowName: string, seed: number, path: string | undefined): string {
+  const replay = path === undefined ? `seed: ${seed}` : `seed: ${seed}, path: ${JSON.stringify(path)}`;
+  return `await checkCrashSafety(${identifierFor(workflowName)}, { ...options, ${replay} });`;
+}
+
+const RESERVED_WORDS = new Set(
+  (
+    "await break case catch class const continue debugger default delete do else enum export extends false " +
+    "finally for function if implements import in instanceof interface let new null package private protected " +
+    "public return static super switch this throw true try typeof var void while with yield arguments eval"
+  ).split(" "),
+);
+
+/** A JavaScript identifier for a workflow name: its words in camelCase, never a reserved word. */
+function identifierFor(name: string): string {
+  const words = name.split(/[^\p{ID_Continue}$]+/u).filter((word) => word.length > 0);
+  const joined = words
+    .map((word, index) => (index === 0 ? word : word.charAt(0).toUpperCase() + word.slice(1)))
+    .join("");
+  if (joined.length === 0) return "workflow";
+  const identifier = /^[\p{ID_Start}$_]/u.test(joined)
+    ? joined
+    : `workflow${joined.charAt(0).toUpperCase()}${joined.slice(1)}`;
+  return RESERVED_WORDS.has(identifier) ? `${identifier}Workflow` : identifier;
 }
 
 /** Tries every single crash, before and after each commit of the uninterrupted run, of one scenario. */
@@ -132,6 +202,17 @@ async function checkEveryCrashPoint<I>(
   const [scenario] = fc.sample(caseArbitrary(options), { numRuns: 1, seed: options.seed ?? 0 });
   if (scenario === undefined) throw new Error("fast-check produced no scenario");
   const reference = await playScenario(workflow, scenario.scenario, new Map(), play);
+  const early = nondeterministicCallProblem(reference);
+  if (early !== undefined) {
+    throw new CrashSafetyError(
+      workflow.name,
+      `checkCrashSafety('${workflow.name}', { exhaustive: true }) found workflow code that is not deterministic, ` +
+        `without needing a crash:\n${explain(early, scenario.scenario, reference)}`,
+      undefined,
+      undefined,
+      reference.nondeterministicCalls[0],
+    );
+  }
   const total = reference.commits * 2;
   let point = 0;
   for (let commit = 1; commit <= reference.commits; commit++) {
@@ -182,7 +263,7 @@ function caseArbitrary<I>(options: CrashSafetyOptions<I>): fc.Arbitrary<Generate
 }
 
 function arbitraryOf<T>(value: ValueOrArbitrary<T> | undefined): fc.Arbitrary<T | undefined> {
-  return value instanceof fc.Arbitrary ? value : fc.constant(value);
+  return isArbitrary(value) ? value : fc.constant(value);
 }
 
 /** Maps per-mille positions onto the commits of the uninterrupted run; the first crash at a commit wins. */

@@ -16,6 +16,7 @@ import {
 } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { CrashLog, CrashingStore, SimulatedCrash, type CrashRecord, type CrashTiming } from "./crash-store.js";
+import type { NondeterministicCallError } from "./errors.js";
 import { instrumentWorkflow, type StepCall, type StepStub } from "./instrument-workflow.js";
 import { seededRandom } from "./seeded-random.js";
 import { VirtualClock } from "./virtual-clock.js";
@@ -46,6 +47,8 @@ export interface PlayOptions {
   /** Upper bound on idle points before the harness stops waiting for the run to finish. */
   readonly maxTicks: number;
   readonly seed: number;
+  /** Guard workflow code against direct clock and randomness reads (NondeterministicCallError). */
+  readonly detectNondeterminism: boolean;
 }
 
 /** Everything a played scenario produced, for comparison with the uninterrupted run. */
@@ -60,6 +63,8 @@ export interface Observation {
   readonly commits: number;
   readonly crashes: readonly CrashRecord[];
   readonly engineErrors: readonly unknown[];
+  /** Direct clock and randomness reads in workflow code (empty when detection is off). */
+  readonly nondeterministicCalls: readonly NondeterministicCallError[];
 }
 
 interface Instance {
@@ -81,7 +86,14 @@ export async function playScenario<I>(
   const log = new CrashLog(plan);
   const stepCalls: StepCall[] = [];
   const engineErrors: unknown[] = [];
-  const definition = instrumentWorkflow(workflow, { stubs: options.stubs, onStepCall: (call) => stepCalls.push(call) });
+  const nondeterministicCalls: NondeterministicCallError[] = [];
+  const definition = instrumentWorkflow(workflow, {
+    stubs: options.stubs,
+    onStepCall: (call) => stepCalls.push(call),
+    onNondeterministicCall: options.detectNondeterminism
+      ? (error: NondeterministicCallError) => nondeterministicCalls.push(error)
+      : undefined,
+  });
   const openStore = options.openStore ?? ((file: string) => SqliteStore.open({ filename: file }));
 
   const open = async (): Promise<Instance> => {
@@ -158,6 +170,7 @@ export async function playScenario<I>(
       commits: log.commits,
       crashes: log.crashes,
       engineErrors,
+      nondeterministicCalls,
     };
   } finally {
     await instance.engine.close().catch(() => undefined);

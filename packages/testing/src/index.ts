@@ -2,6 +2,7 @@
 // real temporary stores and a virtual clock. The store conformance suite is "@reprise/testing/conformance".
 export { createTestEngine, type TestEngine, type TestEngineOptions } from "./test-engine.js";
 export { TestRunHandle, RunNotFinishedError } from "./test-run-handle.js";
+export { NondeterministicCallError, type NondeterministicCall, type DeterministicReplacement } from "./errors.js";
 export {
   checkCrashSafety,
   CrashSafetyError,

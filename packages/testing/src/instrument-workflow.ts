@@ -1,6 +1,8 @@
-// Rewrites the commands a workflow yields without touching its code: step stubs and step-call recording.
-// The wrapped workflow yields the same commands in the same order, so replay sees no difference.
+// Rewrites the commands a workflow yields without touching its code: step stubs, step-call recording and,
+// optionally, a guard on clock and randomness reads in workflow code. The commands yielded stay the same.
 import { StepCommand, type StepContext, type WorkflowDefinition } from "@reprise/core";
+import type { NondeterministicCallError } from "./errors.js";
+import { NondeterminismGuard } from "./nondeterminism-guard.js";
 
 /** A replacement for a step function, chosen by step name. */
 export type StepStub = (ctx: StepContext) => unknown;
@@ -21,11 +23,18 @@ export interface InstrumentOptions {
   readonly stubs?: Readonly<Record<string, StepStub>>;
   /** Called before every step function call (stubbed or not). */
   readonly onStepCall?: (call: StepCall) => void;
+  /**
+   * Given, workflow code (not step functions) that calls `Date.now()`, `new Date()`, `Math.random()`,
+   * `crypto.randomUUID()`, `crypto.getRandomValues()` or `performance.now()` gets a NondeterministicCallError
+   * thrown at the call, the run fails with it (even if the workflow catches it), and this is told of it.
+   */
+  readonly onNondeterministicCall?: (error: NondeterministicCallError) => void;
 }
 
 /**
  * Returns a workflow with the same name and commands whose step functions are replaced by `stubs`
- * (by step name) and reported to `onStepCall`. Workflow code is unchanged.
+ * (by step name) and reported to `onStepCall`. Workflow code is unchanged; with `onNondeterministicCall`
+ * it runs guarded against direct clock and randomness reads.
  *
  * @example
  * const offline = instrumentWorkflow(order, { stubs: { charge: () => ({ id: "ch_test" }) } });
@@ -35,7 +44,7 @@ export function instrumentWorkflow<I, O>(
   definition: WorkflowDefinition<I, O>,
   options: InstrumentOptions,
 ): WorkflowDefinition<I, O> {
-  const { stubs = {}, onStepCall } = options;
+  const { stubs = {}, onStepCall, onNondeterministicCall } = options;
   const rewrite = (command: unknown): unknown => {
     if (!(command instanceof StepCommand)) return command;
     const original = command.fn as StepStub;
@@ -49,18 +58,37 @@ export function instrumentWorkflow<I, O>(
   return {
     name: definition.name,
     *fn(input: I): Generator<unknown, O, unknown> {
-      const inner = definition.fn(input);
-      let result = inner.next();
-      while (result.done !== true) {
-        let answer: { value: unknown } | { error: unknown };
-        try {
-          answer = { value: yield rewrite(result.value) };
-        } catch (error) {
-          answer = { error };
+      const guard =
+        onNondeterministicCall === undefined
+          ? undefined
+          : new NondeterminismGuard(definition.name, onNondeterministicCall);
+      const workflowCode = <T>(body: () => T): T => (guard === undefined ? body() : guard.run(body));
+      const inner = workflowCode(() => definition.fn(input));
+      let result = workflowCode(() => inner.next());
+      let finished = false;
+      try {
+        while (result.done !== true) {
+          let answer: { value: unknown } | { error: unknown };
+          try {
+            answer = { value: yield rewrite(result.value) };
+          } catch (error) {
+            answer = { error };
+          }
+          result = workflowCode(() => ("error" in answer ? inner.throw(answer.error) : inner.next(answer.value)));
         }
-        result = "error" in answer ? inner.throw(answer.error) : inner.next(answer.value);
+        finished = true;
+        return result.value;
+      } finally {
+        // Closed early (return(), or a guard violation): let the workflow's own finally blocks run, guarded as
+        // well. Whatever they throw is dropped so the first error stands (a violation there is still reported).
+        if (!finished) {
+          try {
+            workflowCode(() => inner.return(undefined as O));
+          } catch {
+            // the error that ended the wrapper is the one to report
+          }
+        }
       }
-      return result.value;
     },
   };
 }

@@ -1,5 +1,5 @@
 // createTestEngine: the production engine on a real SQLite file with a virtual clock, stubs and restarts.
-// Only the clock, the store location and step stubs differ from production; the engine code is the same.
+// Only the clock, the store location, step stubs and the determinism guard differ from production.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import {
 } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { DateTime, type DurationLike } from "luxon";
+import type { NondeterministicCallError } from "./errors.js";
 import { instrumentWorkflow, type StepCall, type StepStub } from "./instrument-workflow.js";
 import { seededRandom } from "./seeded-random.js";
 import { TestRunHandle } from "./test-run-handle.js";
@@ -33,6 +34,13 @@ export interface TestEngineOptions extends Omit<EngineOptions, "store" | "clock"
   readonly filename?: string;
   /** Seed for `random()` and `uuid()` values. Default 0. */
   readonly seed?: number | string;
+  /**
+   * Fail workflow code that reads the clock or randomness directly (`Date.now()`, `new Date()`,
+   * `Math.random()`, `crypto.randomUUID()`, `performance.now()`, ...) with NondeterministicCallError: the
+   * run fails and the test engine's current action rejects with it. Step functions are never checked.
+   * Default true; `false` runs workflow code unguarded, as production does.
+   */
+  readonly detectNondeterminism?: boolean;
 }
 
 /**
@@ -55,6 +63,8 @@ export interface TestEngine {
   readonly stepCalls: readonly StepCall[];
   /** Errors engines reported from background work. */
   readonly errors: readonly unknown[];
+  /** Direct clock and randomness reads found in workflow code so far (see `detectNondeterminism`). */
+  readonly nondeterministicCalls: readonly NondeterministicCallError[];
   start<I, O>(workflow: WorkflowDefinition<I, O>, input: I, options?: StartOptions): Promise<TestRunHandle<O>>;
   signal(
     runId: string,
@@ -76,21 +86,44 @@ export interface TestEngine {
 }
 
 /**
- * Creates a test engine on a real SQLite file with a virtual clock.
+ * Creates a test engine on a real SQLite file with a virtual clock. Every action (`start`, `signal`,
+ * `cancel`, `advance`, `settle`, `restart`) rejects with NondeterministicCallError when workflow code read
+ * the clock or randomness directly since the previous action (unless `detectNondeterminism: false`).
  *
  * @example
  * const t = await createTestEngine({ workflows: [order], stubs: { charge: () => ({ id: "ch_1" }) } });
  */
 export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine> {
-  const { workflows, stubs, startAt, filename: givenFilename, seed = 0, ...engineOptions } = options;
+  const {
+    workflows,
+    stubs,
+    startAt,
+    filename: givenFilename,
+    seed = 0,
+    detectNondeterminism = true,
+    ...engineOptions
+  } = options;
   const directory = givenFilename === undefined ? mkdtempSync(join(tmpdir(), "reprise-test-engine-")) : undefined;
   const filename = givenFilename ?? join(directory as string, "reprise.db");
   const clock = new VirtualClock(startAtMs(startAt));
   const stepCalls: StepCall[] = [];
   const errors: unknown[] = [];
+  const nondeterministicCalls: NondeterministicCallError[] = [];
+  const onNondeterministicCall = detectNondeterminism
+    ? (error: NondeterministicCallError) => nondeterministicCalls.push(error)
+    : undefined;
   const instrumented = workflows.map((definition) =>
-    instrumentWorkflow(definition, { stubs, onStepCall: (call) => stepCalls.push(call) }),
+    instrumentWorkflow(definition, { stubs, onStepCall: (call) => stepCalls.push(call), onNondeterministicCall }),
   );
+  let reported = 0;
+  /** Runs a test-engine action, then rejects with the first clock or randomness read not reported yet. */
+  const checked = async <T>(action: () => Promise<T>): Promise<T> => {
+    const value = await action();
+    const found = nondeterministicCalls[reported];
+    reported = nondeterministicCalls.length;
+    if (found !== undefined) throw found;
+    return value;
+  };
 
   const open = async (): Promise<{ store: SqliteStore; engine: Engine }> => {
     const store = await SqliteStore.open({ filename });
@@ -116,41 +149,51 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
     filename,
     stepCalls,
     errors,
+    nondeterministicCalls,
     get engine() {
       return current.engine;
     },
-    async start(workflow, input, startOptions) {
-      const handle = await current.engine.start(workflow, input, startOptions);
-      await settle();
-      return new TestRunHandle(host, handle.id, handle.workflow, clock);
-    },
-    async signal(runId, name, payload, signalOptions) {
-      const sent = await current.engine.signal(runId, name, payload, signalOptions);
-      await settle();
-      return sent;
-    },
-    async cancel(runId, cancelOptions) {
-      await current.engine.cancel(runId, cancelOptions);
-      await settle();
-    },
+    start: (workflow, input, startOptions) =>
+      checked(async () => {
+        const handle = await current.engine.start(workflow, input, startOptions);
+        await settle();
+        return new TestRunHandle(host, handle.id, handle.workflow, clock);
+      }),
+    signal: (runId, name, payload, signalOptions) =>
+      checked(async () => {
+        const sent = await current.engine.signal(runId, name, payload, signalOptions);
+        await settle();
+        return sent;
+      }),
+    cancel: (runId, cancelOptions) =>
+      checked(async () => {
+        await current.engine.cancel(runId, cancelOptions);
+        await settle();
+      }),
     getRun: (runId) => current.engine.getRun(runId),
     history: (runId) => current.engine.history(runId),
     listRuns: (listOptions) => current.engine.listRuns(listOptions),
-    advance: (duration) => clock.advance(duration, settle),
-    settle,
-    async restart() {
-      await current.engine.close();
-      await current.store.close();
-      current = await open();
-      await settle();
-    },
+    advance: (duration) => checked(() => clock.advance(duration, settle)),
+    settle: () => checked(settle),
+    restart: () =>
+      checked(async () => {
+        await current.engine.close();
+        await current.store.close();
+        current = await open();
+        await settle();
+      }),
     async close() {
       await current.engine.close();
       await current.store.close();
       if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
     },
   };
-  await settle();
+  try {
+    await checked(settle);
+  } catch (error) {
+    await testEngine.close();
+    throw error;
+  }
   return testEngine;
 }
 

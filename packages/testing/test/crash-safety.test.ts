@@ -1,5 +1,5 @@
-// checkCrashSafety must pass for a well-behaved workflow and must find real bugs: non-deterministic branches,
-// module state changed by steps, and a store that loses its last append when the process crashes.
+// checkCrashSafety must pass for a well-behaved workflow and must find real bugs: clock and randomness reads in
+// workflow code, module state changed by steps, and a store that loses its last append when the process crashes.
 import { awaitSignal, random, sleep, step, workflow, type Store } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import Database from "better-sqlite3";
@@ -59,7 +59,7 @@ describe("checkCrashSafety", () => {
     expect(report.scenarios).toBeGreaterThanOrEqual(10); // before and after each of the run's commits
   });
 
-  it("finds a workflow that branches on Math.random() outside a step", async () => {
+  it("names Math.random() in workflow code and its replacement, without needing a crash", async () => {
     const coinFlip = workflow("coin-flip", function* () {
       yield* step("prepare", () => "ready");
       if (Math.random() < 0.5) yield* step("heads", () => "h");
@@ -67,19 +67,51 @@ describe("checkCrashSafety", () => {
       yield* step("finish", () => "done");
     });
     const error = await failure(checkCrashSafety(coinFlip, { input: undefined, numRuns: 60 }));
-    expect(error.message).toMatch(/crashed (before|after) committing/);
-    expect(error.message).toMatch(/'(heads|tails)'/);
+    expect(error.message).toContain(
+      "problem: workflow code is non-deterministic: Workflow 'coin-flip' called Math.random() in workflow code",
+    );
+    expect(error.message).toContain("Use `yield* random()` from @reprise/core");
     expect(error.seed).toBeTypeOf("number");
   });
 
-  it("finds a workflow that branches on Date.now() outside a step", async () => {
+  it("with detection off, finds a branch on Math.random() through a crash and names the likely cause", async () => {
+    const coinFlip = workflow("coin-flip", function* () {
+      yield* step("prepare", () => "ready");
+      if (Math.random() < 0.5) yield* step("heads", () => "h");
+      else yield* step("tails", () => "t");
+      yield* step("finish", () => "done");
+    });
+    const error = await failure(
+      checkCrashSafety(coinFlip, { input: undefined, numRuns: 60, detectNondeterminism: false }),
+    );
+    expect(error.message).toMatch(/crashed (before|after) committing/);
+    expect(error.message).toMatch(/'(heads|tails)'/);
+    expect(error.message).toContain("problem: workflow code is non-deterministic: ");
+    expect(error.message).toContain("use now(), random(), uuid() from @reprise/core");
+  });
+
+  it("names Date.now() in workflow code and its replacement", async () => {
     const clockReader = workflow("clock-reader", function* () {
       yield* step("prepare", () => "ready");
       const branch = Date.now() % 2 === 0 ? "even" : "odd";
       yield* step(branch, () => branch);
     });
     const error = await failure(checkCrashSafety(clockReader, { input: undefined, numRuns: 60 }));
+    expect(error.message).toContain("Workflow 'clock-reader' called Date.now() in workflow code");
+    expect(error.message).toContain("Use `yield* now()` from @reprise/core");
+  });
+
+  it("with detection off, finds a branch on Date.now() through a crash", async () => {
+    const clockReader = workflow("clock-reader", function* () {
+      yield* step("prepare", () => "ready");
+      const branch = Date.now() % 2 === 0 ? "even" : "odd";
+      yield* step(branch, () => branch);
+    });
+    const error = await failure(
+      checkCrashSafety(clockReader, { input: undefined, numRuns: 60, detectNondeterminism: false }),
+    );
     expect(error.message).toMatch(/'(even|odd)'/);
+    expect(error.message).toContain("workflow code is non-deterministic: ");
   });
 
   it("finds a workflow that reads module state a step changed", async () => {
@@ -94,6 +126,8 @@ describe("checkCrashSafety", () => {
     });
     const error = await failure(checkCrashSafety(counter, { input: undefined, numRuns: 30 }));
     expect(error.message).toMatch(/'(odd|even)-batch'/);
+    expect(error.message).toContain("workflow code is non-deterministic: ");
+    expect(error.message).toContain("or module state that a step changes");
   });
 
   it("finds a store that loses its last acknowledged append when the process crashes", async () => {
