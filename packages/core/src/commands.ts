@@ -138,7 +138,7 @@ export function sleep(duration: DurationInput): SleepCommand {
  * Sleeps durably until an absolute time. A time in the past fires at once.
  *
  * @example
- * yield* sleepUntil(DateTime.utc().plus({ days: 1 }).startOf("day"));
+ * yield* sleepUntil((yield* now()).plus({ days: 1 }).startOf("day")); // now() is recorded, so replay agrees
  * yield* sleepUntil("2030-01-01T09:00:00Z");
  */
 export function sleepUntil(deadline: DeadlineInput): SleepCommand {
