@@ -26,7 +26,7 @@ import { ReplayerCache } from "./replayer-cache.js";
 import { StartedEvents } from "./started-events.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
-import { toRunInfo, type RunInfo } from "./run-info.js";
+import { toListedRunInfo, toRunInfo, type RunInfo } from "./run-info.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
 import type { RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
@@ -261,7 +261,7 @@ export class Engine {
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
     const records = await this.#options.store.listRuns(runFilter(options));
     const reasons = await this.#derivedReasons(records);
-    return records.map((record, index) => toRunInfo(record, reasons[index]));
+    return records.map((record, index) => toListedRunInfo(record, reasons[index]));
   }
 
   /**

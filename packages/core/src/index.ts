@@ -31,7 +31,7 @@ export { createEngine, Engine } from "./engine.js";
 export type { EngineOptions, StartOptions, SignalOptions, ListRunsOptions } from "./engine-options.js";
 export type { EngineStats } from "./run-execution.js";
 export { RunHandle } from "./run-handle.js";
-export type { RunInfo } from "./run-info.js";
+export type { RunInfo, RunCorruption, RunValueColumn } from "./run-info.js";
 export { systemClock, type Clock, type TimerHandle } from "./clock.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue, decodeValue } from "./codec.js";
 export {
