@@ -4,18 +4,20 @@ import type { HistoryEvent, RunInfo } from "@reprise/core";
 import { toJsonSafe } from "./json-safe.js";
 
 /**
- * A run as plain JSON: decoded input and result, the error as `{ name, message }`, times in epoch ms.
+ * A run as plain JSON: decoded input and result, the error as `{ name, message }`, times in epoch ms. A stored
+ * value that cannot be decoded is left out and named in `corrupt: [{ column, problem }]` (listRuns marks it).
  *
  * @example
  * JSON.stringify(runToJson(await engine.getRun("order-1")));
  */
 export function runToJson(run: RunInfo): Record<string, unknown> {
+  const corrupt = new Set(run.corrupt?.map((damage) => damage.column));
   return {
     id: run.id,
     workflow: run.workflow,
     status: run.status,
-    input: toJsonSafe(run.input) ?? null,
-    result: run.status === "completed" ? (toJsonSafe(run.result) ?? null) : undefined,
+    input: corrupt.has("input") ? undefined : (toJsonSafe(run.input) ?? null),
+    result: run.status === "completed" && !corrupt.has("result") ? (toJsonSafe(run.result) ?? null) : undefined,
     error: run.error === undefined ? undefined : { name: run.error.name, message: run.error.message },
     waitingFor: run.waitingFor,
     wakeAtMs: run.wakeAtMs,
@@ -27,6 +29,7 @@ export function runToJson(run: RunInfo): Record<string, unknown> {
     finishedAtMs: run.finishedAtMs,
     // Only getRun reads the inbox; a run from listRuns has no such field.
     pendingSignals: run.pendingSignals,
+    corrupt: run.corrupt?.map(({ column, problem }) => ({ column, problem })),
   };
 }
 

@@ -26,7 +26,7 @@ import { ReplayerCache } from "./replayer-cache.js";
 import { StartedEvents } from "./started-events.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
-import { MAX_PENDING_SIGNALS_SHOWN, toRunInfo, type RunInfo } from "./run-info.js";
+import { MAX_PENDING_SIGNALS_SHOWN, toListedRunInfo, toRunInfo, type RunInfo } from "./run-info.js";
 import { textProblem } from "./text-checks.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
 import type { RunRecord } from "./store.js";
@@ -274,7 +274,7 @@ export class Engine {
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
     const records = await this.#options.store.listRuns(runFilter(options));
     const reasons = await this.#derivedReasons(records);
-    return records.map((record, index) => toRunInfo(record, reasons[index]));
+    return records.map((record, index) => toListedRunInfo(record, reasons[index]));
   }
 
   /**

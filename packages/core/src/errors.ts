@@ -302,22 +302,32 @@ export class RunCancelledError extends RepriseError {
 
 /**
  * A stored event cannot be decoded or is not a valid event. Only the run it belongs to is blocked.
+ * With `column`, what cannot be decoded is a value of the run's row instead (its stored `input`, `result` or
+ * `error`): `getRun` and `result()` throw it for that run, and `listRuns` lists the run with a `corrupt` marker.
  *
  * @example
  * const info = await engine.getRun(id); // status "blocked", reason "CorruptEventError: ..."
  */
 export class CorruptEventError extends RepriseError {
   readonly runId: string;
+  /** The corrupt event; for a corrupt row value, the run's last event (0 if unknown). */
   readonly seq: number;
-  constructor(runId: string, seq: number, problem: string, options?: { cause?: unknown }) {
+  /** Set when a value of the run's row is unreadable: "input", "result" or "error" (columns of the runs table). */
+  readonly column: string | undefined;
+  constructor(runId: string, seq: number, problem: string, options?: { cause?: unknown; column?: string }) {
     super(
       "CORRUPT_EVENT",
-      `Event ${seq} of run '${runId}' is corrupt (${problem}). Only this run is blocked; restore the store from ` +
-        `a backup and restart the engine, and the run resumes from its log.`,
+      options?.column === undefined
+        ? `Event ${seq} of run '${runId}' is corrupt (${problem}). Only this run is blocked; restore the store from ` +
+            `a backup and restart the engine, and the run resumes from its log.`
+        : `Run '${runId}' cannot be read: its stored ${options.column} (column runs.${options.column}) is corrupt ` +
+            `(${problem}). Only this run is affected, and its event log is stored apart; restore the store from a ` +
+            `backup taken before the damage (listRuns() still lists the run, marked corrupt).`,
       options,
     );
     this.runId = runId;
     this.seq = seq;
+    this.column = options?.column;
   }
 }
 

@@ -31,7 +31,13 @@ export { createEngine, Engine } from "./engine.js";
 export type { EngineOptions, StartOptions, SignalOptions, ListRunsOptions } from "./engine-options.js";
 export type { EngineStats } from "./run-execution.js";
 export { RunHandle } from "./run-handle.js";
-export { MAX_PENDING_SIGNALS_SHOWN, type RunInfo, type PendingSignalInfo } from "./run-info.js";
+export {
+  MAX_PENDING_SIGNALS_SHOWN,
+  type PendingSignalInfo,
+  type RunCorruption,
+  type RunInfo,
+  type RunValueColumn,
+} from "./run-info.js";
 export { systemClock, type Clock, type TimerHandle } from "./clock.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue, decodeValue } from "./codec.js";
 export { MAX_VALUE_DEPTH } from "./value-inspection.js";

@@ -1,9 +1,27 @@
 // RunInfo: what `getRun` and `listRuns` show users, decoded from a store's RunRecord; and what `result()`
-// gives for a finished run. Read-only views; nothing here changes a run.
+// gives for a finished run. Read-only views; nothing here changes a run. A value that cannot be decoded is
+// reported for its run (CorruptEventError, or a `corrupt` marker in lists), never thrown raw.
 import { decodeValue } from "./codec.js";
-import { RunCancelledError, RunFailedError } from "./errors.js";
+import { CorruptEventError, RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
 import type { RunOutcomeRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
+
+/** The values of a run's row that are stored encoded, and so can be found corrupt. */
+export type RunValueColumn = "input" | "result" | "error";
+
+/**
+ * A value of a run's row that cannot be decoded (damaged file, hand edit), as `listRuns` reports it.
+ *
+ * @example
+ * const [damage] = (await engine.listRuns()).find((run) => run.corrupt)?.corrupt ?? [];
+ * console.log(damage?.column, damage?.problem); // "result" "Unexpected token 'g', \"garbage\" is not valid JSON"
+ */
+export interface RunCorruption {
+  /** Which stored value: the column of the runs table it lives in. */
+  readonly column: RunValueColumn;
+  /** Why it cannot be read, in the decoder's words. */
+  readonly problem: string;
+}
 
 /**
  * A snapshot of a run, as returned by `engine.getRun()` and `engine.listRuns()`.
@@ -40,6 +58,11 @@ export interface RunInfo<O = unknown> {
    * `listRuns` leaves it undefined so that listing stays one query.
    */
   readonly pendingSignals?: readonly PendingSignalInfo[] | undefined;
+  /**
+   * Only from `listRuns`: the stored values that cannot be decoded (the field is then undefined). `getRun`
+   * throws CorruptEventError for such a run instead; other runs are unaffected.
+   */
+  readonly corrupt?: readonly RunCorruption[] | undefined;
 }
 
 /**
@@ -58,15 +81,58 @@ export interface PendingSignalInfo {
 /** How many pending signals `getRun` lists at most (the oldest ones); a run rarely holds more than a few. */
 export const MAX_PENDING_SIGNALS_SHOWN = 100;
 
-/** Decodes a stored run. `reason` overrides the stored one when the caller derived a better one. */
+/**
+ * Decodes a stored run (for `getRun`). `reason` overrides the stored one when the caller derived a better one.
+ * Throws CorruptEventError, naming the run and the column, if a stored value cannot be decoded.
+ *
+ * @example
+ * const info = toRunInfo(await store.getRun("order-1"));
+ */
 export function toRunInfo<O>(record: RunRecord, reason?: string): RunInfo<O> {
-  return {
+  const { info, damage } = decodeRun<O>(record, reason);
+  const first = damage[0];
+  if (first === undefined) return info;
+  const problem = damage.map((each) => `${each.column}: ${each.corruption.problem}`).join("; ");
+  throw new CorruptEventError(record.id, record.lastSeq, problem, { column: first.column, cause: first.cause });
+}
+
+/**
+ * Decodes a stored run for a list (`listRuns`): a value that cannot be decoded is left undefined and named in
+ * `corrupt`, so one damaged row never takes the whole list down.
+ *
+ * @example
+ * const runs = records.map((record) => toListedRunInfo(record));
+ */
+export function toListedRunInfo<O>(record: RunRecord, reason?: string): RunInfo<O> {
+  const { info, damage } = decodeRun<O>(record, reason);
+  return damage.length === 0 ? info : { ...info, corrupt: damage.map((each) => each.corruption) };
+}
+
+interface Damage {
+  readonly column: RunValueColumn;
+  readonly corruption: RunCorruption;
+  readonly cause: unknown;
+}
+
+function decodeRun<O>(record: RunRecord, reason: string | undefined): { info: RunInfo<O>; damage: Damage[] } {
+  const damage: Damage[] = [];
+  const decode = <T>(column: RunValueColumn, text: string | undefined, read: (text: string) => T): T | undefined => {
+    if (text === undefined) return undefined;
+    try {
+      return read(text);
+    } catch (error) {
+      const problem = error instanceof Error ? error.message : String(error);
+      damage.push({ column, corruption: { column, problem }, cause: error });
+      return undefined;
+    }
+  };
+  const info: RunInfo<O> = {
     id: record.id,
     workflow: record.workflow,
     status: record.status,
-    input: decodeValue(record.input),
-    result: record.result === undefined ? undefined : (decodeValue(record.result) as O),
-    error: record.error === undefined ? undefined : fromErrorInfo(decodeValue(record.error) as ErrorInfo),
+    input: decode("input", record.input, decodeValue),
+    result: decode("result", record.result, (text) => decodeValue(text) as O),
+    error: decode("error", record.error, decodeErrorInfo),
     waitingFor: record.waitingFor,
     wakeAtMs: record.wakeAtMs,
     reason: reason ?? record.reason,
@@ -76,6 +142,16 @@ export function toRunInfo<O>(record: RunRecord, reason?: string): RunInfo<O> {
     updatedAtMs: record.updatedAtMs,
     finishedAtMs: record.finishedAtMs,
   };
+  return { info, damage };
+}
+
+/** A stored error: an encoded object with a string `name` and `message`, as fromErrorInfo needs. */
+function decodeErrorInfo(text: string): Error {
+  const info = decodeValue(text) as Partial<ErrorInfo> | null;
+  if (typeof info !== "object" || info === null || typeof info.name !== "string" || typeof info.message !== "string") {
+    throw new Error("not an encoded error (an object with a string name and message)");
+  }
+  return fromErrorInfo(info as ErrorInfo);
 }
 
 /**
@@ -91,10 +167,18 @@ export function finishedOutcome(
 ): { value: unknown } | { error: Error } | undefined {
   switch (run.status) {
     case "completed":
-      return { value: run.result === undefined ? undefined : decodeValue(run.result) };
+      try {
+        return { value: run.result === undefined ? undefined : decodeValue(run.result) };
+      } catch (error) {
+        return { error: corruptOutcome(runId, "result", error) };
+      }
     case "failed": {
-      const cause =
-        run.error === undefined ? new Error("unknown error") : fromErrorInfo(decodeValue(run.error) as ErrorInfo);
+      let cause: Error;
+      try {
+        cause = run.error === undefined ? new Error("unknown error") : decodeErrorInfo(run.error);
+      } catch (error) {
+        return { error: corruptOutcome(runId, "error", error) };
+      }
       return { error: new RunFailedError(runId, cause) };
     }
     case "cancelled":
@@ -102,4 +186,10 @@ export function finishedOutcome(
     default:
       return undefined;
   }
+}
+
+/** The error `result()` gives for a run whose stored outcome cannot be decoded (its last seq is not at hand). */
+function corruptOutcome(runId: string, column: RunValueColumn, error: unknown): CorruptEventError {
+  const problem = error instanceof Error ? error.message : String(error);
+  return new CorruptEventError(runId, 0, problem, { column, cause: error });
 }

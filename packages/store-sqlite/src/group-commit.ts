@@ -14,6 +14,17 @@ interface PendingWrite {
   readonly wrap: (error: unknown) => unknown;
 }
 
+/** What the store checks around each batch; both hooks are optional (tests build a bare GroupCommit). */
+export interface GroupCommitHooks {
+  /**
+   * Runs after each COMMIT and before any write of the batch is acknowledged. An error it returns fails the batch
+   * (its writes reject with it) and, from then on, every queued and later write: the store is lost for good.
+   */
+  readonly afterCommit?: () => Error | undefined;
+  /** Runs before the next BEGIN after a write failed with SQLITE_FULL, to make room (checkpoint and truncate the WAL). */
+  readonly afterDiskFull?: () => void;
+}
+
 /** Counters of transactions and writes, read by SqliteStore.stats(). */
 export interface GroupCommitCounters {
   /** Write transactions that committed. */
@@ -33,7 +44,9 @@ export interface GroupCommitCounters {
  * settles only after COMMIT returned, which with `synchronous=FULL` means after the WAL was fsynced: the same
  * guarantee a private transaction gave. A write that throws rejects alone and the others commit: the batch is
  * rolled back and run again with each write in its own savepoint, and the failing write's savepoint is undone.
- * If COMMIT itself fails, every write of the batch rejects: none of them is durable.
+ * If COMMIT itself fails, every write of the batch rejects: none of them is durable. Between COMMIT and the first
+ * resolve, `hooks.afterCommit` may veto the acknowledgement (SqliteStore checks that the database file is still the
+ * one it opened: one check per transaction, not per write).
  *
  * Why it is fast: a durable commit costs an fsync, and one fsync now covers every caller that reached a commit
  * point in the same turn: e.g. all the workflows an engine runs concurrently, each waiting for its own step
@@ -56,10 +69,16 @@ export class GroupCommit {
     readonly rollbackTo: BetterSqlite3.Statement;
   };
   readonly counters: GroupCommitCounters = { transactions: 0, writes: 0, failedWrites: 0 };
+  readonly #hooks: GroupCommitHooks;
   #scheduled = false;
+  /** Set once `afterCommit` reported an error: every write fails with it from then on. */
+  #lost: Error | undefined = undefined;
+  /** A write failed with SQLITE_FULL: `afterDiskFull` runs before the next batch begins. */
+  #diskWasFull = false;
 
-  constructor(db: BetterSqlite3.Database) {
+  constructor(db: BetterSqlite3.Database, hooks: GroupCommitHooks = {}) {
     this.#db = db;
+    this.#hooks = hooks;
     this.#statements = {
       // BEGIN IMMEDIATE takes the write lock up front, so it waits out busy_timeout instead of failing at upgrade.
       begin: db.prepare("BEGIN IMMEDIATE"),
@@ -76,6 +95,7 @@ export class GroupCommit {
    * `wrap(error)` if `body` threw or the transaction failed. `body` must be synchronous.
    */
   enqueue<T>(body: () => T, wrap: (error: unknown) => unknown): Promise<T> {
+    if (this.#lost !== undefined) return Promise.reject(this.#lost);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ body, resolve: resolve as (value: unknown) => void, reject, wrap });
       this.#schedule();
@@ -98,7 +118,22 @@ export class GroupCommit {
     });
   }
 
+  /** The error every write fails with since the store was lost (see `afterCommit`), or undefined. */
+  get lost(): Error | undefined {
+    return this.#lost;
+  }
+
   #runBatch(batch: PendingWrite[]): void {
+    if (this.#lost !== undefined)
+      return this.#settleFailed(
+        batch.map((write) => ({ write })),
+        this.#lost,
+        [],
+      );
+    if (this.#diskWasFull) {
+      this.#diskWasFull = false;
+      this.#hooks.afterDiskFull?.();
+    }
     if (!this.#begin(batch)) return;
     // Optimistic pass: writes rarely throw, so the batch first runs without savepoints (two statements less per
     // write). If one throws, the whole transaction is rolled back and the batch runs again, each write in its own
@@ -131,8 +166,26 @@ export class GroupCommit {
       return;
     }
     this.counters.transactions += 1;
+    if (this.#loseAfterCommit(batch.map((write) => ({ write })))) return;
     this.counters.writes += batch.length;
     for (let index = 0; index < batch.length; index++) (batch[index] as PendingWrite).resolve(values[index]);
+  }
+
+  /**
+   * Asks `afterCommit` whether the batch that just committed may be acknowledged. If not, the store is lost: the
+   * batch's committed writes and every queued write reject with the error, and so will every later one.
+   */
+  #loseAfterCommit(committed: readonly { write: PendingWrite }[]): boolean {
+    const lost = this.#hooks.afterCommit?.();
+    if (lost === undefined) return false;
+    this.#lost = lost;
+    this.#settleFailed(committed, lost, []);
+    this.#settleFailed(
+      this.#queue.splice(0).map((write) => ({ write })),
+      lost,
+      [],
+    );
+    return true;
   }
 
   /** BEGIN IMMEDIATE; if even that fails (SQLITE_BUSY after busy_timeout, no database), every write fails with it. */
@@ -178,9 +231,13 @@ export class GroupCommit {
       return;
     }
     if (succeeded.length > 0) this.counters.transactions += 1;
-    this.counters.writes += succeeded.length;
     this.counters.failedWrites += failed.length;
-    for (const { write, error } of failed) write.reject(write.wrap(error));
+    for (const { write, error } of failed) {
+      this.#noteDiskFull(error);
+      write.reject(write.wrap(error));
+    }
+    if (succeeded.length > 0 && this.#loseAfterCommit(succeeded)) return;
+    this.counters.writes += succeeded.length;
     for (const { write, value } of succeeded) write.resolve(value);
   }
 
@@ -208,8 +265,17 @@ export class GroupCommit {
     failed: readonly { write: PendingWrite; error: unknown }[],
   ): void {
     this.counters.failedWrites += rolledBack.length + failed.length;
+    this.#noteDiskFull(cause);
     for (const { write } of rolledBack) write.reject(write.wrap(cause));
-    for (const { write, error } of failed) write.reject(write.wrap(error));
+    for (const { write, error } of failed) {
+      this.#noteDiskFull(error);
+      write.reject(write.wrap(error));
+    }
+  }
+
+  /** SQLITE_FULL: the disk (or max_page_count) is full; the next batch first tries to give the WAL's space back. */
+  #noteDiskFull(error: unknown): void {
+    if ((error as { code?: unknown } | undefined)?.code === "SQLITE_FULL") this.#diskWasFull = true;
   }
 
   /** After a failed COMMIT the transaction may still be open; end it so the next batch can begin. */

@@ -1,5 +1,6 @@
 // SqliteStore: the Store contract on one better-sqlite3 connection (WAL, synchronous=FULL, BEGIN IMMEDIATE).
 // Every method is one synchronous transaction, so no await ever splits a write; driver errors become StoreErrors.
+import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
 import {
@@ -23,6 +24,8 @@ import {
   type SignalRecord,
   type Store,
 } from "@reprise/core";
+import { DatabaseFileIdentity } from "./database-file-identity.js";
+import { DatabaseFileLostError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import { insertEvents, writeCommit } from "./run-commit.js";
 import { newRunRecord, toOutcomeRecord, toRecord, type OutcomeRow, type RunRow, type WriteRow } from "./run-rows.js";
@@ -46,7 +49,23 @@ export interface SqliteStoreOptions {
   readonly synchronous?: "full" | "normal";
   /** How long a write waits for another connection's write lock before failing. Default 5,000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Checkpoint the WAL (copy it into the database file, so it can be rewritten from its start) once a commit
+   * leaves it at least this many pages long (PRAGMA wal_autocheckpoint). Default 256 pages, 1 MiB with SQLite's
+   * 4 KiB pages; SQLite's own default is 1,000. 0 turns automatic checkpoints off and leaves the WAL unbounded.
+   */
+  readonly walAutocheckpointPages?: number;
+  /**
+   * After a checkpoint, the WAL is cut back to at most this many bytes (PRAGMA journal_size_limit); without a
+   * limit SQLite keeps the WAL as large as it ever grew. Default 1 MiB (1,048,576 bytes).
+   */
+  readonly journalSizeLimitBytes?: number;
 }
+
+/** Default of `SqliteStoreOptions.walAutocheckpointPages`. */
+const DEFAULT_WAL_AUTOCHECKPOINT_PAGES = 256;
+/** Default of `SqliteStoreOptions.journalSizeLimitBytes`. */
+const DEFAULT_JOURNAL_SIZE_LIMIT_BYTES = 1024 * 1024;
 
 /** Counters of `SqliteStore.stats()`. */
 export interface SqliteStoreStats {
@@ -58,6 +77,11 @@ export interface SqliteStoreStats {
   readonly failedWrites: number;
   /** SQL statements executed through the prepared-statement cache (reads and writes, not BEGIN/COMMIT). */
   readonly statements: number;
+  /**
+   * Checks that the database file and its WAL are still the files the store opened (one per committed write
+   * transaction, two `stat` calls each; always 0 for ":memory:").
+   */
+  readonly fileChecks: number;
 }
 
 /**
@@ -75,18 +99,30 @@ export class SqliteStore implements Store {
   readonly #db: BetterSqlite3.Database;
   readonly #statements: PreparedStatements;
   readonly #group: GroupCommit;
+  /** The files this store opened; undefined for ":memory:", which has no file to lose. */
+  readonly #identity: DatabaseFileIdentity | undefined;
   #closed = false;
 
-  private constructor(db: BetterSqlite3.Database, filename: string) {
+  private constructor(db: BetterSqlite3.Database, filename: string, identity: DatabaseFileIdentity | undefined) {
     this.#db = db;
     this.filename = filename;
+    this.#identity = identity;
     this.#statements = new PreparedStatements(db);
-    this.#group = new GroupCommit(db);
+    this.#group = new GroupCommit(db, {
+      afterCommit: identity === undefined ? undefined : () => this.#checkFiles(identity),
+      afterDiskFull: () => this.#giveBackWalSpace(),
+    });
   }
 
   /** Opens (creating or migrating as needed) a store. Rejects with StoreError for files it cannot use. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    const { filename, synchronous = "full", busyTimeoutMs = 5_000 } = options;
+    const {
+      filename,
+      synchronous = "full",
+      busyTimeoutMs = 5_000,
+      walAutocheckpointPages = DEFAULT_WAL_AUTOCHECKPOINT_PAGES,
+      journalSizeLimitBytes = DEFAULT_JOURNAL_SIZE_LIMIT_BYTES,
+    } = options;
     if (typeof filename !== "string" || filename.length === 0) {
       throw new InvalidArgumentError('SqliteStore.open() needs { filename }, e.g. { filename: "reprise.db" }.');
     }
@@ -100,18 +136,37 @@ export class SqliteStore implements Store {
         `SqliteStore.open({ busyTimeoutMs }) must be an integer ≥ 0 (got ${String(busyTimeoutMs)}).`,
       );
     }
+    if (!Number.isSafeInteger(walAutocheckpointPages) || walAutocheckpointPages < 0) {
+      throw new InvalidArgumentError(
+        `SqliteStore.open({ walAutocheckpointPages }) must be an integer ≥ 0 (got ${String(walAutocheckpointPages)}); ` +
+          `the default is ${DEFAULT_WAL_AUTOCHECKPOINT_PAGES}.`,
+      );
+    }
+    if (!Number.isSafeInteger(journalSizeLimitBytes) || journalSizeLimitBytes < 0) {
+      throw new InvalidArgumentError(
+        `SqliteStore.open({ journalSizeLimitBytes }) must be an integer ≥ 0 (got ${String(journalSizeLimitBytes)}); ` +
+          `the default is ${DEFAULT_JOURNAL_SIZE_LIMIT_BYTES} (1 MiB).`,
+      );
+    }
+    const inMemory = filename === ":memory:";
     let db: BetterSqlite3.Database | undefined;
     try {
       db = new Database(filename, { timeout: busyTimeoutMs });
-      if (filename !== ":memory:") db.pragma("journal_mode = WAL");
+      if (!inMemory) db.pragma("journal_mode = WAL");
       // better-sqlite3 builds SQLite with synchronous=NORMAL for WAL; durable means FULL unless asked otherwise.
       db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
-      // WAL checkpoints stay at SQLite's default (every ~1,000 pages, run by the committing connection). Measured
-      // here, turning them off or moving them to another thread made commits slower, not faster: a WAL that is
-      // recycled after each checkpoint is rewritten in place, while one that keeps growing makes every fsync also
-      // commit file-size metadata. See docs/performance.md ("WAL checkpoints").
+      // The committing connection checkpoints the WAL every walAutocheckpointPages pages and then rewrites it from
+      // its start, cut back to journalSizeLimitBytes: the WAL stays about that size instead of growing to ~4 MB
+      // (SQLite's default of 1,000 pages) or without end. Measured here, turning checkpoints off or moving them to
+      // another thread made commits slower, not faster: a WAL that is recycled after each checkpoint is rewritten
+      // in place, while one that keeps growing makes every fsync also commit file-size metadata. See
+      // docs/performance.md ("WAL checkpoints") and docs/operations.md ("Disk space and the WAL").
+      db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
+      db.pragma(`journal_size_limit = ${journalSizeLimitBytes}`);
       migrate(db, filename);
-      return new SqliteStore(db, filename);
+      // Recorded once SQLite has read the file in WAL mode, so that its -wal file exists too.
+      const identity = inMemory ? undefined : DatabaseFileIdentity.record(resolve(filename));
+      return new SqliteStore(db, filename, identity);
     } catch (error) {
       db?.close();
       if (error instanceof RepriseError) throw error;
@@ -322,7 +377,8 @@ export class SqliteStore implements Store {
    */
   stats(): SqliteStoreStats {
     const { transactions, writes, failedWrites } = this.#group.counters;
-    return { transactions, writes, failedWrites, statements: this.#statements.executed };
+    const fileChecks = this.#identity?.checks ?? 0;
+    return { transactions, writes, failedWrites, statements: this.#statements.executed, fileChecks };
   }
 
   async close(): Promise<void> {
@@ -348,10 +404,51 @@ export class SqliteStore implements Store {
 
   #guard<T>(action: string, body: () => T): T {
     if (this.#closed) throw this.#closedError(action);
+    // Reads do not stat the files themselves (a write does, after each commit), but once a write found the file
+    // gone they fail too: what this connection still sees is no longer what the path holds.
+    if (this.#group.lost !== undefined) throw this.#group.lost;
     try {
       return body();
     } catch (error) {
       throw this.#wrap(action, error);
+    }
+  }
+
+  /**
+   * After each commit, before it is acknowledged: are the database file and its WAL still the files this store
+   * opened? If not, the store is lost (see DatabaseFileLostError); a lost WAL is first copied into the database
+   * file, which is still in place, so that what this connection committed survives it.
+   */
+  #checkFiles(identity: DatabaseFileIdentity): DatabaseFileLostError | undefined {
+    const loss = identity.check();
+    if (loss === undefined) return undefined;
+    const walRescued = loss.file === "wal" ? this.#checkpointQuietly() : undefined;
+    return new DatabaseFileLostError({
+      filename: resolve(this.filename),
+      path: loss.path,
+      file: loss.file,
+      problem: loss.problem,
+      lastVerifiedAtMs: identity.lastVerifiedAtMs,
+      walRescued,
+    });
+  }
+
+  /** After SQLITE_FULL: copy the WAL into the database file and truncate it to 0 bytes, freeing its space. */
+  #giveBackWalSpace(): void {
+    if (this.#identity !== undefined) this.#checkpointQuietly();
+  }
+
+  /** PRAGMA wal_checkpoint(TRUNCATE); true if every frame was copied. Failing is fine: the next write says why. */
+  #checkpointQuietly(): boolean {
+    try {
+      const [row] = this.#db.pragma("wal_checkpoint(TRUNCATE)") as {
+        busy: number;
+        log: number;
+        checkpointed: number;
+      }[];
+      return row !== undefined && row.busy === 0 && row.log === row.checkpointed;
+    } catch {
+      return false;
     }
   }
 

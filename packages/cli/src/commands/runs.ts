@@ -61,11 +61,20 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
         const rows = runs.map((run) => [
           run.id,
           run.workflow,
-          paint(io, io.stdout, STATUS_STYLE[run.status] ?? "bold", run.status),
+          run.corrupt === undefined
+            ? paint(io, io.stdout, STATUS_STYLE[run.status] ?? "bold", run.status)
+            : paint(io, io.stdout, "red", `${run.status} (corrupt ${run.corrupt.map((d) => d.column).join(", ")})`),
           describeWait(run, nowMs) ?? (run.status === "blocked" ? "fixed code (see reprise show)" : "-"),
           `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`,
         ]);
         io.stdout.write(formatTable(["ID", "WORKFLOW", "STATUS", "WAITING FOR", "UPDATED"], rows));
+        // A damaged row is listed like the others; say what cannot be read, once per damaged value.
+        for (const run of runs) {
+          for (const { column, problem } of run.corrupt ?? []) {
+            const line = `run ${run.id}: its stored ${column} (runs.${column}) cannot be decoded: ${problem}`;
+            io.stdout.write(`${paint(io, io.stdout, "red", line)}\n`);
+          }
+        }
         if (runs.length === options.limit) {
           io.stdout.write(paint(io, io.stdout, "gray", `(first ${options.limit} runs; pass --limit for more)\n`));
         }

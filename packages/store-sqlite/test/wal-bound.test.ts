@@ -1,0 +1,97 @@
+// The WAL stays bounded: checkpoints every walAutocheckpointPages pages, and the file is cut back to
+// journalSizeLimitBytes after one, so a store needs a known amount of disk beside its database.
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InvalidArgumentError, encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SqliteStore, type SqliteStoreOptions } from "../src/index.js";
+
+/** SQLite's WAL: a 32-byte header, then one frame per page written, each a 24-byte header and the page. */
+const PAGE_BYTES = 4096;
+const walBytes = (pages: number) => 32 + pages * (24 + PAGE_BYTES);
+/** Pages one createRun below writes at most (runs row and its indexes, the event, the b-tree pages above them). */
+const PAGES_PER_RUN = 16;
+
+let directory: string;
+let filename: string;
+const opened: SqliteStore[] = [];
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "reprise-wal-"));
+  filename = join(directory, "reprise.db");
+});
+
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+async function open(options: Omit<SqliteStoreOptions, "filename"> = {}): Promise<SqliteStore> {
+  const store = await SqliteStore.open({ filename, ...options });
+  opened.push(store);
+  return store;
+}
+
+function newRun(id: string, inputBytes: number): NewRun {
+  const startedEvent = encodeEvent(
+    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
+    "input",
+    10_000,
+  );
+  return { id, workflow: "w", input: JSON.stringify({ json: "x".repeat(inputBytes) }), startedEvent, nowMs: 1 };
+}
+
+const walSize = () => (existsSync(`${filename}-wal`) ? statSync(`${filename}-wal`).size : 0);
+
+/** Commits `count` runs one transaction each and returns the largest size the -wal file had after a commit. */
+async function largestWalAfterCommits(store: SqliteStore, count: number, inputBytes: number): Promise<number> {
+  let largest = 0;
+  for (let index = 0; index < count; index++) {
+    await store.createRun(newRun(`run-${index}`, inputBytes));
+    largest = Math.max(largest, walSize());
+  }
+  return largest;
+}
+
+describe("the WAL's size", () => {
+  it("by default stays under 256 pages (about 1 MiB) plus one transaction, however many commits", async () => {
+    // synchronous "normal" only spares the fsyncs (the WAL's size does not depend on it) to keep the test quick.
+    const store = await open({ synchronous: "normal" });
+    // 1,500 runs of 2 KB: about 12 MB through the WAL, three times SQLite's default checkpoint size.
+    const largest = await largestWalAfterCommits(store, 1_500, 2_000);
+    expect(store.stats().transactions).toBe(1_500);
+    expect(statSync(filename).size).toBeGreaterThan(walBytes(256));
+    expect(largest).toBeLessThanOrEqual(walBytes(256 + PAGES_PER_RUN));
+  });
+
+  it("walAutocheckpointPages sets the bound", async () => {
+    const store = await open({ walAutocheckpointPages: 32, synchronous: "normal" });
+    const largest = await largestWalAfterCommits(store, 600, 2_000);
+    expect(largest).toBeLessThanOrEqual(walBytes(32 + PAGES_PER_RUN));
+  });
+
+  it("after a transaction larger than the bound, the WAL is cut back to journalSizeLimitBytes", async () => {
+    const store = await open({ journalSizeLimitBytes: 256 * 1024 });
+    // 100 runs in one turn: one transaction of about 3 MB.
+    await Promise.all(Array.from({ length: 100 }, (_, index) => store.createRun(newRun(`big-${index}`, 30_000))));
+    expect(store.stats().transactions).toBe(1);
+    expect(walSize()).toBeGreaterThan(2 * 1024 * 1024);
+    for (let index = 0; index < 3; index++) await store.createRun(newRun(`small-${index}`, 100));
+    expect(walSize()).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it("refuses option values that are not whole numbers ≥ 0, naming the default", async () => {
+    await expect(open({ walAutocheckpointPages: -1 })).rejects.toThrow(
+      new InvalidArgumentError(
+        "SqliteStore.open({ walAutocheckpointPages }) must be an integer ≥ 0 (got -1); the default is 256.",
+      ),
+    );
+    await expect(open({ journalSizeLimitBytes: 1.5 })).rejects.toThrow(
+      new InvalidArgumentError(
+        "SqliteStore.open({ journalSizeLimitBytes }) must be an integer ≥ 0 (got 1.5); the default is 1048576 (1 MiB).",
+      ),
+    );
+    expect(existsSync(filename)).toBe(false);
+  });
+});
