@@ -2,6 +2,9 @@
 // `reprise show` of it is one clear line naming the run and the column (exit 1); other runs show as before.
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createInspectorHandler } from "../src/index.js";
 import { runCli, seededDatabase, type SeededDatabase } from "./helpers.js";
 
 let seeded: SeededDatabase;
@@ -56,5 +59,24 @@ describe.concurrent("a run whose stored result cannot be decoded", () => {
     const { code, stdout } = await runCli(["show", "order-1", ...db()]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^order-1 {2}order {2}waiting\n/);
+  });
+
+  it("the inspector's run API answers 422 with the same message for it, and serves the other runs", async () => {
+    const handler = await createInspectorHandler({ filename: seeded.filename });
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/runs/`;
+    try {
+      const damaged = await fetch(`${base}order-3`);
+      expect(damaged.status).toBe(422);
+      expect(((await damaged.json()) as { error: string }).error).toMatch(
+        /^Run 'order-3' cannot be read: its stored result \(column runs\.result\) is corrupt/,
+      );
+      expect((await fetch(`${base}order-1`)).status).toBe(200);
+      expect((await fetch(base.replace(/\/$/, ""))).status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await handler.close();
+    }
   });
 });

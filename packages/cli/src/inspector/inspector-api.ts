@@ -63,9 +63,9 @@ export async function getRunDetail(
   params: URLSearchParams = new URLSearchParams(),
 ): Promise<Record<string, unknown>> {
   const request = parseEventPageRequest(params);
-  const run = await backend.engine.getRun(runId);
+  const run = await act(() => backend.engine.getRun(runId));
   if (run === undefined) throw new HttpError(404, `no run with id '${runId}'`);
-  const history = await backend.engine.history(runId);
+  const history = await act(() => backend.engine.history(runId));
   const nowMs = Date.now();
   const page = eventPage(history, buildTimeline(history, nowMs, run), request);
   return {
@@ -85,7 +85,7 @@ export async function getRunDetail(
  * if (req.headers["if-none-match"] === await runVersion(backend, id)) res.writeHead(304).end();
  */
 export async function runVersion(backend: InspectorBackend, runId: string): Promise<string | undefined> {
-  const run = await backend.engine.getRun(runId);
+  const run = await act(() => backend.engine.getRun(runId));
   if (run === undefined) return undefined;
   // A signal that is stored but not consumed changes neither the log nor the row: count the inbox as well.
   return `"${run.lastSeq}-${run.updatedAtMs}-${run.status}-${run.pendingSignals?.length ?? 0}"`;
@@ -135,7 +135,7 @@ export async function cancelRun(
   return { cancelRequested: true };
 }
 
-/** Runs an engine action, mapping the core's errors to HTTP statuses. */
+/** Runs an engine call, mapping the core's errors to HTTP statuses (its message is safe to show). */
 async function act<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
@@ -148,7 +148,10 @@ async function act<T>(action: () => Promise<T>): Promise<T> {
           ? 409
           : ["INVALID_ARGUMENT", "PAYLOAD_TOO_LARGE", "UNENCODABLE_VALUE"].includes(error.code)
             ? 400
-            : 500;
+            : // A damaged row or event: the message names the run and what to restore; other runs are fine.
+              error.code === "CORRUPT_EVENT"
+              ? 422
+              : 500;
     throw new HttpError(status, error.message);
   }
 }
