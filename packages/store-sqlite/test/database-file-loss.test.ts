@@ -3,8 +3,9 @@
 import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StoreError, encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { StoreError } from "@reprise/core";
 import Database from "better-sqlite3";
+import { newRun } from "./new-run.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DatabaseFileLostError, SqliteStore } from "../src/index.js";
 
@@ -26,15 +27,6 @@ async function open(name = filename): Promise<SqliteStore> {
   const store = await SqliteStore.open({ filename: name });
   opened.push(store);
   return store;
-}
-
-function newRun(id: string): NewRun {
-  const startedEvent = encodeEvent(
-    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
-    "input",
-    10_000,
-  );
-  return { id, workflow: "w", input: '{"json":null}', startedEvent, nowMs: 1 };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<DatabaseFileLostError> {

@@ -4,8 +4,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StoreError, encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { StoreError } from "@reprise/core";
 import Database from "better-sqlite3";
+import { newRun } from "./new-run.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqliteStore } from "../src/index.js";
 
@@ -33,15 +34,6 @@ afterAll(async () => {
   rmSync(disk, { recursive: true, force: true });
 });
 
-function newRun(id: string): NewRun {
-  const startedEvent = encodeEvent(
-    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
-    "input",
-    10_000,
-  );
-  return { id, workflow: "w", input: JSON.stringify({ json: "x".repeat(3_000) }), startedEvent, nowMs: 1 };
-}
-
 describe.skipIf(disk === undefined)("a full disk", () => {
   it("SQLITE_FULL is a StoreError; after space is freed the WAL is truncated and the store works, losing nothing", async () => {
     const directory = disk as string;
@@ -54,7 +46,7 @@ describe.skipIf(disk === undefined)("a full disk", () => {
     const acknowledged: string[] = [];
     let failure: unknown;
     for (let index = 0; failure === undefined && index < 10_000; index++) {
-      await store.createRun(newRun(`run-${index}`)).then(
+      await store.createRun(newRun(`run-${index}`, 3_000)).then(
         () => acknowledged.push(`run-${index}`),
         (error: unknown) => (failure = error),
       );
@@ -70,10 +62,10 @@ describe.skipIf(disk === undefined)("a full disk", () => {
     // Free 100 KB (less than the WAL holds): the next write first checkpoints and truncates the WAL, then commits.
     rmSync(filler);
     writeFileSync(filler, Buffer.alloc(200_000));
-    await store.createRun(newRun("after"));
+    await store.createRun(newRun("after", 3_000));
     acknowledged.push("after");
     expect(walSize()).toBeLessThan(walWhenFull / 4);
-    await store.createRun(newRun("after-2"));
+    await store.createRun(newRun("after-2", 3_000));
     acknowledged.push("after-2");
     await store.close();
 

@@ -3,7 +3,8 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvalidArgumentError, encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { InvalidArgumentError } from "@reprise/core";
+import { newRun } from "./new-run.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore, type SqliteStoreOptions } from "../src/index.js";
 
@@ -31,15 +32,6 @@ async function open(options: Omit<SqliteStoreOptions, "filename"> = {}): Promise
   const store = await SqliteStore.open({ filename, ...options });
   opened.push(store);
   return store;
-}
-
-function newRun(id: string, inputBytes: number): NewRun {
-  const startedEvent = encodeEvent(
-    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
-    "input",
-    10_000,
-  );
-  return { id, workflow: "w", input: JSON.stringify({ json: "x".repeat(inputBytes) }), startedEvent, nowMs: 1 };
 }
 
 const walSize = () => (existsSync(`${filename}-wal`) ? statSync(`${filename}-wal`).size : 0);

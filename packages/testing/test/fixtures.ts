@@ -2,6 +2,7 @@
 // Keeps each test about behaviour, not about plumbing.
 import { createEngine, type Engine, type EngineOptions } from "@reprise/core";
 import type { SqliteStore } from "@reprise/store-sqlite";
+import Database from "better-sqlite3";
 import { afterEach } from "vitest";
 import { temporaryStore, type TemporaryStore } from "../src/index.js";
 
@@ -57,4 +58,21 @@ export function counter(): { readonly count: number; bump(): number } {
     },
     bump: () => ++count,
   };
+}
+
+/**
+ * Row counts of every table, plus each run's last seq and status: equal before and after a rejected call means
+ * the call wrote nothing.
+ */
+export function storeSnapshot(f: Fixture): Record<string, number | string> {
+  const db = new Database(f.tmp.filename, { readonly: true });
+  try {
+    const count = (table: string) => (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+    const runs = db.prepare("select group_concat(id || ':' || last_seq || ':' || status) as s from runs").get() as {
+      s: string | null;
+    };
+    return { runs: count("runs"), events: count("events"), signals: count("signals"), lastSeqs: runs.s ?? "" };
+  } finally {
+    db.close();
+  }
 }

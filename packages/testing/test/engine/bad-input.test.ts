@@ -11,10 +11,9 @@ import {
   step,
   workflow,
 } from "@reprise/core";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../src/index.js";
-import { fixture, type Fixture } from "../fixtures.js";
+import { fixture, storeSnapshot } from "../fixtures.js";
 
 const echo = workflow("echo", function* (input: unknown) {
   return input;
@@ -23,44 +22,30 @@ const waiter = workflow("waiter", function* () {
   return yield* awaitSignal<unknown>("go");
 });
 
-/** Row counts of every table: equal before and after a rejected call means nothing was written. */
-function snapshot(f: Fixture): Record<string, number> {
-  const db = new Database(f.tmp.filename, { readonly: true });
-  try {
-    const count = (table: string) => (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
-    const lastSeqs = db.prepare("select group_concat(id || ':' || last_seq || ':' || status) as s from runs").get() as {
-      s: string | null;
-    };
-    return { runs: count("runs"), events: count("events"), signals: count("signals"), seqs: lastSeqs.s?.length ?? 0 };
-  } finally {
-    db.close();
-  }
-}
-
 describe("bad input", () => {
   it("unknown run ids: getRun is undefined; signal, cancel and history throw RunNotFoundError", async () => {
     const f = await fixture();
     const engine = f.engine({ workflows: [echo] });
-    const before = snapshot(f);
+    const before = storeSnapshot(f);
     expect(await engine.getRun("nope")).toBeUndefined();
     await expect(engine.signal("nope", "go", 1)).rejects.toBeInstanceOf(RunNotFoundError);
     await expect(engine.cancel("nope")).rejects.toBeInstanceOf(RunNotFoundError);
     await expect(engine.history("nope")).rejects.toBeInstanceOf(RunNotFoundError);
     const error = await engine.signal("nope", "go", 1).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "RUN_NOT_FOUND", runId: "nope" });
-    expect(snapshot(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
   });
 
   it("signals and cancellations to a finished run throw RunFinishedError", async () => {
     const f = await fixture();
     const engine = f.engine({ workflows: [echo] });
     await (await engine.start(echo, 1, { id: "done" })).result();
-    const before = snapshot(f);
+    const before = storeSnapshot(f);
     const error = await engine.signal("done", "go", 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunFinishedError);
     expect((error as Error).message).toContain("already finished with status 'completed'");
     await expect(engine.cancel("done")).rejects.toBeInstanceOf(RunFinishedError);
-    expect(snapshot(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
   });
 
   it("a resent signal whose run has since finished is acknowledged as a duplicate", async () => {
@@ -79,11 +64,11 @@ describe("bad input", () => {
   it("starting an unknown workflow by name throws UnknownWorkflowError", async () => {
     const f = await fixture();
     const engine = f.engine({ workflows: [echo] });
-    const before = snapshot(f);
+    const before = storeSnapshot(f);
     const error = await engine.start("no-such-workflow", {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownWorkflowError);
     expect((error as Error).message).toContain("'no-such-workflow'");
-    expect(snapshot(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
   });
 
   it("oversized inputs and signal payloads throw PayloadTooLargeError", async () => {
@@ -91,13 +76,13 @@ describe("bad input", () => {
     const engine = f.engine({ workflows: [echo, waiter], maxPayloadBytes: 1024 });
     await engine.start(waiter, undefined, { id: "w" });
     await waitFor(async () => (await engine.getRun("w"))?.status === "waiting");
-    const before = snapshot(f);
+    const before = storeSnapshot(f);
     const big = "x".repeat(2000);
     const startError = await engine.start(echo, big).catch((e: unknown) => e);
     expect(startError).toBeInstanceOf(PayloadTooLargeError);
     expect(startError).toMatchObject({ limitBytes: 1024, what: "The workflow input" });
     await expect(engine.signal("w", "go", big)).rejects.toBeInstanceOf(PayloadTooLargeError);
-    expect(snapshot(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
   });
 
   it("a signal payload just under the limit is delivered, although its event is larger", async () => {
@@ -134,13 +119,13 @@ describe("bad input", () => {
     const engine = f.engine({ workflows: [echo, waiter] });
     await engine.start(waiter, undefined, { id: "w" });
     await waitFor(async () => (await engine.getRun("w"))?.status === "waiting");
-    const before = snapshot(f);
+    const before = storeSnapshot(f);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     await expect(engine.start(echo, { fn: () => 1 })).rejects.toBeInstanceOf(UnencodableValueError);
     await expect(engine.start(echo, cyclic)).rejects.toThrow(/circular reference at value.self/);
     await expect(engine.signal("w", "go", Symbol("s"))).rejects.toBeInstanceOf(UnencodableValueError);
-    expect(snapshot(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
   });
 
   it("malformed ids, names and options throw InvalidArgumentError", async () => {
@@ -148,7 +133,7 @@ describe("bad input", () => {
     const engine = f.engine({ workflows: [echo, waiter] });
     await engine.start(waiter, undefined, { id: "w" });
     await waitFor(async () => (await engine.getRun("w"))?.status === "waiting");
-    const before = snapshot(f);
+    const before = storeSnapshot(f);
     await expect(engine.start(echo, 1, { id: "" })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(engine.start(echo, 1, { id: "x".repeat(201) })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(engine.signal("w", "", 1)).rejects.toBeInstanceOf(InvalidArgumentError);
@@ -165,7 +150,7 @@ describe("bad input", () => {
     expect(() => workflow("", function* () {})).toThrow(InvalidArgumentError);
     expect(() => step("", () => 1)).toThrow(InvalidArgumentError);
     expect(() => awaitSignal("")).toThrow(InvalidArgumentError);
-    expect(snapshot(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
   });
 
   it("a bad retry option on one step fails that step, not the engine", async () => {

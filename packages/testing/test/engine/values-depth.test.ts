@@ -9,27 +9,15 @@ import {
   step,
   workflow,
 } from "@reprise/core";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../src/index.js";
-import { fixture, type Fixture } from "../fixtures.js";
+import { fixture, storeSnapshot } from "../fixtures.js";
 
 /** Arrays nested `levels` deep: well past the stack's reach when it is thousands. */
 function deep(levels: number): unknown {
   let value: unknown = "bottom";
   for (let i = 0; i < levels; i++) value = [value];
   return value;
-}
-
-/** Row counts of the tables a rejected call must not touch. */
-function rowCounts(f: Fixture): Record<string, number> {
-  const db = new Database(f.tmp.filename, { readonly: true });
-  try {
-    const count = (table: string) => (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
-    return { runs: count("runs"), events: count("events"), signals: count("signals") };
-  } finally {
-    db.close();
-  }
 }
 
 const echo = workflow("echo", function* (input: unknown) {
@@ -103,14 +91,14 @@ describe("values nested too deep", () => {
     const engine = f.engine({ workflows: [echo, waiter] });
     await engine.start(waiter, undefined, { id: "w" });
     await waitFor(async () => (await engine.getRun("w"))?.status === "waiting");
-    const before = rowCounts(f);
+    const before = storeSnapshot(f);
     const startError = await engine.start(echo, deep(10_000), { id: "too-deep" }).catch((e: unknown) => e);
     expect(startError).toBeInstanceOf(ValueTooDeepError);
     expect(startError).toMatchObject({ what: "The workflow input", maxDepth: MAX_VALUE_DEPTH });
     const signalError = await engine.signal("w", "go", { tree: deep(10_000) }).catch((e: unknown) => e);
     expect(signalError).toBeInstanceOf(ValueTooDeepError);
     expect((signalError as Error).message).toContain("The payload of signal 'go' cannot be stored");
-    expect(rowCounts(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
     expect(await engine.getRun("too-deep")).toBeUndefined();
     // A value at the limit is accepted and comes back whole.
     expect(await (await engine.start(echo, deep(MAX_VALUE_DEPTH))).result()).toEqual(deep(MAX_VALUE_DEPTH));
@@ -135,14 +123,14 @@ describe("strings that are not well-formed Unicode", () => {
     const engine = f.engine({ workflows: [echo, waiter, texter] });
     await engine.start(waiter, undefined, { id: "w" });
     await waitFor(async () => (await engine.getRun("w"))?.status === "waiting");
-    const before = rowCounts(f);
+    const before = storeSnapshot(f);
     const startError = await engine.start(echo, { ["key\udc00"]: 1 }).catch((e: unknown) => e);
     expect(startError).toBeInstanceOf(UnencodableValueError);
     expect((startError as Error).message).toContain("a property name that is not well-formed Unicode");
     await expect(engine.signal("w", "go", ["\ud800"])).rejects.toThrow(
       "a string that is not well-formed Unicode (a lone surrogate at index 0) at value.0",
     );
-    expect(rowCounts(f)).toEqual(before);
+    expect(storeSnapshot(f)).toEqual(before);
     const message = await (await engine.start(texter, undefined)).result();
     expect(message).toContain("Step 'cut' failed after 1 attempt: UnencodableValueError");
     expect(message).toContain("a lone surrogate at index 0) at value.result.text");
