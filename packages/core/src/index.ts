@@ -31,6 +31,12 @@ export { createEngine, Engine } from "./engine.js";
 export type { EngineOptions, StartOptions, SignalOptions, ListRunsOptions } from "./engine-options.js";
 export type { EngineStats } from "./run-execution.js";
 export { RunHandle } from "./run-handle.js";
+export {
+  MAX_START_MANY_ITEMS,
+  type StartManyItem,
+  type StartManyHandles,
+  type CheckedStartManyItems,
+} from "./start-many.js";
 export type { RunInfo } from "./run-info.js";
 export { systemClock, type Clock, type TimerHandle } from "./clock.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue, decodeValue } from "./codec.js";
