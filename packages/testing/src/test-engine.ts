@@ -10,7 +10,11 @@ import {
   type HistoryEvent,
   type ListRunsOptions,
   type RunInfo,
+  type CheckedStartManyItems,
+  type RunHandle,
   type SignalOptions,
+  type StartManyHandles,
+  type StartManyItem,
   type StartOptions,
   type WorkflowDefinition,
 } from "@reprise/core";
@@ -56,6 +60,7 @@ export interface TestEngine {
   /** Errors engines reported from background work. */
   readonly errors: readonly unknown[];
   start<I, O>(workflow: WorkflowDefinition<I, O>, input: I, options?: StartOptions): Promise<TestRunHandle<O>>;
+  startMany<T extends readonly StartManyItem[]>(items: T & CheckedStartManyItems<T>): Promise<TestRunHandles<T>>;
   signal(
     runId: string,
     name: string,
@@ -74,6 +79,11 @@ export interface TestEngine {
   restart(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What the test engine's `startMany(items)` resolves with: a TestRunHandle per item, typed like the engine's. */
+export type TestRunHandles<T extends readonly StartManyItem[]> = {
+  -readonly [K in keyof T]: TestRunHandle<StartManyHandles<T>[K] extends RunHandle<infer O> ? O : unknown>;
+};
 
 /**
  * Creates a test engine on a real SQLite file with a virtual clock.
@@ -123,6 +133,11 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       const handle = await current.engine.start(workflow, input, startOptions);
       await settle();
       return new TestRunHandle(host, handle.id, handle.workflow, clock);
+    },
+    async startMany<T extends readonly StartManyItem[]>(items: T & CheckedStartManyItems<T>) {
+      const handles: RunHandle[] = await current.engine.startMany<readonly StartManyItem[]>(items);
+      await settle();
+      return handles.map((handle) => new TestRunHandle(host, handle.id, handle.workflow, clock)) as TestRunHandles<T>;
     },
     async signal(runId, name, payload, signalOptions) {
       const sent = await current.engine.signal(runId, name, payload, signalOptions);

@@ -12,6 +12,7 @@ import {
   type StartManyItem,
 } from "@reprise/core";
 import { describe, expect, it } from "vitest";
+import { createTestEngine } from "../../src/index.js";
 import { fixture } from "../fixtures.js";
 
 const double = workflow("double", function* (n: number) {
@@ -138,5 +139,19 @@ describe("engine.startMany", () => {
     await expect(client.startMany(items)).rejects.toThrow(/at most 10000 runs per call \(got 10001\)/);
     await expect(client.startMany({} as unknown as StartManyItem[])).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(await client.listRuns()).toEqual([]);
+  });
+
+  it("works in the test engine too: one batch, settled before it resolves, handles typed by workflow", async () => {
+    const t = await createTestEngine({ workflows: [double, label] });
+    try {
+      const [a, b] = await t.startMany([
+        { workflow: double, input: 21 },
+        { workflow: label, input: "y" },
+      ]);
+      expect((await a?.info())?.status).toBe("completed");
+      expect([await a?.result(), await b?.result()]).toEqual([42, "#y"]);
+    } finally {
+      await t.close();
+    }
   });
 });
