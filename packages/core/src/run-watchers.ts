@@ -6,7 +6,7 @@ import type { RunOutcomeRecord, Store } from "./store.js";
 
 /** Run endings read per store call while polling: bounds what one answer holds in memory. */
 export const FINISHED_RUNS_PAGE_SIZE = 500;
-/** Most pages one poll reads; a backlog beyond that (25,000 endings × 2 per poll) is read by the next poll. */
+/** Most pages one poll reads (25,000 endings); a larger backlog is read by the following polls. */
 const MAX_PAGES_PER_POLL = 50;
 
 /**
