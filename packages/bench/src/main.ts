@@ -13,7 +13,9 @@ import { measureScheduler } from "./cases/scheduler.js";
 import { measureStatements } from "./cases/statements.js";
 import { measureStoreAlone } from "./cases/store-alone.js";
 import { measureThroughput } from "./cases/throughput.js";
+import { measureStarts } from "./cases/starts.js";
 import { measureSignals, measureTimers } from "./cases/timers-signals.js";
+import { measureWaitingHandles } from "./cases/waiting-handles.js";
 import { BenchDirectory, nowMs } from "./measure.js";
 import { renderMarkdown, renderTable, rounded } from "./report.js";
 import { goalVerdicts, ratios, tableRows, type Measurements } from "./summary.js";
@@ -30,6 +32,9 @@ interface Plan {
   readonly payloadWorkflows: number;
   readonly payloadBytes: readonly number[];
   readonly concurrency: readonly number[];
+  readonly starts: number;
+  readonly waitingHandles: number;
+  readonly waitingHandlesWorkflows: number;
 }
 
 const FULL: Plan = {
@@ -44,6 +49,9 @@ const FULL: Plan = {
   payloadWorkflows: 500,
   payloadBytes: [100, 10_000, 100_000],
   concurrency: [10, 100, 1_000],
+  starts: 5_000,
+  waitingHandles: 20_000,
+  waitingHandlesWorkflows: 5_000,
 };
 
 const QUICK: Plan = {
@@ -58,6 +66,9 @@ const QUICK: Plan = {
   payloadWorkflows: 100,
   payloadBytes: [100, 100_000],
   concurrency: [10, 100],
+  starts: 1_000,
+  waitingHandles: 2_000,
+  waitingHandlesWorkflows: 1_000,
 };
 
 function argument(name: string): string | undefined {
@@ -157,6 +168,15 @@ async function main(): Promise<void> {
       ids: "time-ordered",
     });
 
+    step(`starts: ${plan.starts} runs one by one, concurrently, and with startMany()`);
+    const starts = await measureStarts(dir, plan.starts, 3);
+    step(`waiting handles: ${plan.waitingHandles} result() calls waiting during the throughput workload`);
+    const waitingHandles = await measureWaitingHandles(dir, {
+      waitingHandles: plan.waitingHandles,
+      workflows: plan.waitingHandlesWorkflows,
+      repetitions: 3,
+    });
+
     step("diagnostic: completion awaited with whenIdle() instead of result()");
     const idleCompletion = await measureThroughput(dir, {
       workflows: plan.throughputWorkflows,
@@ -183,6 +203,8 @@ async function main(): Promise<void> {
       payloads,
       concurrency,
       orderedIds,
+      starts,
+      waitingHandles,
       idleCompletion,
       throughputInMemory,
       storeAlone,
@@ -215,6 +237,8 @@ async function main(): Promise<void> {
       timers,
       signals,
       scaling: { payloads, concurrency, timeOrderedIds: orderedIds, completionByWhenIdle: idleCompletion },
+      starts,
+      waitingHandles,
       diagnostics: { throughputInMemory, storeAlone, storeAloneInMemory },
       markdown: renderMarkdown(rows).split("\n"),
     });

@@ -85,9 +85,12 @@ export class BenchDirectory {
  * The store's transaction and write counters (SqliteStore.stats()). NaN on a store without them, so the same
  * benchmark can also be run against an older checkout for a before/after comparison.
  */
-export function storeCounters(store: SqliteStore): { transactions: number; writes: number } {
-  const stats = (store as { stats?: () => { transactions: number; writes: number } }).stats;
-  return stats === undefined ? { transactions: Number.NaN, writes: Number.NaN } : stats.call(store);
+export function storeCounters(store: SqliteStore): { transactions: number; writes: number; statements: number } {
+  type Counters = { transactions: number; writes: number; statements?: number };
+  const stats = (store as { stats?: () => Counters }).stats;
+  if (stats === undefined) return { transactions: Number.NaN, writes: Number.NaN, statements: Number.NaN };
+  const counters = stats.call(store);
+  return { ...counters, statements: counters.statements ?? Number.NaN };
 }
 
 /** Removes a database and its WAL files. */

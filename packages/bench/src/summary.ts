@@ -5,10 +5,12 @@ import type { IdleMemoryResult } from "./cases/idle-memory.js";
 import type { LatencyResult } from "./cases/latency.js";
 import type { ReplayResult } from "./cases/replay.js";
 import type { SchedulerResult } from "./cases/scheduler.js";
+import type { StartsResult } from "./cases/starts.js";
 import type { StatementCost, StatementsResult } from "./cases/statements.js";
 import type { StoreAloneResult } from "./cases/store-alone.js";
 import type { ThroughputResult } from "./cases/throughput.js";
 import type { SignalResult, TimerResult } from "./cases/timers-signals.js";
+import type { WaitingHandlesResult } from "./cases/waiting-handles.js";
 import type { GoalVerdict, Row } from "./report.js";
 
 /** The issue's bound on a hot-path statement's cost, as a multiple of raw better-sqlite3. */
@@ -30,6 +32,8 @@ export interface Measurements {
   readonly payloads: readonly (ThroughputResult & { readonly bytes: number })[];
   readonly concurrency: readonly (ThroughputResult & { readonly concurrency: number })[];
   readonly orderedIds: ThroughputResult;
+  readonly starts: StartsResult;
+  readonly waitingHandles: WaitingHandlesResult;
   readonly idleCompletion: ThroughputResult;
   /** The throughput case on a `:memory:` store: the engine without the disk. */
   readonly throughputInMemory: ThroughputResult;
@@ -107,6 +111,7 @@ export function tableRows(m: Measurements): Row[] {
       },
       { metric: "transactions per workflow", value: throughput.transactionsPerWorkflow, unit: "tx" },
       { metric: "writes per transaction", value: throughput.writesPerTransaction, unit: "writes" },
+      { metric: "SQL statements per workflow", value: throughput.statementsPerWorkflow, unit: "statements" },
     ]),
     ...section(`latency (${latency.runs} sequential runs)`, [
       {
@@ -188,6 +193,26 @@ export function tableRows(m: Measurements): Row[] {
         unit: "workflows/s",
       },
     ]),
+    ...section(`starts (${count(m.starts.runs)} runs, client engine)`, [
+      { metric: "awaited one by one", value: m.starts.oneByOne.startsPerSecond, unit: "starts/s" },
+      { metric: "awaited one by one: transactions", value: m.starts.oneByOne.transactions, unit: "tx" },
+      { metric: "concurrent start()", value: m.starts.concurrent.startsPerSecond, unit: "starts/s" },
+      { metric: "concurrent start(): transactions", value: m.starts.concurrent.transactions, unit: "tx" },
+      { metric: "one startMany()", value: m.starts.startMany.startsPerSecond, unit: "starts/s" },
+      { metric: "one startMany(): transactions", value: m.starts.startMany.transactions, unit: "tx" },
+    ]),
+    ...section(
+      `scaling: waiting handles (${count(m.waitingHandles.workflows)} × 3 steps, ` +
+        `${count(m.waitingHandles.waitingHandles)} result() calls waiting on parked runs)`,
+      [
+        { metric: "workflows", value: m.waitingHandles.workflowsPerSecond, unit: "workflows/s" },
+        {
+          metric: "SQL statements per workflow",
+          value: m.waitingHandles.statementsPerWorkflow,
+          unit: "statements",
+        },
+      ],
+    ),
     ...section(`scaling: completion (${m.idleCompletion.workflows} × 3 steps)`, [
       {
         metric: "awaited with one whenIdle() instead of result() per run",

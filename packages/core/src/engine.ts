@@ -21,6 +21,7 @@ import {
 } from "./engine-options.js";
 import { assertId, assertReason, isPossibleId, runFilter } from "./argument-checks.js";
 import { LeaseHeartbeat } from "./lease-heartbeat.js";
+import { isHolderGone, thisProcessAsHolder } from "./lease-holders.js";
 import { unservedReasons } from "./unserved-runs.js";
 import { ReplayerCache } from "./replayer-cache.js";
 import { StartedEvents } from "./started-events.js";
@@ -29,13 +30,20 @@ import { RunHandle } from "./run-handle.js";
 import { MAX_PENDING_SIGNALS_SHOWN, toListedRunInfo, toRunInfo, type RunInfo } from "./run-info.js";
 import { textProblem } from "./text-checks.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
-import type { RunRecord } from "./store.js";
+import {
+  assertStartManyItems,
+  forStartManyItem,
+  type CheckedStartManyItems,
+  type StartManyHandles,
+  type StartManyItem,
+} from "./start-many.js";
+import type { LeaseHolder, NewRun, RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
 /** Longest wait before a pass that failed (e.g. the store was busy or full) is tried again. */
 const ERROR_RETRY_DELAY_MS = 1_000;
-/** How often an engine reports the workflows it serves. */
+/** How often an engine reports the workflows it serves, and looks for dead lease holders on its machine. */
 const REGISTRY_HEARTBEAT_MS = 10_000;
 
 /**
@@ -52,7 +60,9 @@ export class Engine {
   readonly #owner = `engine-${randomUUID()}`;
   /** Runs this engine is executing now, with the promise that settles when each stops. */
   readonly #executions = new Map<string, { execution: RunExecution; done: Promise<void> }>();
-  readonly #watchers = new RunWatchers();
+  readonly #watchers: RunWatchers;
+  /** This process as the holder of this engine's leases (host, boot, pid), recorded in the store at start-up. */
+  #holder: LeaseHolder | undefined;
   readonly #stats: EngineStats = { replays: 0, eventsReplayed: 0, stepAttempts: 0, commits: 0 };
   readonly #loop: WorkLoop;
   readonly #context: ExecutionContext;
@@ -74,6 +84,7 @@ export class Engine {
     this.#options = resolveEngineOptions(options);
     this.#workflowNames = [...this.#options.workflows.keys()];
     const { store, clock } = this.#options;
+    this.#watchers = new RunWatchers(store, { polling: this.#options.pollIntervalMs !== Number.POSITIVE_INFINITY });
     this.#context = {
       store,
       clock,
@@ -112,13 +123,34 @@ export class Engine {
     this.#loop.poke();
   }
 
-  /** Workflows are announced and blocked runs get another chance with this (possibly fixed) code. */
+  /**
+   * Workflows are announced, this process is recorded as the holder of this engine's leases, the leases of dead
+   * processes on this machine are taken over, and blocked runs get another chance with this (possibly fixed) code.
+   */
   async #startUp(): Promise<void> {
     if (this.#workflowNames.length === 0) return;
-    const nowMs = this.#options.clock.nowMs();
-    await this.#options.store.registerWorkflows(this.#workflowNames, nowMs);
+    const { store, clock } = this.#options;
+    const nowMs = clock.nowMs();
+    this.#holder ??= thisProcessAsHolder(this.#owner);
+    await store.registerWorkflows(this.#workflowNames, nowMs);
+    await store.registerLeaseHolder(this.#holder, nowMs);
     this.#lastRegistryBeatMs = nowMs;
-    await this.#options.store.retryBlockedRuns(this.#workflowNames, nowMs);
+    await this.#takeOverDeadHolders();
+    await store.retryBlockedRuns(this.#workflowNames, nowMs);
+  }
+
+  /**
+   * Expires at once the leases of engines on this machine whose process is provably gone (killed, or the machine
+   * rebooted since): their runs are claimable in this very pass instead of after their leases run out. Holders on
+   * other hosts, or that may be alive, are left alone (lease-holders.ts has the rule).
+   */
+  async #takeOverDeadHolders(): Promise<void> {
+    const self = this.#holder;
+    if (self === undefined) return;
+    const { store, clock } = this.#options;
+    const holders = await store.leaseHoldersOn(self.host);
+    const dead = holders.filter((holder) => isHolderGone(holder, self)).map((holder) => holder.owner);
+    if (dead.length > 0) await store.expireLeasesOf(dead, clock.nowMs());
   }
 
   /**
@@ -156,7 +188,7 @@ export class Engine {
         // The run may have been stored with our lease even though the call failed (a lost acknowledgement):
         // hand it back, or it would sit leased to an engine that is not executing it until the lease expires.
         if (claimHere && !this.#executions.has(id)) {
-          await this.#releaseQuietly(id);
+          await this.#releaseQuietly([id]);
           this.#loop.poke();
         }
         throw error;
@@ -168,13 +200,103 @@ export class Engine {
     // Claimed here: run it with the event just written as its history, unless the engine began closing meanwhile
     // (then hand it back so that another engine takes it at once).
     if (created && claimHere && this.#closing === undefined) this.#launch(run, [startedEvent]);
-    else if (created && claimHere) void this.#releaseQuietly(run.id);
+    else if (created && claimHere) void this.#releaseQuietly([run.id]);
     // An existing run too: a resend after a lost acknowledgement must still get the run going.
     else if (this.#options.workflows.has(name)) {
       if (created) this.#startedEvents.remember(run.id, startedEvent);
       this.#loop.poke();
     }
     return new RunHandle(this.#handleHost, run.id, run.workflow);
+  }
+
+  /**
+   * Starts many runs in one store transaction and resolves with their handles, in the same order. Each item is
+   * `{ workflow, input, id? }`, with the meaning and idempotency of `start(workflow, input, { id })`: an id already
+   * taken by the same workflow (or earlier in the same call) gives back that run. Every item is checked and
+   * encoded before anything is written, and the write is all or nothing: a bad item (bad id, unknown workflow
+   * name, unstorable input, an id another workflow has, here or in the store) rejects the call with the error
+   * `start()` would throw, naming the item (`itemIndex`), and no run is created. At most 10,000 items per call.
+   *
+   * @example
+   * const runs = await engine.startMany(orders.map((o) => ({ workflow: order, input: o, id: `order-${o.id}` })));
+   * const receipts = await Promise.all(runs.map((run) => run.result()));
+   */
+  async startMany<T extends readonly StartManyItem[]>(
+    items: T & CheckedStartManyItems<T>,
+  ): Promise<StartManyHandles<T>> {
+    this.#assertOpen("start runs");
+    assertStartManyItems(items);
+    const runs = await this.#newRuns(items);
+    // Runs this engine serves are created already claimed while it has free slots, as start() does.
+    let free = this.#closing === undefined && !this.#backlog ? this.#freeSlots() : 0;
+    const leased = new Set<string>();
+    const lease = { owner: this.#owner, leaseMs: this.#options.leaseMs };
+    const withLeases = runs.map((run) => {
+      if (free <= 0 || leased.has(run.id) || !this.#options.workflows.has(run.workflow)) return run;
+      free -= 1;
+      leased.add(run.id);
+      return { ...run, lease };
+    });
+    this.#reservedSlots += leased.size;
+    let answers: { created: boolean; run: RunRecord }[];
+    try {
+      answers = await this.#options.store.createRuns(withLeases);
+    } catch (error) {
+      // As in start(): the runs may have been stored with our leases even though the call failed.
+      const held = [...leased].filter((id) => !this.#executions.has(id));
+      if (held.length > 0) {
+        await this.#releaseQuietly(held);
+        this.#loop.poke();
+      }
+      if (error instanceof RunIdConflictError) {
+        const index = runs.findIndex((run) => run.id === error.runId && run.workflow === error.requestedWorkflow);
+        throw forStartManyItem(error, Math.max(0, index));
+      }
+      throw error;
+    } finally {
+      this.#reservedSlots -= leased.size;
+    }
+    const release: string[] = [];
+    let poke = false;
+    const handles = answers.map(({ created, run }, index) => {
+      const started = withLeases[index] as NewRun;
+      if (created && started.lease !== undefined && this.#closing === undefined)
+        this.#launch(run, [started.startedEvent]);
+      else if (created && started.lease !== undefined) release.push(run.id);
+      else if (this.#options.workflows.has(run.workflow)) {
+        if (created) this.#startedEvents.remember(run.id, started.startedEvent);
+        poke = true;
+      }
+      return new RunHandle(this.#handleHost, run.id, run.workflow);
+    });
+    if (release.length > 0) void this.#releaseQuietly(release);
+    if (poke) this.#loop.poke();
+    return handles as unknown as StartManyHandles<T>;
+  }
+
+  /** Checks and encodes every item of startMany() before anything is written; an error names its item. */
+  async #newRuns(items: readonly StartManyItem[]): Promise<NewRun[]> {
+    const nowMs = this.#options.clock.nowMs();
+    const limit = this.#options.maxPayloadBytes;
+    const registered = new Set<string>();
+    const workflowOfId = new Map<string, string>();
+    const runs: NewRun[] = [];
+    for (const [index, item] of items.entries()) {
+      try {
+        const name = await this.#resolveWorkflowName(item.workflow, "startMany()", registered);
+        const id = item.id ?? randomUUID();
+        assertId(id, "run id");
+        const earlier = workflowOfId.get(id);
+        if (earlier !== undefined && earlier !== name) throw new RunIdConflictError(id, earlier, name);
+        workflowOfId.set(id, name);
+        const input = encodeValue(item.input, "The workflow input", limit);
+        const startedEvent = encodeEvent(runStartedEvent(name, item.input, nowMs), "The workflow input", limit);
+        runs.push({ id, workflow: name, input, startedEvent, nowMs });
+      } catch (error) {
+        throw forStartManyItem(error, index);
+      }
+    }
+    return runs;
   }
 
   /**
@@ -353,15 +475,17 @@ export class Engine {
       this.#startedUp = true;
     }
     const { store, clock, leaseMs, pollIntervalMs } = this.#options;
-    // Runs finished here wake their waiters at once; a poll (at most once per interval) catches the rest.
+    // Runs finished here wake their waiters at once; a poll (at most once per interval) asks the store, in one
+    // query, which runs ended elsewhere since the last poll.
     if (clock.nowMs() - this.#lastWatcherPollMs >= pollIntervalMs) {
       this.#lastWatcherPollMs = clock.nowMs();
-      this.#watchers.notifyAll();
+      await this.#watchers.poll();
     }
     if (this.#workflowNames.length === 0) return pollIntervalMs;
     if (clock.nowMs() - this.#lastRegistryBeatMs >= REGISTRY_HEARTBEAT_MS) {
       await store.registerWorkflows(this.#workflowNames, clock.nowMs());
       this.#lastRegistryBeatMs = clock.nowMs();
+      await this.#takeOverDeadHolders();
     }
     const capacity = this.#freeSlots();
     this.#backlog = capacity <= 0;
@@ -387,10 +511,10 @@ export class Engine {
     return this.#options.concurrency - this.#executions.size - this.#reservedSlots;
   }
 
-  /** Gives up this engine's lease on a run it is not executing; if that fails too, the lease simply expires. */
-  async #releaseQuietly(runId: string): Promise<void> {
+  /** Gives up this engine's leases on runs it is not executing; if that fails too, the leases simply expire. */
+  async #releaseQuietly(runIds: readonly string[]): Promise<void> {
     try {
-      await this.#options.store.releaseLeases(this.#owner, [runId], this.#options.clock.nowMs());
+      await this.#options.store.releaseLeases(this.#owner, runIds, this.#options.clock.nowMs());
     } catch (error) {
       this.#options.onError(error);
     }
@@ -422,20 +546,26 @@ export class Engine {
       waitForResult(runId, this.#options.store, this.#watchers, () => this.#closing !== undefined),
   };
 
-  async #resolveWorkflowName(workflow: WorkflowDefinition<unknown, unknown> | string): Promise<string> {
+  /** The workflow's name; a name must be served here or registered by some engine (`registered` caches those). */
+  async #resolveWorkflowName(
+    workflow: WorkflowDefinition<never, unknown> | string,
+    api = "start()",
+    registered?: Set<string>,
+  ): Promise<string> {
     if (typeof workflow !== "string") {
       if (typeof workflow?.name !== "string" || typeof workflow.fn !== "function") {
-        throw new InvalidArgumentError("start() takes a workflow definition (made by workflow()) or a workflow name.");
+        throw new InvalidArgumentError(`${api} takes a workflow definition (made by workflow()) or a workflow name.`);
       }
       return workflow.name;
     }
     const problem = textProblem(workflow, MAX_WORKFLOW_NAME_LENGTH);
     if (problem !== undefined) {
-      throw new InvalidArgumentError(`start() needs a workflow name or definition; the name ${problem}.`);
+      throw new InvalidArgumentError(`${api} needs a workflow name or definition; the name ${problem}.`);
     }
-    if (this.#options.workflows.has(workflow)) return workflow;
+    if (this.#options.workflows.has(workflow) || registered?.has(workflow)) return workflow;
     if ((await this.#options.store.workflowLastSeenAtMs(workflow)) === undefined)
       throw new UnknownWorkflowError(workflow);
+    registered?.add(workflow);
     return workflow;
   }
 

@@ -32,6 +32,12 @@ export type { EngineOptions, StartOptions, SignalOptions, ListRunsOptions } from
 export type { EngineStats } from "./run-execution.js";
 export { RunHandle } from "./run-handle.js";
 export {
+  MAX_START_MANY_ITEMS,
+  type StartManyItem,
+  type StartManyHandles,
+  type CheckedStartManyItems,
+} from "./start-many.js";
+export {
   MAX_PENDING_SIGNALS_SHOWN,
   type PendingSignalInfo,
   type RunCorruption,
@@ -71,6 +77,9 @@ export {
   type RunStatus,
   type RunRecord,
   type RunOutcomeRecord,
+  type FinishedRunRecord,
+  type FinishedRunsPage,
+  type LeaseHolder,
   type NewRun,
   type RunUpdate,
   type RunCommit,

@@ -145,6 +145,60 @@ export interface LeaseStatus {
   readonly cancelReason?: string | undefined;
 }
 
+/**
+ * A run that ended, as `finishedRunsSince` reports it: its id, its outcome (still encoded) and its position in
+ * the store's order of run endings.
+ *
+ * @example
+ * const { runs } = await store.finishedRunsSince(cursor, 500);
+ * for (const run of runs) console.log(run.runId, run.outcome.status, run.position);
+ */
+export interface FinishedRunRecord {
+  readonly runId: string;
+  readonly outcome: RunOutcomeRecord;
+  readonly position: number;
+}
+
+/**
+ * One answer of `finishedRunsSince`: the runs that ended after the cursor, and the cursor to pass next.
+ *
+ * @example
+ * let cursor = (await store.finishedRunsSince(0, 0)).cursor; // "from now on"
+ * const page = await store.finishedRunsSince(cursor, 500);
+ * cursor = page.cursor;
+ */
+export interface FinishedRunsPage {
+  /** Runs whose ending has a position greater than the cursor passed in, in position order, at most `limit`. */
+  readonly runs: readonly FinishedRunRecord[];
+  /**
+   * Where the next call continues: the position of the last run in `runs`; when `runs` is empty, the greater of
+   * the cursor passed in and the latest position the store has assigned (so `limit` 0 asks "where is now?").
+   */
+  readonly cursor: number;
+}
+
+/**
+ * The process that holds leases under an owner name, recorded so that an engine on the same machine can tell,
+ * after a crash, that the holder is provably gone (its pid no longer exists, or the machine rebooted) and take
+ * its runs over at once instead of waiting for the leases to expire. Identity fields a platform cannot tell
+ * are undefined; a rule that needs one does not apply.
+ *
+ * @example
+ * await store.registerLeaseHolder({ owner, host: "worker-1", bootId, pidNamespace, pid: process.pid }, nowMs);
+ */
+export interface LeaseHolder {
+  readonly owner: string;
+  /** The machine's name (os.hostname()). Only holders with the same host are ever checked for liveness. */
+  readonly host: string;
+  /** The machine's installation id (Linux: /etc/machine-id), telling apart machines that share a hostname. */
+  readonly machineId?: string | undefined;
+  /** The machine's current boot (Linux: /proc/sys/kernel/random/boot_id); it changes on every reboot. */
+  readonly bootId?: string | undefined;
+  /** The pid namespace `pid` belongs to (Linux: /proc/self/ns/pid); containers have their own. */
+  readonly pidNamespace?: string | undefined;
+  readonly pid: number;
+}
+
 /** Filters of `listRuns`. */
 export interface RunFilter {
   readonly statuses?: readonly RunStatus[] | undefined;
@@ -166,9 +220,22 @@ export interface RunFilter {
 export interface Store {
   /** Creates the run and its first event, or returns the existing run with that id (`created: false`). */
   createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }>;
+  /**
+   * Creates many runs in one atomic write: each as `createRun` would, in order (an id that exists, or that came
+   * earlier in the list, gives that run with `created: false`), the answers in the same order. If an id belongs
+   * to a run of another workflow (stored, or earlier in the list), throws RunIdConflictError and writes nothing.
+   */
+  createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** The run's status and outcome columns only (not its input), or undefined for an unknown id. */
   getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined>;
+  /**
+   * Runs that ended (completed, failed or cancelled) after `cursor`, oldest ending first, at most `limit`; see
+   * FinishedRunsPage for the cursor to pass next. A store gives each run a position when the write that ends it
+   * commits, in commit order, so a reader that has seen position p never later sees a run end at a position
+   * ≤ p: positions are a change sequence, not a time, and clocks of different processes do not matter.
+   */
+  finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage>;
   /** Newest first. */
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   /** Events with seq > afterSeq, in order. */
@@ -195,6 +262,16 @@ export interface Store {
   renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]>;
   /** Gives up leases without recording anything; the runs are due again at once. */
   releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void>;
+  /** Records (or replaces) the process behind a lease owner name; an engine calls it before it holds leases. */
+  registerLeaseHolder(holder: LeaseHolder, nowMs: number): Promise<void>;
+  /** The lease holders recorded with this `host`, in no particular order. */
+  leaseHoldersOn(host: string): Promise<LeaseHolder[]>;
+  /**
+   * For owners an engine proved dead: every lease one of them still holds expires at `nowMs` (the run becomes
+   * claimable at once; its log and projection do not change), and their holder records are forgotten. Leases
+   * held by anyone else are never touched. Returns how many leases expired.
+   */
+  expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number>;
   /** Earliest time a run of these workflows becomes due, if any. */
   nextDueAtMs(workflows: readonly string[]): Promise<number | undefined>;
   /** Makes `blocked` runs of these workflows due again (new code may fix them); returns how many. */

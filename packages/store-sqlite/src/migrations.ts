@@ -139,6 +139,33 @@ const MIGRATIONS: readonly Migration[] = [
       ...runIndexes(),
     ],
   },
+  {
+    // Version 3 adds, without rebuilding anything:
+    // - `runs.finished_seq`, each run's position in the order runs ended, assigned by the write that ends it, and
+    //   its index: result() waiters poll "what ended since position p" in one query instead of one read per
+    //   waiting handle. Runs that ended before the upgrade keep NULL (a waiter reads their outcome directly).
+    // - `lease_holders`: the host and pid behind each lease owner, so an engine can take over at once the leases
+    //   of a crashed process on its own machine.
+    version: 3,
+    statements: [
+      builder.schema.alterTable("runs").addColumn("finished_seq", "integer"),
+      builder.schema
+        .createIndex("runs_finished")
+        .on("runs")
+        .column("finished_seq")
+        .where(sql.ref("finished_seq"), "is not", sql.lit(null)),
+      builder.schema
+        .createTable("lease_holders")
+        .addColumn("owner", "text", (c) => c.primaryKey().notNull())
+        .addColumn("host", "text", (c) => c.notNull())
+        .addColumn("machine_id", "text")
+        .addColumn("boot_id", "text")
+        .addColumn("pid_namespace", "text")
+        .addColumn("pid", "integer", (c) => c.notNull())
+        .addColumn("registered_at_ms", "integer", (c) => c.notNull()),
+      builder.schema.createIndex("lease_holders_host").on("lease_holders").column("host"),
+    ],
+  },
 ];
 
 /** Newest schema version this code knows. */

@@ -1,13 +1,26 @@
 // Rows of the runs table and their mapping to the Store contract's RunRecord and WaitInfo (both directions).
 // Pure functions over plain objects: no statements run here.
-import type { NewRun, RunOutcomeRecord, RunRecord, RunStatus, RunUpdate, WaitInfo } from "@reprise/core";
+import type {
+  FinishedRunRecord,
+  NewRun,
+  RunOutcomeRecord,
+  RunRecord,
+  RunStatus,
+  RunUpdate,
+  WaitInfo,
+} from "@reprise/core";
 import type { RunsTable } from "./schema.js";
 
 /** A `runs` row as the store's run queries select it (RUN_COLUMNS: everything but scheduling and lease columns). */
-export type RunRow = Omit<RunsTable, "run_key" | "due_at_ms" | "lease_owner" | "lease_expires_at_ms">;
+export type RunRow = Omit<RunsTable, "run_key" | "due_at_ms" | "lease_owner" | "lease_expires_at_ms" | "finished_seq">;
 
 /** The columns `getRunOutcome` selects: how the run ended, if it has. */
 export type OutcomeRow = Pick<RunsTable, "status" | "result" | "error" | "reason">;
+
+/** The columns `finishedRunsSince` selects: a run that ended, with its position in the order of endings. */
+export type FinishedRow = Pick<RunsTable, "id" | "status" | "result" | "error" | "reason"> & {
+  readonly finished_seq: number;
+};
 
 /** The columns a write reads before changing a run: lease, position in the log, and current projection. */
 export type WriteRow = { readonly run_key: number } & Pick<
@@ -54,6 +67,11 @@ export function toOutcomeRecord(row: OutcomeRow): RunOutcomeRecord {
     error: row.error ?? undefined,
     reason: row.reason ?? undefined,
   };
+}
+
+/** A finished row as the Store contract's FinishedRunRecord. */
+export function toFinishedRecord(row: FinishedRow): FinishedRunRecord {
+  return { runId: row.id, outcome: toOutcomeRecord(row), position: row.finished_seq };
 }
 
 /** The row `insertRun` just wrote, as getRun would read it back (without spending a statement on reading it). */

@@ -28,6 +28,11 @@ export interface RunsTable {
   created_at_ms: number;
   updated_at_ms: number;
   finished_at_ms: number | null;
+  /**
+   * The run's position in the order in which runs ended (1, 2, 3, ... in commit order), assigned by the write
+   * that ends it; NULL until then, and for runs that ended before schema version 3.
+   */
+  finished_seq: number | null;
 }
 
 /** The append-only log: one row per event, keyed (run_key, seq), stored WITHOUT ROWID. */
@@ -57,10 +62,22 @@ export interface WorkflowsTable {
   last_seen_at_ms: number;
 }
 
+/** The process behind each lease owner name, so an engine on the same machine can prove it gone after a crash. */
+export interface LeaseHoldersTable {
+  owner: string;
+  host: string;
+  machine_id: string | null;
+  boot_id: string | null;
+  pid_namespace: string | null;
+  pid: number;
+  registered_at_ms: number;
+}
+
 /** The whole database, for Kysely's query builder. */
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
   signals: SignalsTable;
   workflows: WorkflowsTable;
+  lease_holders: LeaseHoldersTable;
 }

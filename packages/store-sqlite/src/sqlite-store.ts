@@ -11,7 +11,10 @@ import {
   RepriseError,
   StoreError,
   type ClaimRequest,
+  RunIdConflictError,
   type EventRecord,
+  type FinishedRunsPage,
+  type LeaseHolder,
   type LeaseStatus,
   type NewRun,
   type NewSignal,
@@ -28,7 +31,16 @@ import { DatabaseFileIdentity } from "./database-file-identity.js";
 import { DatabaseFileLostError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import { insertEvents, writeCommit } from "./run-commit.js";
-import { newRunRecord, toOutcomeRecord, toRecord, type OutcomeRow, type RunRow, type WriteRow } from "./run-rows.js";
+import {
+  newRunRecord,
+  toFinishedRecord,
+  toOutcomeRecord,
+  toRecord,
+  type FinishedRow,
+  type OutcomeRow,
+  type RunRow,
+  type WriteRow,
+} from "./run-rows.js";
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
@@ -175,23 +187,40 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
-    return this.#write("create a run", () => {
-      const inserted = this.#statements.run("insertRun", {
-        id: run.id,
-        workflow: run.workflow,
-        status: run.lease === undefined ? "pending" : "running",
-        input: run.input,
-        leaseOwner: run.lease?.owner,
-        leaseExpiresAtMs: run.lease === undefined ? undefined : run.nowMs + run.lease.leaseMs,
-        nowMs: run.nowMs,
-      });
-      if (inserted.changes === 0) {
-        return { created: false, run: toRecord(this.#statements.get<RunRow>("getRun", { id: run.id }) as RunRow) };
-      }
-      // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
-      insertEvents(this.#statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
-      return { created: true, run: newRunRecord(run) };
+    return this.#write("create a run", () => this.#createOne(run));
+  }
+
+  /** Inserts a run with its first event, or reads the run that already has its id; inside a write. */
+  #createOne(run: NewRun): { created: boolean; run: RunRecord } {
+    const inserted = this.#statements.run("insertRun", {
+      id: run.id,
+      workflow: run.workflow,
+      status: run.lease === undefined ? "pending" : "running",
+      input: run.input,
+      leaseOwner: run.lease?.owner,
+      leaseExpiresAtMs: run.lease === undefined ? undefined : run.nowMs + run.lease.leaseMs,
+      nowMs: run.nowMs,
     });
+    if (inserted.changes === 0) {
+      return { created: false, run: toRecord(this.#statements.get<RunRow>("getRun", { id: run.id }) as RunRow) };
+    }
+    // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
+    insertEvents(this.#statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
+    return { created: true, run: newRunRecord(run) };
+  }
+
+  async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
+    if (runs.length === 0) return [];
+    // One write: every run or none. A conflict throws inside it, which undoes the write alone (group-commit.ts).
+    return this.#write("create runs", () =>
+      runs.map((run) => {
+        const answer = this.#createOne(run);
+        if (!answer.created && answer.run.workflow !== run.workflow) {
+          throw new RunIdConflictError(run.id, answer.run.workflow, run.workflow);
+        }
+        return answer;
+      }),
+    );
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -205,6 +234,22 @@ export class SqliteStore implements Store {
     return this.#read("read a run's outcome", () => {
       const row = this.#statements.get<OutcomeRow>("getRunOutcome", { id: runId });
       return row === undefined ? undefined : toOutcomeRecord(row);
+    });
+  }
+
+  async finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage> {
+    return this.#read("read the runs that finished", () => {
+      const rows =
+        limit <= 0 ? [] : this.#statements.all<FinishedRow>("finishedRunsSince", { cursor, limit: Math.floor(limit) });
+      const last = rows.at(-1);
+      if (last !== undefined) {
+        return { runs: rows.map(toFinishedRecord), cursor: last.finished_seq };
+      }
+      // Nothing after the cursor: with a limit, the latest position is the cursor itself (or older), so only a
+      // zero limit ("where is now?") needs to look it up.
+      if (limit > 0) return { runs: [], cursor };
+      const latest = this.#statements.get<{ latest: number | null }>("latestFinishedSeq", {})?.latest ?? 0;
+      return { runs: [], cursor: Math.max(cursor, latest) };
     });
   }
 
@@ -323,6 +368,52 @@ export class SqliteStore implements Store {
     });
   }
 
+  async registerLeaseHolder(holder: LeaseHolder, nowMs: number): Promise<void> {
+    return this.#write("record a lease holder", () => {
+      this.#statements.run("registerLeaseHolder", {
+        owner: holder.owner,
+        host: holder.host,
+        machineId: holder.machineId,
+        bootId: holder.bootId,
+        pidNamespace: holder.pidNamespace,
+        pid: holder.pid,
+        nowMs,
+      });
+    });
+  }
+
+  async leaseHoldersOn(host: string): Promise<LeaseHolder[]> {
+    return this.#read("read the lease holders", () =>
+      this.#statements
+        .all<{
+          owner: string;
+          host: string;
+          machine_id: string | null;
+          boot_id: string | null;
+          pid_namespace: string | null;
+          pid: number;
+        }>("leaseHoldersOn", { host })
+        .map((row) => ({
+          owner: row.owner,
+          host: row.host,
+          machineId: row.machine_id ?? undefined,
+          bootId: row.boot_id ?? undefined,
+          pidNamespace: row.pid_namespace ?? undefined,
+          pid: row.pid,
+        })),
+    );
+  }
+
+  async expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
+    if (owners.length === 0) return 0;
+    return this.#write("expire the leases of dead engines", () => {
+      const json = JSON.stringify(owners);
+      const expired = this.#statements.run("expireLeasesOf", { owners: json, nowMs }).changes;
+      this.#statements.run("forgetLeaseHolders", { owners: json });
+      return expired;
+    });
+  }
+
   async nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
     return this.#read("find the next due run", () => {
@@ -354,7 +445,7 @@ export class SqliteStore implements Store {
    * The connection's durability settings and schema version, as SQLite reports them.
    *
    * @example
-   * console.log(store.diagnostics()); // { journalMode: "wal", synchronous: "full", busyTimeoutMs: 5000, schemaVersion: 2 }
+   * console.log(store.diagnostics()); // { journalMode: "wal", synchronous: "full", busyTimeoutMs: 5000, schemaVersion: 3 }
    */
   diagnostics(): { journalMode: string; synchronous: string; busyTimeoutMs: number; schemaVersion: number } {
     return this.#read("read settings", () => ({

@@ -36,6 +36,9 @@ const runColumns = [
   "finished_at_ms",
 ] as const;
 
+/** The next position in the order of run endings: one step along the `runs_finished` index. */
+const nextFinishedSeq = sql`select coalesce(max(finished_seq), 0) + 1 from runs where finished_seq is not null`;
+
 /** The compiled SQL of every fixed-shape query, keyed by what it does. */
 export const QUERIES = {
   getRun: compileStatement<{ id: string }>(builder.selectFrom("runs").select(runColumns).where("id", "=", param("id"))),
@@ -144,6 +147,9 @@ export const QUERIES = {
         last_seq: param("lastSeq"),
         updated_at_ms: param("nowMs"),
         finished_at_ms: param("finishedAtMs"),
+        // A run that ends here takes the next position in the order of endings. The write lock serialises
+        // writers, so positions are assigned in commit order and a reader never sees a gap filled later.
+        finished_seq: sql`case when ${param("finishedAtMs")} is null then null else (${nextFinishedSeq}) end`,
       })
       .where("id", "=", param("id"))
       .where("lease_owner", "=", param("owner"))
@@ -177,6 +183,20 @@ export const QUERIES = {
       .where("result", "is", null)
       .where("error", "is", null)
       .returning("run_key"),
+  ),
+  finishedRunsSince: compileStatement<{ cursor: number; limit: number }>(
+    builder
+      .selectFrom("runs")
+      .select(["id", "status", "result", "error", "reason", "finished_seq"])
+      .where("finished_seq", ">", param("cursor"))
+      .orderBy("finished_seq")
+      .limit(param("limit")),
+  ),
+  latestFinishedSeq: compileStatement<Record<string, never>>(
+    builder
+      .selectFrom("runs")
+      .select((eb) => eb.fn.max("finished_seq").as("latest"))
+      .where("finished_seq", "is not", null),
   ),
   signalExists: compileStatement<{ runId: string; signalId: string }>(
     builder
@@ -299,6 +319,58 @@ export const QUERIES = {
       .set({ lease_owner: null, lease_expires_at_ms: null, due_at_ms: param("nowMs"), updated_at_ms: param("nowMs") })
       .where("lease_owner", "=", param("owner"))
       .where(inJsonArray("id", "runIds")),
+  ),
+  registerLeaseHolder: compileStatement<{
+    owner: string;
+    host: string;
+    machineId: string | undefined;
+    bootId: string | undefined;
+    pidNamespace: string | undefined;
+    pid: number;
+    nowMs: number;
+  }>(
+    builder
+      .insertInto("lease_holders")
+      .values({
+        owner: param("owner"),
+        host: param("host"),
+        machine_id: param("machineId"),
+        boot_id: param("bootId"),
+        pid_namespace: param("pidNamespace"),
+        pid: param("pid"),
+        registered_at_ms: param("nowMs"),
+      })
+      .onConflict((oc) =>
+        oc.column("owner").doUpdateSet({
+          host: param("host"),
+          machine_id: param("machineId"),
+          boot_id: param("bootId"),
+          pid_namespace: param("pidNamespace"),
+          pid: param("pid"),
+          registered_at_ms: param("nowMs"),
+        }),
+      ),
+  ),
+  leaseHoldersOn: compileStatement<{ host: string }>(
+    builder
+      .selectFrom("lease_holders")
+      .select(["owner", "host", "machine_id", "boot_id", "pid_namespace", "pid"])
+      .where("host", "=", param("host")),
+  ),
+  /**
+   * Expires the leases the given owners still hold, as of `nowMs` (never later than they would have expired).
+   * `lease_owner` has no index: this scans the runs table, which is fine for a call made only after an engine
+   * proved a lease holder dead.
+   */
+  expireLeasesOf: compileStatement<{ owners: string; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ lease_expires_at_ms: param("nowMs") })
+      .where(inJsonArray("lease_owner", "owners"))
+      .where("lease_expires_at_ms", ">", param("nowMs")),
+  ),
+  forgetLeaseHolders: compileStatement<{ owners: string }>(
+    builder.deleteFrom("lease_holders").where(inJsonArray("owner", "owners")),
   ),
   nextDue: compileStatement<{ workflows: string }>(
     builder

@@ -1,5 +1,6 @@
 // Upgrading a store file written by an older schema: every run and event survives, and the engine carries on.
-// fixtures/schema-v1.db was written by schema version 1 (events keyed by the run's text id) with real runs in it.
+// fixtures/schema-v1.db and schema-v2.db were written by schema versions 1 and 2 with the same three real runs in
+// them (one completed, one waiting for 'approve', one sleeping with an 'approve' signal already in its inbox).
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LATEST_SCHEMA_VERSION, SqliteStore } from "../src/index.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/schema-v1.db", import.meta.url));
+const FIXTURE_V2 = fileURLToPath(new URL("./fixtures/schema-v2.db", import.meta.url));
 
 /** The workflow that wrote the fixture, unchanged: the upgraded runs must replay against it. */
 const order = workflow("order", function* (input: { id: string; total: number }) {
@@ -50,7 +52,7 @@ describe("schema migrations", () => {
     expect(events).toContain('primary key ("run_id", "seq")');
   });
 
-  it("version 1 → 2 keeps every run and event, keyed by run_key in creation order", async () => {
+  it("version 1 → latest keeps every run and event, keyed by run_key in creation order", async () => {
     const store = await SqliteStore.open({ filename });
     try {
       expect(store.diagnostics().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
@@ -83,6 +85,7 @@ describe("schema migrations", () => {
     expect(indexes.map((row) => (row as { name: string }).name).sort()).toEqual([
       "runs_created",
       "runs_due",
+      "runs_finished",
       "runs_id",
       "runs_status_created",
       "runs_workflow_created",
@@ -121,5 +124,87 @@ describe("schema migrations", () => {
     expect((await store.readEvents("order-done")).length).toBe(7);
     await store.close();
     expect(schemaOf(filename)).toEqual(before);
+  });
+});
+
+/** The columns of `table`, and whether the file has it at all. */
+function columnsOf(file: string, table: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare(`select name from pragma_table_info('${table}')`).all() as { name: string }[]).map(
+      (c) => c.name,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe("schema migrations from version 2", () => {
+  beforeEach(() => {
+    copyFileSync(FIXTURE_V2, filename);
+  });
+
+  it("the fixture really is a version 2 store", () => {
+    expect(schemaOf(FIXTURE_V2).version).toBe(2);
+    expect(columnsOf(FIXTURE_V2, "runs")).not.toContain("finished_seq");
+    expect(columnsOf(FIXTURE_V2, "lease_holders")).toEqual([]);
+  });
+
+  it("version 2 → 3 keeps every run and event and adds the order of run endings and the lease holders", async () => {
+    const store = await SqliteStore.open({ filename });
+    try {
+      expect(store.diagnostics().schemaVersion).toBe(3);
+      expect((await store.getRun("order-done"))?.status).toBe("completed");
+      expect((await store.getRun("order-waiting"))?.waitingFor).toEqual({ kind: "signal", name: "approve" });
+      expect((await store.getRun("order-sleeping"))?.status).toBe("sleeping");
+      expect((await store.readEvents("order-done")).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // A run that ended before the upgrade has no position: a waiter reads its outcome directly.
+      expect(await store.finishedRunsSince(0, 10)).toEqual({ runs: [], cursor: 0 });
+      expect(await store.leaseHoldersOn("any-host")).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    expect(columnsOf(filename, "runs")).toContain("finished_seq");
+    expect(columnsOf(filename, "lease_holders")).toEqual([
+      "owner",
+      "host",
+      "machine_id",
+      "boot_id",
+      "pid_namespace",
+      "pid",
+      "registered_at_ms",
+    ]);
+    const db = new Database(filename, { readonly: true });
+    const integrity = db.pragma("integrity_check", { simple: true });
+    db.close();
+    expect(integrity).toBe("ok");
+  });
+
+  it("runs started before the upgrade finish after it, and their endings get positions in order", async () => {
+    const store = await SqliteStore.open({ filename });
+    const engine = createEngine({ store, workflows: [order] });
+    try {
+      await engine.signal("order-waiting", "approve", { by: "bo" });
+      const waiting = await engine.start(order, { id: "b", total: 20 }, { id: "order-waiting" });
+      const sleeping = await engine.start(order, { id: "c", total: 30 }, { id: "order-sleeping" });
+      expect(await waiting.result()).toEqual({
+        reserved: { sku: "b", at: new Date(0) },
+        approval: { by: "bo" },
+        total: 20,
+      });
+      expect(await sleeping.result()).toEqual({
+        reserved: { sku: "c", at: new Date(0) },
+        approval: { by: "early" },
+        total: 30,
+      });
+      const page = await store.finishedRunsSince(0, 10);
+      expect(page.runs.map((run) => run.runId).sort()).toEqual(["order-sleeping", "order-waiting"]);
+      expect(page.runs.map((run) => run.position)).toEqual([1, 2]);
+      expect(page.cursor).toBe(2);
+      expect(engine.stats().stepAttempts).toBe(0);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
   });
 });

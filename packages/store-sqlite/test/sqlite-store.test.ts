@@ -47,7 +47,7 @@ describe("SqliteStore", () => {
       journalMode: "wal",
       synchronous: "full",
       busyTimeoutMs: 5000,
-      schemaVersion: 2,
+      schemaVersion: 3,
     });
     expect((await open({ synchronous: "normal", busyTimeoutMs: 10 })).diagnostics()).toMatchObject({
       synchronous: "normal",

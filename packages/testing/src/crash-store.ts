@@ -3,6 +3,8 @@
 import type {
   ClaimRequest,
   EventRecord,
+  FinishedRunsPage,
+  LeaseHolder,
   LeaseStatus,
   NewRun,
   NewSignal,
@@ -82,6 +84,11 @@ export class CrashingStore implements Store {
     if (run.lease !== undefined) this.#log.owners.add(run.lease.owner);
     return this.#inner.createRun(run);
   }
+  async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
+    this.#alive();
+    for (const run of runs) if (run.lease !== undefined) this.#log.owners.add(run.lease.owner);
+    return this.#inner.createRuns(runs);
+  }
   async getRun(runId: string): Promise<RunRecord | undefined> {
     this.#alive();
     return this.#inner.getRun(runId);
@@ -89,6 +96,10 @@ export class CrashingStore implements Store {
   async getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined> {
     this.#alive();
     return this.#inner.getRunOutcome(runId);
+  }
+  async finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage> {
+    this.#alive();
+    return this.#inner.finishedRunsSince(cursor, limit);
   }
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     this.#alive();
@@ -121,6 +132,18 @@ export class CrashingStore implements Store {
   async releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void> {
     this.#alive();
     return this.#inner.releaseLeases(owner, runIds, nowMs);
+  }
+  async registerLeaseHolder(holder: LeaseHolder, nowMs: number): Promise<void> {
+    this.#alive();
+    return this.#inner.registerLeaseHolder(holder, nowMs);
+  }
+  async leaseHoldersOn(host: string): Promise<LeaseHolder[]> {
+    this.#alive();
+    return this.#inner.leaseHoldersOn(host);
+  }
+  async expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
+    this.#alive();
+    return this.#inner.expireLeasesOf(owners, nowMs);
   }
   async nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
     this.#alive();

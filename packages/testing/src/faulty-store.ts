@@ -4,6 +4,8 @@ import {
   StoreError,
   type ClaimRequest,
   type EventRecord,
+  type FinishedRunsPage,
+  type LeaseHolder,
   type LeaseStatus,
   type NewRun,
   type NewSignal,
@@ -32,8 +34,10 @@ export type StoreMethod = keyof Store;
  */
 export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "createRun",
+  "createRuns",
   "getRun",
   "getRunOutcome",
+  "finishedRunsSince",
   "listRuns",
   "readEvents",
   "commit",
@@ -44,6 +48,9 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "claimDueRuns",
   "renewLeases",
   "releaseLeases",
+  "registerLeaseHolder",
+  "leaseHoldersOn",
+  "expireLeasesOf",
   "nextDueAtMs",
   "retryBlockedRuns",
   "registerWorkflows",
@@ -176,11 +183,17 @@ export class FaultyStore implements Store {
   createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
     return this.#call("createRun", [run], () => this.inner.createRun(run));
   }
+  createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
+    return this.#call("createRuns", [runs], () => this.inner.createRuns(runs));
+  }
   getRun(runId: string): Promise<RunRecord | undefined> {
     return this.#call("getRun", [runId], () => this.inner.getRun(runId));
   }
   getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined> {
     return this.#call("getRunOutcome", [runId], () => this.inner.getRunOutcome(runId));
+  }
+  finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage> {
+    return this.#call("finishedRunsSince", [cursor, limit], () => this.inner.finishedRunsSince(cursor, limit));
   }
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#call("listRuns", [filter], () => this.inner.listRuns(filter));
@@ -215,6 +228,15 @@ export class FaultyStore implements Store {
   }
   releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void> {
     return this.#call("releaseLeases", [owner, runIds, nowMs], () => this.inner.releaseLeases(owner, runIds, nowMs));
+  }
+  registerLeaseHolder(holder: LeaseHolder, nowMs: number): Promise<void> {
+    return this.#call("registerLeaseHolder", [holder, nowMs], () => this.inner.registerLeaseHolder(holder, nowMs));
+  }
+  leaseHoldersOn(host: string): Promise<LeaseHolder[]> {
+    return this.#call("leaseHoldersOn", [host], () => this.inner.leaseHoldersOn(host));
+  }
+  expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
+    return this.#call("expireLeasesOf", [owners, nowMs], () => this.inner.expireLeasesOf(owners, nowMs));
   }
   nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
     return this.#call("nextDueAtMs", [workflows], () => this.inner.nextDueAtMs(workflows));

@@ -1,6 +1,6 @@
 // Public surface of @reprise/testing: the test engine, crash-safety checks, fault injection, golden histories,
 // real temporary stores and a virtual clock. The store conformance suite is "@reprise/testing/conformance".
-export { createTestEngine, type TestEngine, type TestEngineOptions } from "./test-engine.js";
+export { createTestEngine, type TestEngine, type TestEngineOptions, type TestRunHandles } from "./test-engine.js";
 export { TestRunHandle, RunNotFinishedError } from "./test-run-handle.js";
 export { NondeterministicCallError, type NondeterministicCall, type DeterministicReplacement } from "./errors.js";
 export {

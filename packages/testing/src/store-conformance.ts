@@ -1,9 +1,12 @@
 // describeStoreConformance: one behavioural vitest suite that every Store implementation must pass.
 // It checks the Store interface's contract only (through its methods), never a backend's tables or SQL.
 import { afterEach, beforeEach, describe } from "vitest";
+import { describeBatchCreation } from "./conformance/batch-creation.js";
 import { describeCancellation } from "./conformance/cancellation.js";
 import { describeCommit } from "./conformance/commit.js";
+import { describeFinishedRuns } from "./conformance/finished-runs.js";
 import type { ConformanceContext, StoreConformanceTarget } from "./conformance/harness.js";
+import { describeLeaseHolders } from "./conformance/lease-holders.js";
 import { describeLeases } from "./conformance/leases.js";
 import { describeRegistryAndLifecycle } from "./conformance/registry.js";
 import { describeRuns } from "./conformance/runs.js";
@@ -13,7 +16,7 @@ import { describeSignals } from "./conformance/signals.js";
 export type { StoreConformanceTarget } from "./conformance/harness.js";
 
 /**
- * Declares the Store conformance suite (about 60 vitest tests) for one store implementation. Call it at the
+ * Declares the Store conformance suite (about 75 vitest tests) for one store implementation. Call it at the
  * top level of a test file. `makeStore` runs before every test and must return an empty store; `cleanup`
  * runs after it. Pass `reopen` (another handle on the same data) to also check durability across close and
  * concurrent handles; without it those tests are reported as skipped.
@@ -61,9 +64,12 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
 
     describeRuns(ctx);
+    describeBatchCreation(ctx);
+    describeFinishedRuns(ctx);
     describeCommit(ctx);
     describeScheduling(ctx);
     describeLeases(ctx);
+    describeLeaseHolders(ctx);
     describeSignals(ctx);
     describeCancellation(ctx);
     describeRegistryAndLifecycle(ctx);

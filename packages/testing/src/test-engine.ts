@@ -10,7 +10,11 @@ import {
   type HistoryEvent,
   type ListRunsOptions,
   type RunInfo,
+  type CheckedStartManyItems,
+  type RunHandle,
   type SignalOptions,
+  type StartManyHandles,
+  type StartManyItem,
   type StartOptions,
   type WorkflowDefinition,
 } from "@reprise/core";
@@ -66,6 +70,7 @@ export interface TestEngine {
   /** Direct clock and randomness reads found in workflow code so far (see `detectNondeterminism`). */
   readonly nondeterministicCalls: readonly NondeterministicCallError[];
   start<I, O>(workflow: WorkflowDefinition<I, O>, input: I, options?: StartOptions): Promise<TestRunHandle<O>>;
+  startMany<T extends readonly StartManyItem[]>(items: T & CheckedStartManyItems<T>): Promise<TestRunHandles<T>>;
   signal(
     runId: string,
     name: string,
@@ -84,6 +89,11 @@ export interface TestEngine {
   restart(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What the test engine's `startMany(items)` resolves with: a TestRunHandle per item, typed like the engine's. */
+export type TestRunHandles<T extends readonly StartManyItem[]> = {
+  -readonly [K in keyof T]: TestRunHandle<StartManyHandles<T>[K] extends RunHandle<infer O> ? O : unknown>;
+};
 
 /**
  * Creates a test engine on a real SQLite file with a virtual clock. Every action (`start`, `signal`,
@@ -169,6 +179,12 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       checked(async () => {
         await current.engine.cancel(runId, cancelOptions);
         await settle();
+      }),
+    startMany: <T extends readonly StartManyItem[]>(items: T & CheckedStartManyItems<T>) =>
+      checked(async () => {
+        const handles: RunHandle[] = await current.engine.startMany<readonly StartManyItem[]>(items);
+        await settle();
+        return handles.map((handle) => new TestRunHandle(host, handle.id, handle.workflow, clock)) as TestRunHandles<T>;
       }),
     getRun: (runId) => current.engine.getRun(runId),
     history: (runId) => current.engine.history(runId),

@@ -20,6 +20,8 @@ export interface ThroughputResult {
   readonly transactionsPerWorkflow: Summary;
   /** Store writes (atomic operations) per transaction: how many callers one fsync served. */
   readonly writesPerTransaction: Summary;
+  /** SQL statements per workflow (reads and writes, everything the engine ran meanwhile included). */
+  readonly statementsPerWorkflow: Summary;
 }
 
 export interface ThroughputOptions {
@@ -46,13 +48,14 @@ export async function measureThroughput(dir: BenchDirectory, options: Throughput
     stepsPerSecond: summarize(samples.map((s) => s.workflowsPerSecond * 3)),
     transactionsPerWorkflow: summarize(samples.map((s) => s.transactions / options.workflows)),
     writesPerTransaction: summarize(samples.map((s) => s.writes / s.transactions)),
+    statementsPerWorkflow: summarize(samples.map((s) => s.statements / options.workflows)),
   };
 }
 
 async function once(
   dir: BenchDirectory,
   options: ThroughputOptions,
-): Promise<{ workflowsPerSecond: number; transactions: number; writes: number }> {
+): Promise<{ workflowsPerSecond: number; transactions: number; writes: number; statements: number }> {
   const store = await dir.store("throughput", options.storage);
   const definition = options.payloadBytes === undefined ? threeSteps : threeStepsWithPayload;
   const engine = createEngine({ store, workflows: [definition], ...options.engine });
@@ -79,5 +82,6 @@ async function once(
     workflowsPerSecond: options.workflows / seconds,
     transactions: after.transactions - before.transactions,
     writes: after.writes - before.writes,
+    statements: after.statements - before.statements,
   };
 }

@@ -1,5 +1,6 @@
 // A separate OS process for multi-process tests: a worker engine or a client on a shared SQLite file.
 // Usage: tsx worker.ts <db> worker|client [runId]. It prints one JSON line per milestone on stdout.
+// REPRISE_LEASE_MS sets the worker's leaseMs (default 1,000).
 import { appendFileSync } from "node:fs";
 import { createEngine } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
@@ -13,7 +14,8 @@ const say = (message: Record<string, unknown>) => process.stdout.write(`${JSON.s
 
 if (mode === "worker") {
   process.env.REPRISE_LEDGER ??= `${filename}.ledger`;
-  const engine = createEngine({ store, workflows: [ledgerWorkflow], leaseMs: 1_000, pollIntervalMs: 50 });
+  const leaseMs = Number(process.env.REPRISE_LEASE_MS ?? 1_000);
+  const engine = createEngine({ store, workflows: [ledgerWorkflow], leaseMs, pollIntervalMs: 50 });
   say({ ready: true, pid: process.pid });
   process.on("SIGTERM", () => {
     void engine.close().then(() => store.close().then(() => process.exit(0)));

@@ -1,0 +1,63 @@
+// FaultyStore covers every Store method: each one is counted, logged and can be failed, the newer ones included
+// (createRuns, finishedRunsSince, the lease-holder methods). A method it did not know would escape fault tests.
+import { encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { SqliteStore } from "@reprise/store-sqlite";
+import { afterEach, describe, expect, it } from "vitest";
+import { FAULTABLE_METHODS, FaultyStore, InjectedFaultError } from "../../src/faulty-store.js";
+
+const opened: SqliteStore[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+
+async function inner(): Promise<SqliteStore> {
+  const store = await SqliteStore.open({ filename: ":memory:" });
+  opened.push(store);
+  return store;
+}
+
+function newRun(id: string): NewRun {
+  const startedEvent = encodeEvent(
+    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
+    "input",
+    1_000,
+  );
+  return { id, workflow: "w", input: '{"json":null}', startedEvent, nowMs: 1 };
+}
+
+describe("FaultyStore's methods", () => {
+  it("lists every Store method of SqliteStore but close as faultable", () => {
+    const storeMethods = Object.getOwnPropertyNames(SqliteStore.prototype).filter(
+      (name) => !["constructor", "close", "diagnostics", "stats"].includes(name),
+    );
+    expect([...FAULTABLE_METHODS].sort()).toEqual(storeMethods.sort());
+    for (const method of FAULTABLE_METHODS) expect(typeof FaultyStore.prototype[method]).toBe("function");
+  });
+
+  it("fails createRuns before the store sees it: no run of the batch exists", async () => {
+    const base = await inner();
+    const store = new FaultyStore(base, { at: 1, methods: ["createRuns"] });
+    await expect(store.createRuns([newRun("a"), newRun("b")])).rejects.toBeInstanceOf(InjectedFaultError);
+    expect(await base.getRun("a")).toBeUndefined();
+    expect((await store.createRuns([newRun("a")])).map((answer) => answer.created)).toEqual([true]);
+  });
+
+  it("fails finishedRunsSince, registerLeaseHolder, leaseHoldersOn and expireLeasesOf when planned, and logs them", async () => {
+    const base = await inner();
+    const methods = ["finishedRunsSince", "registerLeaseHolder", "leaseHoldersOn", "expireLeasesOf"] as const;
+    const store = new FaultyStore(base, { at: 1, mode: "persistent", methods: [...methods] });
+    const holder = { owner: "o", host: "h", pid: 1 };
+    await expect(store.finishedRunsSince(0, 10)).rejects.toBeInstanceOf(InjectedFaultError);
+    await expect(store.registerLeaseHolder(holder, 1)).rejects.toBeInstanceOf(InjectedFaultError);
+    await expect(store.leaseHoldersOn("h")).rejects.toBeInstanceOf(InjectedFaultError);
+    await expect(store.expireLeasesOf(["o"], 1)).rejects.toBeInstanceOf(InjectedFaultError);
+    expect(store.calls.map((call) => [call.method, call.outcome])).toEqual(
+      methods.map((method) => [method, "fault-before"]),
+    );
+    store.heal();
+    await store.registerLeaseHolder(holder, 1);
+    expect(await store.leaseHoldersOn("h")).toEqual([holder]);
+    expect(await store.finishedRunsSince(0, 0)).toEqual({ runs: [], cursor: 0 });
+    expect(await store.expireLeasesOf(["o"], 2)).toBe(0);
+  });
+});
