@@ -46,7 +46,7 @@ export interface GroupCommitCounters {
  * rolled back and run again with each write in its own savepoint, and the failing write's savepoint is undone.
  * If COMMIT itself fails, every write of the batch rejects: none of them is durable. Between COMMIT and the first
  * resolve, `hooks.afterCommit` may veto the acknowledgement (SqliteStore checks that the database file is still the
- * one it opened: one check per transaction, not per write).
+ * one it opened: at most one check per transaction, never per write).
  *
  * Why it is fast: a durable commit costs an fsync, and one fsync now covers every caller that reached a commit
  * point in the same turn: e.g. all the workflows an engine runs concurrently, each waiting for its own step

@@ -23,8 +23,9 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-async function open(name = filename): Promise<SqliteStore> {
-  const store = await SqliteStore.open({ filename: name });
+/** Checks after every commit, so that the first write after a loss is the one refused. */
+async function open(name = filename, fileCheckIntervalMs = 0): Promise<SqliteStore> {
+  const store = await SqliteStore.open({ filename: name, fileCheckIntervalMs });
   opened.push(store);
   return store;
 }
@@ -126,6 +127,15 @@ describe("a database file deleted or replaced under an open store", () => {
     const memory = await open(":memory:");
     await memory.createRun(newRun("m"));
     expect(memory.stats()).toMatchObject({ transactions: 1, fileChecks: 0 });
+  });
+
+  it("checks at most once per fileCheckIntervalMs (default 100 ms), and the first commit always", async () => {
+    const hourly = await open(filename, 3_600_000);
+    for (let index = 0; index < 5; index++) await hourly.createRun(newRun(`h-${index}`));
+    expect(hourly.stats()).toMatchObject({ transactions: 5, fileChecks: 1 });
+    await expect(SqliteStore.open({ filename, fileCheckIntervalMs: -1 })).rejects.toThrow(
+      "SqliteStore.open({ fileCheckIntervalMs }) must be an integer ≥ 0 (got -1); the default is 100.",
+    );
   });
 
   it("a store that stays in place keeps working: the check finds nothing to report", async () => {

@@ -47,14 +47,14 @@ async function largestWalAfterCommits(store: SqliteStore, count: number, inputBy
 }
 
 describe("the WAL's size", () => {
-  it("by default stays under 256 pages (about 1 MiB) plus one transaction, however many commits", async () => {
+  it("by default stays under 1,000 pages (about 4 MiB) plus one transaction, however many commits", async () => {
     // synchronous "normal" only spares the fsyncs (the WAL's size does not depend on it) to keep the test quick.
     const store = await open({ synchronous: "normal" });
-    // 1,500 runs of 2 KB: about 12 MB through the WAL, three times SQLite's default checkpoint size.
-    const largest = await largestWalAfterCommits(store, 1_500, 2_000);
-    expect(store.stats().transactions).toBe(1_500);
-    expect(statSync(filename).size).toBeGreaterThan(walBytes(256));
-    expect(largest).toBeLessThanOrEqual(walBytes(256 + PAGES_PER_RUN));
+    // 3,000 runs of 2 KB: about 24 MB through the WAL, several times the checkpoint interval.
+    const largest = await largestWalAfterCommits(store, 3_000, 2_000);
+    expect(store.stats().transactions).toBe(3_000);
+    expect(statSync(filename).size).toBeGreaterThan(walBytes(1_000));
+    expect(largest).toBeLessThanOrEqual(walBytes(1_000 + PAGES_PER_RUN));
   });
 
   it("walAutocheckpointPages sets the bound", async () => {
@@ -64,7 +64,7 @@ describe("the WAL's size", () => {
   });
 
   it("after a transaction larger than the bound, the WAL is cut back to journalSizeLimitBytes", async () => {
-    const store = await open({ journalSizeLimitBytes: 256 * 1024 });
+    const store = await open({ walAutocheckpointPages: 256, journalSizeLimitBytes: 256 * 1024 });
     // 100 runs in one turn: one transaction of about 3 MB.
     await Promise.all(Array.from({ length: 100 }, (_, index) => store.createRun(newRun(`big-${index}`, 30_000))));
     expect(store.stats().transactions).toBe(1);
@@ -76,12 +76,12 @@ describe("the WAL's size", () => {
   it("refuses option values that are not whole numbers ≥ 0, naming the default", async () => {
     await expect(open({ walAutocheckpointPages: -1 })).rejects.toThrow(
       new InvalidArgumentError(
-        "SqliteStore.open({ walAutocheckpointPages }) must be an integer ≥ 0 (got -1); the default is 256.",
+        "SqliteStore.open({ walAutocheckpointPages }) must be an integer ≥ 0 (got -1); the default is 1000.",
       ),
     );
     await expect(open({ journalSizeLimitBytes: 1.5 })).rejects.toThrow(
       new InvalidArgumentError(
-        "SqliteStore.open({ journalSizeLimitBytes }) must be an integer ≥ 0 (got 1.5); the default is 1048576 (1 MiB).",
+        "SqliteStore.open({ journalSizeLimitBytes }) must be an integer ≥ 0 (got 1.5); the default is 4194304 (4 MiB).",
       ),
     );
     expect(existsSync(filename)).toBe(false);

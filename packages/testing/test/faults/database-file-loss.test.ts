@@ -26,7 +26,8 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 async function runningEngine() {
-  const tmp = await temporaryStore();
+  // Checked after every commit, so the first write after the loss is the one refused (the default is 100 ms).
+  const tmp = await temporaryStore({ fileCheckIntervalMs: 0 });
   cleanups.push(() => tmp.cleanup());
   const clock = new VirtualClock();
   let openGate: () => void = () => undefined;
