@@ -35,8 +35,18 @@ export interface AwaitSignalOptions {
   readonly timeout?: DurationInput;
 }
 
+/**
+ * Marks an object as a Reprise command, across copies of @reprise/core: an app may load two (a CommonJS and an
+ * ESM build, or two versions), and a command made by one must be recognised by the other, so the engine never
+ * uses `instanceof` on commands. The value is the version of the command shape.
+ */
+const COMMAND_BRAND = Symbol.for("reprise.command");
+const COMMAND_SHAPE_VERSION = 1;
+const COMMAND_KINDS: ReadonlySet<string> = new Set(["step", "sleep", "signal", "value"]);
+
 /** Base of every command: `yield* command` hands the command to the engine and returns its result. */
 abstract class CommandBase<T> {
+  readonly [COMMAND_BRAND] = COMMAND_SHAPE_VERSION;
   *[Symbol.iterator](): Generator<Command, T, unknown> {
     return (yield this as unknown as Command) as T;
   }
@@ -92,14 +102,18 @@ export class RecordValueCommand<T = unknown> extends CommandBase<T> {
 /** Every command a workflow can yield. */
 export type Command = StepCommand | SleepCommand | AwaitSignalCommand | RecordValueCommand;
 
-/** Whether a yielded value is a command (anything else is a workflow bug). */
+/**
+ * Whether a yielded value is a command, made by this or any other copy of @reprise/core (else a workflow bug).
+ * Commands carry a `Symbol.for("reprise.command")` brand, so this holds across a CommonJS/ESM pair or versions.
+ *
+ * @example
+ * isCommand(step("charge", charge)); // true
+ * isCommand(Promise.resolve(1)); // false: a workflow must `yield*` commands, not promises
+ */
 export function isCommand(value: unknown): value is Command {
-  return (
-    value instanceof StepCommand ||
-    value instanceof SleepCommand ||
-    value instanceof AwaitSignalCommand ||
-    value instanceof RecordValueCommand
-  );
+  if (typeof value !== "object" || value === null) return false;
+  const branded = value as { [COMMAND_BRAND]?: unknown; kind?: unknown };
+  return branded[COMMAND_BRAND] === COMMAND_SHAPE_VERSION && COMMAND_KINDS.has(branded.kind as string);
 }
 
 /**

@@ -19,6 +19,7 @@ export {
   SleepCommand,
   AwaitSignalCommand,
   RecordValueCommand,
+  isCommand,
   type Command,
   type StepContext,
   type StepOptions,

@@ -2,11 +2,11 @@
 // Never touches a store, a clock or I/O; live execution feeds new events through the same `apply`.
 import { DateTime } from "luxon";
 import {
-  AwaitSignalCommand,
+  type AwaitSignalCommand,
   isCommand,
   type RecordValueCommand,
-  SleepCommand,
-  StepCommand,
+  type SleepCommand,
+  type StepCommand,
   type Command,
 } from "./commands.js";
 import { CancelledError, CorruptEventError, NonDeterminismError, StepFailedError } from "./errors.js";
@@ -213,18 +213,31 @@ export class Replayer {
 }
 
 function toPending(command: Command, seq: number): PendingCommand {
-  if (command instanceof StepCommand) return { kind: "step", seq, command, attempt: 1 };
-  if (command instanceof SleepCommand) return { kind: "sleep", seq, command };
-  if (command instanceof AwaitSignalCommand) return { kind: "signal", seq, command, waitStarted: false };
-  return { kind: "value", seq, command };
+  // By kind, never instanceof: the command may come from another copy of @reprise/core (see isCommand).
+  switch (command.kind) {
+    case "step":
+      return { kind: "step", seq, command, attempt: 1 };
+    case "sleep":
+      return { kind: "sleep", seq, command };
+    case "signal":
+      return { kind: "signal", seq, command, waitStarted: false };
+    case "value":
+      return { kind: "value", seq, command };
+  }
 }
 
 /** Names a command the way a workflow author wrote it. */
 export function describeCommand(command: Command): string {
-  if (command instanceof StepCommand) return `step '${command.name}'`;
-  if (command instanceof SleepCommand) return command.durationMs === undefined ? "sleepUntil()" : "sleep()";
-  if (command instanceof AwaitSignalCommand) return `awaitSignal '${command.name}'`;
-  return `${command.source}()`;
+  switch (command.kind) {
+    case "step":
+      return `step '${command.name}'`;
+    case "sleep":
+      return command.durationMs === undefined ? "sleepUntil()" : "sleep()";
+    case "signal":
+      return `awaitSignal '${command.name}'`;
+    case "value":
+      return `${command.source}()`;
+  }
 }
 
 /** Names an event as `type 'name'`, e.g. "step_completed 'charge'". */

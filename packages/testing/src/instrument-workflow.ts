@@ -1,6 +1,6 @@
 // Rewrites the commands a workflow yields without touching its code: step stubs, step-call recording and,
 // optionally, a guard on clock and randomness reads in workflow code. The commands yielded stay the same.
-import { StepCommand, type StepContext, type WorkflowDefinition } from "@reprise/core";
+import { isCommand, StepCommand, type StepContext, type WorkflowDefinition } from "@reprise/core";
 import type { NondeterministicCallError } from "./errors.js";
 import { NondeterminismGuard } from "./nondeterminism-guard.js";
 
@@ -46,8 +46,8 @@ export function instrumentWorkflow<I, O>(
 ): WorkflowDefinition<I, O> {
   const { stubs = {}, onStepCall, onNondeterministicCall } = options;
   const rewrite = (command: unknown): unknown => {
-    if (!(command instanceof StepCommand)) return command;
-    const original = command.fn as StepStub;
+    if (!isCommand(command) || command.kind !== "step") return command;
+    const original: StepStub = command.fn;
     const stub = Object.hasOwn(stubs, command.name) ? stubs[command.name] : undefined;
     const fn = (ctx: StepContext): unknown => {
       onStepCall?.({ workflow: definition.name, step: command.name, ...pick(ctx) });
