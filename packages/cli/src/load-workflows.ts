@@ -130,8 +130,10 @@ function loadFailure(error: unknown, filename: string, shownAs: string): CliErro
 }
 
 /**
- * Workflows built with another copy of @reprise/core yield commands the CLI's copy does not recognise, so
- * every replay would fail. Refuse that up front, naming both copies.
+ * Workflows built with another copy of @reprise/core would run (commands are recognised by their brand), but not
+ * the same: the errors thrown into them (StepFailedError, CancelledError) are the CLI copy's classes, so their
+ * `instanceof` checks fail, and error classes they register go to the other copy's registry. A verify or a worker
+ * that behaves unlike the app is worse than none: refuse it up front, naming both copies.
  */
 function assertSameCore(filename: string, shownAs: string): void {
   let theirs: string;
