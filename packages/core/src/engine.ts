@@ -140,8 +140,8 @@ export class Engine {
   }
 
   /**
-   * Expires at once the leases of engines on this machine whose process is provably gone (killed, or the machine
-   * rebooted since): their runs are claimable in this very pass instead of after their leases run out. Holders on
+   * Expires at once the leases of engines on this machine whose process is provably gone (killed in this boot):
+   * their runs are claimable in this very pass instead of after their leases run out. Holders on
    * other hosts, or that may be alive, are left alone (lease-holders.ts has the rule).
    */
   async #takeOverDeadHolders(): Promise<void> {

@@ -63,11 +63,10 @@ export function thisProcessAsHolder(owner: string): LeaseHolder {
 
 /**
  * Whether `holder` is provably gone, judged from `self` (this process, on the machine doing the check). Only a
- * holder on the same host can be; across hosts, or whenever a fact is missing, the answer is no and the holder's
- * leases expire as usual. Gone means one of:
- * - the same machine (host and machine id) booted since: its boot id differs, so every process of it is gone;
- * - the same boot (same host and boot id: the same running kernel) and the same pid namespace, and no process
- *   has the holder's pid.
+ * holder in the same boot (same host and boot id: the same running kernel) and the same pid namespace can be,
+ * when no process has its pid. Across hosts, boots or namespaces, or whenever a fact is missing, the answer is
+ * no and the holder's leases expire as usual. An earlier boot is not taken as proof: machines cloned from one
+ * image share a hostname and a machine id (seen here), so "another boot" may be another machine that is alive.
  * A reused pid makes a dead holder look alive: that only delays the takeover until the lease expires.
  *
  * @example
@@ -80,8 +79,7 @@ export function isHolderGone(
 ): boolean {
   if (holder.owner === self.owner || holder.host !== self.host) return false;
   if (holder.bootId === undefined || self.bootId === undefined) return false;
-  // Another boot: of this very machine only if the machine ids say so (two machines may share a hostname).
-  if (holder.bootId !== self.bootId) return holder.machineId !== undefined && holder.machineId === self.machineId;
+  if (holder.bootId !== self.bootId) return false;
   // The same boot id is the same running kernel; its pids mean something here only in the same pid namespace.
   if (holder.pidNamespace === undefined || holder.pidNamespace !== self.pidNamespace) return false;
   if (holder.pid === self.pid) return false;

@@ -179,7 +179,7 @@ export interface FinishedRunsPage {
 
 /**
  * The process that holds leases under an owner name, recorded so that an engine on the same machine can tell,
- * after a crash, that the holder is provably gone (its pid no longer exists, or the machine rebooted) and take
+ * after a crash, that the holder is provably gone (its pid no longer exists in the same boot) and take
  * its runs over at once instead of waiting for the leases to expire. Identity fields a platform cannot tell
  * are undefined; a rule that needs one does not apply.
  *
