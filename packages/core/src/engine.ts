@@ -349,7 +349,8 @@ export class Engine {
 
   /**
    * A run's current state, or `undefined` if no run has this id. Unlike `listRuns`, it also lists the signals
-   * waiting in the run's inbox (`pendingSignals`), so that a signal sent under the wrong name can be seen.
+   * waiting in the run's inbox (`pendingSignals`), so that a signal sent under the wrong name can be seen, and
+   * the episodes during which the run was blocked (`blockedEpisodes`).
    *
    * @example
    * const info = await engine.getRun("greet-ada");
@@ -360,16 +361,24 @@ export class Engine {
     if (!isPossibleId(runId)) return undefined;
     const record = await this.#options.store.getRun(runId);
     if (record === undefined) return undefined;
-    const [[reason], pending] = await Promise.all([
+    const [[reason], pending, episodes] = await Promise.all([
       this.#derivedReasons([record]),
       this.#options.store.pendingSignals(runId, MAX_PENDING_SIGNALS_SHOWN),
+      this.#options.store.blockedEpisodes(runId),
     ]);
     const pendingSignals = pending.map((signal) => ({
       id: signal.signalId,
       name: signal.name,
       sentAtMs: signal.sentAtMs,
     }));
-    return { ...toRunInfo<O>(record, reason), pendingSignals };
+    const blockedEpisodes = episodes.map((episode) => ({
+      blockedAtMs: episode.blockedAtMs,
+      lastSeq: episode.lastSeq,
+      reason: episode.reason,
+      endedAtMs: episode.endedAtMs,
+      endedBy: episode.endedBy,
+    }));
+    return { ...toRunInfo<O>(record, reason), pendingSignals, blockedEpisodes };
   }
 
   /**

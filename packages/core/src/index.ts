@@ -40,6 +40,7 @@ export {
 } from "./start-many.js";
 export {
   MAX_PENDING_SIGNALS_SHOWN,
+  type BlockedEpisodeInfo,
   type PendingSignalInfo,
   type RunCorruption,
   type RunInfo,
@@ -74,6 +75,9 @@ export { Replayer, type ReplayState, type PendingCommand, type RunOutcome } from
 export {
   RUN_STATUSES,
   FINISHED_STATUSES,
+  MAX_BLOCKED_EPISODES_KEPT,
+  type BlockedEpisodeEnd,
+  type BlockedEpisodeRecord,
   type Store,
   type RunStatus,
   type RunRecord,

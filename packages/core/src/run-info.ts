@@ -4,7 +4,7 @@
 import { decodeValue } from "./codec.js";
 import { CorruptEventError, RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
-import type { RunOutcomeRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
+import type { BlockedEpisodeEnd, RunOutcomeRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
 
 /** The values of a run's row that are stored encoded, and so can be found corrupt. */
 export type RunValueColumn = "input" | "result" | "error";
@@ -59,6 +59,13 @@ export interface RunInfo<O = unknown> {
    */
   readonly pendingSignals?: readonly PendingSignalInfo[] | undefined;
   /**
+   * The episodes during which the run was `blocked`, oldest first (the store keeps the last
+   * MAX_BLOCKED_EPISODES_KEPT); the last one has no `endedAtMs` while the run is still blocked. Runs blocked
+   * before schema version 4 of the SQLite store have none for that time. Set by `getRun` only; `listRuns` leaves
+   * it undefined.
+   */
+  readonly blockedEpisodes?: readonly BlockedEpisodeInfo[] | undefined;
+  /**
    * Only from `listRuns`: the stored values that cannot be decoded (the field is then undefined). `getRun`
    * throws CorruptEventError for such a run instead; other runs are unaffected.
    */
@@ -76,6 +83,28 @@ export interface PendingSignalInfo {
   readonly id: string;
   readonly name: string;
   readonly sentAtMs: number;
+}
+
+/**
+ * A stretch of time during which a run was `blocked` (nothing executed; it waited for code matching its history),
+ * as `getRun` shows it.
+ *
+ * @example
+ * for (const episode of (await engine.getRun("order-1"))?.blockedEpisodes ?? []) {
+ *   console.log(new Date(episode.blockedAtMs), episode.endedBy ?? "still blocked", episode.reason);
+ * }
+ */
+export interface BlockedEpisodeInfo {
+  /** When the run was blocked, epoch ms. */
+  readonly blockedAtMs: number;
+  /** Seq of the run's last event when it was blocked: the episode comes after that event. */
+  readonly lastSeq: number;
+  /** Why: `"<ErrorName>: <message>"` (NonDeterminismError or CorruptEventError). */
+  readonly reason: string;
+  /** When the run left `blocked`; undefined while it is still blocked. */
+  readonly endedAtMs?: number | undefined;
+  /** How it left: `retried`, an engine serving its workflow started and made it pending again. */
+  readonly endedBy?: BlockedEpisodeEnd | undefined;
 }
 
 /** How many pending signals `getRun` lists at most (the oldest ones); a run rarely holds more than a few. */

@@ -120,6 +120,33 @@ export interface PendingSignalRecord {
   readonly sentAtMs: number;
 }
 
+/** How a blocked episode ended: `retried`, an engine serving the workflow made the run pending again. */
+export type BlockedEpisodeEnd = "retried";
+
+/** How many blocked episodes a store keeps per run, at most: the newest ones (a run blocked again and again). */
+export const MAX_BLOCKED_EPISODES_KEPT = 20;
+
+/**
+ * One stretch of time during which a run was `blocked`, as `blockedEpisodes` reports it. Blocking records
+ * nothing in the run's event log (the log holds only what the workflow did), so the store keeps these apart.
+ *
+ * @example
+ * for (const episode of await store.blockedEpisodes("order-1")) {
+ *   console.log(episode.blockedAtMs, episode.endedAtMs ?? "still blocked", episode.reason);
+ * }
+ */
+export interface BlockedEpisodeRecord {
+  /** When the commit that blocked the run was made (its `nowMs`). */
+  readonly blockedAtMs: number;
+  /** The run's last seq when it was blocked: the episode comes after that event. */
+  readonly lastSeq: number;
+  /** The run's `reason` while blocked: `"<ErrorName>: <message>"`. */
+  readonly reason: string;
+  /** When the run left `blocked` (the `nowMs` of that write); undefined while the episode is open. */
+  readonly endedAtMs?: number | undefined;
+  readonly endedBy?: BlockedEpisodeEnd | undefined;
+}
+
 /** A signal to store. */
 export interface NewSignal {
   readonly runId: string;
@@ -274,8 +301,20 @@ export interface Store {
   expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number>;
   /** Earliest time a run of these workflows becomes due, if any. */
   nextDueAtMs(workflows: readonly string[]): Promise<number | undefined>;
-  /** Makes `blocked` runs of these workflows due again (new code may fix them); returns how many. */
+  /**
+   * Makes `blocked` runs of these workflows due again (new code may fix them); returns how many. In the same
+   * write, closes the open blocked episode of each of them (`endedAtMs` = `nowMs`, `endedBy` "retried").
+   */
   retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number>;
+  /**
+   * The episodes during which the run was `blocked`, oldest first; `[]` for an unknown run. Every store keeps
+   * them this way: a `commit` whose update has status `blocked` opens one in the same write (`blockedAtMs` =
+   * the commit's `nowMs`, its `reason`, and the run's last seq after the commit), and drops the oldest beyond
+   * MAX_BLOCKED_EPISODES_KEPT for that run; the write that makes the run leave `blocked` (`retryBlockedRuns`)
+   * closes it. An open episode is the run's current block. A cancellation requested meanwhile does not end an
+   * episode: the run stays blocked until it is retried, and acts on the cancellation then. Read-only.
+   */
+  blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]>;
   /** Records that an engine serving these workflows is alive at `nowMs`. */
   registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void>;
   /** When an engine serving `workflow` last reported in, if ever. */

@@ -166,6 +166,26 @@ const MIGRATIONS: readonly Migration[] = [
       builder.schema.createIndex("lease_holders_host").on("lease_holders").column("host"),
     ],
   },
+  {
+    // Version 4 adds `run_blocks`: the episodes during which a run was blocked (when, why, after which event, and
+    // when and how it ended), written by the commit that blocks a run and by retryBlockedRuns, so that tools can
+    // show a past episode once the run moved on. At most MAX_BLOCKED_EPISODES_KEPT per run (the oldest go).
+    // Runs blocked before the upgrade have no episode: theirs is not known.
+    version: 4,
+    statements: [
+      builder.schema
+        .createTable("run_blocks")
+        .addColumn("run_key", "integer", (c) => c.notNull())
+        .addColumn("episode", "integer", (c) => c.notNull())
+        .addColumn("blocked_at_ms", "integer", (c) => c.notNull())
+        .addColumn("last_seq", "integer", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("ended_at_ms", "integer")
+        .addColumn("ended_by", "text")
+        .addPrimaryKeyConstraint("run_blocks_pk", ["run_key", "episode"])
+        .modifyEnd(sql`without rowid`),
+    ],
+  },
 ];
 
 /** Newest schema version this code knows. */

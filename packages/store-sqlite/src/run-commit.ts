@@ -1,6 +1,13 @@
 // How a RunCommit is written: the lease check, the event appends, the signals it consumes, the run's new projection.
 // Runs inside the caller's transaction (SqliteStore.commit); throws LeaseLostError, which undoes the whole write.
-import { FINISHED_STATUSES, LeaseLostError, type EventRecord, type RunCommit, type RunStatus } from "@reprise/core";
+import {
+  FINISHED_STATUSES,
+  LeaseLostError,
+  MAX_BLOCKED_EPISODES_KEPT,
+  type EventRecord,
+  type RunCommit,
+  type RunStatus,
+} from "@reprise/core";
 import { mayBeProgressOnly, waitName, type WriteRow } from "./run-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
@@ -28,6 +35,19 @@ export function writeCommit(statements: PreparedStatements, commit: RunCommit): 
   }
   // After the signals: whether an awaited signal is still waiting decides when the run is due.
   if (row !== undefined) updateProjection(statements, commit, dueAfterCommit(statements, commit, row), row);
+  if (commit.update.status === "blocked") openBlockedEpisode(statements, runKey, commit);
+}
+
+/** Records the start of a blocked episode (the log records nothing), keeping the newest ones only. */
+function openBlockedEpisode(statements: PreparedStatements, runKey: number, commit: RunCommit): void {
+  const opened = statements.get<{ episode: number }>("openBlockedEpisode", {
+    runKey,
+    nowMs: commit.nowMs,
+    lastSeq: commit.expectedLastSeq + commit.events.length,
+    reason: commit.update.reason ?? "no reason recorded",
+  });
+  const upToEpisode = (opened?.episode ?? 0) - MAX_BLOCKED_EPISODES_KEPT;
+  if (upToEpisode > 0) statements.run("dropOldBlockedEpisodes", { runKey, upToEpisode });
 }
 
 /** Appends events to a run's log (its `run_key` range). */

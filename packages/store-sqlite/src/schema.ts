@@ -73,6 +73,24 @@ export interface LeaseHoldersTable {
   registered_at_ms: number;
 }
 
+/**
+ * The episodes during which a run was `blocked`, numbered per run (`episode` 1, 2, ...), keyed (run_key, episode)
+ * and stored WITHOUT ROWID. An open episode (`ended_at_ms` NULL) is the run's current block.
+ */
+export interface RunBlocksTable {
+  /** `runs.run_key` of the run that was blocked. */
+  run_key: number;
+  episode: number;
+  blocked_at_ms: number;
+  /** The run's last seq when it was blocked: the episode comes after that event. */
+  last_seq: number;
+  /** `"<ErrorName>: <message>"`, as the run's `reason` said while blocked. */
+  reason: string;
+  ended_at_ms: number | null;
+  /** How the episode ended: `retried` (an engine serving the workflow made the run pending again). */
+  ended_by: string | null;
+}
+
 /** The whole database, for Kysely's query builder. */
 export interface Database {
   runs: RunsTable;
@@ -80,4 +98,5 @@ export interface Database {
   signals: SignalsTable;
   workflows: WorkflowsTable;
   lease_holders: LeaseHoldersTable;
+  run_blocks: RunBlocksTable;
 }

@@ -10,6 +10,8 @@ import {
   RunNotFoundError,
   RepriseError,
   StoreError,
+  type BlockedEpisodeEnd,
+  type BlockedEpisodeRecord,
   type ClaimRequest,
   RunIdConflictError,
   type EventRecord,
@@ -436,8 +438,30 @@ export class SqliteStore implements Store {
   async retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
     if (workflows.length === 0) return 0;
     return this.#write("retry blocked runs", () => {
-      return this.#statements.run("retryBlockedRuns", { workflows: JSON.stringify(workflows), nowMs }).changes;
+      const args = { workflows: JSON.stringify(workflows), nowMs };
+      this.#statements.run("closeRetriedBlockedEpisodes", args);
+      return this.#statements.run("retryBlockedRuns", args).changes;
     });
+  }
+
+  async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
+    return this.#read("read a run's blocked episodes", () =>
+      this.#statements
+        .all<{
+          blockedAtMs: number;
+          lastSeq: number;
+          reason: string;
+          endedAtMs: number | null;
+          endedBy: string | null;
+        }>("blockedEpisodes", { runId })
+        .map((row) => ({
+          blockedAtMs: row.blockedAtMs,
+          lastSeq: row.lastSeq,
+          reason: row.reason,
+          endedAtMs: row.endedAtMs ?? undefined,
+          endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
+        })),
+    );
   }
 
   async registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
@@ -456,7 +480,7 @@ export class SqliteStore implements Store {
    * The connection's durability settings and schema version, as SQLite reports them.
    *
    * @example
-   * console.log(store.diagnostics()); // { journalMode: "wal", synchronous: "full", busyTimeoutMs: 5000, schemaVersion: 3 }
+   * console.log(store.diagnostics()); // { journalMode: "wal", synchronous: "full", busyTimeoutMs: 5000, schemaVersion: 4 }
    */
   diagnostics(): { journalMode: string; synchronous: string; busyTimeoutMs: number; schemaVersion: number } {
     return this.#read("read settings", () => ({

@@ -382,6 +382,57 @@ export const QUERIES = {
       .orderBy("due_at_ms")
       .limit(1),
   ),
+  /**
+   * Opens a blocked episode for the run (the next number of its own), in the write that blocks it; returns the
+   * number so that the oldest episodes beyond the bound can be dropped.
+   */
+  openBlockedEpisode: compileStatement<{ runKey: number; nowMs: number; lastSeq: number; reason: string }>(
+    builder
+      .insertInto("run_blocks")
+      .values({
+        run_key: param("runKey"),
+        episode: sql<number>`(select coalesce(max(episode), 0) + 1 from run_blocks where run_key = ${param("runKey")})`,
+        blocked_at_ms: param("nowMs"),
+        last_seq: param("lastSeq"),
+        reason: param("reason"),
+      })
+      .returning("episode"),
+  ),
+  dropOldBlockedEpisodes: compileStatement<{ runKey: number; upToEpisode: number }>(
+    builder
+      .deleteFrom("run_blocks")
+      .where("run_key", "=", param("runKey"))
+      .where("episode", "<=", param("upToEpisode")),
+  ),
+  /** Closes the open episodes of the blocked runs retryBlockedRuns is about to make pending (run it first). */
+  closeRetriedBlockedEpisodes: compileStatement<{ workflows: string; nowMs: number }>(
+    builder
+      .updateTable("run_blocks")
+      .set({ ended_at_ms: param("nowMs"), ended_by: "retried" })
+      .where("ended_at_ms", "is", null)
+      .where(
+        "run_key",
+        "in",
+        builder
+          .selectFrom("runs")
+          .select("run_key")
+          .where("status", "=", "blocked")
+          .where(inJsonArray("workflow", "workflows")),
+      ),
+  ),
+  blockedEpisodes: compileStatement<{ runId: string }>(
+    builder
+      .selectFrom("run_blocks")
+      .select([
+        "blocked_at_ms as blockedAtMs",
+        "last_seq as lastSeq",
+        "reason",
+        "ended_at_ms as endedAtMs",
+        "ended_by as endedBy",
+      ])
+      .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", param("runId")))
+      .orderBy("episode"),
+  ),
   retryBlockedRuns: compileStatement<{ workflows: string; nowMs: number }>(
     builder
       .updateTable("runs")

@@ -127,6 +127,9 @@ describe("schema migrations", () => {
   });
 });
 
+/** The columns of version 4's `run_blocks`, the episodes during which runs were blocked. */
+const RUN_BLOCKS_COLUMNS = ["run_key", "episode", "blocked_at_ms", "last_seq", "reason", "ended_at_ms", "ended_by"];
+
 /** The columns of `table`, and whether the file has it at all. */
 function columnsOf(file: string, table: string): string[] {
   const db = new Database(file, { readonly: true });
@@ -150,10 +153,10 @@ describe("schema migrations from version 2", () => {
     expect(columnsOf(FIXTURE_V2, "lease_holders")).toEqual([]);
   });
 
-  it("version 2 → 3 keeps every run and event and adds the order of run endings and the lease holders", async () => {
+  it("version 2 → latest keeps every run and event and adds the order of run endings and the lease holders", async () => {
     const store = await SqliteStore.open({ filename });
     try {
-      expect(store.diagnostics().schemaVersion).toBe(3);
+      expect(store.diagnostics().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       expect((await store.getRun("order-done"))?.status).toBe("completed");
       expect((await store.getRun("order-waiting"))?.waitingFor).toEqual({ kind: "signal", name: "approve" });
       expect((await store.getRun("order-sleeping"))?.status).toBe("sleeping");
@@ -174,6 +177,7 @@ describe("schema migrations from version 2", () => {
       "pid",
       "registered_at_ms",
     ]);
+    expect(columnsOf(filename, "run_blocks")).toEqual(RUN_BLOCKS_COLUMNS);
     const db = new Database(filename, { readonly: true });
     const integrity = db.pragma("integrity_check", { simple: true });
     db.close();
@@ -206,5 +210,49 @@ describe("schema migrations from version 2", () => {
       await engine.close();
       await store.close();
     }
+  });
+});
+
+describe("schema migrations from version 3", () => {
+  /**
+   * A version 3 store with a blocked run: the version 2 fixture upgraded, then taken back to version 3 (version 4
+   * only adds `run_blocks`), with 'order-waiting' blocked the way a version 3 store recorded it (no episode).
+   */
+  beforeEach(async () => {
+    copyFileSync(FIXTURE_V2, filename);
+    await (await SqliteStore.open({ filename })).close();
+    const db = new Database(filename);
+    db.exec("drop table run_blocks");
+    db.prepare(
+      "update runs set status = 'blocked', reason = 'NonDeterminismError: diverged', due_at_ms = null, " +
+        "wait_kind = null, wait_name = null where id = 'order-waiting'",
+    ).run();
+    db.pragma("user_version = 3");
+    db.close();
+  });
+
+  it("version 3 → 4 adds the blocked episodes; a run blocked before the upgrade has none, and its retry adds none", async () => {
+    expect(schemaOf(filename).version).toBe(3);
+    expect(columnsOf(filename, "run_blocks")).toEqual([]);
+    const store = await SqliteStore.open({ filename });
+    try {
+      expect(store.diagnostics().schemaVersion).toBe(4);
+      expect((await store.getRun("order-waiting"))?.status).toBe("blocked");
+      expect(await store.blockedEpisodes("order-waiting")).toEqual([]);
+      expect(await store.retryBlockedRuns(["order"], Date.UTC(2030, 0, 1))).toBe(1);
+      expect((await store.getRun("order-waiting"))?.status).toBe("pending");
+      expect(await store.blockedEpisodes("order-waiting")).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    expect(columnsOf(filename, "run_blocks")).toEqual(RUN_BLOCKS_COLUMNS);
+    expect(schemaOf(filename).version).toBe(4);
+  });
+
+  it("a new store has the blocked episodes table from the start", async () => {
+    const fresh = join(directory, "fresh.db");
+    await (await SqliteStore.open({ filename: fresh })).close();
+    expect(schemaOf(fresh).version).toBe(LATEST_SCHEMA_VERSION);
+    expect(columnsOf(fresh, "run_blocks")).toEqual(RUN_BLOCKS_COLUMNS);
   });
 });

@@ -47,7 +47,7 @@ describe("SqliteStore", () => {
       journalMode: "wal",
       synchronous: "full",
       busyTimeoutMs: 5000,
-      schemaVersion: 3,
+      schemaVersion: 4,
     });
     expect((await open({ synchronous: "normal", busyTimeoutMs: 10 })).diagnostics()).toMatchObject({
       synchronous: "normal",

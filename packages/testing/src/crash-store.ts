@@ -1,6 +1,7 @@
 // A Store wrapper that simulates a process crash at chosen commits: before the commit (nothing of it
 // persists) or after it (it persists, but the engine never learns). From then on every call fails.
 import type {
+  BlockedEpisodeRecord,
   ClaimRequest,
   EventRecord,
   FinishedRunsPage,
@@ -152,6 +153,10 @@ export class CrashingStore implements Store {
   async retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
     this.#alive();
     return this.#inner.retryBlockedRuns(workflows, nowMs);
+  }
+  async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
+    this.#alive();
+    return this.#inner.blockedEpisodes(runId);
   }
   async registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
     this.#alive();

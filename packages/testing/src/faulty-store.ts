@@ -2,6 +2,7 @@
 // It never changes what the wrapped store does; it only refuses a call, or hides a call's success from the caller.
 import {
   StoreError,
+  type BlockedEpisodeRecord,
   type ClaimRequest,
   type EventRecord,
   type FinishedRunsPage,
@@ -53,6 +54,7 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "expireLeasesOf",
   "nextDueAtMs",
   "retryBlockedRuns",
+  "blockedEpisodes",
   "registerWorkflows",
   "workflowLastSeenAtMs",
 ]);
@@ -243,6 +245,9 @@ export class FaultyStore implements Store {
   }
   retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
     return this.#call("retryBlockedRuns", [workflows, nowMs], () => this.inner.retryBlockedRuns(workflows, nowMs));
+  }
+  blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
+    return this.#call("blockedEpisodes", [runId], () => this.inner.blockedEpisodes(runId));
   }
   registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
     return this.#call("registerWorkflows", [workflows, nowMs], () => this.inner.registerWorkflows(workflows, nowMs));

@@ -2,6 +2,7 @@
 // It checks the Store interface's contract only (through its methods), never a backend's tables or SQL.
 import { afterEach, beforeEach, describe } from "vitest";
 import { describeBatchCreation } from "./conformance/batch-creation.js";
+import { describeBlockedEpisodes } from "./conformance/blocked-episodes.js";
 import { describeCancellation } from "./conformance/cancellation.js";
 import { describeCommit } from "./conformance/commit.js";
 import { describeFinishedRuns } from "./conformance/finished-runs.js";
@@ -16,7 +17,7 @@ import { describeSignals } from "./conformance/signals.js";
 export type { StoreConformanceTarget } from "./conformance/harness.js";
 
 /**
- * Declares the Store conformance suite (about 75 vitest tests) for one store implementation. Call it at the
+ * Declares the Store conformance suite (about 80 vitest tests) for one store implementation. Call it at the
  * top level of a test file. `makeStore` runs before every test and must return an empty store; `cleanup`
  * runs after it. Pass `reopen` (another handle on the same data) to also check durability across close and
  * concurrent handles; without it those tests are reported as skipped.
@@ -73,6 +74,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeSignals(ctx);
     describeCancellation(ctx);
     describeRegistryAndLifecycle(ctx);
+    describeBlockedEpisodes(ctx);
   });
 }
 
