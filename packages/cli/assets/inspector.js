@@ -580,10 +580,20 @@ function drawItem(root, item, y, x, nowMs, startMs, live) {
       note(x(item.atMs), `+${formatDuration(item.atMs - startMs)}`);
       break;
     case "blocked":
-      // Blocking writes no event: this comes from the run's row, and lasts until fixed code takes the run again.
+      // Blocking writes no event: this comes from the store's record of blocked episodes. A past episode spans
+      // until the run was retried; the current one lasts until fixed code takes the run again.
       label("blocked");
-      bar(item.atMs, Math.max(nowMs, item.atMs), "tl-blocked");
-      note(x(item.atMs), `since ${time(item.atMs)} (${fromNow(item.atMs)})`);
+      if (item.endedAtMs !== undefined) {
+        bar(item.atMs, Math.max(item.endedAtMs, item.atMs), "tl-blocked tl-blocked-past");
+        note(
+          x(item.endedAtMs),
+          `${formatDuration(item.endedAtMs - item.atMs)}, until +${formatDuration(item.endedAtMs - startMs)}` +
+            (item.endedBy === "retried" ? " (retried)" : ""),
+        );
+      } else {
+        bar(item.atMs, Math.max(nowMs, item.atMs), "tl-blocked");
+        note(x(item.atMs), `since ${time(item.atMs)} (${fromNow(item.atMs)})`);
+      }
       tip(item.reason);
       break;
   }

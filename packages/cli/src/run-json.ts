@@ -29,6 +29,8 @@ export function runToJson(run: RunInfo): Record<string, unknown> {
     finishedAtMs: run.finishedAtMs,
     // Only getRun reads the inbox; a run from listRuns has no such field.
     pendingSignals: run.pendingSignals,
+    // Likewise the episodes during which the run was blocked, oldest first.
+    blockedEpisodes: run.blockedEpisodes,
     corrupt: run.corrupt?.map(({ column, problem }) => ({ column, problem })),
   };
 }

@@ -1,6 +1,6 @@
 // Prints a run and its timeline for a terminal (`reprise show`): what it is, what it waits for, what happened.
 // Text only; colour comes in through the `paint` callback so that piped output stays plain.
-import type { RunInfo } from "@reprise/core";
+import type { BlockedEpisodeEnd, RunInfo } from "@reprise/core";
 import type { Style } from "./cli-io.js";
 import { formatDuration, formatFromNow, formatTime, formatValue } from "./format.js";
 import type { Timeline, TimelineItem, WithdrawnBy } from "./timeline.js";
@@ -163,12 +163,23 @@ function describeItem(
       if (item.status === "failed") return [`${paint("red", "failed")}: ${item.error?.name}: ${item.error?.message}`];
       return [`${paint("gray", "cancelled")}${item.reason === undefined ? "" : `: ${item.reason}`}`];
     case "blocked":
-      // The header prints the whole reason; here its first line is enough to place the episode.
+      // The header prints the whole reason of a current block; here its first line is enough to place the episode.
+      if (item.endedAtMs !== undefined) {
+        return [
+          `${paint("red", "blocked")} until ${offset(item.endedAtMs)} (${formatDuration(item.endedAtMs - item.atMs)}; ` +
+            `${endedText(item.endedBy)}): ${firstLine(item.reason, 160)}`,
+        ];
+      }
       return [
         `${paint("red", "blocked")} since ${formatTime(item.atMs)} (${formatFromNow(item.atMs, nowMs)}): ` +
           `${firstLine(item.reason, 160)}`,
       ];
   }
+}
+
+/** How a past blocked episode ended, in words. */
+function endedText(by: BlockedEpisodeEnd | undefined): string {
+  return by === "retried" ? "retried when an engine serving the workflow started" : "ended";
 }
 
 function firstLine(text: string, maxLength: number): string {

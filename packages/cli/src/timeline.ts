@@ -1,6 +1,12 @@
 // A run's history as a timeline: steps with their attempts, sleeps and signal waits as spans, signals as marks.
 // Pure: built from decoded events, the run's row and the current time; `reprise show` prints it, the inspector draws it.
-import { FINISHED_STATUSES, type HistoryEvent, type RecordedValueSource, type RunInfo } from "@reprise/core";
+import {
+  FINISHED_STATUSES,
+  type BlockedEpisodeEnd,
+  type HistoryEvent,
+  type RecordedValueSource,
+  type RunInfo,
+} from "@reprise/core";
 
 /**
  * What ended a sleep, a signal wait or a pending retry before it could finish: a cancellation delivered at it,
@@ -12,12 +18,13 @@ import { FINISHED_STATUSES, type HistoryEvent, type RecordedValueSource, type Ru
 export type WithdrawnBy = "cancellation" | "completed" | "failed" | "cancelled";
 
 /**
- * The part of a run's row the timeline needs: whether it is finished or blocked, and since when.
+ * The part of a run's row the timeline needs: whether it is finished or blocked, since when, and the episodes
+ * during which it was blocked (`getRun` gives them).
  *
  * @example
  * const run: TimelineRun = { status: "blocked", reason: "NonDeterminismError: ...", updatedAtMs: Date.now() };
  */
-export type TimelineRun = Pick<RunInfo, "status" | "reason" | "updatedAtMs" | "finishedAtMs">;
+export type TimelineRun = Pick<RunInfo, "status" | "reason" | "updatedAtMs" | "finishedAtMs" | "blockedEpisodes">;
 
 /** One attempt of a step. Its start is estimated: the engine records when attempts end, not when they begin. */
 export interface TimelineAttempt {
@@ -93,14 +100,19 @@ export type TimelineItem =
     }
   | {
       /**
-       * The run is blocked now (it waits for fixed code). Blocking writes nothing to the log, so this comes from
-       * the run's row: `atMs` is when the row last changed (the block, unless a cancel was requested since) and
-       * `seq` is that of the last event before it. Once unblocked the row keeps no trace of the episode.
+       * An episode during which the run was blocked (it waited for code matching its history): a past one, with
+       * `endedAtMs`, or the current one. Blocking writes nothing to the log, so this comes from the store's
+       * record of blocked episodes (`getRun`'s `blockedEpisodes`); `seq` is that of the last event before it. A
+       * run blocked before the store kept episodes has none: its current block then starts when the run's row
+       * last changed (the block, unless a cancel was requested since).
        */
       readonly kind: "blocked";
       readonly seq: number;
       readonly atMs: number;
       readonly reason: string;
+      /** When the episode ended; undefined while the run is still blocked. */
+      readonly endedAtMs?: number | undefined;
+      readonly endedBy?: BlockedEpisodeEnd | undefined;
     };
 
 /** A run's timeline: its items in log order, between the run's start and its end (or now). */
@@ -118,8 +130,8 @@ export interface Timeline {
 
 /**
  * Builds the timeline of a run from its decoded history and, when given, its row (`getRun`): a sleep, wait or
- * retry that a cancellation or the run's end overtook is marked withdrawn, and a blocked run ends in a
- * `blocked` item.
+ * retry that a cancellation or the run's end overtook is marked withdrawn, past blocked episodes are placed
+ * after the event they followed, and a blocked run ends in a `blocked` item.
  *
  * @example
  * const timeline = buildTimeline(await engine.history("order-1"), Date.now(), await engine.getRun("order-1"));
@@ -247,12 +259,27 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, ru
     withdrawOpen(previousAtMs, run.status as WithdrawnBy);
   }
   const blocked = run?.status === "blocked";
+  const episodes = run?.blockedEpisodes ?? [];
+  for (const episode of episodes) {
+    if (episode.endedAtMs === undefined) continue;
+    // After every item that began at or before the event the episode followed.
+    const at = items.findIndex((item) => item.seq > episode.lastSeq);
+    items.splice(at === -1 ? items.length : at, 0, {
+      kind: "blocked",
+      seq: episode.lastSeq,
+      atMs: episode.blockedAtMs,
+      reason: episode.reason,
+      endedAtMs: episode.endedAtMs,
+      endedBy: episode.endedBy,
+    });
+  }
   if (blocked) {
+    const open = episodes.at(-1)?.endedAtMs === undefined ? episodes.at(-1) : undefined;
     items.push({
       kind: "blocked",
       seq: events.at(-1)?.seq ?? 0,
-      atMs: Math.max(run.updatedAtMs, previousAtMs),
-      reason: run.reason ?? "no reason recorded",
+      atMs: open?.blockedAtMs ?? Math.max(run.updatedAtMs, previousAtMs),
+      reason: run.reason ?? open?.reason ?? "no reason recorded",
     });
   }
   return {

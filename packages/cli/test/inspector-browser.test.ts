@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEngine, type Engine } from "@reprise/core";
+import { createEngine, encodeEvent, encodeValue, EVENT_LOG_FORMAT_VERSION, type Engine } from "@reprise/core";
 import { temporaryStore, waitFor, type TemporaryStore } from "@reprise/testing";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -204,6 +204,38 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
     expect(await wait.textContent()).toMatch(/^withdrawn by the cancellation after /);
     expect(await page.locator("#timeline").textContent()).not.toMatch(/waiting|timeout in|wakes in/);
     expect(await page.locator("#timeline .tl-now").count()).toBe(0);
+  });
+
+  it("draws a past blocked episode as an ended blocked row, with its end", async () => {
+    // A run of a workflow no engine here serves, blocked once and retried: written through the Store directly.
+    const store = tmp.store;
+    const atMs = Date.now() - 60_000;
+    const started = encodeEvent(
+      { type: "run_started", seq: 1, atMs, workflow: "legacy", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
+      "input",
+      1024,
+    );
+    const lease = { owner: "legacy-engine", leaseMs: 60_000 };
+    const input = encodeValue(null, "input", 1024);
+    await store.createRun({ id: "legacy-1", workflow: "legacy", input, startedEvent: started, nowMs: atMs, lease });
+    await store.commit({
+      runId: "legacy-1",
+      owner: "legacy-engine",
+      expectedLastSeq: 1,
+      events: [],
+      consumedSignals: [],
+      update: { status: "blocked", reason: "NonDeterminismError: diverged at seq 2", release: true },
+      nowMs: atMs + 1_000,
+    });
+    await store.retryBlockedRuns(["legacy"], atMs + 31_000);
+    await page.goto(`${baseUrl}/#/runs/legacy-1`);
+    await expect.poll(() => page.locator("#run-status").textContent()).toBe("pending");
+    const row = page.locator('#timeline g[data-kind="blocked"]');
+    expect(await row.count()).toBe(1);
+    expect(await row.locator("rect.tl-blocked.tl-blocked-past").count()).toBe(1);
+    expect(await row.locator("text.tl-note").textContent()).toBe("30.0s, until +31.0s (retried)");
+    expect(await row.locator("title").textContent()).toBe("NonDeterminismError: diverged at seq 2");
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-past-block.png") });
   });
 
   it("raised no script errors or CSP violations", () => {

@@ -205,4 +205,63 @@ describe("a run's timeline", () => {
     expect(text.endsWith(`  +5.00s    blocked since 1970-01-01T00:00:05.000Z (1m 00s ago): ${reason}\n`)).toBe(true);
     expect(text).not.toContain("waiting for");
   });
+
+  it("places a past blocked episode after the event it followed, with its end and reason", () => {
+    const reason = "NonDeterminismError: Run 'order-1' diverged from its history at seq 2";
+    const events = history(
+      [10, { type: "step_completed", name: "reserve", attempt: 1, result: "R-1" }],
+      [20, { type: "signal_wait_started", name: "approve", timeoutAtMs: 3_600_020 }],
+      [9_000, { type: "signal_received", name: "approve", signalId: "s-1", payload: null }],
+      [9_010, { type: "run_completed", result: "done" }],
+    );
+    const run = {
+      status: "completed" as const,
+      reason: undefined,
+      updatedAtMs: 9_010,
+      finishedAtMs: 9_010,
+      blockedEpisodes: [{ blockedAtMs: 500, lastSeq: 3, reason, endedAtMs: 8_500, endedBy: "retried" as const }],
+    };
+    const timeline = buildTimeline(events, 20_000, run);
+    expect(timeline.items.map((item) => item.kind)).toEqual(["step", "wait", "blocked", "signal", "end"]);
+    expect(timeline.items[2]).toEqual({
+      kind: "blocked",
+      seq: 3,
+      atMs: 500,
+      reason,
+      endedAtMs: 8_500,
+      endedBy: "retried",
+    });
+    expect(timeline.live).toBe(false);
+    expect(formatTimeline(timeline, 20_000, plain)).toContain(
+      `  +500ms    blocked until +8.50s (8.00s; retried when an engine serving the workflow started): ${reason}\n` +
+        "  +9.00s    signal 'approve' received ← null\n",
+    );
+  });
+
+  it("starts a current block at its open episode, not at the row's last change, and keeps earlier episodes", () => {
+    const reason = "NonDeterminismError: Run 'order-1' diverged from its history at seq 2";
+    const timeline = buildTimeline(
+      history([10, { type: "signal_wait_started", name: "approve", timeoutAtMs: 3_600_010 }]),
+      65_000,
+      {
+        status: "blocked",
+        reason,
+        // A cancellation requested while blocked moved the row's updatedAtMs.
+        updatedAtMs: 60_000,
+        blockedEpisodes: [
+          { blockedAtMs: 1_000, lastSeq: 2, reason, endedAtMs: 2_000, endedBy: "retried" },
+          { blockedAtMs: 2_050, lastSeq: 2, reason },
+        ],
+      },
+    );
+    expect(timeline.items.map((item) => [item.kind, "atMs" in item ? item.atMs : undefined])).toEqual([
+      ["wait", undefined],
+      ["blocked", 1_000],
+      ["blocked", 2_050],
+    ]);
+    expect(timeline.items.at(-1)).toEqual({ kind: "blocked", seq: 2, atMs: 2_050, reason });
+    expect(formatTimeline(timeline, 65_000, plain)).toContain(
+      `  +2.05s    blocked since 1970-01-01T00:00:02.050Z (1m 02s ago): ${reason}\n`,
+    );
+  });
 });

@@ -139,7 +139,9 @@ function viewOf(
         ? item.endMs
         : item.kind === "sleep"
           ? (item.firedAtMs ?? item.withdrawnAtMs)
-          : undefined;
+          : item.kind === "blocked"
+            ? item.endedAtMs
+            : undefined;
     if (end !== undefined && end > endMs) endMs = Math.min(end, timeline.endMs);
   }
   return { startMs, endMs: Math.max(endMs, startMs) };
