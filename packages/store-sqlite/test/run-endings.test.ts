@@ -3,11 +3,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeEvent, encodeValue, EVENT_LOG_FORMAT_VERSION, type NewRun, type RunCommit } from "@reprise/core";
+import { encodeEvent, encodeValue, type NewRun, type RunCommit } from "@reprise/core";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../src/index.js";
 import { QUERIES } from "../src/statements.js";
+import { newRun } from "./new-run.js";
 
 let directory: string;
 let filename: string;
@@ -30,12 +31,7 @@ async function open(): Promise<SqliteStore> {
 }
 
 function claimedRun(id: string): NewRun {
-  const startedEvent = encodeEvent(
-    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: id, formatVersion: EVENT_LOG_FORMAT_VERSION },
-    "input",
-    10_000,
-  );
-  return { id, workflow: "w", input: '{"json":null}', startedEvent, nowMs: 1, lease: { owner: "me", leaseMs: 60_000 } };
+  return { ...newRun(id), lease: { owner: "me", leaseMs: 60_000 } };
 }
 
 function completion(runId: string): RunCommit {

@@ -1,29 +1,9 @@
 // FaultyStore covers every Store method: each one is counted, logged and can be failed, the newer ones included
 // (createRuns, finishedRunsSince, the lease-holder methods). A method it did not know would escape fault tests.
-import { encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FAULTABLE_METHODS, FaultyStore, InjectedFaultError } from "../../src/faulty-store.js";
-
-const opened: SqliteStore[] = [];
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-});
-
-async function inner(): Promise<SqliteStore> {
-  const store = await SqliteStore.open({ filename: ":memory:" });
-  opened.push(store);
-  return store;
-}
-
-function newRun(id: string): NewRun {
-  const startedEvent = encodeEvent(
-    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
-    "input",
-    1_000,
-  );
-  return { id, workflow: "w", input: '{"json":null}', startedEvent, nowMs: 1 };
-}
+import { memoryStore, newRun } from "./memory-store.js";
 
 describe("FaultyStore's methods", () => {
   it("lists every Store method of SqliteStore but close as faultable", () => {
@@ -35,7 +15,7 @@ describe("FaultyStore's methods", () => {
   });
 
   it("fails createRuns before the store sees it: no run of the batch exists", async () => {
-    const base = await inner();
+    const base = await memoryStore();
     const store = new FaultyStore(base, { at: 1, methods: ["createRuns"] });
     await expect(store.createRuns([newRun("a"), newRun("b")])).rejects.toBeInstanceOf(InjectedFaultError);
     expect(await base.getRun("a")).toBeUndefined();
@@ -43,7 +23,7 @@ describe("FaultyStore's methods", () => {
   });
 
   it("fails finishedRunsSince, registerLeaseHolder, leaseHoldersOn and expireLeasesOf when planned, and logs them", async () => {
-    const base = await inner();
+    const base = await memoryStore();
     const methods = ["finishedRunsSince", "registerLeaseHolder", "leaseHoldersOn", "expireLeasesOf"] as const;
     const store = new FaultyStore(base, { at: 1, mode: "persistent", methods: [...methods] });
     const holder = { owner: "o", host: "h", pid: 1 };

@@ -1,32 +1,12 @@
 // FaultyStore itself: which call fails, for how long, whether the wrapped store saw it, and what is logged.
-import { encodeEvent, EVENT_LOG_FORMAT_VERSION, StoreError, type NewRun } from "@reprise/core";
-import { SqliteStore } from "@reprise/store-sqlite";
-import { afterEach, describe, expect, it } from "vitest";
+import { StoreError } from "@reprise/core";
+import { describe, expect, it } from "vitest";
 import { FaultyStore, InjectedFaultError } from "../../src/faulty-store.js";
-
-const opened: SqliteStore[] = [];
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-});
-
-async function inner(): Promise<SqliteStore> {
-  const store = await SqliteStore.open({ filename: ":memory:" });
-  opened.push(store);
-  return store;
-}
-
-function newRun(id: string): NewRun {
-  const startedEvent = encodeEvent(
-    { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
-    "input",
-    1_000,
-  );
-  return { id, workflow: "w", input: '{"json":null}', startedEvent, nowMs: 1 };
-}
+import { memoryStore, newRun } from "./memory-store.js";
 
 describe("FaultyStore", () => {
   it("a transient fault fails only call N, before the wrapped store sees it", async () => {
-    const base = await inner();
+    const base = await memoryStore();
     const store = new FaultyStore(base, { at: 2 });
     await store.createRun(newRun("r1"));
     const error = await store.createRun(newRun("r2")).catch((e: unknown) => e);
@@ -44,7 +24,7 @@ describe("FaultyStore", () => {
   });
 
   it("a fault after the call lets the wrapped store apply it and reports an error anyway", async () => {
-    const base = await inner();
+    const base = await memoryStore();
     const store = new FaultyStore(base, { at: 1, timing: "after" });
     await expect(store.createRun(newRun("r1"))).rejects.toMatchObject({ timing: "after", call: 1 });
     expect((await base.getRun("r1"))?.id).toBe("r1");
@@ -52,7 +32,7 @@ describe("FaultyStore", () => {
   });
 
   it("a persistent fault fails call N and every later one until heal()", async () => {
-    const store = new FaultyStore(await inner(), { at: 2, mode: "persistent" });
+    const store = new FaultyStore(await memoryStore(), { at: 2, mode: "persistent" });
     await store.getRun("a");
     await expect(store.getRun("b")).rejects.toBeInstanceOf(InjectedFaultError);
     await expect(store.listRuns({ limit: 1 })).rejects.toBeInstanceOf(InjectedFaultError);
@@ -62,7 +42,7 @@ describe("FaultyStore", () => {
   });
 
   it("counts and fails only the chosen methods; close is never counted unless chosen", async () => {
-    const store = new FaultyStore(await inner(), { at: 2, methods: ["commit", "sendSignal"] });
+    const store = new FaultyStore(await memoryStore(), { at: 2, methods: ["commit", "sendSignal"] });
     await store.createRun(newRun("r1"));
     await store.getRun("r1");
     await store.sendSignal({ runId: "r1", signalId: "s1", name: "go", payload: '{"json":1}', nowMs: 2 });
@@ -75,7 +55,7 @@ describe("FaultyStore", () => {
   });
 
   it("inject() arms a new plan that counts from then on; errors of the wrapped store are passed through", async () => {
-    const store = new FaultyStore(await inner());
+    const store = new FaultyStore(await memoryStore());
     await store.getRun("a");
     store.inject({ at: 1, methods: ["getRun"] });
     await expect(store.getRun("b")).rejects.toBeInstanceOf(InjectedFaultError);
