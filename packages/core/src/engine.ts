@@ -371,14 +371,7 @@ export class Engine {
       name: signal.name,
       sentAtMs: signal.sentAtMs,
     }));
-    const blockedEpisodes = episodes.map((episode) => ({
-      blockedAtMs: episode.blockedAtMs,
-      lastSeq: episode.lastSeq,
-      reason: episode.reason,
-      endedAtMs: episode.endedAtMs,
-      endedBy: episode.endedBy,
-    }));
-    return { ...toRunInfo<O>(record, reason), pendingSignals, blockedEpisodes };
+    return { ...toRunInfo<O>(record, reason), pendingSignals, blockedEpisodes: episodes };
   }
 
   /**

@@ -4,7 +4,7 @@
 import { decodeValue } from "./codec.js";
 import { CorruptEventError, RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
-import type { BlockedEpisodeEnd, RunOutcomeRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
+import type { BlockedEpisodeRecord, RunOutcomeRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
 
 /** The values of a run's row that are stored encoded, and so can be found corrupt. */
 export type RunValueColumn = "input" | "result" | "error";
@@ -94,18 +94,7 @@ export interface PendingSignalInfo {
  *   console.log(new Date(episode.blockedAtMs), episode.endedBy ?? "still blocked", episode.reason);
  * }
  */
-export interface BlockedEpisodeInfo {
-  /** When the run was blocked, epoch ms. */
-  readonly blockedAtMs: number;
-  /** Seq of the run's last event when it was blocked: the episode comes after that event. */
-  readonly lastSeq: number;
-  /** Why: `"<ErrorName>: <message>"` (NonDeterminismError or CorruptEventError). */
-  readonly reason: string;
-  /** When the run left `blocked`; undefined while it is still blocked. */
-  readonly endedAtMs?: number | undefined;
-  /** How it left: `retried`, an engine serving its workflow started and made it pending again. */
-  readonly endedBy?: BlockedEpisodeEnd | undefined;
-}
+export type BlockedEpisodeInfo = BlockedEpisodeRecord;
 
 /** How many pending signals `getRun` lists at most (the oldest ones); a run rarely holds more than a few. */
 export const MAX_PENDING_SIGNALS_SHOWN = 100;
