@@ -64,10 +64,15 @@ export class DatabaseFileIdentity {
     return this.#lastVerifiedAtMs;
   }
 
-  /** The first file found deleted or replaced, or undefined if every path still names the file that was opened. */
-  check(nowMs = Date.now()): FileLoss | undefined {
+  /**
+   * The first file found deleted or replaced, or undefined if every path checked still names the file that was
+   * opened. `files: "database"` checks the database file only: a `stat` of the WAL just after a commit's fsync
+   * costs far more than its syscall (sequential runs measured 20% slower checking it after every commit).
+   */
+  check(nowMs = Date.now(), files: "all" | "database" = "all"): FileLoss | undefined {
     this.#checks += 1;
     for (const known of this.#files) {
+      if (files === "database" && known.kind !== "database") continue;
       let stats;
       try {
         stats = statSync(known.path, { bigint: true, throwIfNoEntry: false });

@@ -23,7 +23,7 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-/** Checks after every commit, so that the first write after a loss is the one refused. */
+/** Checks the WAL after every commit too (the database file always is), so the first write after a loss fails. */
 async function open(name = filename, fileCheckIntervalMs = 0): Promise<SqliteStore> {
   const store = await SqliteStore.open({ filename: name, fileCheckIntervalMs });
   opened.push(store);
@@ -129,11 +129,18 @@ describe("a database file deleted or replaced under an open store", () => {
     expect(memory.stats()).toMatchObject({ transactions: 1, fileChecks: 0 });
   });
 
-  it("checks at most once per fileCheckIntervalMs (default 100 ms), and the first commit always", async () => {
+  it("checks the database file after every commit, and its WAL at most every fileCheckIntervalMs", async () => {
     const hourly = await open(filename, 3_600_000);
     for (let index = 0; index < 5; index++) await hourly.createRun(newRun(`h-${index}`));
-    expect(hourly.stats()).toMatchObject({ transactions: 5, fileChecks: 1 });
-    await expect(SqliteStore.open({ filename, fileCheckIntervalMs: -1 })).rejects.toThrow(
+    expect(hourly.stats()).toMatchObject({ transactions: 5, fileChecks: 5 });
+    // The WAL was checked by the first commit only: its loss waits for the next full check...
+    rmSync(`${filename}-wal`);
+    await hourly.createRun(newRun("after-wal-loss"));
+    // ...while the database file is checked by every commit, whatever the interval.
+    rmSync(filename);
+    const error = await rejection(hourly.createRun(newRun("after-db-loss")));
+    expect(error).toMatchObject({ file: "database", problem: "deleted" });
+    await expect(SqliteStore.open({ filename: join(directory, "x.db"), fileCheckIntervalMs: -1 })).rejects.toThrow(
       "SqliteStore.open({ fileCheckIntervalMs }) must be an integer ≥ 0 (got -1); the default is 100.",
     );
   });

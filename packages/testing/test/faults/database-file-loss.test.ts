@@ -26,8 +26,8 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 async function runningEngine() {
-  // Checked after every commit, so the first write after the loss is the one refused (the default is 100 ms).
-  const tmp = await temporaryStore({ fileCheckIntervalMs: 0 });
+  // The default settings: the database file is checked after every commit.
+  const tmp = await temporaryStore();
   cleanups.push(() => tmp.cleanup());
   const clock = new VirtualClock();
   let openGate: () => void = () => undefined;
