@@ -66,8 +66,8 @@ export function thisProcessAsHolder(owner: string): LeaseHolder {
  * holder in the same boot (same host and boot id: the same running kernel) and the same pid namespace can be,
  * when no process has its pid. Across hosts, boots or namespaces, or whenever a fact is missing, the answer is
  * no and the holder's leases expire as usual. An earlier boot is not taken as proof: machines cloned from one
- * image can share a hostname and a machine id (this machine is plainly "vm"), so "another boot" may be another
- * machine that is alive.
+ * image can share a hostname and a machine id (generic hostnames such as "vm" are common), so "another boot" may be
+ * another machine that is alive.
  * A reused pid makes a dead holder look alive: that only delays the takeover until the lease expires.
  *
  * @example
