@@ -169,44 +169,10 @@ export class Engine {
     options: StartOptions = {},
   ): Promise<RunHandle> {
     this.#assertOpen("start a run");
-    const name = await this.#resolveWorkflowName(workflow);
-    const id = options.id ?? randomUUID();
-    assertId(id, "run id");
-    const nowMs = this.#options.clock.nowMs();
-    const limit = this.#options.maxPayloadBytes;
-    const encodedInput = encodeValue(input, "The workflow input", limit);
-    const startedEvent = encodeEvent(runStartedEvent(name, input, nowMs), "The workflow input", limit);
-    // With a free slot and nothing queued, the run is created already claimed by this engine and starts at
-    // once: one commit instead of two (create, then claim) before its first step.
-    const claimHere =
-      this.#options.workflows.has(name) && this.#closing === undefined && !this.#backlog && this.#freeSlots() > 0;
-    if (claimHere) this.#reservedSlots += 1;
-    const lease = claimHere ? { owner: this.#owner, leaseMs: this.#options.leaseMs } : undefined;
-    const { created, run } = await this.#options.store
-      .createRun({ id, workflow: name, input: encodedInput, startedEvent, nowMs, lease })
-      .catch(async (error: unknown) => {
-        // The run may have been stored with our lease even though the call failed (a lost acknowledgement):
-        // hand it back, or it would sit leased to an engine that is not executing it until the lease expires.
-        if (claimHere && !this.#executions.has(id)) {
-          await this.#releaseQuietly([id]);
-          this.#loop.poke();
-        }
-        throw error;
-      })
-      .finally(() => {
-        if (claimHere) this.#reservedSlots -= 1;
-      });
-    if (!created && run.workflow !== name) throw new RunIdConflictError(id, run.workflow, name);
-    // Claimed here: run it with the event just written as its history, unless the engine began closing meanwhile
-    // (then hand it back so that another engine takes it at once).
-    if (created && claimHere && this.#closing === undefined) this.#launch(run, [startedEvent]);
-    else if (created && claimHere) void this.#releaseQuietly([run.id]);
-    // An existing run too: a resend after a lost acknowledgement must still get the run going.
-    else if (this.#options.workflows.has(name)) {
-      if (created) this.#startedEvents.remember(run.id, startedEvent);
-      this.#loop.poke();
-    }
-    return new RunHandle(this.#handleHost, run.id, run.workflow);
+    const run = await this.#newRun(workflow, input, options.id, this.#options.clock.nowMs());
+    const [answer] = await this.#create([run]);
+    const existing = (answer as { created: boolean; run: RunRecord }).run;
+    return new RunHandle(this.#handleHost, existing.id, existing.workflow);
   }
 
   /**
@@ -226,12 +192,60 @@ export class Engine {
   ): Promise<StartManyHandles<T>> {
     this.#assertOpen("start runs");
     assertStartManyItems(items);
-    const runs = await this.#newRuns(items);
-    // Runs this engine serves are created already claimed while it has free slots, as start() does.
+    const nowMs = this.#options.clock.nowMs();
+    const registered = new Set<string>();
+    const workflowOfId = new Map<string, string>();
+    const runs: NewRun[] = [];
+    // Every item is checked and encoded before anything is written; an error names its item.
+    for (const [index, item] of items.entries()) {
+      try {
+        const run = await this.#newRun(item.workflow, item.input, item.id, nowMs, "startMany()", registered);
+        const earlier = workflowOfId.get(run.id);
+        if (earlier !== undefined && earlier !== run.workflow)
+          throw new RunIdConflictError(run.id, earlier, run.workflow);
+        workflowOfId.set(run.id, run.workflow);
+        runs.push(run);
+      } catch (error) {
+        throw forStartManyItem(error, index);
+      }
+    }
+    const answers = await this.#create(runs).catch((error: unknown) => {
+      if (!(error instanceof RunIdConflictError)) throw error;
+      const index = runs.findIndex((run) => run.id === error.runId && run.workflow === error.requestedWorkflow);
+      throw forStartManyItem(error, Math.max(0, index));
+    });
+    const handles = answers.map(({ run }) => new RunHandle(this.#handleHost, run.id, run.workflow));
+    return handles as unknown as StartManyHandles<T>;
+  }
+
+  /** A run to create: the workflow's name resolved, the id checked, the input encoded with its run_started event. */
+  async #newRun(
+    workflow: WorkflowDefinition<never, unknown> | string,
+    input: unknown,
+    id: string | undefined,
+    nowMs: number,
+    api?: string,
+    registered?: Set<string>,
+  ): Promise<NewRun> {
+    const name = await this.#resolveWorkflowName(workflow, api, registered);
+    const runId = id ?? randomUUID();
+    assertId(runId, "run id");
+    const limit = this.#options.maxPayloadBytes;
+    const encodedInput = encodeValue(input, "The workflow input", limit);
+    const startedEvent = encodeEvent(runStartedEvent(name, input, nowMs), "The workflow input", limit);
+    return { id: runId, workflow: name, input: encodedInput, startedEvent, nowMs };
+  }
+
+  /**
+   * Creates runs in one store write and sets each going. While this engine has free slots and nothing queued,
+   * a run it serves is created already claimed by it and starts at once: one commit instead of two (create, then
+   * claim) before its first step. Throws RunIdConflictError for an id another workflow has.
+   */
+  async #create(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
     let free = this.#closing === undefined && !this.#backlog ? this.#freeSlots() : 0;
     const leased = new Set<string>();
     const lease = { owner: this.#owner, leaseMs: this.#options.leaseMs };
-    const withLeases = runs.map((run) => {
+    const toCreate = runs.map((run) => {
       if (free <= 0 || leased.has(run.id) || !this.#options.workflows.has(run.workflow)) return run;
       free -= 1;
       leased.add(run.id);
@@ -240,17 +254,16 @@ export class Engine {
     this.#reservedSlots += leased.size;
     let answers: { created: boolean; run: RunRecord }[];
     try {
-      answers = await this.#options.store.createRuns(withLeases);
+      const { store } = this.#options;
+      answers =
+        toCreate.length === 1 ? [await store.createRun(toCreate[0] as NewRun)] : await store.createRuns(toCreate);
     } catch (error) {
-      // As in start(): the runs may have been stored with our leases even though the call failed.
+      // The runs may have been stored with our leases even though the call failed (a lost acknowledgement): hand
+      // them back, or they would sit leased to an engine that is not executing them until the leases expire.
       const held = [...leased].filter((id) => !this.#executions.has(id));
       if (held.length > 0) {
         await this.#releaseQuietly(held);
         this.#loop.poke();
-      }
-      if (error instanceof RunIdConflictError) {
-        const index = runs.findIndex((run) => run.id === error.runId && run.workflow === error.requestedWorkflow);
-        throw forStartManyItem(error, Math.max(0, index));
       }
       throw error;
     } finally {
@@ -258,45 +271,25 @@ export class Engine {
     }
     const release: string[] = [];
     let poke = false;
-    const handles = answers.map(({ created, run }, index) => {
-      const started = withLeases[index] as NewRun;
+    answers.forEach(({ created, run }, index) => {
+      const started = toCreate[index] as NewRun;
+      if (!created && run.workflow !== started.workflow) {
+        throw new RunIdConflictError(run.id, run.workflow, started.workflow);
+      }
+      // Claimed here: run it with the event just written as its history, unless the engine began closing
+      // meanwhile (then hand it back so that another engine takes it at once).
       if (created && started.lease !== undefined && this.#closing === undefined)
         this.#launch(run, [started.startedEvent]);
       else if (created && started.lease !== undefined) release.push(run.id);
+      // An existing run too: a resend after a lost acknowledgement must still get the run going.
       else if (this.#options.workflows.has(run.workflow)) {
         if (created) this.#startedEvents.remember(run.id, started.startedEvent);
         poke = true;
       }
-      return new RunHandle(this.#handleHost, run.id, run.workflow);
     });
     if (release.length > 0) void this.#releaseQuietly(release);
     if (poke) this.#loop.poke();
-    return handles as unknown as StartManyHandles<T>;
-  }
-
-  /** Checks and encodes every item of startMany() before anything is written; an error names its item. */
-  async #newRuns(items: readonly StartManyItem[]): Promise<NewRun[]> {
-    const nowMs = this.#options.clock.nowMs();
-    const limit = this.#options.maxPayloadBytes;
-    const registered = new Set<string>();
-    const workflowOfId = new Map<string, string>();
-    const runs: NewRun[] = [];
-    for (const [index, item] of items.entries()) {
-      try {
-        const name = await this.#resolveWorkflowName(item.workflow, "startMany()", registered);
-        const id = item.id ?? randomUUID();
-        assertId(id, "run id");
-        const earlier = workflowOfId.get(id);
-        if (earlier !== undefined && earlier !== name) throw new RunIdConflictError(id, earlier, name);
-        workflowOfId.set(id, name);
-        const input = encodeValue(item.input, "The workflow input", limit);
-        const startedEvent = encodeEvent(runStartedEvent(name, item.input, nowMs), "The workflow input", limit);
-        runs.push({ id, workflow: name, input, startedEvent, nowMs });
-      } catch (error) {
-        throw forStartManyItem(error, index);
-      }
-    }
-    return runs;
+    return answers;
   }
 
   /**
