@@ -1,11 +1,9 @@
 // SqliteStore: the Store contract on one better-sqlite3 connection (WAL, synchronous=FULL, BEGIN IMMEDIATE).
 // Every method is one synchronous transaction, so no await ever splits a write; driver errors become StoreErrors.
-import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
 import {
   FINISHED_STATUSES,
-  InvalidArgumentError,
   RunFinishedError,
   RunNotFoundError,
   RepriseError,
@@ -29,8 +27,7 @@ import {
   type SignalRecord,
   type Store,
 } from "@reprise/core";
-import { DatabaseFileIdentity } from "./database-file-identity.js";
-import { DatabaseFileLostError } from "./errors.js";
+import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
 import { insertEvents, writeCommit } from "./run-commit.js";
 import {
@@ -46,53 +43,7 @@ import {
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
-
-/**
- * Options of `SqliteStore.open`.
- *
- * @example
- * await SqliteStore.open({ filename: "reprise.db", synchronous: "normal", busyTimeoutMs: 10_000 });
- */
-export interface SqliteStoreOptions {
-  /** Path of the database file (created if missing), or ":memory:" for a private in-memory store. */
-  readonly filename: string;
-  /**
-   * "full" (default): a commit survives power loss. "normal": faster, but in WAL mode the last
-   * commits before a power cut (not a process crash) may be lost.
-   */
-  readonly synchronous?: "full" | "normal";
-  /** How long a write waits for another connection's write lock before failing. Default 5,000 ms. */
-  readonly busyTimeoutMs?: number;
-  /**
-   * Checkpoint the WAL (copy it into the database file, so it can be rewritten from its start) once a commit
-   * leaves it at least this many pages long (PRAGMA wal_autocheckpoint). Default 1,000 pages (SQLite's own), about
-   * 4 MiB with 4 KiB pages. On a small disk set it lower: 256 pages bounds the WAL to about 1 MiB, and costs
-   * sequential runs about 8% more latency (more frequent checkpoints, each an fsync of the database file).
-   * 0 turns automatic checkpoints off and leaves the WAL unbounded.
-   */
-  readonly walAutocheckpointPages?: number;
-  /**
-   * After a checkpoint, the WAL is cut back to at most this many bytes (PRAGMA journal_size_limit); without a
-   * limit SQLite keeps the WAL as large as it ever grew (after one large transaction, for ever). Default 4 MiB
-   * (4,194,304 bytes), the size the default checkpoint interval leaves it at.
-   */
-  readonly journalSizeLimitBytes?: number;
-  /**
-   * Every commit checks, before it is acknowledged, that the database file is still the file this store opened
-   * (one `stat`). Its `-wal` is checked too when the last such check is older than this. Default 100 ms: a WAL
-   * deleted or replaced under the store is noticed by the first commit at most 100 ms after the last check.
-   * 0 checks the WAL after every commit too, which costs sequential runs about 20% of their latency (measured:
-   * a `stat` of the WAL right after its fsync is slow).
-   */
-  readonly fileCheckIntervalMs?: number;
-}
-
-/** Default of `SqliteStoreOptions.walAutocheckpointPages`. */
-const DEFAULT_WAL_AUTOCHECKPOINT_PAGES = 1000;
-/** Default of `SqliteStoreOptions.journalSizeLimitBytes`. */
-const DEFAULT_JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
-/** Default of `SqliteStoreOptions.fileCheckIntervalMs`. */
-const DEFAULT_FILE_CHECK_INTERVAL_MS = 100;
+import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
 
 /** Counters of `SqliteStore.stats()`. */
 export interface SqliteStoreStats {
@@ -126,52 +77,29 @@ export class SqliteStore implements Store {
   readonly #db: BetterSqlite3.Database;
   readonly #statements: PreparedStatements;
   readonly #group: GroupCommit;
-  /** The files this store opened; undefined for ":memory:", which has no file to lose. */
-  readonly #identity: DatabaseFileIdentity | undefined;
-  readonly #fileCheckIntervalMs: number;
-  /** performance.now() of the last file check: monotonic, so a wall clock set back cannot postpone checks. */
-  #lastFileCheckMs = Number.NEGATIVE_INFINITY;
+  /** Checks the files this store opened after each commit; undefined for ":memory:", which has no file to lose. */
+  readonly #fileGuard: DatabaseFileGuard | undefined;
   #closed = false;
 
-  private constructor(
-    db: BetterSqlite3.Database,
-    filename: string,
-    identity: DatabaseFileIdentity | undefined,
-    fileCheckIntervalMs: number,
-  ) {
+  private constructor(db: BetterSqlite3.Database, filename: string, fileCheckIntervalMs: number | undefined) {
     this.#db = db;
     this.filename = filename;
-    this.#identity = identity;
-    this.#fileCheckIntervalMs = fileCheckIntervalMs;
     this.#statements = new PreparedStatements(db);
+    const guard =
+      fileCheckIntervalMs === undefined
+        ? undefined
+        : DatabaseFileGuard.record(filename, fileCheckIntervalMs, () => this.#checkpointQuietly());
+    this.#fileGuard = guard;
     this.#group = new GroupCommit(db, {
-      afterCommit: identity === undefined ? undefined : () => this.#checkFiles(identity),
+      afterCommit: guard === undefined ? undefined : () => guard.afterCommit(),
       afterDiskFull: () => this.#giveBackWalSpace(),
     });
   }
 
   /** Opens (creating or migrating as needed) a store. Rejects with StoreError for files it cannot use. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    const {
-      filename,
-      synchronous = "full",
-      busyTimeoutMs = 5_000,
-      walAutocheckpointPages = DEFAULT_WAL_AUTOCHECKPOINT_PAGES,
-      journalSizeLimitBytes = DEFAULT_JOURNAL_SIZE_LIMIT_BYTES,
-      fileCheckIntervalMs = DEFAULT_FILE_CHECK_INTERVAL_MS,
-    } = options;
-    if (typeof filename !== "string" || filename.length === 0) {
-      throw new InvalidArgumentError('SqliteStore.open() needs { filename }, e.g. { filename: "reprise.db" }.');
-    }
-    if (synchronous !== "full" && synchronous !== "normal") {
-      throw new InvalidArgumentError(
-        `SqliteStore.open({ synchronous }) must be "full" or "normal" (got ${String(synchronous)}).`,
-      );
-    }
-    assertWholeNumber("busyTimeoutMs", busyTimeoutMs, "5000");
-    assertWholeNumber("walAutocheckpointPages", walAutocheckpointPages, String(DEFAULT_WAL_AUTOCHECKPOINT_PAGES));
-    assertWholeNumber("journalSizeLimitBytes", journalSizeLimitBytes, `${DEFAULT_JOURNAL_SIZE_LIMIT_BYTES} (4 MiB)`);
-    assertWholeNumber("fileCheckIntervalMs", fileCheckIntervalMs, String(DEFAULT_FILE_CHECK_INTERVAL_MS));
+    const { filename, synchronous, busyTimeoutMs, walAutocheckpointPages, journalSizeLimitBytes, fileCheckIntervalMs } =
+      resolveSqliteStoreOptions(options);
     const inMemory = filename === ":memory:";
     let db: BetterSqlite3.Database | undefined;
     try {
@@ -181,16 +109,16 @@ export class SqliteStore implements Store {
       db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
       // The committing connection checkpoints the WAL every walAutocheckpointPages pages and then rewrites it from
       // its start, cut back to journalSizeLimitBytes: the WAL stays about that size instead of keeping the size of
-      // the largest transaction it ever held. A smaller interval bounds it tighter but makes commits slower. Measured here, turning checkpoints off or moving them to
-      // another thread made commits slower, not faster: a WAL that is recycled after each checkpoint is rewritten
-      // in place, while one that keeps growing makes every fsync also commit file-size metadata. See
+      // the largest transaction it ever held. A smaller interval bounds it tighter but makes commits slower.
+      // Measured here, turning checkpoints off or moving them to another thread made commits slower, not faster:
+      // a WAL that is recycled after each checkpoint is rewritten in place, while one that keeps growing makes every
+      // fsync also commit file-size metadata. See
       // docs/performance.md ("WAL checkpoints") and docs/operations.md ("Disk space and the WAL").
       db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
       db.pragma(`journal_size_limit = ${journalSizeLimitBytes}`);
       migrate(db, filename);
-      // Recorded once SQLite has read the file in WAL mode, so that its -wal file exists too.
-      const identity = inMemory ? undefined : DatabaseFileIdentity.record(resolve(filename));
-      return new SqliteStore(db, filename, identity, fileCheckIntervalMs);
+      // The files' identity is recorded once SQLite has read the file in WAL mode, so that its -wal exists too.
+      return new SqliteStore(db, filename, inMemory ? undefined : fileCheckIntervalMs);
     } catch (error) {
       db?.close();
       if (error instanceof RepriseError) throw error;
@@ -502,7 +430,7 @@ export class SqliteStore implements Store {
    */
   stats(): SqliteStoreStats {
     const { transactions, writes, failedWrites } = this.#group.counters;
-    const fileChecks = this.#identity?.checks ?? 0;
+    const fileChecks = this.#fileGuard?.checks ?? 0;
     return { transactions, writes, failedWrites, statements: this.#statements.executed, fileChecks };
   }
 
@@ -539,34 +467,9 @@ export class SqliteStore implements Store {
     }
   }
 
-  /**
-   * After each commit, before it is acknowledged: are the database file and its WAL still the files this store
-   * opened? If not, the store is lost (see DatabaseFileLostError); a lost WAL is first copied into the database
-   * file, which is still in place, so that what this connection committed survives it.
-   */
-  #checkFiles(identity: DatabaseFileIdentity): DatabaseFileLostError | undefined {
-    // The database file is checked after every commit (one stat, about 3% of a sequential run's latency). A stat
-    // of the WAL right after the fsync of COMMIT costs far more (sequential runs measured 20% slower checking it
-    // every commit), so the WAL is checked too only once the last full check is older than the interval.
-    const nowMs = performance.now();
-    const full = nowMs - this.#lastFileCheckMs >= this.#fileCheckIntervalMs;
-    if (full) this.#lastFileCheckMs = nowMs;
-    const loss = identity.check(Date.now(), full ? "all" : "database");
-    if (loss === undefined) return undefined;
-    const walRescued = loss.file === "wal" ? this.#checkpointQuietly() : undefined;
-    return new DatabaseFileLostError({
-      filename: resolve(this.filename),
-      path: loss.path,
-      file: loss.file,
-      problem: loss.problem,
-      lastVerifiedAtMs: identity.lastVerifiedAtMs,
-      walRescued,
-    });
-  }
-
   /** After SQLITE_FULL: copy the WAL into the database file and truncate it to 0 bytes, freeing its space. */
   #giveBackWalSpace(): void {
-    if (this.#identity !== undefined) this.#checkpointQuietly();
+    if (this.#fileGuard !== undefined) this.#checkpointQuietly();
   }
 
   /** PRAGMA wal_checkpoint(TRUNCATE); true if every frame was copied. Failing is fine: the next write says why. */
@@ -610,13 +513,4 @@ function describe(error: unknown): string {
           ? " (the file is not a SQLite database)"
           : "";
   return `${error.message}${typeof code === "string" ? ` [${code}]` : ""}${hint}`;
-}
-
-/** Throws InvalidArgumentError unless an option of `SqliteStore.open` is a whole number ≥ 0. */
-function assertWholeNumber(option: string, value: number, defaultText: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidArgumentError(
-      `SqliteStore.open({ ${option} }) must be an integer ≥ 0 (got ${String(value)}); the default is ${defaultText}.`,
-    );
-  }
 }
