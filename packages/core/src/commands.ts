@@ -2,6 +2,9 @@
 // Commands never execute anything themselves; the engine decides, records and answers them.
 import type { DateTime } from "luxon";
 import { deadlineToMs, durationToMs, type DeadlineInput, type DurationInput } from "./duration.js";
+import type { BranchesCommand } from "./branches.js";
+import type { ChildCommand, ChildResultCommand } from "./children.js";
+import { CommandBase } from "./command-base.js";
 import { InvalidArgumentError } from "./errors.js";
 import { textProblem } from "./text-checks.js";
 import type { RetryPolicy } from "./retry.js";
@@ -33,23 +36,6 @@ export interface StepOptions {
 export interface AwaitSignalOptions {
   /** Give up waiting after this long; the wait then resolves to `undefined`. */
   readonly timeout?: DurationInput;
-}
-
-/**
- * Marks an object as a Reprise command, across copies of @reprise/core: an app may load two (a CommonJS and an
- * ESM build, or two versions), and a command made by one must be recognised by the other, so the engine never
- * uses `instanceof` on commands. The value is the version of the command shape.
- */
-const COMMAND_BRAND = Symbol.for("reprise.command");
-const COMMAND_SHAPE_VERSION = 1;
-const COMMAND_KINDS: ReadonlySet<string> = new Set(["step", "sleep", "signal", "value"]);
-
-/** Base of every command: `yield* command` hands the command to the engine and returns its result. */
-abstract class CommandBase<T> {
-  readonly [COMMAND_BRAND] = COMMAND_SHAPE_VERSION;
-  *[Symbol.iterator](): Generator<Command, T, unknown> {
-    return (yield this as unknown as Command) as T;
-  }
 }
 
 /** A side effect that runs at least once and is recorded exactly once. Created by `step()`. */
@@ -100,21 +86,17 @@ export class RecordValueCommand<T = unknown> extends CommandBase<T> {
 }
 
 /** Every command a workflow can yield. */
-export type Command = StepCommand | SleepCommand | AwaitSignalCommand | RecordValueCommand;
+export type Command =
+  | StepCommand
+  | SleepCommand
+  | AwaitSignalCommand
+  | RecordValueCommand
+  | BranchesCommand
+  | ChildCommand
+  | ChildResultCommand;
 
-/**
- * Whether a yielded value is a command, made by this or any other copy of @reprise/core (else a workflow bug).
- * Commands carry a `Symbol.for("reprise.command")` brand, so this holds across a CommonJS/ESM pair or versions.
- *
- * @example
- * isCommand(step("charge", charge)); // true
- * isCommand(Promise.resolve(1)); // false: a workflow must `yield*` commands, not promises
- */
-export function isCommand(value: unknown): value is Command {
-  if (typeof value !== "object" || value === null) return false;
-  const branded = value as { [COMMAND_BRAND]?: unknown; kind?: unknown };
-  return branded[COMMAND_BRAND] === COMMAND_SHAPE_VERSION && COMMAND_KINDS.has(branded.kind as string);
-}
+/** The commands that answer one thing (not a group of branches). */
+export type LeafCommand = Exclude<Command, BranchesCommand>;
 
 /**
  * Runs `fn` as a durable step: its result is recorded, and on replay the recorded result is returned
@@ -206,6 +188,8 @@ export function random(): RecordValueCommand<number> {
 export function uuid(): RecordValueCommand<string> {
   return new RecordValueCommand<string>("uuid");
 }
+
+export { isCommand } from "./command-base.js";
 
 /** Longest step or signal name accepted; names are stored with every event and shown in tools. */
 export const MAX_NAME_LENGTH = 200;

@@ -263,8 +263,52 @@ export class NonRetryableError extends RepriseError {
  */
 export class CancelledError extends RepriseError {
   readonly reason: string | undefined;
-  constructor(reason?: string) {
-    super("CANCELLED", reason === undefined ? "The run was cancelled." : `The run was cancelled: ${reason}`);
+  /** Set when only a branch was cancelled (it lost a race, or a sibling failed in an `all`): its path. */
+  readonly branch: string | undefined;
+  constructor(reason?: string, options: { branch?: string } = {}) {
+    const what = options.branch === undefined ? "The run" : `Branch ${options.branch}`;
+    super("CANCELLED", reason === undefined ? `${what} was cancelled.` : `${what} was cancelled: ${reason}`);
+    this.reason = reason;
+    this.branch = options.branch;
+  }
+}
+
+/**
+ * Thrown at `yield* child(...)` (or `yield* handle.result()`) when the child run failed; `cause` is the child's
+ * error, as its run recorded it.
+ *
+ * @example
+ * try { yield* child(charge, order); } catch (e) { if (e instanceof ChildFailedError) console.log(e.childId, e.cause); }
+ */
+export class ChildFailedError extends RepriseError {
+  readonly childId: string;
+  readonly workflow: string;
+  constructor(childId: string, workflow: string, cause: Error) {
+    super("CHILD_FAILED", `Child run '${childId}' (workflow '${workflow}') failed: ${cause.name}: ${cause.message}`, {
+      cause,
+    });
+    this.childId = childId;
+    this.workflow = workflow;
+  }
+}
+
+/**
+ * Thrown at `yield* child(...)` (or `yield* handle.result()`) when the child run was cancelled.
+ *
+ * @example
+ * try { yield* child(charge, order); } catch (e) { if (e instanceof ChildCancelledError) console.log(e.reason); }
+ */
+export class ChildCancelledError extends RepriseError {
+  readonly childId: string;
+  readonly workflow: string;
+  readonly reason: string | undefined;
+  constructor(childId: string, workflow: string, reason: string | undefined) {
+    super(
+      "CHILD_CANCELLED",
+      `Child run '${childId}' (workflow '${workflow}') was cancelled${reason === undefined ? "" : `: ${reason}`}.`,
+    );
+    this.childId = childId;
+    this.workflow = workflow;
     this.reason = reason;
   }
 }
