@@ -1,6 +1,7 @@
 // The event log's vocabulary: past-tense facts with a `type` discriminator, and their stored form.
 // Every event is validated before it is written and after it is read; a new kind is a compile error until handled.
 import { decodeValue, encodeDocument } from "./codec.js";
+import type { Combinator } from "./branches.js";
 import type { RecordedValueSource } from "./commands.js";
 import { isErrorInfo, type ErrorInfo } from "./error-codec.js";
 import { CorruptEventError } from "./errors.js";
@@ -8,14 +9,31 @@ import { MAX_VALUE_DEPTH } from "./value-inspection.js";
 
 export { fromErrorInfo, toErrorInfo, type ErrorInfo } from "./error-codec.js";
 
-/** Version of the event format written into every `run_started` event; readers refuse newer ones. */
-export const EVENT_LOG_FORMAT_VERSION = 1;
+/**
+ * Version of the event format written into every `run_started` event; readers refuse newer ones. Format 2 added
+ * parallel branches and children, and `commandSeq` on the events that answer a command; format 1 logs (one
+ * command open at a time, answers without `commandSeq`) are read by the same replayer.
+ */
+export const EVENT_LOG_FORMAT_VERSION = 2;
 
 interface EventBase {
   /** Position in the run's log, from 1, without gaps. */
   readonly seq: number;
   /** Engine clock time when the event was recorded (epoch ms). */
   readonly atMs: number;
+  /**
+   * On the first event of a command yielded inside parallel branches: its branch path, e.g. `all[2] > race.late`
+   * (absent for the workflow's own commands). Replay checks it, and tools draw lanes from it.
+   */
+  readonly path?: string | undefined;
+}
+
+/**
+ * Events that answer a command carry its `commandSeq`: the seq of the command's first event (which is the event
+ * itself when the answer is the first event). Format 1 logs lack it: there, the one open command is meant.
+ */
+interface AnswerBase extends EventBase {
+  readonly commandSeq?: number | undefined;
 }
 
 /** The run was created with this input. Always seq 1. */
@@ -26,14 +44,14 @@ export interface RunStartedEvent extends EventBase {
   readonly formatVersion: number;
 }
 /** A step's attempt succeeded; this is the step's recorded result. */
-export interface StepCompletedEvent extends EventBase {
+export interface StepCompletedEvent extends AnswerBase {
   readonly type: "step_completed";
   readonly name: string;
   readonly attempt: number;
   readonly result: unknown;
 }
 /** A step's attempt failed. With `retryAtMs` another attempt follows at that time; without it the step failed for good. */
-export interface StepFailedEvent extends EventBase {
+export interface StepFailedEvent extends AnswerBase {
   readonly type: "step_failed";
   readonly name: string;
   readonly attempt: number;
@@ -46,7 +64,7 @@ export interface TimerStartedEvent extends EventBase {
   readonly wakeAtMs: number;
 }
 /** The timer started by the preceding `timer_started` fired. */
-export interface TimerFiredEvent extends EventBase {
+export interface TimerFiredEvent extends AnswerBase {
   readonly type: "timer_fired";
 }
 /** The workflow began waiting for signal `name`, until `timeoutAtMs` if set. */
@@ -56,16 +74,75 @@ export interface SignalWaitStartedEvent extends EventBase {
   readonly timeoutAtMs?: number | undefined;
 }
 /** The workflow consumed signal `signalId` with this payload. */
-export interface SignalReceivedEvent extends EventBase {
+export interface SignalReceivedEvent extends AnswerBase {
   readonly type: "signal_received";
   readonly name: string;
   readonly signalId: string;
   readonly payload: unknown;
 }
 /** The wait for signal `name` reached its timeout first. */
-export interface SignalTimedOutEvent extends EventBase {
+export interface SignalTimedOutEvent extends AnswerBase {
   readonly type: "signal_timed_out";
   readonly name: string;
+}
+/** A group of parallel branches (`all`, `allSettled`, `race`) started; its branches' commands follow. */
+export interface BranchesStartedEvent extends EventBase {
+  readonly type: "branches_started";
+  readonly combinator: Combinator;
+  readonly count: number;
+  /** The record form's keys, in order; absent for the array form. */
+  readonly keys?: readonly string[] | undefined;
+  /**
+   * The `concurrency` bound, if any. It is part of the group's shape: it decides when later branches start, and
+   * so the order in which their commands are yielded.
+   */
+  readonly concurrency?: number | undefined;
+}
+/** A step inside a group of branches began (its attempts run alongside other branches); its seq is the step's. */
+export interface StepStartedEvent extends EventBase {
+  readonly type: "step_started";
+  readonly name: string;
+}
+/** A child run was created, in the same write as this event. */
+export interface ChildStartedEvent extends EventBase {
+  readonly type: "child_started";
+  readonly childId: string;
+  readonly workflow: string;
+  /** True for `startChild()`: the workflow went on at once (it waits later, if at all, with `handle.result()`). */
+  readonly detached?: boolean | undefined;
+}
+/** A child run could not be started (e.g. its id belongs to a run of another workflow); nothing was created. */
+export interface ChildStartFailedEvent extends EventBase {
+  readonly type: "child_start_failed";
+  readonly childId: string;
+  readonly workflow: string;
+  readonly error: ErrorInfo;
+}
+/** The workflow began waiting for a child started earlier (`handle.result()`). */
+export interface ChildWaitStartedEvent extends EventBase {
+  readonly type: "child_wait_started";
+  readonly childId: string;
+}
+/** A child run the workflow waits for completed with `result`. */
+export interface ChildCompletedEvent extends AnswerBase {
+  readonly type: "child_completed";
+  readonly childId: string;
+  readonly workflow: string;
+  readonly result: unknown;
+}
+/** A child run the workflow waits for failed with `error`. */
+export interface ChildFailedEvent extends AnswerBase {
+  readonly type: "child_failed";
+  readonly childId: string;
+  readonly workflow: string;
+  readonly error: ErrorInfo;
+}
+/** A child run the workflow waits for was cancelled. */
+export interface ChildCancelledEvent extends AnswerBase {
+  readonly type: "child_cancelled";
+  readonly childId: string;
+  readonly workflow: string;
+  readonly reason?: string | undefined;
 }
 /** A value from `now()`, `random()` or `uuid()`. */
 export interface ValueRecordedEvent extends EventBase {
@@ -110,6 +187,14 @@ export type HistoryEvent =
   | SignalReceivedEvent
   | SignalTimedOutEvent
   | ValueRecordedEvent
+  | BranchesStartedEvent
+  | StepStartedEvent
+  | ChildStartedEvent
+  | ChildStartFailedEvent
+  | ChildWaitStartedEvent
+  | ChildCompletedEvent
+  | ChildFailedEvent
+  | ChildCancelledEvent
   | CancellationRequestedEvent
   | RunCompletedEvent
   | RunFailedEvent
@@ -157,6 +242,9 @@ export function decodeEvent(runId: string, record: EventRecord): HistoryEvent {
   const validate = (VALIDATORS as Partial<Record<string, (data: Record<string, unknown>) => boolean>>)[record.type];
   if (validate === undefined) throw new CorruptEventError(runId, record.seq, `unknown event type '${record.type}'`);
   const data = fields as Record<string, unknown>;
+  if (data.path !== undefined && typeof data.path !== "string") {
+    throw new CorruptEventError(runId, record.seq, "its branch path is not a string");
+  }
   if (!validate(data)) throw new CorruptEventError(runId, record.seq, `a '${record.type}' event is missing fields`);
   if (record.type === "run_started" && (data.formatVersion as number) > EVENT_LOG_FORMAT_VERSION) {
     throw new CorruptEventError(
@@ -177,18 +265,37 @@ const isString = (value: unknown): value is string => typeof value === "string";
 const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 const isOptional = (value: unknown, check: (v: unknown) => boolean): boolean => value === undefined || check(value);
 
+const isCommandSeq = (d: Record<string, unknown>): boolean => isOptional(d.commandSeq, isNumber);
+const isChild = (d: Record<string, unknown>): boolean => isString(d.childId) && isString(d.workflow);
+
 /** One validator per event kind: adding a kind to HistoryEvent fails to compile until it is listed here. */
 const VALIDATORS: { [K in EventType]: (data: Record<string, unknown>) => boolean } = {
   run_started: (d) => isString(d.workflow) && isNumber(d.formatVersion) && "input" in d,
-  step_completed: (d) => isString(d.name) && isNumber(d.attempt) && "result" in d,
+  step_completed: (d) => isString(d.name) && isNumber(d.attempt) && "result" in d && isCommandSeq(d),
   step_failed: (d) =>
-    isString(d.name) && isNumber(d.attempt) && isErrorInfo(d.error) && isOptional(d.retryAtMs, isNumber),
+    isString(d.name) &&
+    isNumber(d.attempt) &&
+    isErrorInfo(d.error) &&
+    isOptional(d.retryAtMs, isNumber) &&
+    isCommandSeq(d),
   timer_started: (d) => isNumber(d.wakeAtMs),
-  timer_fired: () => true,
+  timer_fired: (d) => isCommandSeq(d),
   signal_wait_started: (d) => isString(d.name) && isOptional(d.timeoutAtMs, isNumber),
-  signal_received: (d) => isString(d.name) && isString(d.signalId) && "payload" in d,
-  signal_timed_out: (d) => isString(d.name),
+  signal_received: (d) => isString(d.name) && isString(d.signalId) && "payload" in d && isCommandSeq(d),
+  signal_timed_out: (d) => isString(d.name) && isCommandSeq(d),
   value_recorded: (d) => (d.source === "now" || d.source === "random" || d.source === "uuid") && "value" in d,
+  branches_started: (d) =>
+    (d.combinator === "all" || d.combinator === "allSettled" || d.combinator === "race") &&
+    isNumber(d.count) &&
+    isOptional(d.keys, (keys) => Array.isArray(keys) && keys.every(isString)) &&
+    isOptional(d.concurrency, isNumber),
+  step_started: (d) => isString(d.name),
+  child_started: (d) => isChild(d) && isOptional(d.detached, (value) => typeof value === "boolean"),
+  child_start_failed: (d) => isChild(d) && isErrorInfo(d.error),
+  child_wait_started: (d) => isString(d.childId),
+  child_completed: (d) => isChild(d) && "result" in d && isCommandSeq(d),
+  child_failed: (d) => isChild(d) && isErrorInfo(d.error) && isCommandSeq(d),
+  child_cancelled: (d) => isChild(d) && isOptional(d.reason, isString) && isCommandSeq(d),
   cancellation_requested: (d) => isOptional(d.reason, isString),
   run_completed: (d) => "result" in d,
   run_failed: (d) => isErrorInfo(d.error),

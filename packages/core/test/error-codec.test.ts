@@ -7,15 +7,14 @@ import {
   MAX_ERROR_INFO_BYTES,
   NonDeterminismError,
   StepFailedError,
-  decodeEvent,
   decodeValue,
-  encodeEvent,
   encodeValue,
   fromErrorInfo,
   registerErrorClass,
   toErrorInfo,
   type ErrorInfo,
 } from "../src/index.js";
+import { decodeEvent, encodeEvent } from "../src/internal.js";
 
 const LIMIT = 1024 * 1024;
 

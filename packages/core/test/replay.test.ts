@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import {
   CancelledError,
   NonDeterminismError,
-  Replayer,
   type StepFailedError,
   awaitSignal,
   now,
@@ -12,6 +11,7 @@ import {
   workflow,
   CorruptEventError,
 } from "../src/index.js";
+import { Replayer } from "../src/internal.js";
 import { history } from "./history-builder.js";
 
 const order = workflow("order", function* (sku: string) {
@@ -33,15 +33,18 @@ function replay(events: readonly Parameters<Replayer["apply"]>[0][]): Replayer {
   return replayer;
 }
 
+/** The oldest open command (the one history has started but not answered). */
+const firstOpen = (replayer: Replayer) => [...replayer.open.values()][0];
+
 describe("Replayer", () => {
   it("answers each yield* from history and reports the first unanswered command", () => {
     const replayer = replay(history("order", "sku-1").step("reserve", "reserved sku-1").events);
-    const state = replayer.state;
-    expect(state.type).toBe("waiting");
-    if (state.type !== "waiting") return;
-    expect(state.pending.kind).toBe("step");
-    expect(state.pending.seq).toBe(3);
-    expect(state.pending.kind === "step" && state.pending.command.name).toBe("charge");
+    expect(replayer.state.type).toBe("waiting");
+    const next = replayer.next;
+    expect(next?.command.kind).toBe("step");
+    expect(next?.seq).toBe(3);
+    expect(next?.inline).toBe(true);
+    expect(next?.command.kind === "step" && next.command.name).toBe("charge");
   });
 
   it("never calls step functions: recorded results are returned instead", () => {
@@ -72,8 +75,7 @@ describe("Replayer", () => {
         error: { name: "Error", message: "503" },
         retryAtMs: 9_000,
       }).events;
-    const state = replay(events).state;
-    expect(state.type === "waiting" && state.pending).toMatchObject({
+    expect(firstOpen(replay(events))).toMatchObject({
       kind: "step",
       attempt: 2,
       retryAtMs: 9_000,
@@ -84,16 +86,10 @@ describe("Replayer", () => {
       .step("reserve", "r")
       .step("charge", "c")
       .add({ type: "timer_started", wakeAtMs: 77 });
-    const sleeping = replay(slept.events).state;
-    expect(sleeping.type === "waiting" && sleeping.pending).toMatchObject({ kind: "sleep", wakeAtMs: 77, seq: 4 });
+    expect(firstOpen(replay(slept.events))).toMatchObject({ kind: "sleep", wakeAtMs: 77, seq: 4 });
 
     slept.add({ type: "timer_fired" }).add({ type: "signal_wait_started", name: "shipped", timeoutAtMs: 99 });
-    const waiting = replay(slept.events).state;
-    expect(waiting.type === "waiting" && waiting.pending).toMatchObject({
-      kind: "signal",
-      waitStarted: true,
-      timeoutAtMs: 99,
-    });
+    expect(firstOpen(replay(slept.events))).toMatchObject({ kind: "signal", seq: 6, timeoutAtMs: 99 });
   });
 
   it("throws a final step failure into the workflow as StepFailedError with the original error as cause", () => {

@@ -1,15 +1,8 @@
 // What the codec stores, converts and refuses: the depth limit, well-formed Unicode, symbol keys, Invalid Dates,
 // class instances and array holes. Each refusal is the typed UnencodableValueError naming where the problem is.
 import { describe, expect, it } from "vitest";
-import {
-  MAX_VALUE_DEPTH,
-  UnencodableValueError,
-  ValueTooDeepError,
-  decodeEvent,
-  decodeValue,
-  encodeEvent,
-  encodeValue,
-} from "../src/index.js";
+import { MAX_VALUE_DEPTH, UnencodableValueError, ValueTooDeepError, decodeValue, encodeValue } from "../src/index.js";
+import { decodeEvent, encodeEvent } from "../src/internal.js";
 
 /** `[1, <hole>, 3]`. */
 function sparseArray(): unknown[] {

@@ -5,14 +5,13 @@ import {
   InvalidDurationError,
   PayloadTooLargeError,
   UnencodableValueError,
-  decodeEvent,
   decodeValue,
-  encodeEvent,
   encodeValue,
   sleep,
   sleepUntil,
   awaitSignal,
 } from "../src/index.js";
+import { decodeEvent, encodeEvent } from "../src/internal.js";
 import { durationToMs, deadlineToMs } from "../src/duration.js";
 import { resolveRetryPolicy, retryDelayMs, shouldRetry, DEFAULT_RETRY_POLICY } from "../src/retry.js";
 import { NonRetryableError } from "../src/errors.js";

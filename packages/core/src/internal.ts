@@ -1,0 +1,16 @@
+// `@reprise/core/internal`: replay internals for Reprise's own packages (testing, CLI, bench). Unstable: these
+// may change in any release without notice; applications use the main entry point.
+export {
+  Replayer,
+  describeCommand,
+  describeEvent,
+  type ReplayState,
+  type OpenCommand,
+  type OpenCommandKind,
+  type OpenCommandOf,
+  type NextCommand,
+  type WithdrawnCommand,
+  type RunOutcome,
+} from "./replay.js";
+export { encodeEvent, decodeEvent } from "./events.js";
+export { parkUpdate } from "./wake-set.js";
