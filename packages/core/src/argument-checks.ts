@@ -53,5 +53,6 @@ export function runFilter(options: ListRunsOptions): RunFilter {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
     throw new InvalidArgumentError(`listRuns({ limit }) must be an integer from 1 to 10000 (got ${String(limit)}).`);
   }
-  return { statuses, workflow: options.workflow, limit };
+  if (options.parent !== undefined) assertId(options.parent, "parent run id");
+  return { statuses, workflow: options.workflow, parent: options.parent, limit };
 }

@@ -80,6 +80,8 @@ export interface SignalOptions {
 export interface ListRunsOptions {
   readonly status?: RunStatus | readonly RunStatus[];
   readonly workflow?: string;
+  /** Only the children of this run (started by its `child()` / `startChild()`). */
+  readonly parent?: string;
   /** At most this many runs, newest first. Default 100, at most 10,000. */
   readonly limit?: number;
 }

@@ -27,7 +27,7 @@ import { ReplayerCache } from "./replayer-cache.js";
 import { StartedEvents } from "./started-events.js";
 import { RunExecution, runStartedEvent, type EngineStats, type ExecutionContext } from "./run-execution.js";
 import { RunHandle } from "./run-handle.js";
-import { MAX_PENDING_SIGNALS_SHOWN, toListedRunInfo, toRunInfo, type RunInfo } from "./run-info.js";
+import { MAX_CHILDREN_SHOWN, MAX_PENDING_SIGNALS_SHOWN, toListedRunInfo, toRunInfo, type RunInfo } from "./run-info.js";
 import { textProblem } from "./text-checks.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
 import {
@@ -92,13 +92,22 @@ export class Engine {
       retryDefaults: this.#options.retry,
       random: this.#options.random,
       maxPayloadBytes: this.#options.maxPayloadBytes,
+      pollIntervalMs: this.#options.pollIntervalMs,
       cache: new ReplayerCache(this.#options.cacheSize),
       stats: this.#stats,
       isClosing: () => this.#closing !== undefined,
       onParked: (dueAtMs) => {
         if (dueAtMs !== undefined) this.#loop.wakeAt(dueAtMs);
       },
-      onFinished: (runId, finished) => this.#watchers.notify(runId, finished),
+      onFinished: (run, finished) => {
+        this.#watchers.notify(run.id, finished);
+        // The store made a parent waiting for this child due: wake it here at once if it runs here, else claim it.
+        if (run.parentId !== undefined) {
+          this.#executions.get(run.parentId)?.execution.notify();
+          this.#loop.poke();
+        }
+      },
+      onRunsChanged: () => this.#loop.poke(),
     };
     this.#heartbeat = new LeaseHeartbeat({
       clock,
@@ -320,6 +329,7 @@ export class Engine {
       nowMs: this.#options.clock.nowMs(),
     });
     // Also for a duplicate: a resend after a lost acknowledgement must still wake the run.
+    this.#executions.get(runId)?.execution.notify();
     this.#loop.poke();
     return { id: signalId, duplicate };
   }
@@ -354,17 +364,18 @@ export class Engine {
     if (!isPossibleId(runId)) return undefined;
     const record = await this.#options.store.getRun(runId);
     if (record === undefined) return undefined;
-    const [[reason], pending, episodes] = await Promise.all([
+    const [[reason], pending, episodes, children] = await Promise.all([
       this.#derivedReasons([record]),
       this.#options.store.pendingSignals(runId, MAX_PENDING_SIGNALS_SHOWN),
       this.#options.store.blockedEpisodes(runId),
+      this.#options.store.childrenOf(runId, MAX_CHILDREN_SHOWN),
     ]);
     const pendingSignals = pending.map((signal) => ({
       id: signal.signalId,
       name: signal.name,
       sentAtMs: signal.sentAtMs,
     }));
-    return { ...toRunInfo<O>(record, reason), pendingSignals, blockedEpisodes: episodes };
+    return { ...toRunInfo<O>(record, reason), pendingSignals, blockedEpisodes: episodes, children };
   }
 
   /**

@@ -1,5 +1,5 @@
 // Public surface of @reprise/core: workflow definitions, commands, the engine, the Store contract and errors.
-// Internal helpers (replay internals, work loop, caches) are deliberately not exported.
+// Internal helpers (work loop, caches) are not exported; replay internals live in `@reprise/core/internal`.
 export {
   workflow,
   type WorkflowDefinition,
@@ -21,11 +21,26 @@ export {
   RecordValueCommand,
   isCommand,
   type Command,
+  type LeafCommand,
   type StepContext,
   type StepOptions,
   type AwaitSignalOptions,
   type RecordedValueSource,
 } from "./commands.js";
+export {
+  all,
+  allSettled,
+  race,
+  BranchesCommand,
+  MAX_BRANCHES,
+  type AllOptions,
+  type Branch,
+  type BranchResult,
+  type Combinator,
+  type RaceResult,
+  type SettledResult,
+} from "./branches.js";
+export { child, startChild, ChildHandle, ChildCommand, ChildResultCommand, type ChildOptions } from "./children.js";
 export type { DurationInput, DeadlineInput } from "./duration.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
 export { createEngine, Engine } from "./engine.js";
@@ -39,6 +54,7 @@ export {
   type CheckedStartManyItems,
 } from "./start-many.js";
 export {
+  MAX_CHILDREN_SHOWN,
   MAX_PENDING_SIGNALS_SHOWN,
   type BlockedEpisodeInfo,
   type PendingSignalInfo,
@@ -63,15 +79,12 @@ export { registerErrorClass, type ErrorClass, type RegisterErrorClassOptions } f
 export {
   EVENT_LOG_FORMAT_VERSION,
   TERMINAL_EVENT_TYPES,
-  encodeEvent,
-  decodeEvent,
   type HistoryEvent,
   type EventType,
   type EventRecord,
   type NewEvent,
   type ErrorInfo,
 } from "./events.js";
-export { Replayer, type ReplayState, type PendingCommand, type RunOutcome } from "./replay.js";
 export {
   RUN_STATUSES,
   FINISHED_STATUSES,
@@ -95,6 +108,8 @@ export {
   type LeaseStatus,
   type RunFilter,
   type WaitInfo,
+  type WakeSet,
+  type ParentCancelPolicy,
 } from "./store.js";
 export {
   RepriseError,
@@ -111,6 +126,8 @@ export {
   StepFailedError,
   NonRetryableError,
   CancelledError,
+  ChildFailedError,
+  ChildCancelledError,
   RunFailedError,
   RunCancelledError,
   CorruptEventError,

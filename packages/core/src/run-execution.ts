@@ -1,14 +1,23 @@
 // Executes one claimed run: rebuild (or reuse) its replayer, then answer commands live until it parks or ends.
 // The only code that runs user step functions and appends events; every append goes through the replayer first.
-import { randomUUID } from "node:crypto";
-import type { Clock } from "./clock.js";
-import type { StepContext } from "./commands.js";
+//
+// Concurrency inside a run: steps of parallel branches run at the same time, but everything else about a run
+// happens in one loop (#drive), which is also the run's commit queue: completions of steps are queued as they
+// arrive and recorded one at a time, so two branches never race on `expectedLastSeq`, and the log holds events in
+// the order things actually finished. The loop obeys the replayer: the first event of a newly yielded command
+// (`replayer.next`) always comes before any other event, which is what gives commands their identity in the
+// order they were yielded.
 import { decodeValue, encodeValue } from "./codec.js";
+import { defaultChildId } from "./children.js";
+import type { Clock } from "./clock.js";
+import type { Command } from "./commands.js";
 import {
   CorruptEventError,
   LeaseLostError,
   NonDeterminismError,
   PayloadTooLargeError,
+  RunIdConflictError,
+  RunNotFoundError,
   UnencodableValueError,
 } from "./errors.js";
 import {
@@ -16,15 +25,25 @@ import {
   encodeEvent,
   EVENT_LOG_FORMAT_VERSION,
   toErrorInfo,
+  type ErrorInfo,
   type EventRecord,
   type HistoryEvent,
   type NewEvent,
 } from "./events.js";
-import { LazyAbortController } from "./lazy-abort.js";
-import { Replayer, type PendingCommand, type RunOutcome } from "./replay.js";
+import { Replayer, type NextCommand, type OpenCommand, type OpenCommandOf, type RunOutcome } from "./replay.js";
 import type { ReplayerCache } from "./replayer-cache.js";
-import { resolveRetryPolicy, retryDelayMs, shouldRetry, type ResolvedRetryPolicy, type RetryPolicy } from "./retry.js";
-import type { RunOutcomeRecord, RunRecord, RunUpdate, Store } from "./store.js";
+import { retryDelayMs, shouldRetry, type ResolvedRetryPolicy, type RetryPolicy } from "./retry.js";
+import { freshValue, retryPolicyOf, startAttempt, type AttemptOutcome, type RunningAttempt } from "./step-attempt.js";
+import {
+  FINISHED_STATUSES,
+  type NewRun,
+  type RunCommit,
+  type RunOutcomeRecord,
+  type RunRecord,
+  type RunUpdate,
+  type Store,
+} from "./store.js";
+import { parkUpdate } from "./wake-set.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** Room for an event carrying a truncated error (8 KiB message, 16 KiB stack, JSON escaping). */
@@ -51,14 +70,33 @@ export interface ExecutionContext {
   /** Seeded randomness for random()/uuid(), or undefined for crypto randomness. */
   readonly random: ((key: string) => number) | undefined;
   readonly maxPayloadBytes: number;
+  /** How often a run whose steps are running looks for signals and children's ends sent from elsewhere. */
+  readonly pollIntervalMs: number;
   readonly cache: ReplayerCache;
   readonly stats: EngineStats;
   isClosing(): boolean;
   /** The run parked until `dueAtMs` (if set): the engine arranges a wake-up. */
   onParked(dueAtMs: number | undefined): void;
   /** The run reached a final status, durably; `finished` is what the store now holds about its end. */
-  onFinished(runId: string, finished: RunOutcomeRecord): void;
+  onFinished(run: RunRecord, finished: RunOutcomeRecord): void;
+  /** Runs were created or cancelled by this run's last commit (children): they may be due now. */
+  onRunsChanged(): void;
 }
+
+/**
+ * One handler per command kind for its first event: adding a command kind fails to compile until handled here.
+ * Handlers that need no I/O are synchronous: most first events (a timer, a recorded value) are decided at once.
+ */
+type FirstEventHandlers = {
+  [K in Command["kind"]]: (
+    execution: RunExecution,
+    next: NextCommand & { readonly command: Extract<Command, { kind: K }> },
+  ) => Promise<void> | undefined;
+};
+/** One handler per open command kind: records what is ready for it (returns true), or nothing. */
+type OpenHandlers = {
+  [K in OpenCommand["kind"]]: (execution: RunExecution, open: OpenCommandOf<K>, nowMs: number) => Promise<boolean>;
+};
 
 /** One claimed run, executed until it parks, finishes, blocks, or the engine lets go of it. */
 export class RunExecution {
@@ -68,7 +106,14 @@ export class RunExecution {
   readonly #definition: WorkflowDefinition<never, unknown>;
   #replayer: Replayer | undefined;
   #cancel: { reason: string | undefined } | undefined;
-  #stepAbort: LazyAbortController | undefined;
+  /** Step attempts in flight, by the step's seq; one abort controller each. */
+  readonly #running = new Map<number, RunningAttempt>();
+  /** Attempts that ended, in the order they ended, waiting to be recorded by the loop. */
+  #ended: { running: RunningAttempt; outcome: AttemptOutcome; policy: ResolvedRetryPolicy }[] = [];
+  /** Wakes the loop while it waits for running steps (an attempt ended, a cancellation, a signal sent here). */
+  #wake: (() => void) | undefined;
+  /** Signals and children's ends may have arrived since the inbox was last looked at. */
+  #lookAtInbox = true;
   /** Set once this engine must stop writing for the run (lease lost or shutdown). */
   #abandoned = false;
   #committedSeq: number;
@@ -76,6 +121,8 @@ export class RunExecution {
   #consumedSignals: { position: number; seq: number }[] = [];
   /** Last inbox position consumed per signal name in the unflushed batch. */
   #consumedInBatch = new Map<string, number>();
+  #startChildren: NewRun[] = [];
+  #cancelRuns: { runId: string; reason: string | undefined }[] = [];
   readonly #history: readonly EventRecord[] | undefined;
 
   /**
@@ -97,18 +144,27 @@ export class RunExecution {
     if (run.cancelRequested) this.#cancel = { reason: run.cancelReason };
   }
 
-  /** Delivers a cancellation at the next `yield*` and aborts a running step. */
+  /** Delivers a cancellation at the next `yield*` and aborts running steps. */
   requestCancel(reason: string | undefined): void {
     // Once delivered, the workflow is compensating: its later steps must not be aborted by repeats of the request.
     if (this.#replayer?.cancellationDelivered === true) return;
     this.#cancel ??= { reason };
-    this.#stepAbort?.abort(new Error(`Run '${this.runId}' was cancelled`));
+    // Aborted attempts still report: the first to fail records the cancellation (as a sequential step does).
+    for (const running of this.#running.values()) running.abort.abort(new Error(`Run '${this.runId}' was cancelled`));
+    this.#nudge();
   }
 
-  /** Stops writing for this run (shutdown past the grace period, or lease lost); aborts a running step. */
+  /** Something for this run arrived (a signal, a child's end): look at the inbox again. */
+  notify(): void {
+    this.#lookAtInbox = true;
+    this.#nudge();
+  }
+
+  /** Stops writing for this run (shutdown past the grace period, or lease lost); aborts running steps. */
   abandon(reason: string): void {
     this.#abandoned = true;
-    this.#stepAbort?.abort(new Error(reason));
+    this.#abortAll(reason);
+    this.#nudge();
   }
 
   async execute(): Promise<void> {
@@ -118,6 +174,7 @@ export class RunExecution {
     try {
       await this.#drive(replayer);
     } catch (error) {
+      this.#abortAll(`Run '${this.runId}' stopped executing here`);
       this.#ctx.cache.delete(this.runId);
       if (error instanceof LeaseLostError) return;
       throw error;
@@ -143,6 +200,8 @@ export class RunExecution {
       }
       throw error;
     }
+    // What replay withdrew was undone in the writes that recorded it.
+    replayer.takeWithdrawn();
     return replayer;
   }
 
@@ -151,178 +210,397 @@ export class RunExecution {
     for (;;) {
       if (this.#abandoned) return;
       const state = replayer.state;
-      if (state.type === "finished") return this.#finish(state.outcome);
+      if (state.type === "finished") {
+        this.#abortAll(`Run '${this.runId}' finished; this step's result is not needed`);
+        return this.#finish(state.outcome);
+      }
       if (state.type === "not_started") throw new CorruptEventError(this.runId, 1, "the run has no run_started event");
-      if (this.#ctx.isClosing())
-        return this.#park({ status: "pending", release: true, dueAtMs: this.#ctx.clock.nowMs() });
+      if (this.#ctx.isClosing() && this.#running.size === 0) {
+        return this.#park({ status: "pending", release: true, wake: { atMs: this.#ctx.clock.nowMs() } });
+      }
+      // Attempts that already ended are recorded before a cancellation is delivered: a compensating `finally` then
+      // sees what its branch did. (Nothing may come before the first event of a newly yielded command.)
+      if (this.#ended.length > 0 && replayer.next === undefined && this.#recordEndedAttempt()) continue;
       if (this.#cancel !== undefined && !replayer.cancellationDelivered) {
         this.#record({ type: "cancellation_requested", reason: this.#cancel.reason }, "The cancellation reason");
         continue;
       }
-      const parked = await this.#advance(state.pending);
-      if (parked) return;
-    }
-  }
-
-  /** Moves the pending command one step forward; returns true when the run parked. */
-  async #advance(pending: PendingCommand): Promise<boolean> {
-    const nowMs = this.#ctx.clock.nowMs();
-    switch (pending.kind) {
-      case "step":
-        if (pending.retryAtMs !== undefined && pending.retryAtMs > nowMs) {
-          const wait = { kind: "retry", step: pending.command.name } as const;
-          await this.#park({
-            status: "sleeping",
-            waitingFor: wait,
-            wakeAtMs: pending.retryAtMs,
-            release: true,
-            dueAtMs: pending.retryAtMs,
-          });
-          return true;
-        }
-        // Everything decided so far must be durable before a side effect can observe it.
-        await this.#flush({ status: "running", release: false });
-        await this.#runStep(pending);
-        return false;
-      case "sleep": {
-        if (pending.wakeAtMs === undefined) {
-          const wakeAtMs = pending.command.deadlineMs ?? nowMs + (pending.command.durationMs ?? 0);
-          this.#record({ type: "timer_started", wakeAtMs }, "The timer", nowMs);
-          return false;
-        }
-        if (nowMs >= pending.wakeAtMs) {
-          this.#record({ type: "timer_fired" }, "The timer");
-          return false;
-        }
-        await this.#park({
-          status: "sleeping",
-          waitingFor: { kind: "timer" },
-          wakeAtMs: pending.wakeAtMs,
-          release: true,
-          dueAtMs: pending.wakeAtMs,
-        });
-        return true;
+      const next = replayer.next;
+      if (next !== undefined) {
+        const io = this.#first(next);
+        if (io !== undefined) await io;
+        continue;
       }
-      case "signal":
-        return this.#advanceSignalWait(pending, nowMs);
-      case "value":
-        this.#record(
-          {
-            type: "value_recorded",
-            source: pending.command.source,
-            value: freshValue(pending.command.source, nowMs, `${this.runId}:${pending.seq}`, this.#ctx.random),
-          },
-          "The value",
-        );
-        return false;
+      if (await this.#pollOpen(replayer)) continue;
+      if (await this.#launchDueSteps(replayer)) continue;
+      if (this.#running.size > 0) {
+        await this.#flush({ status: "running", release: false });
+        await this.#waitForProgress(replayer);
+        continue;
+      }
+      return this.#park(parkUpdate(replayer.open.values()));
     }
   }
 
-  async #advanceSignalWait(pending: Extract<PendingCommand, { kind: "signal" }>, nowMs: number): Promise<boolean> {
-    const { name, timeoutMs } = pending.command;
-    const signal = await this.#ctx.store.nextSignal(this.runId, name, this.#consumedInBatch.get(name) ?? 0);
-    if (signal !== undefined) {
-      this.#record(
-        { type: "signal_received", name, signalId: signal.signalId, payload: decodeValue(signal.payload) },
-        `The payload of signal '${name}'`,
-      );
-      this.#consumedSignals.push({ position: signal.position, seq: (this.#replayer as Replayer).lastSeq });
-      this.#consumedInBatch.set(name, signal.position);
-      return false;
-    }
-    if (!pending.waitStarted) {
+  /** Records the first event of the command the replayer says comes next. */
+  #first(next: NextCommand): Promise<void> | undefined {
+    const handler = RunExecution.#firstEvent[next.command.kind] as (
+      execution: RunExecution,
+      next: NextCommand,
+    ) => Promise<void> | undefined;
+    return handler(this, next);
+  }
+
+  // Static: one table for every execution (a table per execution would cost a dozen closures per run).
+  static readonly #firstEvent: FirstEventHandlers = {
+    step: (execution, next) => {
+      if (!next.inline) {
+        execution.#record({ type: "step_started", name: next.command.name }, "The step");
+        return undefined;
+      }
+      // A step of the workflow itself, with nothing else open: it runs before anything is recorded for it, and
+      // its result is its first event (format 1's sequential steps).
+      return execution.#attemptInline(next.seq, next.command);
+    },
+    sleep: (execution, next) => {
+      const nowMs = execution.#ctx.clock.nowMs();
+      const wakeAtMs = next.command.deadlineMs ?? nowMs + (next.command.durationMs ?? 0);
+      execution.#record({ type: "timer_started", wakeAtMs }, "The timer", nowMs);
+      return undefined;
+    },
+    signal: async (execution, next) => {
+      const { name, timeoutMs } = next.command;
+      if (await execution.#receiveSignal(name, next.seq)) return;
+      const nowMs = execution.#ctx.clock.nowMs();
       const timeoutAtMs = timeoutMs === undefined ? undefined : nowMs + timeoutMs;
-      this.#record({ type: "signal_wait_started", name, timeoutAtMs }, "The signal wait", nowMs);
-      return false;
+      execution.#record({ type: "signal_wait_started", name, timeoutAtMs }, "The signal wait", nowMs);
+    },
+    value: (execution, next) => {
+      const { source } = next.command;
+      const value = freshValue(
+        source,
+        execution.#ctx.clock.nowMs(),
+        `${execution.runId}:${next.seq}`,
+        execution.#ctx.random,
+      );
+      execution.#record({ type: "value_recorded", source, value }, "The value");
+      return undefined;
+    },
+    branches: (execution, next) => {
+      const { combinator, branches, keys, concurrency } = next.command;
+      const event: NewEvent = {
+        type: "branches_started",
+        combinator,
+        count: branches.length,
+        ...(keys === undefined ? {} : { keys }),
+        ...(concurrency === undefined ? {} : { concurrency }),
+      };
+      execution.#record(event, "The branches");
+      return undefined;
+    },
+    child: (execution, next) => execution.#startChild(next),
+    childResult: async (execution, next) => {
+      const { childId } = next.command;
+      if (await execution.#recordChildEnd(childId, next.command.workflow, next.seq)) return;
+      execution.#record({ type: "child_wait_started", childId }, "The child wait");
+    },
+  };
+
+  static readonly #whenOpen: OpenHandlers = {
+    // Steps move on through #launchDueSteps and #recordEndedAttempt.
+    step: async () => false,
+    sleep: async (execution, open, nowMs) => {
+      if (nowMs < open.wakeAtMs) return false;
+      execution.#record({ type: "timer_fired", commandSeq: open.seq }, "The timer");
+      return true;
+    },
+    signal: async (execution, open, nowMs) => {
+      if (execution.#lookAtInbox && (await execution.#receiveSignal(open.command.name, open.seq))) return true;
+      if (open.timeoutAtMs === undefined || nowMs < open.timeoutAtMs) return false;
+      execution.#record(
+        { type: "signal_timed_out", name: open.command.name, commandSeq: open.seq },
+        "The signal timeout",
+      );
+      return true;
+    },
+    child: async (execution, open) =>
+      execution.#lookAtInbox && execution.#recordChildEnd(open.childId, open.command.workflow.name, open.seq),
+    childResult: async (execution, open) =>
+      execution.#lookAtInbox && execution.#recordChildEnd(open.childId, open.command.workflow, open.seq),
+  };
+
+  /** Records what is ready for one open command (oldest first); false when nothing is, after which the inbox is known to be empty. */
+  async #pollOpen(replayer: Replayer): Promise<boolean> {
+    // A wide fan-out of steps has nothing to poll: skip the walk over its open set.
+    if (replayer.open.size === replayer.openSteps) return false;
+    const nowMs = this.#ctx.clock.nowMs();
+    for (const open of [...replayer.open.values()]) {
+      const handler = RunExecution.#whenOpen[open.kind] as (
+        execution: RunExecution,
+        open: OpenCommand,
+        nowMs: number,
+      ) => Promise<boolean>;
+      if (await handler(this, open, nowMs)) return true;
     }
-    if (pending.timeoutAtMs !== undefined && nowMs >= pending.timeoutAtMs) {
-      this.#record({ type: "signal_timed_out", name }, "The signal timeout");
-      return false;
-    }
-    const wait = { kind: "signal", name } as const;
-    await this.#park({
-      status: "waiting",
-      waitingFor: wait,
-      wakeAtMs: pending.timeoutAtMs,
-      release: true,
-      dueAtMs: pending.timeoutAtMs,
-    });
+    this.#lookAtInbox = false;
+    return false;
+  }
+
+  /** Consumes the oldest signal `name` not consumed yet (in the store or this batch), answering command `seq`. */
+  async #receiveSignal(name: string, seq: number): Promise<boolean> {
+    const signal = await this.#ctx.store.nextSignal(this.runId, name, this.#consumedInBatch.get(name) ?? 0);
+    if (signal === undefined) return false;
+    const payload = decodeValue(signal.payload);
+    this.#record(
+      { type: "signal_received", name, signalId: signal.signalId, payload, ...this.#answering(seq) },
+      `The payload of signal '${name}'`,
+    );
+    this.#consumedSignals.push({ position: signal.position, seq: (this.#replayer as Replayer).lastSeq });
+    this.#consumedInBatch.set(name, signal.position);
     return true;
   }
 
-  async #runStep(pending: Extract<PendingCommand, { kind: "step" }>): Promise<void> {
-    const { command, seq, attempt } = pending;
-    let policy: ResolvedRetryPolicy;
+  /**
+   * Starts a child run: created in the same write as `child_started`, with an id stable across replays (the
+   * command's seq). An id another workflow holds, or an input that cannot be stored, is `child_start_failed`:
+   * the parent gets the typed error at its `yield*`, nothing is created.
+   */
+  async #startChild(next: NextCommand & { readonly command: Extract<Command, { kind: "child" }> }): Promise<void> {
+    const { workflow, input, options } = next.command;
+    const childId = options.id ?? defaultChildId(this.runId, next.seq);
+    const name = workflow.name;
+    const failed = (error: unknown): void =>
+      this.#record(
+        { type: "child_start_failed", childId, workflow: name, error: toErrorInfo(error) },
+        "The child error",
+      );
+    const queued = this.#startChildren.find((run) => run.id === childId);
+    const existing = queued ?? (await this.#ctx.store.getRun(childId));
+    if (existing !== undefined && existing.workflow !== name) {
+      return failed(new RunIdConflictError(childId, existing.workflow, name));
+    }
+    let run: NewRun | undefined;
+    if (existing === undefined) {
+      const nowMs = this.#ctx.clock.nowMs();
+      const limit = this.#ctx.maxPayloadBytes;
+      try {
+        const what = `The input of child '${childId}'`;
+        run = {
+          id: childId,
+          workflow: name,
+          input: encodeValue(input, what, limit),
+          startedEvent: encodeEvent(runStartedEvent(name, input, nowMs), what, limit),
+          nowMs,
+          parent: { runId: this.runId, onParentCancel: options.onParentCancel ?? "cancel" },
+        };
+      } catch (error) {
+        if (error instanceof UnencodableValueError || error instanceof PayloadTooLargeError) return failed(error);
+        throw error;
+      }
+    }
+    const detached = next.command.wait ? {} : { detached: true };
+    this.#record({ type: "child_started", childId, workflow: name, ...detached }, "The child");
+    if (run !== undefined) this.#startChildren.push(run);
+  }
+
+  /** Records the end of child `childId` answering command `seq`, if it has ended; false while it runs. */
+  async #recordChildEnd(childId: string, workflow: string, seq: number): Promise<boolean> {
+    if (this.#startChildren.some((run) => run.id === childId)) return false; // created by the unflushed batch
+    const outcome = await this.#ctx.store.getRunOutcome(childId);
+    const what = `The result of child '${childId}'`;
+    if (outcome === undefined) {
+      // Its record is gone (removed by hand or by retention): say so rather than wait for ever.
+      const error = toErrorInfo(new RunNotFoundError(childId));
+      this.#record({ type: "child_failed", childId, workflow, error, ...this.#answering(seq) }, what);
+      return true;
+    }
+    if (!FINISHED_STATUSES.has(outcome.status)) return false;
+    if (outcome.status === "completed") {
+      const result = outcome.result === undefined ? undefined : decodeValue(outcome.result);
+      this.#record({ type: "child_completed", childId, workflow, result, ...this.#answering(seq) }, what);
+    } else if (outcome.status === "failed") {
+      const error = (
+        outcome.error === undefined
+          ? toErrorInfo(new Error("The child failed without a recorded error"))
+          : decodeValue(outcome.error)
+      ) as ErrorInfo;
+      this.#record({ type: "child_failed", childId, workflow, error, ...this.#answering(seq) }, what);
+    } else {
+      this.#record(
+        { type: "child_cancelled", childId, workflow, reason: outcome.reason, ...this.#answering(seq) },
+        what,
+      );
+    }
+    return true;
+  }
+
+  /** Runs the first attempt of a sequential step and records its outcome as the step's first event. */
+  async #attemptInline(seq: number, command: Extract<Command, { kind: "step" }>): Promise<void> {
+    // Everything decided so far is made durable first, since the side effect may observe it.
+    await this.#flush({ status: "running", release: false });
+    const policy = this.#policyOrRecordFailure(command, 1, seq);
+    if (policy === undefined) return;
+    this.#ctx.stats.stepAttempts += 1;
+    const running = startAttempt(this.runId, seq, 1, command);
+    this.#running.set(seq, running);
+    const outcome = await running.done;
+    this.#running.delete(seq);
+    if (this.#abandoned) return;
+    this.#recordOutcome(command, running, outcome, policy);
+  }
+
+  /** Starts attempts of open steps that are due (first attempts, retries whose time came), after a flush. */
+  async #launchDueSteps(replayer: Replayer): Promise<boolean> {
+    // Every open step already runs (the usual case while a group's steps are in flight): nothing to launch.
+    if (this.#ctx.isClosing() || replayer.openSteps === this.#running.size) return false;
+    const nowMs = this.#ctx.clock.nowMs();
+    const due = [...replayer.open.values()].filter(
+      (open): open is OpenCommandOf<"step"> =>
+        open.kind === "step" &&
+        !this.#running.has(open.seq) &&
+        (open.retryAtMs === undefined || open.retryAtMs <= nowMs),
+    );
+    if (due.length === 0) return false;
+    // Everything decided so far must be durable before a side effect can observe it.
+    await this.#flush({ status: "running", release: false });
+    for (const open of due) {
+      const policy = this.#policyOrRecordFailure(open.command, open.attempt, open.seq);
+      // A bad retry option was recorded as the step's failure: the loop looks again before launching more.
+      if (policy === undefined) return true;
+      this.#ctx.stats.stepAttempts += 1;
+      const running = startAttempt(this.runId, open.seq, open.attempt, open.command);
+      this.#running.set(open.seq, running);
+      void running.done.then((outcome) => {
+        if (this.#running.get(running.seq) !== running) return; // withdrawn or abandoned: the result is not used
+        this.#ended.push({ running, outcome, policy });
+        this.#nudge();
+      });
+    }
+    return true;
+  }
+
+  /** The step's retry policy; an invalid one is recorded as the step's final failure (and undefined returned). */
+  #policyOrRecordFailure(
+    command: Extract<Command, { kind: "step" }>,
+    attempt: number,
+    seq: number,
+  ): ResolvedRetryPolicy | undefined {
     try {
-      policy = retryPolicyOf(this.#ctx.retryDefaults, command.options.retry);
+      return retryPolicyOf(this.#ctx.retryDefaults, command.options.retry);
     } catch (error) {
-      this.#record({ type: "step_failed", name: command.name, attempt, error: toErrorInfo(error) }, "The step error");
+      const failed: NewEvent = {
+        type: "step_failed",
+        name: command.name,
+        attempt,
+        error: toErrorInfo(error),
+        ...this.#answering(seq),
+      };
+      this.#record(failed, "The step error");
+      return undefined;
+    }
+  }
+
+  /** Records the oldest ended attempt of a parallel step; returns false when there is none. */
+  #recordEndedAttempt(): boolean {
+    const ended = this.#ended.shift();
+    if (ended === undefined) return false;
+    const { running, outcome, policy } = ended;
+    this.#running.delete(running.seq);
+    const open = (this.#replayer as Replayer).open.get(running.seq);
+    if (open?.kind !== "step" || open.attempt !== running.attempt) return true; // withdrawn meanwhile
+    this.#recordOutcome(open.command, running, outcome, policy);
+    return true;
+  }
+
+  #recordOutcome(
+    command: Extract<Command, { kind: "step" }>,
+    running: RunningAttempt,
+    outcome: AttemptOutcome,
+    policy: ResolvedRetryPolicy,
+  ): void {
+    const { attempt } = running;
+    const answering = this.#answering(running.seq);
+    const { name } = command;
+    if (outcome.ok) {
+      try {
+        this.#record(
+          { type: "step_completed", name, attempt, result: outcome.value, ...answering },
+          `The result of step '${name}'`,
+        );
+      } catch (error) {
+        if (!(error instanceof UnencodableValueError || error instanceof PayloadTooLargeError)) throw error;
+        // A result that cannot be stored fails the step for good: retrying would produce the same value.
+        this.#record({ type: "step_failed", name, attempt, error: toErrorInfo(error), ...answering }, "The step error");
+      }
       return;
     }
-    const abort = new LazyAbortController();
-    this.#stepAbort = abort;
-    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
-    try {
-      this.#ctx.stats.stepAttempts += 1;
-      const ctx: StepContext = {
-        runId: this.runId,
-        seq,
-        attempt,
-        idempotencyKey: `${this.runId}:${seq}`,
-        get signal() {
-          return abort.signal;
-        },
-      };
-      outcome = { ok: true, value: await command.fn(ctx) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    } finally {
-      this.#stepAbort = undefined;
-    }
-    if (this.#abandoned) return;
-    if (outcome.ok) return this.#recordStepResult(pending, outcome.value);
-    this.#recordStepFailure(pending, policy, outcome.error);
-  }
-
-  #recordStepResult(pending: Extract<PendingCommand, { kind: "step" }>, value: unknown): void {
-    const { command, attempt } = pending;
-    try {
-      this.#record(
-        { type: "step_completed", name: command.name, attempt, result: value },
-        `The result of step '${command.name}'`,
-      );
-    } catch (error) {
-      if (!(error instanceof UnencodableValueError || error instanceof PayloadTooLargeError)) throw error;
-      // A result that cannot be stored fails the step for good: retrying would produce the same value.
-      this.#record({ type: "step_failed", name: command.name, attempt, error: toErrorInfo(error) }, "The step error");
-    }
-  }
-
-  #recordStepFailure(
-    pending: Extract<PendingCommand, { kind: "step" }>,
-    policy: ResolvedRetryPolicy,
-    error: unknown,
-  ): void {
-    const { command, attempt } = pending;
     if (this.#cancel !== undefined && !(this.#replayer as Replayer).cancellationDelivered) {
       // The step failed because (or while) the run was cancelled: deliver the cancellation instead of retrying.
       this.#record({ type: "cancellation_requested", reason: this.#cancel.reason }, "The cancellation reason");
       return;
     }
     const nowMs = this.#ctx.clock.nowMs();
-    const retryAtMs = shouldRetry(policy, error, attempt) ? nowMs + retryDelayMs(policy, attempt) : undefined;
-    const failed: NewEvent = { type: "step_failed", name: command.name, attempt, error: toErrorInfo(error), retryAtMs };
-    this.#record(failed, "The step error", nowMs);
+    const retryAtMs = shouldRetry(policy, outcome.error, attempt) ? nowMs + retryDelayMs(policy, attempt) : undefined;
+    const error = toErrorInfo(outcome.error);
+    this.#record({ type: "step_failed", name, attempt, error, retryAtMs, ...answering }, "The step error", nowMs);
+  }
+
+  /**
+   * Waits until an attempt ends, the run is cancelled or notified, the earliest deadline of an open command
+   * passes, or (while signals or children are awaited) the poll interval elapses.
+   */
+  async #waitForProgress(replayer: Replayer): Promise<void> {
+    if (this.#ended.length > 0 || this.#abandoned) return;
+    const { wake } = parkUpdate([...replayer.open.values()].filter((open) => !this.#running.has(open.seq)));
+    const nowMs = this.#ctx.clock.nowMs();
+    const awaits = wake?.signals !== undefined || wake?.children !== undefined;
+    let delayMs = wake?.atMs === undefined ? Number.POSITIVE_INFINITY : Math.max(0, wake.atMs - nowMs);
+    if (awaits) delayMs = Math.min(delayMs, this.#ctx.pollIntervalMs);
+    await new Promise<void>((resolve) => {
+      const timer = Number.isFinite(delayMs) ? this.#ctx.clock.setTimer(delayMs, () => this.notify()) : undefined;
+      this.#wake = () => {
+        this.#wake = undefined;
+        timer?.cancel();
+        resolve();
+      };
+    });
+  }
+
+  #nudge(): void {
+    this.#wake?.();
+  }
+
+  /** Aborts every attempt in flight and forgets them. The Error (and its stack) is only made when one runs. */
+  #abortAll(reason: string): void {
+    if (this.#running.size > 0) {
+      const error = new Error(reason);
+      for (const running of this.#running.values()) running.abort.abort(error);
+      this.#running.clear();
+    }
+    if (this.#ended.length > 0) this.#ended = [];
+  }
+
+  /**
+   * The `commandSeq` of an event answering command `seq`. Left out when the event is that command's own first
+   * event (a sequential step's result, a signal already in the inbox): it would only repeat the event's seq, and
+   * sequential histories stay as small as in format 1.
+   */
+  #answering(seq: number): { commandSeq?: number } {
+    return seq === (this.#replayer as Replayer).lastSeq + 1 ? {} : { commandSeq: seq };
   }
 
   /** Encodes an event, feeds the decoded copy to the replayer (so live == replay), and buffers it. */
   #record(event: NewEvent, what: string, atMs = this.#ctx.clock.nowMs()): void {
     const replayer = this.#replayer as Replayer;
-    const full = { ...event, seq: replayer.lastSeq + 1, atMs } as HistoryEvent;
-    // Errors are already truncated (toErrorInfo) and a stored signal was size-checked when it was sent:
-    // both must always be recordable, whatever this engine's payload limit.
+    // While a command waits for its first event nothing else but a cancellation is recorded (see replay.ts), so
+    // this is its first event: inside branches it carries the command's branch path.
+    const path = event.type === "cancellation_requested" ? undefined : replayer.next?.path;
+    const seq = replayer.lastSeq + 1;
+    const full = (path ? { ...event, path, seq, atMs } : { ...event, seq, atMs }) as HistoryEvent;
+    // Errors are already truncated (toErrorInfo), and a stored signal or child result was size-checked when it
+    // was stored: each must always be recordable, whatever this engine's payload limit.
     const limit =
-      full.type === "signal_received"
+      full.type === "signal_received" || full.type === "child_completed"
         ? Number.MAX_SAFE_INTEGER
         : "error" in full
           ? Math.max(this.#ctx.maxPayloadBytes, ERROR_EVENT_LIMIT_BYTES)
@@ -330,6 +608,26 @@ export class RunExecution {
     const record = encodeEvent(full, what, limit);
     replayer.apply(decodeEvent(this.runId, record));
     this.#unflushed.push(record);
+    this.#undoWithdrawn(replayer);
+  }
+
+  /**
+   * Undoes the effects of commands the event withdrew: a losing step's attempt is aborted (its result will not be
+   * used), a losing child run is cancelled in the same write. Timers and signal waits need nothing: they were
+   * only ever data. Children of a cancelled run are cancelled by the store (requestCancel cascades).
+   */
+  #undoWithdrawn(replayer: Replayer): void {
+    for (const { open, cause } of replayer.takeWithdrawn()) {
+      if (open.kind === "step") {
+        this.#running.get(open.seq)?.abort.abort(new Error(`The step's branch (${open.path}) was cancelled`));
+        this.#running.delete(open.seq);
+      } else if (open.kind === "child" && cause === "branch") {
+        this.#cancelRuns.push({
+          runId: open.childId,
+          reason: `its branch (${open.path}) of run '${this.runId}' was cancelled`,
+        });
+      }
+    }
   }
 
   async #flush(update: RunUpdate): Promise<void> {
@@ -337,7 +635,7 @@ export class RunExecution {
     if (this.#abandoned) throw new LeaseLostError(this.runId, this.#ctx.owner);
     const events = this.#unflushed;
     const consumedSignals = this.#consumedSignals;
-    await this.#ctx.store.commit({
+    const commit: RunCommit = {
       runId: this.runId,
       owner: this.#ctx.owner,
       expectedLastSeq: this.#committedSeq,
@@ -345,18 +643,29 @@ export class RunExecution {
       consumedSignals,
       update,
       nowMs: this.#ctx.clock.nowMs(),
-    });
+    };
+    // Children to create and runs to cancel are rare: the common commit carries neither, and allocates nothing new.
+    const changesRuns = this.#startChildren.length > 0 || this.#cancelRuns.length > 0;
+    if (changesRuns) {
+      Object.assign(commit, { startChildren: this.#startChildren, cancelRuns: this.#cancelRuns });
+      this.#startChildren = [];
+      this.#cancelRuns = [];
+    }
+    await this.#ctx.store.commit(commit);
     this.#ctx.stats.commits += 1;
     this.#committedSeq += events.length;
     this.#unflushed = [];
-    this.#consumedSignals = [];
-    this.#consumedInBatch.clear();
+    if (consumedSignals.length > 0) {
+      this.#consumedSignals = [];
+      this.#consumedInBatch.clear();
+    }
+    if (changesRuns) this.#ctx.onRunsChanged();
   }
 
   async #park(update: RunUpdate): Promise<void> {
     await this.#flush(update);
     if (!this.#ctx.isClosing()) this.#ctx.cache.put(this.#replayer as Replayer);
-    this.#ctx.onParked(update.dueAtMs);
+    this.#ctx.onParked(update.wake?.atMs);
   }
 
   async #finish(outcome: RunOutcome): Promise<void> {
@@ -382,7 +691,7 @@ export class RunExecution {
     }
     await this.#flush(update);
     this.#ctx.cache.delete(this.runId);
-    this.#ctx.onFinished(this.runId, update);
+    this.#ctx.onFinished(this.#run, update);
   }
 
   /** Parks a run that cannot proceed with this code, recording nothing in its log. */
@@ -404,36 +713,6 @@ export class RunExecution {
     });
     this.#ctx.stats.commits += 1;
   }
-}
-
-/** The engine defaults resolved once per engine: most steps have no retry options of their own. */
-const resolvedDefaults = new WeakMap<RetryPolicy, ResolvedRetryPolicy>();
-
-/** The policy of one step attempt; resolving durations through luxon costs microseconds, so defaults are cached. */
-function retryPolicyOf(defaults: RetryPolicy, override: Partial<RetryPolicy> | undefined): ResolvedRetryPolicy {
-  if (override !== undefined) return resolveRetryPolicy(defaults, override);
-  let resolved = resolvedDefaults.get(defaults);
-  if (resolved === undefined) {
-    resolved = resolveRetryPolicy(defaults);
-    resolvedDefaults.set(defaults, resolved);
-  }
-  return resolved;
-}
-
-function freshValue(
-  source: "now" | "random" | "uuid",
-  nowMs: number,
-  key: string,
-  random: ((key: string) => number) | undefined,
-): unknown {
-  if (source === "now") return nowMs;
-  if (source === "random") return random === undefined ? Math.random() : random(key);
-  if (random === undefined) return randomUUID();
-  const bytes = Array.from({ length: 16 }, (_, i) => Math.floor(random(`${key}/${i}`) * 256) & 0xff);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant
-  const hex = bytes.map((byte) => byte.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The run_started event of a new run. */

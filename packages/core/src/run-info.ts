@@ -4,7 +4,7 @@
 import { decodeValue } from "./codec.js";
 import { CorruptEventError, RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
-import type { BlockedEpisodeRecord, RunOutcomeRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
+import type { BlockedEpisodeRecord, RunOutcomeRecord, RunRecord, RunStatus, WaitInfo, WakeSet } from "./store.js";
 
 /** The values of a run's row that are stored encoded, and so can be found corrupt. */
 export type RunValueColumn = "input" | "result" | "error";
@@ -39,16 +39,31 @@ export interface RunInfo<O = unknown> {
   readonly result?: O | undefined;
   /** The workflow's error once `failed`, or the reason a run is `blocked`. */
   readonly error?: Error | undefined;
-  /** What a `sleeping` or `waiting` run waits for. */
+  /**
+   * What a `sleeping` or `waiting` run waits for: its oldest open command. A run waiting in parallel branches waits
+   * for several things at once; `wake` lists them all.
+   */
   readonly waitingFor?: WaitInfo | undefined;
-  /** When the current wait ends (timer deadline, retry time, signal timeout), epoch ms. */
+  /** When the run wakes by time at the latest (the earliest timer deadline, retry time or signal timeout), epoch ms. */
   readonly wakeAtMs?: number | undefined;
+  /**
+   * Everything that wakes a parked run: a time, signal names, child runs (see WakeSet). For a
+   * `race({ shipped: awaitSignal("shipped"), late: sleep({ days: 3 }) })`: `{ atMs, signals: ["shipped"] }`.
+   */
+  readonly wake?: WakeSet | undefined;
   /** Why the run is not progressing, in words (blocked, or no engine serves its workflow). */
   readonly reason?: string | undefined;
   /** A cancellation was requested (it stays true after the run has finished). */
   readonly cancelRequested: boolean;
   /** Seq of the last event in the run's log. */
   readonly lastSeq: number;
+  /** The run that started this one with `child()` / `startChild()`, if any. */
+  readonly parentId?: string | undefined;
+  /**
+   * Ids of the runs this one started as children, oldest first (at most MAX_CHILDREN_SHOWN; `listRuns({ parent })`
+   * pages through all of them). Set by `getRun` only.
+   */
+  readonly children?: readonly string[] | undefined;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly finishedAtMs?: number | undefined;
@@ -95,6 +110,14 @@ export interface PendingSignalInfo {
  * }
  */
 export type BlockedEpisodeInfo = BlockedEpisodeRecord;
+
+/**
+ * How many children `getRun` lists at most (the oldest ones); `listRuns({ parent })` lists any number.
+ *
+ * @example
+ * if (info.children?.length === MAX_CHILDREN_SHOWN) console.log("more: engine.listRuns({ parent: info.id })");
+ */
+export const MAX_CHILDREN_SHOWN = 1000;
 
 /** How many pending signals `getRun` lists at most (the oldest ones); a run rarely holds more than a few. */
 export const MAX_PENDING_SIGNALS_SHOWN = 100;
@@ -153,9 +176,11 @@ function decodeRun<O>(record: RunRecord, reason: string | undefined): { info: Ru
     error: decode("error", record.error, decodeErrorInfo),
     waitingFor: record.waitingFor,
     wakeAtMs: record.wakeAtMs,
+    wake: record.wake,
     reason: reason ?? record.reason,
     cancelRequested: record.cancelRequested,
     lastSeq: record.lastSeq,
+    parentId: record.parentId,
     createdAtMs: record.createdAtMs,
     updatedAtMs: record.updatedAtMs,
     finishedAtMs: record.finishedAtMs,

@@ -35,7 +35,33 @@ export const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set(["completed", "
 export type WaitInfo =
   | { readonly kind: "timer" }
   | { readonly kind: "retry"; readonly step: string }
-  | { readonly kind: "signal"; readonly name: string };
+  | { readonly kind: "signal"; readonly name: string }
+  | { readonly kind: "child"; readonly id: string };
+
+/**
+ * What happens to an unfinished child run when its parent is cancelled: cancelled with it, or left running.
+ *
+ * @example
+ * const policy: ParentCancelPolicy = "abandon";
+ * yield* startChild(audit, order, { onParentCancel: policy });
+ */
+export type ParentCancelPolicy = "cancel" | "abandon";
+
+/**
+ * What makes a parked run due, as data: the one wake rule every store implements. A run released with a wake
+ * set is due at `atMs` (if set), or as soon as any signal named in `signals` is in its inbox (one sent before
+ * the release counts: the run is then due at once), or as soon as any run listed in `children` has finished
+ * (likewise), or when its cancellation is requested. A run released without a wake set is due only on
+ * cancellation. Spurious wake-ups are harmless (the engine parks the run again); missed ones are bugs.
+ *
+ * @example
+ * const wake: WakeSet = { atMs: deadline, signals: ["approved"], children: ["order-1/4"] };
+ */
+export interface WakeSet {
+  readonly atMs?: number | undefined;
+  readonly signals?: readonly string[] | undefined;
+  readonly children?: readonly string[] | undefined;
+}
 
 /** A run's row: the projection of its log that schedulers and tools read. Values are encoded text. */
 export interface RunRecord {
@@ -50,6 +76,10 @@ export interface RunRecord {
   readonly reason?: string | undefined;
   readonly cancelRequested: boolean;
   readonly cancelReason?: string | undefined;
+  /** What wakes the run while it is parked (see WakeSet); undefined while it runs or after it ended. */
+  readonly wake?: WakeSet | undefined;
+  /** The run that started this one as a child, if any. */
+  readonly parentId?: string | undefined;
   readonly lastSeq: number;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
@@ -72,6 +102,8 @@ export interface NewRun {
    * starts it without another commit. If the lease lapses the run is due, like any claimed run.
    */
   readonly lease?: { readonly owner: string; readonly leaseMs: number } | undefined;
+  /** Set for a child run: its parent, and whether cancelling the parent cancels it (`"cancel"`) or not. */
+  readonly parent?: { readonly runId: string; readonly onParentCancel: ParentCancelPolicy } | undefined;
 }
 
 /** The projection written together with a commit's events. */
@@ -83,11 +115,11 @@ export interface RunUpdate {
   readonly error?: string | undefined;
   readonly reason?: string | undefined;
   /**
-   * Give up the lease. The run is picked up again at `dueAtMs`, or earlier when a signal it waits for
-   * arrives or it is cancelled; `undefined` means "only then".
+   * Give up the lease. The run is then picked up again as its `wake` set says (see WakeSet), or on
+   * cancellation; an unfinished run released without `wake` is due only on cancellation.
    */
   readonly release: boolean;
-  readonly dueAtMs?: number | undefined;
+  readonly wake?: WakeSet | undefined;
 }
 
 /** One atomic write by the engine that holds a run's lease. */
@@ -101,6 +133,13 @@ export interface RunCommit {
   readonly consumedSignals: readonly { readonly position: number; readonly seq: number }[];
   readonly update: RunUpdate;
   readonly nowMs: number;
+  /**
+   * Child runs to create in the same write (each as `createRun` would; one whose id exists already is left as
+   * it is). Their `parent` is this run.
+   */
+  readonly startChildren?: readonly NewRun[] | undefined;
+  /** Runs whose cancellation to request in the same write, as `requestCancel` would; finished or unknown ones are skipped. */
+  readonly cancelRuns?: readonly { readonly runId: string; readonly reason: string | undefined }[] | undefined;
 }
 
 /** A signal waiting in a run's inbox. `position` orders signals first in, first out. */
@@ -230,6 +269,8 @@ export interface LeaseHolder {
 export interface RunFilter {
   readonly statuses?: readonly RunStatus[] | undefined;
   readonly workflow?: string | undefined;
+  /** Only children of this run. */
+  readonly parent?: string | undefined;
   readonly limit: number;
 }
 
@@ -267,7 +308,11 @@ export interface Store {
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   /** Events with seq > afterSeq, in order. */
   readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]>;
-  /** Appends events, consumes signals and updates the run; throws LeaseLostError unless `owner` holds the lease. */
+  /**
+   * Appends events, consumes signals, updates the run, creates `startChildren` and requests `cancelRuns`, in one
+   * atomic write; throws LeaseLostError unless `owner` holds the lease. A commit that ends a child run (completed,
+   * failed, cancelled) makes its parent due if the parent's wake set lists the child.
+   */
   commit(commit: RunCommit): Promise<void>;
   /**
    * Stores a signal; a repeated `signalId` is ignored (`duplicate: true`), also once the run has finished.
@@ -281,7 +326,13 @@ export interface Store {
    * `[]` for an unknown run. Read-only; lets tools show signals that no `awaitSignal` has taken (e.g. a misnamed one).
    */
   pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]>;
-  /** Marks the run for cancellation (idempotent). Throws RunNotFoundError / RunFinishedError. */
+  /** Ids of the runs created as children of `runId`, oldest first, at most `limit`; `[]` for none or an unknown run. */
+  childrenOf(runId: string, limit: number): Promise<string[]>;
+  /**
+   * Marks the run for cancellation (idempotent) and makes it due. In the same write, every unfinished child run
+   * created with `onParentCancel: "cancel"` is marked too, and theirs in turn. Throws RunNotFoundError /
+   * RunFinishedError.
+   */
   requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void>;
   /** Leases up to `limit` due runs of the given workflows and marks them `running`. */
   claimDueRuns(request: ClaimRequest): Promise<RunRecord[]>;
