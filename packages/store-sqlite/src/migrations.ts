@@ -186,6 +186,29 @@ const MIGRATIONS: readonly Migration[] = [
         .modifyEnd(sql`without rowid`),
     ],
   },
+  {
+    // Version 5 (event format 2: parallel branches and children) adds, without rebuilding anything:
+    // - the wake set of a parked run (`wake_signals`, `wake_children`: JSON arrays), replacing the single wait
+    //   (`wait_kind`/`wait_name` stay, for display) as what a signal or a child's end wakes. A run that waits for a
+    //   signal under an earlier version gets that signal as its wake set, so it is still woken after the upgrade.
+    // - `parent_id` and `cancel_with_parent` for child runs, and the index that finds a run's children.
+    version: 5,
+    statements: [
+      builder.schema.alterTable("runs").addColumn("wake_signals", "text"),
+      builder.schema.alterTable("runs").addColumn("wake_children", "text"),
+      builder.schema.alterTable("runs").addColumn("parent_id", "text"),
+      builder.schema.alterTable("runs").addColumn("cancel_with_parent", "integer", (c) => c.notNull().defaultTo(0)),
+      builder.schema
+        .createIndex("runs_parent")
+        .on("runs")
+        .columns(["parent_id", "run_key"])
+        .where(sql.ref("parent_id"), "is not", sql.lit(null)),
+      fixedSql(
+        "update runs set wake_signals = json_array(wait_name) " +
+          "where wait_kind = 'signal' and wait_name is not null and status = 'waiting'",
+      ),
+    ],
+  },
 ];
 
 /** Newest schema version this code knows. */

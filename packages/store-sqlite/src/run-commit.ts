@@ -4,11 +4,13 @@ import {
   FINISHED_STATUSES,
   LeaseLostError,
   MAX_BLOCKED_EPISODES_KEPT,
-  type EventRecord,
   type RunCommit,
   type RunStatus,
 } from "@reprise/core";
-import { mayBeProgressOnly, waitName, type WriteRow } from "./run-rows.js";
+import { cancelWithChildren } from "./run-cancellation.js";
+import { createRunRow } from "./run-creation.js";
+import { insertEvents } from "./run-events.js";
+import { jsonList, mayBeProgressOnly, waitName, type WriteRow } from "./run-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
 /**
@@ -21,13 +23,20 @@ import type { PreparedStatements } from "./statements.js";
 export function writeCommit(statements: PreparedStatements, commit: RunCommit): void {
   const { runId, owner } = commit;
   let row: WriteRow | undefined;
-  let runKey = guardedUpdate(statements, commit);
-  if (runKey === undefined) {
+  let written = guardedUpdate(statements, commit);
+  if (written === undefined) {
     row = statements.get<WriteRow>("getRunForWrite", { id: runId });
     if (row === undefined || row.lease_owner !== owner || row.last_seq !== commit.expectedLastSeq) {
       throw new LeaseLostError(runId, owner);
     }
-    runKey = row.run_key;
+    written = { run_key: row.run_key, parent_id: row.parent_id };
+  }
+  const runKey = written.run_key;
+  // Children first: a parent released to wait for a child that ends at once (never, in the same write) is
+  // checked against the children's rows below.
+  for (const child of commit.startChildren ?? []) createRunRow(statements, child);
+  for (const { runId: cancelled, reason } of commit.cancelRuns ?? []) {
+    cancelWithChildren(statements, cancelled, reason, commit.nowMs);
   }
   insertEvents(statements, runKey, commit.events);
   for (const { position, seq } of commit.consumedSignals) {
@@ -36,6 +45,10 @@ export function writeCommit(statements: PreparedStatements, commit: RunCommit): 
   // After the signals: whether an awaited signal is still waiting decides when the run is due.
   if (row !== undefined) updateProjection(statements, commit, dueAfterCommit(statements, commit, row), row);
   if (commit.update.status === "blocked") openBlockedEpisode(statements, runKey, commit);
+  // A child that ends wakes a parent waiting for it: the parent's wake set lists the child (WakeSet in core).
+  if (written.parent_id !== null && FINISHED_STATUSES.has(commit.update.status)) {
+    statements.run("wakeParent", { parentId: written.parent_id, childId: runId, nowMs: commit.nowMs });
+  }
 }
 
 /** Records the start of a blocked episode (the log records nothing), keeping the newest ones only. */
@@ -50,29 +63,29 @@ function openBlockedEpisode(statements: PreparedStatements, runKey: number, comm
   if (upToEpisode > 0) statements.run("dropOldBlockedEpisodes", { runKey, upToEpisode });
 }
 
-/** Appends events to a run's log (its `run_key` range). */
-export function insertEvents(statements: PreparedStatements, runKey: number, events: readonly EventRecord[]): void {
-  for (const event of events) {
-    statements.run("insertEvent", { runKey, seq: event.seq, type: event.type, atMs: event.atMs, data: event.data });
-  }
-}
-
 /**
  * The projection update of a step (progress only) or of a run's end, in one statement that checks the lease;
  * returns the run's key. Undefined when the commit is neither, or a progress check failed: the caller then reads
  * the row. A failed end check is a lost lease.
  */
-function guardedUpdate(statements: PreparedStatements, commit: RunCommit): number | undefined {
+function guardedUpdate(statements: PreparedStatements, commit: RunCommit): Written | undefined {
   const { runId: id, owner, update, nowMs, expectedLastSeq } = commit;
   if (mayBeProgressOnly(update)) {
     const lastSeq = expectedLastSeq + commit.events.length;
-    return statements.get<{ run_key: number }>("recordProgress", { id, owner, expectedLastSeq, lastSeq, nowMs })
-      ?.run_key;
+    const key = statements.get<{ run_key: number }>("recordProgress", { id, owner, expectedLastSeq, lastSeq, nowMs });
+    // A progress-only commit never ends the run, so whether it has a parent does not matter here.
+    return key === undefined ? undefined : { run_key: key.run_key, parent_id: null };
   }
   if (!endsRun(update.status) || !update.release || update.waitingFor !== undefined) return undefined;
-  const key = updateProjection(statements, commit, null);
-  if (key === undefined) throw new LeaseLostError(id, owner);
-  return key;
+  const written = updateProjection(statements, commit, null);
+  if (written === undefined) throw new LeaseLostError(id, owner);
+  return written;
+}
+
+/** What a projection write returns: the run's key (for the event appends) and its parent (to wake when it ends). */
+interface Written {
+  readonly run_key: number;
+  readonly parent_id: string | null;
 }
 
 /** Writes the run's projection after this commit; `row` (read before) keeps the lease expiry of a kept lease. */
@@ -81,10 +94,10 @@ function updateProjection(
   commit: RunCommit,
   dueAtMs: number | null,
   row?: WriteRow,
-): number | undefined {
+): Written | undefined {
   const { update, owner, nowMs } = commit;
   const keepsLease = !update.release;
-  return statements.get<{ run_key: number }>("updateRun", {
+  return statements.get<Written>("updateRun", {
     id: commit.runId,
     owner,
     expectedLastSeq: commit.expectedLastSeq,
@@ -94,6 +107,8 @@ function updateProjection(
     waitKind: update.waitingFor?.kind,
     waitName: waitName(update.waitingFor),
     wakeAtMs: update.wakeAtMs,
+    wakeSignals: jsonList(update.wake?.signals),
+    wakeChildren: jsonList(update.wake?.children),
     dueAtMs,
     leaseOwner: keepsLease ? owner : null,
     leaseExpiresAtMs: keepsLease ? (row?.lease_expires_at_ms ?? null) : null,
@@ -101,20 +116,25 @@ function updateProjection(
     lastSeq: commit.expectedLastSeq + commit.events.length,
     nowMs,
     finishedAtMs: FINISHED_STATUSES.has(update.status) ? nowMs : undefined,
-  })?.run_key;
+  });
 }
 
-/** When the run should next be claimed; earlier than asked if a cancellation or awaited signal is waiting. */
+/**
+ * When the run should next be claimed, by the wake rule (WakeSet in core): at once if its cancellation was
+ * requested, or a signal it waits for is in its inbox, or a child it waits for has ended; else at `wake.atMs`.
+ */
 function dueAfterCommit(statements: PreparedStatements, commit: RunCommit, row: WriteRow): number | null {
   const { update, nowMs, runId } = commit;
   if (endsRun(update.status)) return null;
   if (!update.release) return nowMs;
   if (row.cancel_requested === 1) return nowMs;
-  const waitsFor = update.waitingFor;
-  if (waitsFor?.kind === "signal" && statements.get("hasUnconsumedSignal", { runId, name: waitsFor.name })) {
-    return nowMs;
+  const wake = update.wake;
+  for (const name of wake?.signals ?? []) {
+    if (statements.get("hasUnconsumedSignal", { runId, name }) !== undefined) return nowMs;
   }
-  return update.dueAtMs ?? null;
+  const children = jsonList(wake?.children);
+  if (children !== undefined && statements.get("anyFinished", { ids: children }) !== undefined) return nowMs;
+  return wake?.atMs ?? null;
 }
 
 /** A run leaves the queue for good (until fixed code retries a blocked one): it is not due again. */

@@ -8,11 +8,15 @@ import type {
   RunStatus,
   RunUpdate,
   WaitInfo,
+  WakeSet,
 } from "@reprise/core";
 import type { RunsTable } from "./schema.js";
 
 /** A `runs` row as the store's run queries select it (RUN_COLUMNS: everything but scheduling and lease columns). */
-export type RunRow = Omit<RunsTable, "run_key" | "due_at_ms" | "lease_owner" | "lease_expires_at_ms" | "finished_seq">;
+export type RunRow = Omit<
+  RunsTable,
+  "run_key" | "due_at_ms" | "lease_owner" | "lease_expires_at_ms" | "finished_seq" | "cancel_with_parent"
+>;
 
 /** The columns `getRunOutcome` selects: how the run ended, if it has. */
 export type OutcomeRow = Pick<RunsTable, "status" | "result" | "error" | "reason">;
@@ -36,6 +40,7 @@ export type WriteRow = { readonly run_key: number } & Pick<
   | "reason"
   | "result"
   | "error"
+  | "parent_id"
 >;
 
 /** A run row as the Store contract's RunRecord. */
@@ -52,6 +57,8 @@ export function toRecord(row: RunRow): RunRecord {
     reason: row.reason ?? undefined,
     cancelRequested: row.cancel_requested === 1,
     cancelReason: row.cancel_reason ?? undefined,
+    wake: toWakeSet(row),
+    parentId: row.parent_id ?? undefined,
     lastSeq: row.last_seq,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
@@ -93,7 +100,23 @@ export function newRunRecord(run: NewRun): RunRecord {
     created_at_ms: run.nowMs,
     updated_at_ms: run.nowMs,
     finished_at_ms: null,
+    wake_signals: null,
+    wake_children: null,
+    parent_id: run.parent?.runId ?? null,
   });
+}
+
+/** The stored wake set of a parked run; undefined while it runs (nothing but a cancellation can wake it then). */
+function toWakeSet(row: RunRow): WakeSet | undefined {
+  if (row.status !== "sleeping" && row.status !== "waiting") return undefined;
+  const signals = row.wake_signals === null ? undefined : (JSON.parse(row.wake_signals) as string[]);
+  const children = row.wake_children === null ? undefined : (JSON.parse(row.wake_children) as string[]);
+  return { atMs: row.wake_at_ms ?? undefined, signals, children };
+}
+
+/** A wake set's list as stored: a JSON array, or NULL for none. */
+export function jsonList(values: readonly string[] | undefined): string | undefined {
+  return values === undefined || values.length === 0 ? undefined : JSON.stringify(values);
 }
 
 /**
@@ -109,6 +132,7 @@ export function mayBeProgressOnly(update: RunUpdate): boolean {
     update.status === "running" &&
     update.waitingFor === undefined &&
     update.wakeAtMs === undefined &&
+    update.wake === undefined &&
     update.result === undefined &&
     update.error === undefined &&
     update.reason === undefined
@@ -119,11 +143,13 @@ export function toWaitInfo(kind: string | null, name: string | null): WaitInfo |
   if (kind === "timer") return { kind: "timer" };
   if (kind === "retry" && name !== null) return { kind: "retry", step: name };
   if (kind === "signal" && name !== null) return { kind: "signal", name };
+  if (kind === "child" && name !== null) return { kind: "child", id: name };
   return undefined;
 }
 
 export function waitName(wait: WaitInfo | undefined): string | undefined {
   if (wait?.kind === "retry") return wait.step;
   if (wait?.kind === "signal") return wait.name;
+  if (wait?.kind === "child") return wait.id;
   return undefined;
 }

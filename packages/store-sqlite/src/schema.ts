@@ -33,6 +33,14 @@ export interface RunsTable {
    * that ends it; NULL until then, and for runs that ended before schema version 3.
    */
   finished_seq: number | null;
+  /** The wake set's signal names while parked, as a JSON array (NULL: none). Schema version 5. */
+  wake_signals: string | null;
+  /** The wake set's child run ids while parked, as a JSON array (NULL: none). Schema version 5. */
+  wake_children: string | null;
+  /** The run that started this one as a child (NULL: none). Schema version 5. */
+  parent_id: string | null;
+  /** 1 when cancelling the parent cancels this child (`onParentCancel: "cancel"`). Schema version 5. */
+  cancel_with_parent: number;
 }
 
 /** The append-only log: one row per event, keyed (run_key, seq), stored WITHOUT ROWID. */

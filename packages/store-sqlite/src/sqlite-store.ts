@@ -29,9 +29,10 @@ import {
 } from "@reprise/core";
 import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
-import { insertEvents, writeCommit } from "./run-commit.js";
+import { writeCommit } from "./run-commit.js";
+import { cancelWithChildren } from "./run-cancellation.js";
+import { createRunRow } from "./run-creation.js";
 import {
-  newRunRecord,
   toFinishedRecord,
   toOutcomeRecord,
   toRecord,
@@ -127,26 +128,7 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
-    return this.#write("create a run", () => this.#createOne(run));
-  }
-
-  /** Inserts a run with its first event, or reads the run that already has its id; inside a write. */
-  #createOne(run: NewRun): { created: boolean; run: RunRecord } {
-    const inserted = this.#statements.run("insertRun", {
-      id: run.id,
-      workflow: run.workflow,
-      status: run.lease === undefined ? "pending" : "running",
-      input: run.input,
-      leaseOwner: run.lease?.owner,
-      leaseExpiresAtMs: run.lease === undefined ? undefined : run.nowMs + run.lease.leaseMs,
-      nowMs: run.nowMs,
-    });
-    if (inserted.changes === 0) {
-      return { created: false, run: toRecord(this.#statements.get<RunRow>("getRun", { id: run.id }) as RunRow) };
-    }
-    // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
-    insertEvents(this.#statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
-    return { created: true, run: newRunRecord(run) };
+    return this.#write("create a run", () => createRunRow(this.#statements, run));
   }
 
   async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
@@ -154,7 +136,7 @@ export class SqliteStore implements Store {
     // One write: every run or none. A conflict throws inside it, which undoes the write alone (group-commit.ts).
     return this.#write("create runs", () =>
       runs.map((run) => {
-        const answer = this.#createOne(run);
+        const answer = createRunRow(this.#statements, run);
         if (!answer.created && answer.run.workflow !== run.workflow) {
           throw new RunIdConflictError(run.id, answer.run.workflow, run.workflow);
         }
@@ -198,6 +180,7 @@ export class SqliteStore implements Store {
       let query = builder.selectFrom("runs").select(RUN_COLUMNS);
       if (filter.statuses !== undefined) query = query.where("status", "in", filter.statuses);
       if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
+      if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
       const compiled = query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).compile();
       const rows = this.#db.prepare(compiled.sql).all(...compiled.parameters.map(toSqlite)) as RunRow[];
       return rows.map(toRecord);
@@ -259,13 +242,19 @@ export class SqliteStore implements Store {
     );
   }
 
+  async childrenOf(runId: string, limit: number): Promise<string[]> {
+    return this.#read("list a run's children", () =>
+      this.#statements.all<{ id: string }>("childrenOf", { parentId: runId, limit }).map((row) => row.id),
+    );
+  }
+
   async requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void> {
     return this.#write("request a cancellation", () => {
       const row = this.#statements.get<WriteRow>("getRunForWrite", { id: runId });
       if (row === undefined) throw new RunNotFoundError(runId);
       if (FINISHED_STATUSES.has(row.status as RunStatus)) throw new RunFinishedError(runId, row.status, "cancel");
       if (row.cancel_requested === 1) return;
-      this.#statements.run("requestCancel", { id: runId, reason, nowMs });
+      cancelWithChildren(this.#statements, runId, reason, nowMs);
     });
   }
 

@@ -34,7 +34,14 @@ const runColumns = [
   "created_at_ms",
   "updated_at_ms",
   "finished_at_ms",
+  "wake_signals",
+  "wake_children",
+  "parent_id",
 ] as const;
+
+/** `value` is one of the JSON array in `column` (a wake set's signals or children). */
+const inJsonColumn = (column: "wake_signals" | "wake_children", name: string) =>
+  sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}) where value = ${param(name)})`;
 
 /** The next position in the order of run endings: one step along the `runs_finished` index. */
 const nextFinishedSeq = sql`select coalesce(max(finished_seq), 0) + 1 from runs where finished_seq is not null`;
@@ -61,6 +68,7 @@ export const QUERIES = {
         "reason",
         "result",
         "error",
+        "parent_id",
       ])
       .where("id", "=", param("id")),
   ),
@@ -72,10 +80,14 @@ export const QUERIES = {
     leaseOwner: string | undefined;
     leaseExpiresAtMs: number | undefined;
     nowMs: number;
+    parentId: string | undefined;
+    cancelWithParent: number;
   }>(
     builder
       .insertInto("runs")
       .values({
+        parent_id: param("parentId"),
+        cancel_with_parent: param("cancelWithParent"),
         id: param("id"),
         workflow: param("workflow"),
         status: param("status"),
@@ -123,6 +135,8 @@ export const QUERIES = {
     waitKind: string | undefined;
     waitName: string | undefined;
     wakeAtMs: number | undefined;
+    wakeSignals: string | undefined;
+    wakeChildren: string | undefined;
     dueAtMs: number | null;
     leaseOwner: string | null;
     leaseExpiresAtMs: number | null;
@@ -140,6 +154,8 @@ export const QUERIES = {
         wait_kind: param("waitKind"),
         wait_name: param("waitName"),
         wake_at_ms: param("wakeAtMs"),
+        wake_signals: param("wakeSignals"),
+        wake_children: param("wakeChildren"),
         due_at_ms: param("dueAtMs"),
         lease_owner: param("leaseOwner"),
         lease_expires_at_ms: param("leaseExpiresAtMs"),
@@ -154,7 +170,7 @@ export const QUERIES = {
       .where("id", "=", param("id"))
       .where("lease_owner", "=", param("owner"))
       .where("last_seq", "=", param("expectedLastSeq"))
-      .returning("run_key"),
+      .returning(["run_key", "parent_id"]),
   ),
   /**
    * A commit that only moves a running run's log forward, as one statement: it checks the lease and the log
@@ -179,6 +195,8 @@ export const QUERIES = {
       .where("wait_kind", "is", null)
       .where("wait_name", "is", null)
       .where("wake_at_ms", "is", null)
+      .where("wake_signals", "is", null)
+      .where("wake_children", "is", null)
       .where("reason", "is", null)
       .where("result", "is", null)
       .where("error", "is", null)
@@ -240,8 +258,42 @@ export const QUERIES = {
       .set({ due_at_ms: param("nowMs") })
       .where("id", "=", param("runId"))
       .where("status", "=", "waiting")
-      .where("wait_kind", "=", "signal")
-      .where("wait_name", "=", param("name")),
+      .where(inJsonColumn("wake_signals", "name")),
+  ),
+  /** A parent whose wake set lists the child that just ended is due now (the child's ending write runs this). */
+  wakeParent: compileStatement<{ parentId: string; childId: string; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ due_at_ms: param("nowMs") })
+      .where("id", "=", param("parentId"))
+      .where("status", "in", ["sleeping", "waiting"])
+      .where(inJsonColumn("wake_children", "childId")),
+  ),
+  /** Whether any run of a JSON array of ids has finished: a parent released to wait for one of them is due at once. */
+  anyFinished: compileStatement<{ ids: string }>(
+    builder
+      .selectFrom("runs")
+      .select("run_key")
+      .where(inJsonArray("id", "ids"))
+      .where("status", "in", ["completed", "failed", "cancelled"])
+      .limit(1),
+  ),
+  /** A run's unfinished children that are cancelled with it (requestCancel cascades through these). */
+  childrenToCancel: compileStatement<{ parentId: string }>(
+    builder
+      .selectFrom("runs")
+      .select(["id", "status", "cancel_requested"])
+      .where("parent_id", "=", param("parentId"))
+      .where("cancel_with_parent", "=", 1)
+      .where("status", "not in", ["completed", "failed", "cancelled"]),
+  ),
+  childrenOf: compileStatement<{ parentId: string; limit: number }>(
+    builder
+      .selectFrom("runs")
+      .select("id")
+      .where("parent_id", "=", param("parentId"))
+      .orderBy("run_key")
+      .limit(param("limit")),
   ),
   nextSignal: compileStatement<{ runId: string; name: string; afterPosition: number }>(
     builder
@@ -274,7 +326,8 @@ export const QUERIES = {
         // A parked run is woken so the cancellation reaches it now; a blocked run keeps waiting for fixed code.
         due_at_ms: sql`case when status in ('sleeping', 'waiting') then ${param("nowMs")} else due_at_ms end`,
       })
-      .where("id", "=", param("id")),
+      .where("id", "=", param("id"))
+      .where("status", "not in", ["completed", "failed", "cancelled"]),
   ),
   claimDueRuns: compileStatement<{
     owner: string;

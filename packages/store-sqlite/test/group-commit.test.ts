@@ -3,14 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  encodeEvent,
-  EVENT_LOG_FORMAT_VERSION,
-  LeaseLostError,
-  StoreError,
-  type EventRecord,
-  type RunCommit,
-} from "@reprise/core";
+import { EVENT_LOG_FORMAT_VERSION, LeaseLostError, StoreError, type EventRecord, type RunCommit } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GroupCommit } from "../src/group-commit.js";
@@ -231,7 +225,7 @@ describe("commit paths and query plans", () => {
     await store.commit(
       stepCommit("r", {
         events: [encodeEvent({ type: "timer_started", seq: 2, atMs: 3, wakeAtMs: 5 }, "event", 1000)],
-        update: { status: "sleeping", waitingFor: { kind: "timer" }, wakeAtMs: 5, release: true, dueAtMs: 5 },
+        update: { status: "sleeping", waitingFor: { kind: "timer" }, wakeAtMs: 5, release: true, wake: { atMs: 5 } },
       }),
     );
     await store.claimDueRuns({ owner: "me", nowMs: 6, leaseMs: 60_000, limit: 1, workflows: ["w"] });

@@ -87,6 +87,7 @@ describe("schema migrations", () => {
       "runs_due",
       "runs_finished",
       "runs_id",
+      "runs_parent",
       "runs_status_created",
       "runs_workflow_created",
     ]);
@@ -223,6 +224,11 @@ describe("schema migrations from version 3", () => {
     await (await SqliteStore.open({ filename })).close();
     const db = new Database(filename);
     db.exec("drop table run_blocks");
+    // Version 5's columns and index, taken back too.
+    db.exec("drop index runs_parent");
+    for (const column of ["wake_signals", "wake_children", "parent_id", "cancel_with_parent"]) {
+      db.exec(`alter table runs drop column ${column}`);
+    }
     db.prepare(
       "update runs set status = 'blocked', reason = 'NonDeterminismError: diverged', due_at_ms = null, " +
         "wait_kind = null, wait_name = null where id = 'order-waiting'",
@@ -231,12 +237,12 @@ describe("schema migrations from version 3", () => {
     db.close();
   });
 
-  it("version 3 → 4 adds the blocked episodes; a run blocked before the upgrade has none, and its retry adds none", async () => {
+  it("version 3 → latest adds the blocked episodes; a run blocked before the upgrade has none, and its retry adds none", async () => {
     expect(schemaOf(filename).version).toBe(3);
     expect(columnsOf(filename, "run_blocks")).toEqual([]);
     const store = await SqliteStore.open({ filename });
     try {
-      expect(store.diagnostics().schemaVersion).toBe(4);
+      expect(store.diagnostics().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       expect((await store.getRun("order-waiting"))?.status).toBe("blocked");
       expect(await store.blockedEpisodes("order-waiting")).toEqual([]);
       expect(await store.retryBlockedRuns(["order"], Date.UTC(2030, 0, 1))).toBe(1);
@@ -246,7 +252,7 @@ describe("schema migrations from version 3", () => {
       await store.close();
     }
     expect(columnsOf(filename, "run_blocks")).toEqual(RUN_BLOCKS_COLUMNS);
-    expect(schemaOf(filename).version).toBe(4);
+    expect(schemaOf(filename).version).toBe(LATEST_SCHEMA_VERSION);
   });
 
   it("a new store has the blocked episodes table from the start", async () => {

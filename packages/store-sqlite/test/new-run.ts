@@ -1,6 +1,7 @@
 // The run the store tests create: workflow "w" with a run_started event, and an input of a chosen size.
 // Test data only; the engine builds real runs itself.
-import { encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 
 /** A run of workflow "w" created at time 1, whose stored input is a string of `inputBytes` characters (or null). */
 export function newRun(id: string, inputBytes?: number): NewRun {

@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeEvent, encodeValue, type NewRun, type RunCommit } from "@reprise/core";
+import { encodeValue, type NewRun, type RunCommit } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../src/index.js";

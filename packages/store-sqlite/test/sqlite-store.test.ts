@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LeaseLostError, StoreError, encodeEvent, EVENT_LOG_FORMAT_VERSION, type EventRecord } from "@reprise/core";
+import { LeaseLostError, StoreError, EVENT_LOG_FORMAT_VERSION, type EventRecord } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../src/index.js";
@@ -47,7 +48,7 @@ describe("SqliteStore", () => {
       journalMode: "wal",
       synchronous: "full",
       busyTimeoutMs: 5000,
-      schemaVersion: 4,
+      schemaVersion: 5,
     });
     expect((await open({ synchronous: "normal", busyTimeoutMs: 10 })).diagnostics()).toMatchObject({
       synchronous: "normal",

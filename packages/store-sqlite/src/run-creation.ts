@@ -1,0 +1,32 @@
+// Creating a run row with its first event, inside the caller's write: for createRun(s) and a commit's children.
+// Never decides conflicts: the caller compares workflows and throws RunIdConflictError where the contract says so.
+import type { NewRun, RunRecord } from "@reprise/core";
+import { insertEvents } from "./run-events.js";
+import { newRunRecord, toRecord, type RunRow } from "./run-rows.js";
+import type { PreparedStatements } from "./statements.js";
+
+/**
+ * Inserts a run with its first event, or reads the run that already has its id (`created: false`).
+ *
+ * @example
+ * const { created, run } = createRunRow(statements, newRun);
+ */
+export function createRunRow(statements: PreparedStatements, run: NewRun): { created: boolean; run: RunRecord } {
+  const inserted = statements.run("insertRun", {
+    id: run.id,
+    workflow: run.workflow,
+    status: run.lease === undefined ? "pending" : "running",
+    input: run.input,
+    leaseOwner: run.lease?.owner,
+    leaseExpiresAtMs: run.lease === undefined ? undefined : run.nowMs + run.lease.leaseMs,
+    nowMs: run.nowMs,
+    parentId: run.parent?.runId,
+    cancelWithParent: run.parent?.onParentCancel === "cancel" ? 1 : 0,
+  });
+  if (inserted.changes === 0) {
+    return { created: false, run: toRecord(statements.get<RunRow>("getRun", { id: run.id }) as RunRow) };
+  }
+  // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
+  insertEvents(statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
+  return { created: true, run: newRunRecord(run) };
+}
