@@ -45,6 +45,7 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "sendSignal",
   "nextSignal",
   "pendingSignals",
+  "childrenOf",
   "requestCancel",
   "claimDueRuns",
   "renewLeases",
@@ -214,6 +215,10 @@ export class FaultyStore implements Store {
       this.inner.nextSignal(runId, name, afterPosition),
     );
   }
+  childrenOf(runId: string, limit: number): Promise<string[]> {
+    return this.#call("childrenOf", [runId, limit], () => this.inner.childrenOf(runId, limit));
+  }
+
   pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]> {
     return this.#call("pendingSignals", [runId, limit], () => this.inner.pendingSignals(runId, limit));
   }

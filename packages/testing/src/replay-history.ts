@@ -1,18 +1,53 @@
 // Recorded histories: save a run's event log as a JSON document and replay it against (new) workflow code.
 // Replay runs the workflow's code with the exported Replayer and never calls a step function or touches a store.
 import {
-  decodeEvent,
-  encodeEvent,
   InvalidArgumentError,
-  Replayer,
   RepriseError,
   RunNotFoundError,
   type EventRecord,
   type EventType,
   type HistoryEvent,
-  type ReplayState,
   type WorkflowDefinition,
 } from "@reprise/core";
+import {
+  decodeEvent,
+  encodeEvent,
+  Replayer,
+  type NextCommand,
+  type OpenCommand,
+  type RunOutcome,
+} from "@reprise/core/internal";
+
+/**
+ * The first thing a replayed workflow waits for: the oldest open command, or else the command whose first event
+ * comes next (`waitStarted: false`, e.g. a signal wait not yet recorded). `path` is its branch path ("" outside
+ * parallel branches).
+ *
+ * @example
+ * expect(state).toMatchObject({ type: "waiting", pending: { kind: "signal", seq: 8, waitStarted: true } });
+ */
+export type PendingCommand =
+  | (OpenCommand & { readonly waitStarted: true })
+  | (NextCommand & { readonly kind: string; readonly waitStarted: false });
+
+/**
+ * Where a replayed history leaves the workflow: before its start, finished with its outcome, or waiting, with
+ * the first thing it waits for (`pending`), every open command (`open`, oldest first) and the command whose
+ * first event would come next (`next`), if any.
+ *
+ * @example
+ * const state = replayHistory(order, history);
+ * if (state.type === "waiting") console.log(state.pending.kind, state.open.length);
+ */
+export type ReplayedState =
+  | { readonly type: "not_started" }
+  | { readonly type: "finished"; readonly outcome: RunOutcome }
+  | {
+      readonly type: "waiting";
+      readonly pending: PendingCommand;
+      readonly open: readonly OpenCommand[];
+      readonly next: NextCommand | undefined;
+    };
 
 /**
  * `format` of every recorded history document.
@@ -177,7 +212,7 @@ export function replayHistory(
   workflow: WorkflowDefinition<never, unknown>,
   history: readonly HistoryEvent[] | RecordedHistory | string,
   options: { runId?: string } = {},
-): ReplayState {
+): ReplayedState {
   let runId = options.runId ?? "replayed-run";
   let events: readonly HistoryEvent[];
   if (Array.isArray(history)) {
@@ -196,7 +231,16 @@ export function replayHistory(
   if (events.length === 0) throw new HistoryFormatError("it has no events (a run always starts with run_started)");
   const replayer = new Replayer(runId, workflow);
   for (const event of events) replayer.apply(event);
-  return replayer.state;
+  const state = replayer.state;
+  if (state.type !== "waiting") return state;
+  const open = [...replayer.open.values()];
+  const next = replayer.next;
+  const first = open[0];
+  const pending: PendingCommand =
+    first !== undefined
+      ? { ...first, waitStarted: true }
+      : { ...(next as NextCommand), kind: (next as NextCommand).command.kind, waitStarted: false };
+  return { type: "waiting", pending, open, next };
 }
 
 /** The stored event data with `json.error.stack` removed (errors are stored as { name, message, stack? }). */

@@ -13,6 +13,7 @@ import { describeRegistryAndLifecycle } from "./conformance/registry.js";
 import { describeRuns } from "./conformance/runs.js";
 import { describeScheduling } from "./conformance/scheduling.js";
 import { describeSignals } from "./conformance/signals.js";
+import { describeWakeSet } from "./conformance/wake-set.js";
 
 export type { StoreConformanceTarget } from "./conformance/harness.js";
 
@@ -75,6 +76,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeCancellation(ctx);
     describeRegistryAndLifecycle(ctx);
     describeBlockedEpisodes(ctx);
+    describeWakeSet(ctx);
   });
 }
 

@@ -52,7 +52,7 @@ export function describeCancellation(ctx: ConformanceContext): void {
           waitingFor: { kind: "retry", step: "charge" },
           wakeAtMs: T0 + 9e6,
           release: true,
-          dueAtMs: T0 + 9e6,
+          wake: { atMs: T0 + 9e6 },
         },
         nowMs: T0 + 1,
       });

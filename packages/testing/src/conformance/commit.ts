@@ -164,7 +164,7 @@ export function describeCommit(ctx: ConformanceContext): void {
             waitingFor: { kind: "timer" },
             wakeAtMs: T0 + 500,
             release: true,
-            dueAtMs: T0 + 500,
+            wake: { atMs: T0 + 500 },
           },
           expected: { status: "sleeping", waitingFor: { kind: "timer" }, wakeAtMs: T0 + 500 },
         },
@@ -175,7 +175,7 @@ export function describeCommit(ctx: ConformanceContext): void {
             waitingFor: { kind: "retry", step: "charge" },
             wakeAtMs: T0 + 700,
             release: true,
-            dueAtMs: T0 + 700,
+            wake: { atMs: T0 + 700 },
           },
           expected: { status: "sleeping", waitingFor: { kind: "retry", step: "charge" }, wakeAtMs: T0 + 700 },
         },
@@ -186,13 +186,18 @@ export function describeCommit(ctx: ConformanceContext): void {
             waitingFor: { kind: "signal", name: "shipped" },
             wakeAtMs: T0 + 900,
             release: true,
-            dueAtMs: T0 + 900,
+            wake: { atMs: T0 + 900, signals: ["shipped"] },
           },
           expected: { status: "waiting", waitingFor: { kind: "signal", name: "shipped" }, wakeAtMs: T0 + 900 },
         },
         {
           id: "waiting-forever",
-          update: { status: "waiting", waitingFor: { kind: "signal", name: "approve" }, release: true },
+          update: {
+            status: "waiting",
+            waitingFor: { kind: "signal", name: "approve" },
+            release: true,
+            wake: { signals: ["approve"] },
+          },
           expected: { status: "waiting", waitingFor: { kind: "signal", name: "approve" }, wakeAtMs: undefined },
         },
         {
@@ -227,7 +232,7 @@ export function describeCommit(ctx: ConformanceContext): void {
         },
         {
           id: "handed-back",
-          update: { status: "pending", release: true, dueAtMs: T0 + 3 },
+          update: { status: "pending", release: true, wake: { atMs: T0 + 3 } },
           expected: { status: "pending", waitingFor: undefined, wakeAtMs: undefined, finishedAtMs: undefined },
         },
       ];
@@ -281,7 +286,7 @@ export function describeCommit(ctx: ConformanceContext): void {
       await harness.createClaimed("r1");
       await harness.commit("r1", {
         events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
-        update: { status: "pending", release: true, dueAtMs: T0 + 5 },
+        update: { status: "pending", release: true, wake: { atMs: T0 + 5 } },
         nowMs: T0 + 5,
       });
       await expectCode(

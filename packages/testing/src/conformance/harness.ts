@@ -1,16 +1,20 @@
 // Shared plumbing of the store conformance suite: realistic records, claims and commits on any Store.
 // Talks to the store only through the Store interface; never assumes SQL, files or a particular backend.
 import {
-  encodeEvent,
   encodeValue,
   EVENT_LOG_FORMAT_VERSION,
   type EventRecord,
+  type NewRun,
+  type ParentCancelPolicy,
+  type RunCommit,
+  type WakeSet,
   type HistoryEvent,
   type NewEvent,
   type RunRecord,
   type RunUpdate,
   type Store,
 } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import { expect } from "vitest";
 
 /**
@@ -79,6 +83,8 @@ export interface CommitOptions {
   readonly consumedSignals?: readonly { position: number; seq: number }[];
   /** Defaults to the run's current lastSeq, read from the store. */
   readonly expectedLastSeq?: number;
+  readonly startChildren?: RunCommit["startChildren"];
+  readonly cancelRuns?: RunCommit["cancelRuns"];
 }
 
 /** Small verbs over a Store that keep the tests about behaviour. */
@@ -139,6 +145,8 @@ export class Harness {
       consumedSignals: options.consumedSignals ?? [],
       update: options.update,
       nowMs: options.nowMs,
+      ...(options.startChildren === undefined ? {} : { startChildren: options.startChildren }),
+      ...(options.cancelRuns === undefined ? {} : { cancelRuns: options.cancelRuns }),
     });
     return events;
   }
@@ -158,7 +166,7 @@ export class Harness {
     await this.commit(runId, {
       owner,
       events: [{ type: "timer_started", wakeAtMs }],
-      update: { status: "sleeping", waitingFor: { kind: "timer" }, wakeAtMs, release: true, dueAtMs: wakeAtMs },
+      update: { status: "sleeping", waitingFor: { kind: "timer" }, wakeAtMs, release: true, wake: { atMs: wakeAtMs } },
       nowMs,
     });
   }
@@ -173,8 +181,31 @@ export class Harness {
         waitingFor: { kind: "signal", name },
         wakeAtMs: timeoutAtMs,
         release: true,
-        dueAtMs: timeoutAtMs,
+        wake: { atMs: timeoutAtMs, signals: [name] },
       },
+      nowMs,
+    });
+  }
+
+  /** The NewRun of a child of `parentId`, as an engine puts it in the commit that records `child_started`. */
+  childRun(id: string, parentId: string, nowMs: number, onParentCancel: ParentCancelPolicy = "cancel"): NewRun {
+    const started = startedRecord(WORKFLOW, { id }, nowMs);
+    return {
+      id,
+      workflow: WORKFLOW,
+      input: started.input,
+      startedEvent: started.event,
+      nowMs,
+      parent: { runId: parentId, onParentCancel },
+    };
+  }
+
+  /** Parks a held run with a wake set, the way an engine parks a run waiting for several things at once. */
+  async park(runId: string, nowMs: number, wake: WakeSet, owner = OWNER_A): Promise<void> {
+    const waits = wake.signals !== undefined || wake.children !== undefined;
+    await this.commit(runId, {
+      owner,
+      update: { status: waits ? "waiting" : "sleeping", wakeAtMs: wake.atMs, release: true, wake },
       nowMs,
     });
   }

@@ -151,7 +151,10 @@ export function describeRuns(ctx: ConformanceContext): void {
       await harness.create("r3", { nowMs: T0 + 2 });
       expect(await harness.claimIds(OWNER_A, T0 + 3, { workflows: [WORKFLOW] })).toEqual(["r1", "r3"]);
       await harness.complete("r3", T0 + 4);
-      await harness.commit("r1", { update: { status: "pending", release: true, dueAtMs: T0 + 4 }, nowMs: T0 + 4 });
+      await harness.commit("r1", {
+        update: { status: "pending", release: true, wake: { atMs: T0 + 4 } },
+        nowMs: T0 + 4,
+      });
 
       const ids = async (filter: Parameters<typeof harness.store.listRuns>[0]) =>
         (await harness.store.listRuns(filter)).map((run) => run.id);

@@ -1,6 +1,7 @@
 // A workflow whose return value cannot be stored ends `failed` with the codec's error, at once and for good,
 // with the result of the step before the `return` committed exactly once.
-import { Replayer, RunFailedError, step, workflow } from "@reprise/core";
+import { RunFailedError, step, workflow } from "@reprise/core";
+import { Replayer } from "@reprise/core/internal";
 import { describe, expect, it } from "vitest";
 import { fixture, counter } from "../fixtures.js";
 

@@ -1,6 +1,7 @@
 // Property: whatever the virtual clock does (advance, jump back, jump forward without firing timers), every
 // durable timer fires exactly once, never before its recorded deadline, and no step runs twice.
-import { createEngine, decodeEvent, sleep, step, workflow, type HistoryEvent } from "@reprise/core";
+import { createEngine, sleep, step, workflow, type HistoryEvent } from "@reprise/core";
+import { decodeEvent } from "@reprise/core/internal";
 import { SqliteStore } from "@reprise/store-sqlite";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

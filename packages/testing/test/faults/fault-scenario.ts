@@ -4,13 +4,13 @@ import {
   awaitSignal,
   CancelledError,
   createEngine,
-  decodeEvent,
   sleep,
   step,
   workflow,
   type HistoryEvent,
   type RunCommit,
 } from "@reprise/core";
+import { decodeEvent } from "@reprise/core/internal";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { FaultyStore, InjectedFaultError, type FaultPlan } from "../../src/faulty-store.js";
 import { VirtualClock } from "../../src/virtual-clock.js";

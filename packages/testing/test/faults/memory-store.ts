@@ -1,6 +1,7 @@
 // What the FaultyStore tests wrap: a fresh in-memory SqliteStore (closed after each test) and runs to create in it.
 // Test data only; engines build real runs themselves.
-import { encodeEvent, EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { EVENT_LOG_FORMAT_VERSION, type NewRun } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { afterEach } from "vitest";
 
