@@ -3,10 +3,16 @@
 import type { EngineOptions, Store, WorkflowDefinition } from "@reprise/core";
 import fc from "fast-check";
 import { isArbitrary } from "./arbitrary-detection.js";
-import { decodeAll, describe, findViolation, nondeterministicCallProblem } from "./crash-properties.js";
-import { playScenario, type Observation, type PlayOptions, type Scenario } from "./crash-scenario.js";
+import {
+  decodeAll,
+  describe,
+  findViolation,
+  nondeterministicCallProblem,
+  type CheckContext,
+} from "./crash-properties.js";
+import { playScenario, SCENARIO_RUN_ID, type Observation, type PlayOptions, type Scenario } from "./crash-scenario.js";
 import type { CrashRecord, CrashTiming } from "./crash-store.js";
-import type { NondeterministicCallError } from "./errors.js";
+import { MissingChildWorkflowError, type NondeterministicCallError } from "./errors.js";
 import type { StepStub } from "./instrument-workflow.js";
 
 /**
@@ -21,6 +27,14 @@ export interface CrashSafetySignal {
   readonly payload?: ValueOrArbitrary<unknown>;
   /** Send it after the run has gone idle this many times (0 = right after start). Default: chosen by fast-check. */
   readonly atTick?: number;
+  /**
+   * The run to send it to: the checked workflow's run by default, or a child by its id (give the child a fixed
+   * id with `child(definition, input, { id })`). Sent before the child exists, it is refused, in both plays alike.
+   *
+   * @example
+   * signals: [{ name: "approved", payload: true, runId: "approval-1" }]
+   */
+  readonly runId?: string;
 }
 
 /** Options of `checkCrashSafety`. */
@@ -37,6 +51,17 @@ export interface CrashSafetyOptions<I> {
   readonly seed?: number;
   readonly path?: string;
   readonly stubs?: Readonly<Record<string, StepStub>>;
+  /**
+   * Other workflows the engine serves: the children `workflow` starts with `child()` / `startChild()` (and
+   * theirs). They run on the same engine and store, so a crash can fall in a child's commits too, and each
+   * child is compared with its counterpart in the uninterrupted play (outcome, history, step calls). Stubs
+   * apply to their steps as well.
+   *
+   * @example
+   * await checkCrashSafety(checkout, { input: { amount: 5 }, workflows: [charge] });
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly workflows?: readonly WorkflowDefinition<any, any>[];
   /** Latest idle point at which a signal may arrive, and upper bound on idle points per scenario. Defaults 6 and 200. */
   readonly maxSignalTick?: number;
   readonly maxTicks?: number;
@@ -92,7 +117,8 @@ export class CrashSafetyError extends Error {
 /**
  * Checks that `workflow` ends the same way, records the same history, runs no step more often than
  * crashes justify, loses or duplicates no signal and fires no timer early, whatever crash hits it.
- * Rejects with CrashSafetyError describing the (shrunk) counterexample.
+ * Rejects with CrashSafetyError describing the (shrunk) counterexample, and with MissingChildWorkflowError when
+ * the workflow starts a child whose workflow is not in `workflows`.
  *
  * @example
  * await checkCrashSafety(order, {
@@ -107,24 +133,27 @@ export async function checkCrashSafety<I>(
 ): Promise<CrashSafetyReport> {
   const play: PlayOptions = {
     stubs: options.stubs,
+    workflows: options.workflows,
     openStore: options.openStore,
     engineOptions: options.engineOptions,
     maxTicks: options.maxTicks ?? 200,
     seed: options.seed ?? 0,
     detectNondeterminism: options.detectNondeterminism ?? true,
   };
-  if (options.exhaustive === true) return checkEveryCrashPoint(workflow, options, play);
+  const context = checkContext(workflow, options);
+  if (options.exhaustive === true) return checkEveryCrashPoint(workflow, options, play, context);
 
   const report = { scenarios: 0, crashes: 0, stepReruns: 0 };
   const property = fc.asyncProperty(caseArbitrary(options), async (generated) => {
     const reference = await playScenario(workflow, generated.scenario, new Map(), play);
+    assertChildrenServed(reference, context);
     const early = nondeterministicCallProblem(reference);
     if (early !== undefined) {
       throw new WorkflowCodeProblem(explain(early, generated.scenario, reference), reference.nondeterministicCalls[0]);
     }
     const plan = crashPlan(generated.crashes, reference.commits);
     const observed = await playScenario(workflow, generated.scenario, plan, play);
-    const problem = findViolation(reference, observed);
+    const problem = findViolation(reference, observed, context);
     if (problem !== undefined) throw new Error(explain(problem, generated.scenario, observed));
     tally(report, reference, observed);
   });
@@ -135,6 +164,8 @@ export async function checkCrashSafety<I>(
   });
   if (!details.failed) return report;
   const failure = details.errorInstance;
+  // Not a counterexample but a missing option: said as such, not shrunk into one.
+  if (failure instanceof MissingChildWorkflowError) throw failure;
   const cause = failure instanceof Error ? failure.message : String(failure);
   const path = details.counterexamplePath ?? undefined;
   const found =
@@ -192,16 +223,34 @@ function identifierFor(name: string): string {
   return RESERVED_WORDS.has(identifier) ? `${identifier}Workflow` : identifier;
 }
 
+/** The definitions replay needs to name the commands of the scenario's run and its children. */
+function checkContext<I>(workflow: WorkflowDefinition<I, unknown>, options: CrashSafetyOptions<I>): CheckContext {
+  const definitions = new Map<string, WorkflowDefinition<never, unknown>>();
+  for (const other of options.workflows ?? []) definitions.set(other.name, other as WorkflowDefinition<never, unknown>);
+  definitions.set(workflow.name, workflow);
+  return { workflow: workflow.name, definitions };
+}
+
+/** Throws MissingChildWorkflowError for a child of a workflow the check does not serve: it would never run. */
+function assertChildrenServed(reference: Observation, context: CheckContext): void {
+  for (const run of reference.children.values()) {
+    if (context.definitions.has(run.workflow)) continue;
+    throw new MissingChildWorkflowError({ workflow: context.workflow, childWorkflow: run.workflow, childId: run.id });
+  }
+}
+
 /** Tries every single crash, before and after each commit of the uninterrupted run, of one scenario. */
 async function checkEveryCrashPoint<I>(
   workflow: WorkflowDefinition<I, unknown>,
   options: CrashSafetyOptions<I>,
   play: PlayOptions,
+  context: CheckContext,
 ): Promise<CrashSafetyReport> {
   const report = { scenarios: 0, crashes: 0, stepReruns: 0 };
   const [scenario] = fc.sample(caseArbitrary(options), { numRuns: 1, seed: options.seed ?? 0 });
   if (scenario === undefined) throw new Error("fast-check produced no scenario");
   const reference = await playScenario(workflow, scenario.scenario, new Map(), play);
+  assertChildrenServed(reference, context);
   const early = nondeterministicCallProblem(reference);
   if (early !== undefined) {
     throw new CrashSafetyError(
@@ -219,7 +268,7 @@ async function checkEveryCrashPoint<I>(
     for (const timing of ["before", "after"] as const) {
       point += 1;
       const observed = await playScenario(workflow, scenario.scenario, new Map([[commit, timing]]), play);
-      const problem = findViolation(reference, observed);
+      const problem = findViolation(reference, observed, context);
       if (problem === undefined) {
         tally(report, reference, observed);
         continue;
@@ -251,6 +300,7 @@ function caseArbitrary<I>(options: CrashSafetyOptions<I>): fc.Arbitrary<Generate
       name: fc.constant(signal.name),
       payload: arbitraryOf(signal.payload),
       atTick: signal.atTick === undefined ? fc.nat({ max: maxSignalTick }) : fc.constant(signal.atTick),
+      runId: fc.constant(signal.runId),
     }),
   );
   return fc.record({
@@ -280,7 +330,8 @@ function crashPlan(crashes: GeneratedCase<unknown>["crashes"], commits: number):
 function explain(problem: string, scenario: Scenario<unknown>, observed: Observation): string {
   const signals = scenario.signals.map(
     (signal) =>
-      `signal '${signal.name}' ${JSON.stringify(signal.payload) ?? "undefined"} after idle point ${signal.atTick}`,
+      `signal '${signal.name}' ${JSON.stringify(signal.payload) ?? "undefined"}` +
+      `${signal.runId === undefined ? "" : ` to run '${signal.runId}'`} after idle point ${signal.atTick}`,
   );
   const lines = [
     `  scenario: input ${JSON.stringify(scenario.input) ?? "undefined"}${signals.length > 0 ? `; ${signals.join("; ")}` : ""}`,
@@ -296,7 +347,8 @@ function describeCrash(crash: CrashRecord): string {
   const last = events.at(-1)?.seq;
   const range = first === undefined ? "no events" : first === last ? `event ${first}` : `events ${first}–${last}`;
   const names = events.map(describe).join(", ");
-  const what = events.length === 0 ? range : `${range} (${names})`;
+  const run = crash.runId === SCENARIO_RUN_ID ? "" : ` of child '${crash.runId}'`;
+  const what = `${events.length === 0 ? range : `${range} (${names})`}${run}`;
   const stepLost = events.some((event) => event.type === "step_completed" || event.type === "step_failed");
   if (crash.timing === "before") {
     return `crashed before committing ${what}${stepLost ? " — after the step's side effect had run" : ""}`;

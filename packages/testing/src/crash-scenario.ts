@@ -1,12 +1,12 @@
-// One crash-safety scenario, played deterministically: start a run, deliver signals at chosen idle points,
-// move virtual time from deadline to deadline, and recover from every planned crash by reopening the store.
+// One crash-safety scenario, played deterministically: start a run (and the children it starts), deliver signals at
+// chosen idle points, move virtual time from deadline to deadline, and recover from every crash by reopening the store.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   RunFinishedError,
+  RunNotFoundError,
   createEngine,
-  decodeEvent,
   type Engine,
   type EngineOptions,
   type HistoryEvent,
@@ -14,6 +14,7 @@ import {
   type Store,
   type WorkflowDefinition,
 } from "@reprise/core";
+import { decodeEvent } from "@reprise/core/internal";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { CrashLog, CrashingStore, SimulatedCrash, type CrashRecord, type CrashTiming } from "./crash-store.js";
 import type { NondeterministicCallError } from "./errors.js";
@@ -29,6 +30,8 @@ export interface ScenarioSignal {
   readonly name: string;
   readonly payload: unknown;
   readonly atTick: number;
+  /** The run to send it to; the scenario's own run when undefined. */
+  readonly runId?: string | undefined;
 }
 
 /** What to play: the input, the signals and when they arrive. */
@@ -40,6 +43,9 @@ export interface Scenario<I> {
 /** How to play it. */
 export interface PlayOptions {
   readonly stubs?: Readonly<Record<string, StepStub>>;
+  /** Other workflows the engine serves (children the scenario's workflow starts), instrumented like it. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly workflows?: readonly WorkflowDefinition<any, any>[];
   /** Opens the store on a file; SqliteStore by default. Lets a custom store be checked too. */
   readonly openStore?: (filename: string) => Promise<Store>;
   /** Engine options other than store, clock and workflows. */
@@ -51,6 +57,23 @@ export interface PlayOptions {
   readonly detectNondeterminism: boolean;
 }
 
+/** A step function call, with the number of crashes that happened before it in its play. */
+export interface ObservedStepCall extends StepCall {
+  readonly crashesBefore: number;
+}
+
+/** How one run of the scenario (its own run or a child, at any depth) stood when the play ended. */
+export interface RunObservation {
+  readonly id: string;
+  readonly workflow: string;
+  readonly parentId: string | undefined;
+  readonly status: RunStatus | undefined;
+  readonly result: unknown;
+  readonly error: Error | undefined;
+  readonly reason: string | undefined;
+  readonly events: readonly HistoryEvent[];
+}
+
 /** Everything a played scenario produced, for comparison with the uninterrupted run. */
 export interface Observation {
   readonly status: RunStatus | undefined;
@@ -58,7 +81,11 @@ export interface Observation {
   readonly error: Error | undefined;
   readonly reason: string | undefined;
   readonly events: readonly HistoryEvent[];
-  readonly stepCalls: readonly StepCall[];
+  readonly stepCalls: readonly ObservedStepCall[];
+  /** Every other run the scenario's run created (children, grandchildren), by id. */
+  readonly children: ReadonlyMap<string, RunObservation>;
+  /** Step attempts whose outcome reached the store (`<idempotency key>#<attempt>`), with the crashes before. */
+  readonly persistedAttempts: ReadonlyMap<string, number>;
   readonly signalOutcomes: readonly string[];
   readonly commits: number;
   readonly crashes: readonly CrashRecord[];
@@ -84,16 +111,23 @@ export async function playScenario<I>(
   const filename = join(directory, "reprise.db");
   const clock = new VirtualClock();
   const log = new CrashLog(plan);
-  const stepCalls: StepCall[] = [];
+  const stepCalls: ObservedStepCall[] = [];
   const engineErrors: unknown[] = [];
   const nondeterministicCalls: NondeterministicCallError[] = [];
-  const definition = instrumentWorkflow(workflow, {
-    stubs: options.stubs,
-    onStepCall: (call) => stepCalls.push(call),
-    onNondeterministicCall: options.detectNondeterminism
-      ? (error: NondeterministicCallError) => nondeterministicCalls.push(error)
-      : undefined,
-  });
+  const workflows = [workflow, ...(options.workflows ?? []).filter((other) => other.name !== workflow.name)];
+  /** Each engine gets its own copies: once its process crashed, it calls no step function any more. */
+  const instrument = <In, Out>(served: WorkflowDefinition<In, Out>, store: CrashingStore) =>
+    instrumentWorkflow(served, {
+      stubs: options.stubs,
+      onStepCall: (call) => {
+        // Its other runs may still be between two store calls: a dead process runs nothing, not even them.
+        if (store.crashed) throw new SimulatedCrash();
+        stepCalls.push({ ...call, crashesBefore: log.crashes.length });
+      },
+      onNondeterministicCall: options.detectNondeterminism
+        ? (error: NondeterministicCallError) => nondeterministicCalls.push(error)
+        : undefined,
+    });
   const openStore = options.openStore ?? ((file: string) => SqliteStore.open({ filename: file }));
 
   const open = async (): Promise<Instance> => {
@@ -103,7 +137,7 @@ export async function playScenario<I>(
       ...options.engineOptions,
       store,
       clock,
-      workflows: [definition],
+      workflows: workflows.map((served) => instrument(served, store)),
       pollIntervalMs: Number.POSITIVE_INFINITY,
       shutdownGraceMs: 0,
       random: seededRandom(options.seed),
@@ -118,7 +152,8 @@ export async function playScenario<I>(
   /** The crashed "process" is gone: its engine stops without writing, its leases are freed as if expired, the file is reopened. */
   const recover = async (): Promise<void> => {
     await instance.engine.close().catch(() => undefined);
-    for (const owner of log.owners) await instance.raw.releaseLeases(owner, [SCENARIO_RUN_ID], clock.nowMs());
+    const ids = (await instance.raw.listRuns({ limit: MAX_RUNS })).map((run) => run.id);
+    for (const owner of log.owners) await instance.raw.releaseLeases(owner, ids, clock.nowMs());
     await instance.raw.close();
     instance = await open();
   };
@@ -136,7 +171,7 @@ export async function playScenario<I>(
 
   const signalOutcomes: string[] = [];
   try {
-    await instance.engine.start(definition, scenario.input, { id: SCENARIO_RUN_ID });
+    await instance.engine.start(workflow, scenario.input, { id: SCENARIO_RUN_ID });
     await settle();
     for (let tick = 0; tick <= options.maxTicks; tick++) {
       for (const [index, signal] of scenario.signals.entries()) {
@@ -144,28 +179,35 @@ export async function playScenario<I>(
         signalOutcomes[index] = await sendSignal(instance.engine, signal, index);
         await settle();
       }
-      const run = await instance.raw.getRun(SCENARIO_RUN_ID);
+      const runs = await instance.raw.listRuns({ limit: MAX_RUNS });
       const moreSignals = scenario.signals.some((signal) => signal.atTick > tick);
-      const stopped = run === undefined || ["completed", "failed", "cancelled", "blocked"].includes(run.status);
-      if (stopped && !moreSignals) break;
-      // Idle points follow the run's own deadlines (from the store), never engine-internal timers, so a
-      // crashed play and the uninterrupted one meet the same idle points at the same virtual times.
-      const wakeAtMs = stopped ? undefined : run?.wakeAtMs;
+      const going = runs.filter((run) => !STOPPED.has(run.status));
+      if (going.length === 0 && !moreSignals) break;
+      // Idle points follow the runs' own deadlines (from the store; children's too, since a parent waiting for a
+      // child has none), never engine-internal timers, so a crashed play and the uninterrupted one meet the same
+      // idle points at the same virtual times.
+      const deadlines = going.flatMap((run) => (run.wakeAtMs === undefined ? [] : [run.wakeAtMs]));
+      const wakeAtMs = deadlines.length === 0 ? undefined : Math.min(...deadlines);
       if (wakeAtMs === undefined) {
         if (!moreSignals) break;
         continue;
       }
       await clock.advance(Math.max(0, wakeAtMs - clock.nowMs()), settle);
     }
-    const info = await instance.engine.getRun(SCENARIO_RUN_ID);
-    const records = await instance.raw.readEvents(SCENARIO_RUN_ID);
+    const root = await observeRun(instance, SCENARIO_RUN_ID);
+    const children = new Map<string, RunObservation>();
+    for (const run of await instance.raw.listRuns({ limit: MAX_RUNS })) {
+      if (run.id !== SCENARIO_RUN_ID) children.set(run.id, await observeRun(instance, run.id));
+    }
     return {
-      status: info?.status,
-      result: info?.result,
-      error: info?.error,
-      reason: info?.reason,
-      events: records.map((record) => decodeEvent(SCENARIO_RUN_ID, record)),
+      status: root.status,
+      result: root.result,
+      error: root.error,
+      reason: root.reason,
+      events: root.events,
       stepCalls,
+      children,
+      persistedAttempts: log.persistedAttempts,
       signalOutcomes,
       commits: log.commits,
       crashes: log.crashes,
@@ -179,12 +221,34 @@ export async function playScenario<I>(
   }
 }
 
+/** Runs a scenario may hold (its own and its children): more would be a workflow starting children without end. */
+const MAX_RUNS = 10_000;
+const STOPPED: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled", "blocked"]);
+
+async function observeRun(instance: Instance, runId: string): Promise<RunObservation> {
+  const info = await instance.engine.getRun(runId);
+  const records = await instance.raw.readEvents(runId);
+  return {
+    id: runId,
+    workflow: info?.workflow ?? "",
+    parentId: info?.parentId,
+    status: info?.status,
+    result: info?.result,
+    error: info?.error,
+    reason: info?.reason,
+    events: records.map((record) => decodeEvent(runId, record)),
+  };
+}
+
 async function sendSignal(engine: Engine, signal: ScenarioSignal, index: number): Promise<string> {
   try {
-    const sent = await engine.signal(SCENARIO_RUN_ID, signal.name, signal.payload, { id: `scenario-signal-${index}` });
+    const sent = await engine.signal(signal.runId ?? SCENARIO_RUN_ID, signal.name, signal.payload, {
+      id: `scenario-signal-${index}`,
+    });
     return sent.duplicate ? "duplicate" : "accepted";
   } catch (error) {
     if (error instanceof RunFinishedError) return "refused: the run had finished";
+    if (error instanceof RunNotFoundError) return "refused: the run did not exist yet";
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 // A Store wrapper that simulates a process crash at chosen commits: before the commit (nothing of it
-// persists) or after it (it persists, but the engine never learns). From then on every call fails.
+// persists) or after it (it persists, but the engine never learns). From then on every call fails, even one in flight.
 import type {
   BlockedEpisodeRecord,
   ClaimRequest,
@@ -17,6 +17,7 @@ import type {
   SignalRecord,
   Store,
 } from "@reprise/core";
+import { decodeEvent } from "@reprise/core/internal";
 
 /** Where a crash hits relative to the commit it is planned at. */
 export type CrashTiming = "before" | "after";
@@ -25,6 +26,8 @@ export type CrashTiming = "before" | "after";
 export interface CrashRecord {
   readonly commit: number;
   readonly timing: CrashTiming;
+  /** The run that commit belonged to: the scenario's run or one of its children. */
+  readonly runId: string;
   /** The events of that commit: lost when `before`, persisted when `after`. */
   readonly events: readonly EventRecord[];
 }
@@ -36,6 +39,12 @@ export class CrashLog {
   readonly crashes: CrashRecord[] = [];
   /** Lease owners seen in claims (and runs created claimed), so the harness can free a crashed engine's leases. */
   readonly owners = new Set<string>();
+  /**
+   * Outcomes of step attempts that reached the store (acknowledged, or written just before a crash), as
+   * `<idempotency key>#<attempt>`, each with the number of crashes before it: a step attempt whose outcome
+   * persisted must never run again, whatever crashes later.
+   */
+  readonly persistedAttempts = new Map<string, number>();
 
   constructor(plan: ReadonlyMap<number, CrashTiming> = new Map()) {
     this.plan = plan;
@@ -71,112 +80,118 @@ export class CrashingStore implements Store {
     const timing = this.#log.plan.get(index);
     if (timing === "before") this.#crash(index, timing, commit);
     await this.#inner.commit(commit);
+    this.#persisted(commit);
     if (timing === "after") this.#crash(index, timing, commit);
+    // Another run's commit crashed the process while this one was in flight (group commit writes both): the
+    // write is durable, but nobody is left to hear of it.
+    this.#alive();
   }
 
   async claimDueRuns(request: ClaimRequest): Promise<RunRecord[]> {
     this.#alive();
     this.#log.owners.add(request.owner);
-    return this.#inner.claimDueRuns(request);
+    return this.#answer(() => this.#inner.claimDueRuns(request));
   }
 
   async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
     this.#alive();
     if (run.lease !== undefined) this.#log.owners.add(run.lease.owner);
-    return this.#inner.createRun(run);
+    return this.#answer(() => this.#inner.createRun(run));
   }
   async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
     this.#alive();
     for (const run of runs) if (run.lease !== undefined) this.#log.owners.add(run.lease.owner);
-    return this.#inner.createRuns(runs);
+    return this.#answer(() => this.#inner.createRuns(runs));
   }
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    this.#alive();
-    return this.#inner.getRun(runId);
+    return this.#answer(() => this.#inner.getRun(runId));
   }
   async getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined> {
-    this.#alive();
-    return this.#inner.getRunOutcome(runId);
+    return this.#answer(() => this.#inner.getRunOutcome(runId));
   }
   async finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage> {
-    this.#alive();
-    return this.#inner.finishedRunsSince(cursor, limit);
+    return this.#answer(() => this.#inner.finishedRunsSince(cursor, limit));
   }
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    this.#alive();
-    return this.#inner.listRuns(filter);
+    return this.#answer(() => this.#inner.listRuns(filter));
   }
   async readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]> {
-    this.#alive();
-    return this.#inner.readEvents(runId, afterSeq);
+    return this.#answer(() => this.#inner.readEvents(runId, afterSeq));
   }
   async sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }> {
-    this.#alive();
-    return this.#inner.sendSignal(signal);
+    return this.#answer(() => this.#inner.sendSignal(signal));
   }
   async nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined> {
-    this.#alive();
-    return this.#inner.nextSignal(runId, name, afterPosition);
+    return this.#answer(() => this.#inner.nextSignal(runId, name, afterPosition));
+  }
+  async childrenOf(runId: string, limit: number): Promise<string[]> {
+    return this.#answer(() => this.#inner.childrenOf(runId, limit));
   }
   async pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]> {
-    this.#alive();
-    return this.#inner.pendingSignals(runId, limit);
+    return this.#answer(() => this.#inner.pendingSignals(runId, limit));
   }
   async requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void> {
-    this.#alive();
-    return this.#inner.requestCancel(runId, reason, nowMs);
+    return this.#answer(() => this.#inner.requestCancel(runId, reason, nowMs));
   }
   async renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]> {
-    this.#alive();
-    return this.#inner.renewLeases(owner, runIds, nowMs, leaseMs);
+    return this.#answer(() => this.#inner.renewLeases(owner, runIds, nowMs, leaseMs));
   }
   async releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void> {
-    this.#alive();
-    return this.#inner.releaseLeases(owner, runIds, nowMs);
+    return this.#answer(() => this.#inner.releaseLeases(owner, runIds, nowMs));
   }
   async registerLeaseHolder(holder: LeaseHolder, nowMs: number): Promise<void> {
-    this.#alive();
-    return this.#inner.registerLeaseHolder(holder, nowMs);
+    return this.#answer(() => this.#inner.registerLeaseHolder(holder, nowMs));
   }
   async leaseHoldersOn(host: string): Promise<LeaseHolder[]> {
-    this.#alive();
-    return this.#inner.leaseHoldersOn(host);
+    return this.#answer(() => this.#inner.leaseHoldersOn(host));
   }
   async expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
-    this.#alive();
-    return this.#inner.expireLeasesOf(owners, nowMs);
+    return this.#answer(() => this.#inner.expireLeasesOf(owners, nowMs));
   }
   async nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
-    this.#alive();
-    return this.#inner.nextDueAtMs(workflows);
+    return this.#answer(() => this.#inner.nextDueAtMs(workflows));
   }
   async retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
-    this.#alive();
-    return this.#inner.retryBlockedRuns(workflows, nowMs);
+    return this.#answer(() => this.#inner.retryBlockedRuns(workflows, nowMs));
   }
   async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
-    this.#alive();
-    return this.#inner.blockedEpisodes(runId);
+    return this.#answer(() => this.#inner.blockedEpisodes(runId));
   }
   async registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
-    this.#alive();
-    return this.#inner.registerWorkflows(workflows, nowMs);
+    return this.#answer(() => this.#inner.registerWorkflows(workflows, nowMs));
   }
   async workflowLastSeenAtMs(workflow: string): Promise<number | undefined> {
-    this.#alive();
-    return this.#inner.workflowLastSeenAtMs(workflow);
+    return this.#answer(() => this.#inner.workflowLastSeenAtMs(workflow));
   }
   async close(): Promise<void> {
     return this.#inner.close();
+  }
+
+  /** Calls the inner store while the process lives; an answer arriving after a crash is never delivered. */
+  async #answer<T>(call: () => Promise<T>): Promise<T> {
+    this.#alive();
+    const answer = await call();
+    this.#alive();
+    return answer;
   }
 
   #alive(): void {
     if (this.#crashed) throw new SimulatedCrash();
   }
 
+  #persisted(commit: RunCommit): void {
+    for (const record of commit.events) {
+      if (record.type !== "step_completed" && record.type !== "step_failed") continue;
+      const event = decodeEvent(commit.runId, record);
+      if (event.type !== "step_completed" && event.type !== "step_failed") continue;
+      const key = `${commit.runId}:${event.commandSeq ?? event.seq}#${event.attempt}`;
+      if (!this.#log.persistedAttempts.has(key)) this.#log.persistedAttempts.set(key, this.#log.crashes.length);
+    }
+  }
+
   #crash(commit: number, timing: CrashTiming, runCommit: RunCommit): never {
     this.#crashed = true;
-    this.#log.crashes.push({ commit, timing, events: runCommit.events });
+    this.#log.crashes.push({ commit, timing, runId: runCommit.runId, events: runCommit.events });
     throw new SimulatedCrash();
   }
 }

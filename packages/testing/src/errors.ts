@@ -65,3 +65,29 @@ export class NondeterministicCallError extends RepriseError {
     this.replacement = replacement;
   }
 }
+
+/**
+ * `checkCrashSafety`'s workflow started a child whose workflow the check was not given, so the child would never
+ * run and the parent would wait for ever in both plays, proving nothing. `code` is `MISSING_CHILD_WORKFLOW`.
+ *
+ * @example
+ * await expect(checkCrashSafety(checkout, { input: 5 })).rejects.toMatchObject({ childWorkflow: "charge" });
+ * await checkCrashSafety(checkout, { input: 5, workflows: [charge] }); // the fix
+ */
+export class MissingChildWorkflowError extends RepriseError {
+  readonly workflow: string;
+  readonly childWorkflow: string;
+  readonly childId: string;
+  constructor(fields: { workflow: string; childWorkflow: string; childId: string }) {
+    super(
+      "MISSING_CHILD_WORKFLOW",
+      `checkCrashSafety('${fields.workflow}') started child '${fields.childId}' of workflow ` +
+        `'${fields.childWorkflow}', which it was not given, so the child never ran and the check would prove ` +
+        `nothing. Pass the definition of '${fields.childWorkflow}', and of every workflow its runs start as ` +
+        `children, in the \`workflows\` option: checkCrashSafety(workflow, { ...options, workflows: [...] }).`,
+    );
+    this.workflow = fields.workflow;
+    this.childWorkflow = fields.childWorkflow;
+    this.childId = fields.childId;
+  }
+}

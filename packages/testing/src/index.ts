@@ -2,7 +2,12 @@
 // real temporary stores and a virtual clock. The store conformance suite is "@reprise/testing/conformance".
 export { createTestEngine, type TestEngine, type TestEngineOptions, type TestRunHandles } from "./test-engine.js";
 export { TestRunHandle, RunNotFinishedError } from "./test-run-handle.js";
-export { NondeterministicCallError, type NondeterministicCall, type DeterministicReplacement } from "./errors.js";
+export {
+  NondeterministicCallError,
+  MissingChildWorkflowError,
+  type NondeterministicCall,
+  type DeterministicReplacement,
+} from "./errors.js";
 export {
   checkCrashSafety,
   CrashSafetyError,
@@ -26,6 +31,8 @@ export {
   HISTORY_FORMAT_VERSION,
   type RecordedHistory,
   type RecordedEvent,
+  type ReplayedState,
+  type PendingCommand,
   type HistorySource,
 } from "./replay-history.js";
 export {

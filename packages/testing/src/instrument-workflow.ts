@@ -1,6 +1,13 @@
-// Rewrites the commands a workflow yields without touching its code: step stubs, step-call recording and,
-// optionally, a guard on clock and randomness reads in workflow code. The commands yielded stay the same.
-import { isCommand, StepCommand, type StepContext, type WorkflowDefinition } from "@reprise/core";
+// Rewrites the commands a workflow yields, its parallel branches' included, without touching its code: step stubs,
+// step-call recording and, optionally, a guard on clock and randomness reads. The commands yielded stay the same.
+import {
+  BranchesCommand,
+  isCommand,
+  StepCommand,
+  type Branch,
+  type StepContext,
+  type WorkflowDefinition,
+} from "@reprise/core";
 import type { NondeterministicCallError } from "./errors.js";
 import { NondeterminismGuard } from "./nondeterminism-guard.js";
 
@@ -33,8 +40,9 @@ export interface InstrumentOptions {
 
 /**
  * Returns a workflow with the same name and commands whose step functions are replaced by `stubs`
- * (by step name) and reported to `onStepCall`. Workflow code is unchanged; with `onNondeterministicCall`
- * it runs guarded against direct clock and randomness reads.
+ * (by step name) and reported to `onStepCall`, in the branches of `all`/`allSettled`/`race` and their sub-flows
+ * as well. Workflow code is unchanged; with `onNondeterministicCall` it runs guarded against direct clock and
+ * randomness reads. A child workflow's steps are its own: instrument the child's definition too.
  *
  * @example
  * const offline = instrumentWorkflow(order, { stubs: { charge: () => ({ id: "ch_test" }) } });
@@ -45,16 +53,6 @@ export function instrumentWorkflow<I, O>(
   options: InstrumentOptions,
 ): WorkflowDefinition<I, O> {
   const { stubs = {}, onStepCall, onNondeterministicCall } = options;
-  const rewrite = (command: unknown): unknown => {
-    if (!isCommand(command) || command.kind !== "step") return command;
-    const original: StepStub = command.fn;
-    const stub = Object.hasOwn(stubs, command.name) ? stubs[command.name] : undefined;
-    const fn = (ctx: StepContext): unknown => {
-      onStepCall?.({ workflow: definition.name, step: command.name, ...pick(ctx) });
-      return (stub ?? original)(ctx);
-    };
-    return new StepCommand(command.name, fn, command.options);
-  };
   return {
     name: definition.name,
     *fn(input: I): Generator<unknown, O, unknown> {
@@ -63,32 +61,59 @@ export function instrumentWorkflow<I, O>(
           ? undefined
           : new NondeterminismGuard(definition.name, onNondeterministicCall);
       const workflowCode = <T>(body: () => T): T => (guard === undefined ? body() : guard.run(body));
-      const inner = workflowCode(() => definition.fn(input));
-      let result = workflowCode(() => inner.next());
-      let finished = false;
-      try {
-        while (result.done !== true) {
-          let answer: { value: unknown } | { error: unknown };
-          try {
-            answer = { value: yield rewrite(result.value) };
-          } catch (error) {
-            answer = { error };
-          }
-          result = workflowCode(() => ("error" in answer ? inner.throw(answer.error) : inner.next(answer.value)));
+      const rewrite = (command: unknown): unknown => {
+        if (!isCommand(command)) return command;
+        if (command.kind === "branches") {
+          // The replayer drives each branch itself: its commands never pass through this generator, so the
+          // branches are rewritten here, sub-flows wrapped so that their steps are stubbed, recorded and guarded.
+          const branches = command.branches.map((branch) =>
+            isCommand(branch) ? (rewrite(branch) as Branch) : drive(() => branch[Symbol.iterator]()),
+          );
+          return new BranchesCommand(command.combinator, branches, command.keys, command.concurrency);
         }
-        finished = true;
-        return result.value;
-      } finally {
-        // Closed early (return(), or a guard violation): let the workflow's own finally blocks run, guarded as
-        // well. Whatever they throw is dropped so the first error stands (a violation there is still reported).
-        if (!finished) {
-          try {
-            workflowCode(() => inner.return(undefined as O));
-          } catch {
-            // the error that ended the wrapper is the one to report
+        if (command.kind !== "step") return command;
+        const original: StepStub = command.fn;
+        const stub = Object.hasOwn(stubs, command.name) ? stubs[command.name] : undefined;
+        const fn = (ctx: StepContext): unknown => {
+          onStepCall?.({ workflow: definition.name, step: command.name, ...pick(ctx) });
+          return (stub ?? original)(ctx);
+        };
+        return new StepCommand(command.name, fn, command.options);
+      };
+      /** Runs a generator (the workflow's, or a sub-flow's) as workflow code, rewriting what it yields. */
+      function* drive<T>(start: () => Iterator<unknown, T, unknown>): Generator<unknown, T, unknown> {
+        const inner = workflowCode(start);
+        let result = workflowCode(() => inner.next());
+        let finished = false;
+        try {
+          while (result.done !== true) {
+            let answer: { value: unknown } | { error: unknown };
+            try {
+              answer = { value: yield rewrite(result.value) };
+            } catch (error) {
+              answer = { error };
+            }
+            result = workflowCode(() => {
+              if (!("error" in answer)) return inner.next(answer.value);
+              if (inner.throw === undefined) throw answer.error;
+              return inner.throw(answer.error);
+            });
+          }
+          finished = true;
+          return result.value;
+        } finally {
+          // Closed early (return(), or a guard violation): let the workflow's own finally blocks run, guarded as
+          // well. Whatever they throw is dropped so the first error stands (a violation there is still reported).
+          if (!finished) {
+            try {
+              workflowCode(() => inner.return?.(undefined as T));
+            } catch {
+              // the error that ended the wrapper is the one to report
+            }
           }
         }
       }
+      return yield* drive(() => definition.fn(input));
     },
   };
 }

@@ -28,6 +28,14 @@ import { VirtualClock } from "./virtual-clock.js";
 
 /** Options of `createTestEngine`. Engine options other than store, clock and workflows pass through. */
 export interface TestEngineOptions extends Omit<EngineOptions, "store" | "clock" | "workflows"> {
+  /**
+   * Every workflow the engine serves: the ones the test starts and the children they start with `child()` /
+   * `startChild()` (a child whose workflow is missing here is created but never runs). `stubs` and
+   * `stepCalls` cover all of them, their parallel branches included.
+   *
+   * @example
+   * const t = await createTestEngine({ workflows: [checkout, charge] }); // charge runs as checkout's child
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly workflows: readonly WorkflowDefinition<any, any>[];
   /** Step functions to use instead of the workflows' own, by step name (for every workflow). */

@@ -1,11 +1,11 @@
 // checkCrashSafety must pass for a well-behaved workflow and must find real bugs: clock and randomness reads in
 // workflow code, module state changed by steps, and a store that loses its last append when the process crashes.
-import { awaitSignal, random, sleep, step, workflow, type Store } from "@reprise/core";
-import { SqliteStore } from "@reprise/store-sqlite";
-import Database from "better-sqlite3";
+import { awaitSignal, random, sleep, step, workflow } from "@reprise/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkCrashSafety, CrashSafetyError } from "../src/index.js";
+import { checkCrashSafety } from "../src/index.js";
+import { openLossyStore } from "./lossy-store.js";
+import { failure } from "./crash-failure.js";
 
 const order = workflow("order", function* (input: { sku: string; qty: number }) {
   const reservation = yield* step("reserve", (ctx) => `res-${input.sku}-${ctx.idempotencyKey}`);
@@ -27,15 +27,6 @@ const order = workflow("order", function* (input: { sku: string; qty: number }) 
   yield* step("follow-up", () => `asked ${input.sku}`);
   return { status: "delivered", carrier: shipped.carrier, lucky, reservation, charge };
 });
-
-async function failure(check: Promise<unknown>): Promise<CrashSafetyError> {
-  const error = await check.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CrashSafetyError);
-  return error as CrashSafetyError;
-}
 
 describe("checkCrashSafety", () => {
   it("passes for a workflow with retries, a signal with a timeout, a long sleep and random()", async () => {
@@ -155,39 +146,3 @@ describe("checkCrashSafety", () => {
     expect(problem(again.message)).toEqual(problem(first.message));
   });
 });
-
-/**
- * A deliberately broken store: it acknowledges every commit, but when its process goes away the last
- * commit is lost (as with a disk that did not flush). The harness must notice.
- */
-async function openLossyStore(filename: string): Promise<Store> {
-  const inner = await SqliteStore.open({ filename });
-  let last: { runId: string; keepSeq: number } | undefined;
-  return new Proxy(inner, {
-    get(target, property, receiver) {
-      if (property === "commit") {
-        return async (commit: Parameters<Store["commit"]>[0]) => {
-          await target.commit(commit);
-          last = { runId: commit.runId, keepSeq: commit.expectedLastSeq };
-        };
-      }
-      if (property === "close") {
-        return async () => {
-          await target.close();
-          if (last === undefined) return;
-          const db = new Database(filename);
-          db.prepare("delete from events where run_key = (select run_key from runs where id = ?) and seq > ?").run(
-            last.runId,
-            last.keepSeq,
-          );
-          db.prepare(
-            "update runs set last_seq = ?, status = 'running', due_at_ms = 0, lease_owner = null, finished_at_ms = null where id = ?",
-          ).run(last.keepSeq, last.runId);
-          db.close();
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
