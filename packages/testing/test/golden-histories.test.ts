@@ -7,6 +7,7 @@ import {
   CorruptEventError,
   InvalidArgumentError,
   NonDeterminismError,
+  all,
   awaitSignal,
   createEngine,
   now,
@@ -14,7 +15,6 @@ import {
   step,
   uuid,
   workflow,
-  type ReplayState,
 } from "@reprise/core";
 import { DateTime } from "luxon";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -24,9 +24,17 @@ import {
   recordHistory,
   replayHistory,
   type RecordedHistory,
+  type ReplayedState,
 } from "../src/replay-history.js";
 import { temporaryStore } from "../src/temporary-store.js";
-import { goldenInvoice, goldenOrder, stepCalls, type GoldenOrder } from "./golden/workflows.js";
+import {
+  goldenFleet,
+  goldenInvoice,
+  goldenOrder,
+  stepCalls,
+  type GoldenMachine,
+  type GoldenOrder,
+} from "./golden/workflows.js";
 
 const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
 const load = (name: string): RecordedHistory => JSON.parse(readFileSync(join(golden, name), "utf8")) as RecordedHistory;
@@ -66,7 +74,9 @@ describe("golden histories replay against today's code", () => {
       type: "finished",
       outcome: { status: "completed", result: recorded?.type === "run_completed" ? recorded.result : null },
     });
-    const result = (state as Extract<ReplayState, { type: "finished" }>).outcome as { result: Record<string, unknown> };
+    const result = (state as Extract<ReplayedState, { type: "finished" }>).outcome as {
+      result: Record<string, unknown>;
+    };
     expect(result.result).toMatchObject({ carrier: "DHL", placedAt: "2030-01-01T00:00:00.000Z" });
     expect((result.result.charge as { amountCents: unknown }).amountCents).toBe(5750n);
     expect((result.result.charge as { at: unknown }).at).toEqual(new Date("2030-01-01T00:00:00.000Z"));
@@ -89,7 +99,7 @@ describe("golden histories replay against today's code", () => {
   it("a failed invoice (signal timeout, non-retryable step) replays to the recorded failure", () => {
     const state = replayHistory(goldenInvoice, load("invoice-failed.json"));
     expect(state.type).toBe("finished");
-    const outcome = (state as Extract<ReplayState, { type: "finished" }>).outcome;
+    const outcome = (state as Extract<ReplayedState, { type: "finished" }>).outcome;
     expect(outcome.status).toBe("failed");
     expect(String((outcome as { error: unknown }).error)).toContain("nobody approved invoice INV-7");
   });
@@ -97,9 +107,9 @@ describe("golden histories replay against today's code", () => {
   it("an order recorded in flight replays to its pending wait for `shipped`", () => {
     const state = replayHistory(goldenOrder, load("order-in-flight.json"));
     expect(state.type).toBe("waiting");
-    const pending = (state as Extract<ReplayState, { type: "waiting" }>).pending;
+    const pending = (state as Extract<ReplayedState, { type: "waiting" }>).pending;
     expect(pending).toMatchObject({ kind: "signal", seq: 8, waitStarted: true });
-    expect(pending.kind === "signal" && pending.command.name).toBe("shipped");
+    expect(pending.command.kind === "signal" && pending.command.name).toBe("shipped");
   });
 
   it("recorded values keep their types: Date, BigInt, Map, and now() as a DateTime", () => {
@@ -189,6 +199,61 @@ describe("histories that disagree with the code", () => {
     (broken.events[2] as { data: unknown }).data = "{not superjson";
     expect(() => replayHistory(goldenOrder, broken)).toThrow(/events\[2\] \(seq 3\) cannot be decoded/);
     expect(() => replayHistory(goldenInvoice, load("order-completed.json"))).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("event format 2 golden histories: parallel branches, races and children", () => {
+  it("a fleet provisioned in parallel replays to its recorded result, with identity in yield order", () => {
+    const state = replayHistory(goldenFleet, text("fleet-completed.json"));
+    expect(state.type).toBe("finished");
+    const outcome = (state as Extract<ReplayedState, { type: "finished" }>).outcome;
+    expect(outcome).toEqual({
+      status: "completed",
+      result: {
+        ips: [
+          { ip: "10.0.0.3", approvedBy: "ada" },
+          { ip: "10.0.0.2", approvedBy: "nobody" },
+          { ip: "10.0.0.5", approvedBy: "nobody" },
+        ],
+        inventory: 3,
+      },
+    });
+    expect(decodeHistory(text("fleet-completed.json"))[0]).toMatchObject({ type: "run_started", formatVersion: 2 });
+  });
+
+  it("a fleet recorded in flight replays to its open races: signal waits and timers, two branches at once", () => {
+    const state = replayHistory(goldenFleet, text("fleet-in-flight.json"));
+    expect(state.type).toBe("waiting");
+    const { open, next } = state as Extract<ReplayedState, { type: "waiting" }>;
+    expect(next).toBeUndefined();
+    expect(open.map((entry) => [entry.seq, entry.kind, entry.path])).toEqual([
+      [14, "signal", "all.ips > all[1] > race.approved"],
+      [15, "sleep", "all.ips > all[1] > race.timeout"],
+      [20, "signal", "all.ips > all[2] > race.approved"],
+      [21, "sleep", "all.ips > all[2] > race.timeout"],
+    ]);
+  });
+
+  it("a signal renamed inside a branch of the history diverges, naming the branch path", () => {
+    const altered = copy(load("fleet-in-flight.json"));
+    fields(altered, 14).name = "approve-database";
+    const error = divergence(() => replayHistory(goldenFleet, altered));
+    expect(error.seq).toBe(14);
+    expect(error.actual).toBe("all.ips > all[1] > race.approved > awaitSignal 'approve-db'");
+  });
+
+  it("code whose branch yields another step diverges at that branch, naming it", () => {
+    const renamed = workflow("golden-fleet", function* (machines: readonly GoldenMachine[]) {
+      return yield* all({
+        ips: all(
+          machines.map(() => step("other", () => 1)),
+          { concurrency: 2 },
+        ),
+        inventory: step("inventory", () => machines.length),
+      });
+    });
+    const error = divergence(() => replayHistory(renamed, text("fleet-in-flight.json")));
+    expect(error.actual).toBe("all.ips > all[0] > step 'other'");
   });
 });
 

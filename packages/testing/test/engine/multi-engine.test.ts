@@ -7,7 +7,7 @@ import { step, workflow } from "@reprise/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../src/index.js";
 import { fixture } from "../fixtures.js";
-import { ledgerWorkflow } from "../processes/workflows.js";
+import { ledgerWorkflow, parallelLedgerWorkflow } from "../processes/workflows.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, "../processes/worker.ts");
@@ -123,6 +123,35 @@ describe("several engines on one file", () => {
     expect(lines[1]?.key).toBe(lines[2]?.key);
     expect(lines[1]?.pid).not.toBe(lines[2]?.pid);
     expect(result).toEqual({ keys: [lines[0]?.key, lines[1]?.key, lines[3]?.key], greeting: "after the crash" });
+  });
+
+  it("a worker SIGKILLed between branch completions: only the unrecorded branch re-runs, with its key", async () => {
+    const f = await fixture();
+    const ledger = `${f.tmp.filename}.ledger`;
+    const client = f.engine({ workflows: [] });
+    await client.start(parallelLedgerWorkflow, { branches: 3, hangOn: 3 }, { id: "par-crash-1" });
+
+    const doomed = spawnWorker(f.tmp.filename, "worker", { REPRISE_LEDGER: ledger, REPRISE_HANG: "1" });
+    const doomedExit = exited(doomed);
+    // Branches 1 and 2 are recorded while branch 3 hangs: the kill falls between branch completions.
+    await waitFor(
+      async () => (await client.history("par-crash-1")).filter((event) => event.type === "step_completed").length === 2,
+      { timeoutMs: 30_000, message: "two branches to be recorded" },
+    );
+    doomed.kill("SIGKILL");
+    await doomedExit;
+
+    process.env.REPRISE_LEDGER = ledger;
+    const survivor = f.engine({ workflows: [parallelLedgerWorkflow], leaseMs: 1_000 });
+    const handle = await survivor.start(parallelLedgerWorkflow, { branches: 3, hangOn: 3 }, { id: "par-crash-1" });
+    const result = await handle.result();
+
+    const lines = ledgerLines(ledger);
+    expect(lines.map((line) => line.step).sort()).toEqual([1, 2, 3, 3]);
+    const third = lines.filter((line) => line.step === 3);
+    expect(third[0]?.key).toBe(third[1]?.key);
+    expect(third[0]?.pid).not.toBe(third[1]?.pid);
+    expect(result).toEqual([1, 2, 3].map((i) => lines.find((line) => line.step === i)?.key));
   });
 
   it("starts and signals from another process are picked up by a running engine", async () => {

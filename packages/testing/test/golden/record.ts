@@ -1,5 +1,7 @@
-// Re-records the golden histories in this folder from real runs (production engine, SQLite, virtual clock).
-// Run: node --import tsx --conditions=@reprise/source packages/testing/test/golden/record.ts
+// Re-records the event format 2 golden histories in this folder from real runs (production engine, SQLite, virtual
+// clock). Run: node --import tsx --conditions=@reprise/source packages/testing/test/golden/record.ts
+// The format 1 histories (order-*.json, invoice-failed.json) were recorded by the release before format 2 and are
+// kept as they are: today's engine writes format 2, so it cannot re-record them, and they prove old logs replay.
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,7 +11,7 @@ import * as prettier from "prettier";
 import { recordHistory } from "../../src/replay-history.js";
 import { temporaryStore } from "../../src/temporary-store.js";
 import { VirtualClock } from "../../src/virtual-clock.js";
-import { GOLDEN_ORDER_INPUT, goldenInvoice, goldenOrder } from "./workflows.js";
+import { GOLDEN_FLEET_INPUT, goldenFleet, goldenMachine } from "./workflows.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -22,27 +24,24 @@ async function main(): Promise<void> {
   const errors: unknown[] = [];
   const engine = createEngine({
     store: tmp.store,
-    workflows: [goldenOrder, goldenInvoice],
+    workflows: [goldenFleet, goldenMachine],
     clock,
     random,
     pollIntervalMs: Number.POSITIVE_INFINITY,
     onError: (error) => errors.push(error),
   });
   try {
-    await engine.start(goldenOrder, GOLDEN_ORDER_INPUT, { id: "order-completed" });
-    await engine.start(goldenOrder, GOLDEN_ORDER_INPUT, { id: "order-cancelled" });
-    await engine.start(goldenOrder, GOLDEN_ORDER_INPUT, { id: "order-in-flight" });
-    await engine.start(goldenInvoice, { number: "INV-7", cents: 99_00 }, { id: "invoice-failed" });
-    await clock.advance({ minutes: 2 }); // charges retry twice (30 s, 60 s), then every order waits for `shipped`
-    // Recorded while it waits for `shipped`: a run in flight, as a deploy would find it.
-    await write(await recordHistory(engine, "order-in-flight"), "order-in-flight.json");
-    await engine.signal("order-completed", "shipped", { carrier: "DHL" }, { id: "warehouse-1" });
-    await engine.cancel("order-cancelled", { reason: "customer changed their mind" });
-    await clock.advance({ days: 1 });
-    await clock.advance({ days: 3 }); // the completed order's follow-up; the invoice's approval timed out long ago
-    await save(engine, "order-completed", "order-completed.json");
-    await save(engine, "order-cancelled", "order-cancelled.json");
-    await save(engine, "invoice-failed", "invoice-failed.json");
+    await engine.start(goldenFleet, GOLDEN_FLEET_INPUT, { id: "fleet-completed" });
+    await engine.start(goldenFleet, GOLDEN_FLEET_INPUT, { id: "fleet-in-flight" });
+    await clock.advance({ minutes: 1 }); // the first two machines are up and wait for their approvals
+    await engine.signal("fleet-completed", "approve-web", "ada", { id: "approve-web-1" });
+    await engine.signal("fleet-in-flight", "approve-web", "ada", { id: "approve-web-2" });
+    await clock.advance({ minutes: 1 });
+    // Recorded while branches wait: one race won by a signal, others open, the third machine not started yet.
+    await write(await recordHistory(engine, "fleet-in-flight"), "fleet-in-flight.json");
+    await clock.advance({ days: 1, minutes: 1 }); // db's approval times out; cache starts, then times out too
+    await clock.advance({ days: 1, minutes: 1 });
+    await save(engine, "fleet-completed", "fleet-completed.json");
   } finally {
     await engine.close();
     await tmp.cleanup();

@@ -1,10 +1,13 @@
 // Workflows whose recorded histories are kept in this folder (*.json) and replayed in CI.
 // Changing what they yield breaks the golden test on purpose: keep them compatible, or re-record deliberately.
 import {
+  all,
   awaitSignal,
   CancelledError,
+  child,
   NonRetryableError,
   now,
+  race,
   sleep,
   step,
   uuid,
@@ -105,3 +108,55 @@ export const GOLDEN_ORDER_INPUT: GoldenOrder = {
     { sku: "TEA-EARL-GREY", quantity: 1, priceCents: 3250 },
   ],
 };
+
+/** A machine of the fleet, as the v2 (event format 2) golden workflow provisions it. */
+export interface GoldenMachine {
+  readonly name: string;
+  readonly size: "small" | "large";
+}
+
+/** Sets up one machine of the fleet as a child run: allocate, then configure. */
+export const goldenMachine = workflow("golden-machine", function* (machine: GoldenMachine) {
+  const ip = yield* step(
+    "allocate",
+    effect(() => `10.0.0.${machine.name.length}`),
+  );
+  yield* step(
+    "configure",
+    effect(() => `${machine.name} at ${ip}`),
+  );
+  return ip;
+});
+
+/**
+ * Event format 2: a fleet provisioned in parallel. Each branch is a sub-flow that starts a child run and then
+ * races an operator's "approve-<name>" signal against a one-day timer; the fleet's inventory step runs alongside.
+ */
+export const goldenFleet = workflow("golden-fleet", function* (machines: readonly GoldenMachine[]) {
+  const { ips, inventory } = yield* all({
+    ips: all(
+      machines.map((machine) =>
+        (function* () {
+          const ip = yield* child(goldenMachine, machine);
+          const approval = yield* race({
+            approved: awaitSignal<string>(`approve-${machine.name}`),
+            timeout: sleep({ days: 1 }),
+          });
+          return { ip, approvedBy: approval.key === "approved" ? approval.value : "nobody" };
+        })(),
+      ),
+      { concurrency: 2 },
+    ),
+    inventory: step(
+      "inventory",
+      effect(() => machines.length),
+    ),
+  });
+  return { ips, inventory };
+});
+
+export const GOLDEN_FLEET_INPUT: readonly GoldenMachine[] = [
+  { name: "web", size: "small" },
+  { name: "db", size: "large" },
+  { name: "cache", size: "small" },
+];

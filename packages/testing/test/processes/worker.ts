@@ -4,7 +4,7 @@
 import { appendFileSync } from "node:fs";
 import { createEngine } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
-import { ledgerWorkflow } from "./workflows.js";
+import { ledgerWorkflow, parallelLedgerWorkflow } from "./workflows.js";
 
 const [filename, mode, runId] = process.argv.slice(2);
 if (filename === undefined || mode === undefined) throw new Error("usage: worker.ts <db> worker|client [runId]");
@@ -15,7 +15,12 @@ const say = (message: Record<string, unknown>) => process.stdout.write(`${JSON.s
 if (mode === "worker") {
   process.env.REPRISE_LEDGER ??= `${filename}.ledger`;
   const leaseMs = Number(process.env.REPRISE_LEASE_MS ?? 1_000);
-  const engine = createEngine({ store, workflows: [ledgerWorkflow], leaseMs, pollIntervalMs: 50 });
+  const engine = createEngine({
+    store,
+    workflows: [ledgerWorkflow, parallelLedgerWorkflow],
+    leaseMs,
+    pollIntervalMs: 50,
+  });
   say({ ready: true, pid: process.pid });
   process.on("SIGTERM", () => {
     void engine.close().then(() => store.close().then(() => process.exit(0)));
