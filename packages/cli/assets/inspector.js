@@ -190,6 +190,7 @@ function waitText(run) {
   if (run.waitKind === "signal") return `signal '${run.waitName}'${run.wakeAtMs ? ` until ${time(run.wakeAtMs)}` : ""}`;
   if (run.waitKind === "timer") return `timer ${run.wakeAtMs ? fromNow(run.wakeAtMs) : ""}`;
   if (run.waitKind === "retry") return `retry of '${run.waitName}' ${run.wakeAtMs ? fromNow(run.wakeAtMs) : ""}`;
+  if (run.waitKind === "child") return `child run ${run.waitName ?? ""}`;
   return "";
 }
 
@@ -297,6 +298,8 @@ function renderRun(detail) {
   if (detail.waitsFor) facts.push(["Waits for", detail.waitsFor]);
   if (run.cancelRequested && run.status !== "cancelled") facts.push(["Cancel", "requested"]);
   if (run.reason && run.status !== "blocked") facts.push(["Note", run.reason]);
+  if (run.parentId) facts.push(["Parent", el("span", { id: "run-parent" }, runLink(run.parentId))]);
+  if (run.children?.length) facts.push(["Children", childrenList(run.children)]);
   if (run.pendingSignals?.length) facts.push(["Inbox", pendingSignalsList(run)]);
   facts.push(["Input", el("pre", {}, pretty(run.input))]);
   if (run.status === "completed") facts.push(["Result", el("pre", { id: "run-result" }, pretty(run.result))]);
@@ -313,6 +316,17 @@ function renderRun(detail) {
   renderPager(detail.page);
   renderTimeline(detail);
   renderEvents(detail);
+}
+
+/** A link to another run's page (its id as text). */
+function runLink(runId) {
+  return el("a", { href: `#/runs/${encodeURIComponent(runId)}`, "data-run-link": runId }, runId);
+}
+
+/** The child runs this run started, oldest first, each a link. */
+function childrenList(children) {
+  const items = children.map((id) => el("li", {}, runLink(id)));
+  return el("ul", { id: "run-children", class: "run-links" }, ...items);
 }
 
 /** Signals no awaitSignal has taken yet (e.g. sent under a wrong name), with what the run waits for instead. */
@@ -350,8 +364,37 @@ function goToEvents(afterSeq) {
   void refreshRun();
 }
 
+/** Scrolls to an event's row on this page and marks it for a moment. */
+function showEventRow(seq) {
+  const row = $(`event-${seq}`);
+  if (!row) return;
+  row.scrollIntoView({ block: "center" });
+  row.classList.add("flash");
+  setTimeout(() => row.classList.remove("flash"), 1500);
+}
+
+/** The "Command" cell: a link to the command an answer belongs to, and the branch it ran in. */
+function commandCell(place) {
+  const cell = el("td", { class: "command" });
+  if (!place || place.commandSeq === null) return cell;
+  if (place.commandSeq !== place.seq) {
+    const link = el("a", { href: "", "data-command-seq": String(place.commandSeq) }, `command #${place.commandSeq}`);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      showEventRow(place.commandSeq);
+    });
+    cell.append(link);
+  }
+  if (place.path !== "") {
+    const lane = place.path === null ? "branch unknown" : place.path;
+    cell.append(el("div", { class: "lane", title: place.path === null ? "not known from the log alone" : "" }, lane));
+  }
+  return cell;
+}
+
 function renderEvents(detail) {
   const startMs = detail.timeline.startMs;
+  const places = new Map((detail.places ?? []).map((place) => [place.seq, place]));
   $("events-body").replaceChildren(
     ...detail.events.map((event) => {
       const { seq, type, atMs, ...fields } = event;
@@ -360,12 +403,15 @@ function renderEvents(detail) {
       if (stack !== undefined) fields.error = { ...fields.error, stack: undefined };
       const data = el("td", {}, el("pre", {}, Object.keys(fields).length === 0 ? "" : pretty(fields)));
       if (stack !== undefined) data.append(el("details", {}, el("summary", {}, "stack"), el("pre", {}, stack)));
+      // Events about a child run link to its page.
+      if (typeof fields.childId === "string") data.prepend(el("div", {}, "child run ", runLink(fields.childId)));
       return el(
         "tr",
-        {},
+        { id: `event-${seq}` },
         el("td", {}, String(seq)),
         el("td", { title: time(atMs) }, `+${formatDuration(atMs - startMs)}`),
         el("td", {}, type),
+        commandCell(places.get(seq)),
         data,
       );
     }),
@@ -435,6 +481,7 @@ function openDeadlines(items) {
 /** What overtook a sleep, wait or retry, in words. */
 function withdrawnText(by) {
   if (by === "cancellation") return "withdrawn by the cancellation";
+  if (by === "branch") return "withdrawn: its branch lost";
   return `withdrawn: the run ${by === "cancelled" ? "was cancelled" : by}`;
 }
 
@@ -456,9 +503,13 @@ function drawAxis(axis, root, x, startMs, spanMs, height, runStartMs) {
 }
 
 function drawItem(root, item, y, x, nowMs, startMs, live) {
-  const group = svg("g", { "data-kind": item.kind, "data-seq": item.seq });
+  const group = svg("g", { "data-kind": item.kind, "data-seq": item.seq, "data-lane": item.lane ?? undefined });
   const mid = y + ROW / 2;
-  const label = (text) => group.append(svg("text", { class: "tl-label", x: 4, y: mid + 4 }, text));
+  // Items of parallel branches are indented under their group and carry their lane's label ([0], .late, ?).
+  const indent = 4 + (item.depth ?? 0) * 12;
+  const prefix = item.laneLabel === undefined ? "" : `${item.laneLabel} `;
+  const label = (text) =>
+    group.append(svg("text", { class: "tl-label", x: indent, y: mid + 4 }, `${prefix}${text}`.slice(0, 34)));
   const note = (atX, text) => group.append(svg("text", { class: "tl-note", x: atX + 6, y: mid + 4 }, text));
   const tip = (text) => group.append(svg("title", {}, text));
   const bar = (from, to, cls) =>
@@ -485,14 +536,22 @@ function drawItem(root, item, y, x, nowMs, startMs, live) {
       if (item.outcome === "withdrawn" && last) {
         group.append(svg("line", { class: "tl-backoff", x1: x(last.endMs), x2: x(item.endMs), y1: mid, y2: mid }));
       }
+      // A step started in a branch runs from its step_started event; its attempt has not ended (or never will).
+      const running =
+        item.outcome === "running" || (item.outcome === "withdrawn" && item.nextAttemptAtMs === undefined);
+      if (running) bar(last?.endMs ?? item.startMs, item.endMs ?? nowMs, "tl-pending");
       const took =
-        item.outcome === "withdrawn"
-          ? `retry ${withdrawnText(item.withdrawnBy)}`
-          : item.endMs !== undefined
-            ? formatDuration(item.endMs - item.startMs)
-            : live
-              ? "retrying"
-              : "retry on hold (run blocked)";
+        item.outcome === "running"
+          ? live
+            ? `running for ${formatDuration(nowMs - item.startMs)}`
+            : "on hold (run blocked)"
+          : item.outcome === "withdrawn"
+            ? `${running ? "" : "retry "}${withdrawnText(item.withdrawnBy)}`
+            : item.endMs !== undefined
+              ? formatDuration(item.endMs - item.startMs)
+              : live
+                ? "retrying"
+                : "retry on hold (run blocked)";
       const attempts = item.attempts.length > 1 ? ` · ${item.attempts.length} attempts` : "";
       note(x(item.endMs ?? item.nextAttemptAtMs ?? nowMs), `${took}${attempts}`);
       tip(
@@ -567,6 +626,26 @@ function drawItem(root, item, y, x, nowMs, startMs, live) {
       group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
       tip(`recorded ${pretty(item.value)}`);
       break;
+    case "group": {
+      const shape = item.keys ? `{ ${item.keys.join(", ")} }` : `×${item.count}`;
+      label(`${item.combinator} ${shape}`);
+      bar(item.atMs, Math.max(item.endMs, item.atMs), "tl-group");
+      note(x(item.endMs), `${item.count} branch${item.count === 1 ? "" : "es"}`);
+      tip(`${item.combinator} of ${item.count} branches (#${item.seq}); its branches' items follow, indented`);
+      break;
+    }
+    case "child": {
+      label(item.action === "start" ? `child ${item.workflow}` : `result of ${item.childId}`);
+      const end = item.endMs ?? nowMs;
+      const cls = item.outcome === "failed" || item.outcome === "start-failed" ? "tl-failed" : "tl-child";
+      bar(item.startMs, item.outcome === "started" ? item.startMs : end, cls);
+      // The note links to the child run's page.
+      const link = svg("a", { href: `#/runs/${encodeURIComponent(item.childId)}`, class: "tl-child-link" });
+      link.append(svg("text", { class: "tl-note", x: x(end) + 6, y: mid + 4 }, `${item.childId} · ${item.outcome}`));
+      group.append(link);
+      tip(`child run ${item.childId} (${item.workflow || "workflow in its start event"}): ${item.outcome}`);
+      break;
+    }
     case "cancellation":
       label("cancellation");
       group.append(diamond(x(item.atMs), mid, "tl-cancel"));

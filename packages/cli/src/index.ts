@@ -20,5 +20,7 @@ export {
   type TimelineItem,
   type TimelineAttempt,
   type TimelineRun,
+  type TimelineLane,
   type WithdrawnBy,
 } from "./timeline.js";
+export { lanesFromLog, lanesFromReplay, type BranchLanes, type EventPlace } from "./branch-lanes.js";

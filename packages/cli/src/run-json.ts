@@ -24,6 +24,9 @@ export function runToJson(run: RunInfo): Record<string, unknown> {
     reason: run.reason,
     cancelRequested: run.cancelRequested,
     lastSeq: run.lastSeq,
+    parentId: run.parentId,
+    // Only getRun lists the children (the oldest MAX_CHILDREN_SHOWN).
+    children: run.children,
     createdAtMs: run.createdAtMs,
     updatedAtMs: run.updatedAtMs,
     finishedAtMs: run.finishedAtMs,

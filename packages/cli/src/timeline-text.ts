@@ -1,9 +1,10 @@
 // Prints a run and its timeline for a terminal (`reprise show`): what it is, what it waits for, what happened.
 // Text only; colour comes in through the `paint` callback so that piped output stays plain.
-import type { BlockedEpisodeEnd, RunInfo } from "@reprise/core";
+import { FINISHED_STATUSES, type BlockedEpisodeEnd, type RunInfo } from "@reprise/core";
 import type { Style } from "./cli-io.js";
 import { formatDuration, formatFromNow, formatTime, formatValue } from "./format.js";
-import type { Timeline, TimelineItem, WithdrawnBy } from "./timeline.js";
+import { branchLabel } from "./branch-lanes.js";
+import { isInBranch, type Timeline, type TimelineItem, type WithdrawnBy } from "./timeline.js";
 
 /** Applies a style to text (or leaves it plain when colours are off). */
 export type Painter = (style: Style, text: string) => string;
@@ -35,28 +36,37 @@ export function describeWait(
   if (wait?.kind === "signal") return `signal '${wait.name}'${until === "" ? " (no timeout)" : ` (timeout ${until})`}`;
   if (wait?.kind === "timer") return `timer${until === "" ? "" : ` until ${until}`}`;
   if (wait?.kind === "retry") return `retry of step '${wait.step}'${until === "" ? "" : ` at ${until}`}`;
+  if (wait?.kind === "child") return `child run ${wait.id}${until === "" ? "" : ` (or a deadline at ${until})`}`;
   if (run.status === "pending") return "an engine to pick it up";
   return undefined;
 }
 
 /**
- * The header of `reprise show`: identity, status, input, outcome and current wait.
+ * The header of `reprise show`: identity, status, parent and children, input, outcome and current wait. Given the
+ * timeline, a run waiting on several branches at once lists each open command with its lane: the row's single
+ * `waitingFor` names only the first, and its `wakeAtMs` may be another branch's deadline.
  *
  * @example
  * process.stdout.write(formatRunHeader(info, Date.now(), (_, text) => text));
  */
-export function formatRunHeader(run: RunInfo, nowMs: number, paint: Painter): string {
+export function formatRunHeader(run: RunInfo, nowMs: number, paint: Painter, timeline?: Timeline): string {
   const lines = [`${paint("bold", run.id)}  ${run.workflow}  ${paint(STATUS_STYLE[run.status] ?? "bold", run.status)}`];
   const field = (label: string, value: string) => lines.push(`  ${paint("gray", label.padEnd(10))}${value}`);
   field("created", formatTime(run.createdAtMs));
   field("updated", `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`);
   if (run.finishedAtMs !== undefined) field("finished", formatTime(run.finishedAtMs));
+  if (run.parentId !== undefined) field("parent", run.parentId);
+  if (run.children !== undefined && run.children.length > 0) field("children", formatChildren(run.children));
   field("input", formatValue(run.input));
   if (run.status === "completed") field("result", formatValue(run.result));
   if (run.error !== undefined)
     field(run.status === "blocked" ? "blocked" : "error", `${run.error.name}: ${run.error.message}`);
+  const open = timeline === undefined || FINISHED_STATUSES.has(run.status) ? [] : openCommands(timeline, nowMs);
   const wait = describeWait(run, nowMs);
-  if (wait !== undefined) field("waits for", wait);
+  if (open.length > 1) {
+    field("waits for", `${open.length} commands in parallel branches:`);
+    for (const each of open) lines.push(`  ${"".padEnd(12)}${each}`);
+  } else if (wait !== undefined) field("waits for", wait);
   if (run.cancelRequested && run.status !== "cancelled")
     field("cancel", "requested; delivered when an engine resumes the run");
   if (run.reason !== undefined && run.status !== "blocked" && run.status !== "cancelled") field("note", run.reason);
@@ -64,8 +74,40 @@ export function formatRunHeader(run: RunInfo, nowMs: number, paint: Painter): st
   return `${lines.join("\n")}\n`;
 }
 
+/** The commands still waiting for an answer, each as "what (lane)", in log order. */
+function openCommands(timeline: Timeline, nowMs: number): string[] {
+  const open: string[] = [];
+  const at = (ms: number) => `${formatTime(ms)}, ${formatFromNow(ms, nowMs)}`;
+  for (const item of timeline.items) {
+    const lane = item.lane === undefined ? "" : ` (${item.lane ?? "lane unknown"})`;
+    if (item.kind === "step" && item.outcome === "running") open.push(`step '${item.name}' running${lane}`);
+    if (item.kind === "step" && item.outcome === "retrying" && item.nextAttemptAtMs !== undefined) {
+      open.push(`retry of step '${item.name}' at ${at(item.nextAttemptAtMs)}${lane}`);
+    }
+    if (item.kind === "sleep" && item.firedAtMs === undefined && item.withdrawnAtMs === undefined) {
+      open.push(`timer until ${at(item.wakeAtMs)}${lane}`);
+    }
+    if (item.kind === "wait" && item.outcome === "waiting") {
+      const timeout = item.timeoutAtMs === undefined ? "no timeout" : `timeout ${at(item.timeoutAtMs)}`;
+      open.push(`signal '${item.name}' (${timeout})${lane}`);
+    }
+    if (item.kind === "child" && item.outcome === "waiting") open.push(`child run ${item.childId}${lane}`);
+  }
+  return open;
+}
+
+/** Most child ids the header lists before it counts the rest. */
+const CHILDREN_LISTED = 10;
+
+function formatChildren(children: readonly string[]): string {
+  const more = children.length - CHILDREN_LISTED;
+  return children.slice(0, CHILDREN_LISTED).join(", ") + (more > 0 ? `, and ${more} more (reprise runs --parent)` : "");
+}
+
 /**
- * The timeline of `reprise show`: one line per step, sleep, wait, signal and ending, with offsets from the start.
+ * The timeline of `reprise show`: one line per step, sleep, wait, signal, child and ending, with offsets from the
+ * start. A group of parallel branches is a line of its own with its branches' items indented under it, lane by
+ * lane (`[0]`, `.late`); items whose lane the log alone cannot tell go under `?` (see branch-lanes.ts).
  *
  * @example
  * process.stdout.write(formatTimeline(buildTimeline(history, Date.now()), Date.now(), (_, text) => text));
@@ -73,16 +115,114 @@ export function formatRunHeader(run: RunInfo, nowMs: number, paint: Painter): st
 export function formatTimeline(timeline: Timeline, nowMs: number, paint: Painter): string {
   const offset = (ms: number) => `+${formatDuration(ms - timeline.startMs)}`;
   const lines = [`${paint("bold", "timeline")} ${paint("gray", `(offsets from ${formatTime(timeline.startMs)})`)}`];
-  const line = (atMs: number | undefined, text: string) =>
-    lines.push(`  ${paint("gray", (atMs === undefined ? "" : offset(atMs)).padEnd(10))}${text}`);
-  line(timeline.startMs, "started");
-  for (const item of timeline.items) {
-    // The first line of an item carries its offset; detail lines (a step's attempts) are indented under it.
-    describeItem(item, offset, nowMs, paint, timeline.live).forEach((text, index) =>
-      line(index === 0 ? itemStartMs(item) : undefined, text),
+  const line = (atMs: number | undefined, depth: number, text: string) =>
+    lines.push(`  ${paint("gray", (atMs === undefined ? "" : offset(atMs)).padEnd(10))}${"  ".repeat(depth)}${text}`);
+  line(timeline.startMs, 0, "started");
+  const print = (nodes: readonly LaneNode[], depth: number): void => {
+    for (const node of nodes) {
+      // The first line of an item carries its offset; detail lines (a step's attempts) are indented under it.
+      describeItem(node.item, offset, nowMs, paint, timeline.live).forEach((text, index) =>
+        line(index === 0 ? itemStartMs(node.item) : undefined, depth, text),
+      );
+      for (const lane of node.lanes ?? []) {
+        if (lane.nodes.length === 0) continue;
+        line(undefined, depth + 1, paint("bold", lane.path === null ? "?" : branchLabel(lane.path)));
+        print(lane.nodes, depth + 2);
+      }
+    }
+  };
+  const tree = laneTree(timeline.items);
+  print(tree, 0);
+  if (timeline.items.some((item) => item.lane === null)) {
+    lines.push(
+      paint(
+        "gray",
+        "  ? = lane not known from the log alone (a sub-flow's later command, or one after its group); " +
+          "pass --workflows <module> to place it by replaying the code",
+      ),
+    );
+  }
+  if (timeline.replayProblem !== undefined) {
+    lines.push(
+      paint(
+        "gray",
+        `  lanes: replay with the code stopped (${firstLine(timeline.replayProblem, 160)}); later items placed from the log`,
+      ),
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * An item with, for a group, its lanes: the items of each branch (by path), and `null` for items of the group's
+ * time whose lane is unknown.
+ *
+ * @example
+ * const [group] = laneTree(timeline.items);
+ * console.log(group?.lanes?.map((lane) => `${lane.path ?? "?"}: ${lane.nodes.length} items`));
+ */
+export interface LaneNode {
+  readonly item: TimelineItem;
+  readonly lanes?: { readonly path: string | null; readonly nodes: LaneNode[] }[] | undefined;
+}
+
+/**
+ * The items in lane order, flattened for a picture: each with its depth under groups and the label of its lane
+ * (`[0]`, `.late`, `?`). An item whose group is not among `items` (an earlier page) keeps its full path as label.
+ *
+ * @example
+ * for (const row of laneRows(items)) console.log("  ".repeat(row.depth), row.label ?? "", row.item.kind);
+ */
+export function laneRows(items: readonly TimelineItem[]): { item: TimelineItem; depth: number; label?: string }[] {
+  const rows: { item: TimelineItem; depth: number; label?: string }[] = [];
+  const walk = (nodes: readonly LaneNode[], depth: number, label: string | undefined): void => {
+    for (const node of nodes) {
+      const own =
+        label ?? (typeof node.item.lane === "string" ? node.item.lane : node.item.lane === null ? "?" : undefined);
+      rows.push(own === undefined ? { item: node.item, depth } : { item: node.item, depth, label: own });
+      for (const lane of node.lanes ?? []) {
+        walk(lane.nodes, depth + 1, lane.path === null ? "?" : branchLabel(lane.path));
+      }
+    }
+  };
+  walk(laneTree(items), 0, undefined);
+  return rows;
+}
+
+/**
+ * Arranges items (in log order) under the groups whose branches they ran in: an item with a branch path goes to
+ * the innermost group lane that contains it; an item of unknown lane goes to the `?` lane of the latest group
+ * before it; everything else stays at the top, in order.
+ *
+ * @example
+ * for (const node of laneTree(timeline.items)) console.log(node.item.kind, node.lanes?.length ?? 0);
+ */
+export function laneTree(items: readonly TimelineItem[]): LaneNode[] {
+  const top: LaneNode[] = [];
+  const groups: Required<LaneNode>[] = [];
+  for (const item of items) {
+    const node: LaneNode =
+      item.kind === "group"
+        ? { item, lanes: [...item.paths.map((path) => ({ path, nodes: [] })), { path: null, nodes: [] }] }
+        : { item };
+    let target = top;
+    if (item.lane === null) {
+      target = groups.at(-1)?.lanes.at(-1)?.nodes ?? top;
+    } else if (typeof item.lane === "string") {
+      let best: { path: string | null; nodes: LaneNode[] } | undefined;
+      for (const group of groups) {
+        for (const lane of group.lanes) {
+          if (lane.path !== null && isInBranch(item.lane, lane.path) && (best?.path?.length ?? -1) < lane.path.length) {
+            best = lane;
+          }
+        }
+      }
+      target = best?.nodes ?? top;
+    }
+    target.push(node);
+    if (node.lanes !== undefined) groups.push(node as Required<LaneNode>);
+  }
+  return top;
 }
 
 /** Why a deadline is not counting down: the run is blocked (finished runs have no open deadlines). */
@@ -90,6 +230,7 @@ const ON_HOLD = "on hold while the run is blocked";
 
 function withdrawnText(by: WithdrawnBy | undefined): string {
   if (by === "cancellation") return "by the cancellation";
+  if (by === "branch") return "when its branch lost (another branch decided the group)";
   return by === undefined ? "" : `when the run ${by === "cancelled" ? "was cancelled" : by}`;
 }
 
@@ -113,11 +254,17 @@ function describeItem(
           ? `step '${item.name}' ${paint("green", "completed")}${span}${after} → ${formatValue(item.result, 120)}`
           : item.outcome === "failed"
             ? `step '${item.name}' ${paint("red", "failed")}${span}${after}`
-            : item.outcome === "withdrawn"
-              ? `step '${item.name}' ${paint("gray", "retry withdrawn")} at ${offset(item.endMs ?? nowMs)} ` +
-                `${withdrawnText(item.withdrawnBy)} (attempt ${nextAttempt} was due at ${offset(nextAtMs)})`
-              : `step '${item.name}' ${paint("yellow", "retrying")}: attempt ${nextAttempt} at ${offset(nextAtMs)} ` +
-                `(${live ? formatFromNow(nextAtMs, nowMs) : ON_HOLD})`;
+            : item.outcome === "withdrawn" && item.nextAttemptAtMs === undefined
+              ? `step '${item.name}' ${paint("gray", "withdrawn")} at ${offset(item.endMs ?? nowMs)} ` +
+                `${withdrawnText(item.withdrawnBy)} (attempt ${nextAttempt} was running)`
+              : item.outcome === "withdrawn"
+                ? `step '${item.name}' ${paint("gray", "retry withdrawn")} at ${offset(item.endMs ?? nowMs)} ` +
+                  `${withdrawnText(item.withdrawnBy)} (attempt ${nextAttempt} was due at ${offset(nextAtMs)})`
+                : item.outcome === "running"
+                  ? `step '${item.name}' ${paint("yellow", "running")}: attempt ${nextAttempt}` +
+                    (live ? ` for ${formatDuration(nowMs - item.startMs)}` : ` (${ON_HOLD})`)
+                  : `step '${item.name}' ${paint("yellow", "retrying")}: attempt ${nextAttempt} at ${offset(nextAtMs)} ` +
+                    `(${live ? formatFromNow(nextAtMs, nowMs) : ON_HOLD})`;
       const attempts =
         tries > 1 || item.outcome !== "completed"
           ? item.attempts.map((attempt) => {
@@ -156,6 +303,15 @@ function describeItem(
       return [`signal '${item.name}' received ← ${formatValue(item.payload, 120)}`];
     case "value":
       return [`${item.source}() recorded ${formatValue(item.value, 80)}`];
+    case "group": {
+      const shape =
+        item.keys === undefined
+          ? `() of ${item.count} branch${item.count === 1 ? "" : "es"}`
+          : `({ ${item.keys.join(", ")} })`;
+      return [`${paint("bold", `${item.combinator}${shape}`)} ${paint("gray", `#${item.seq}`)}`];
+    }
+    case "child":
+      return [describeChild(item, offset, nowMs, paint, live)];
     case "cancellation":
       return [paint("yellow", `cancellation delivered${item.reason === undefined ? "" : `: ${item.reason}`}`)];
     case "end":
@@ -174,6 +330,36 @@ function describeItem(
         `${paint("red", "blocked")} since ${formatTime(item.atMs)} (${formatFromNow(item.atMs, nowMs)}): ` +
           `${firstLine(item.reason, 160)}`,
       ];
+  }
+}
+
+function describeChild(
+  item: Extract<TimelineItem, { kind: "child" }>,
+  offset: (ms: number) => string,
+  nowMs: number,
+  paint: Painter,
+  live: boolean,
+): string {
+  const what =
+    item.action === "start"
+      ? `child ${item.workflow === "" ? "" : `'${item.workflow}' `}run ${item.childId}`
+      : `result of child run ${item.childId}`;
+  const at = offset(item.endMs ?? nowMs);
+  switch (item.outcome) {
+    case "started":
+      return `${what} started`;
+    case "waiting":
+      return `${what} ${paint("yellow", live ? `waited for ${formatDuration(nowMs - item.startMs)}` : ON_HOLD)}`;
+    case "completed":
+      return `${what} ${paint("green", "completed")} at ${at} → ${formatValue(item.result, 120)}`;
+    case "failed":
+      return `${what} ${paint("red", "failed")} at ${at}: ${item.error?.name}: ${item.error?.message}`;
+    case "cancelled":
+      return `${what} ${paint("gray", "cancelled")} at ${at}${item.reason === undefined ? "" : `: ${item.reason}`}`;
+    case "start-failed":
+      return `${what} ${paint("red", "could not start")}: ${item.error?.name}: ${item.error?.message}`;
+    case "withdrawn":
+      return `${what} ${paint("gray", "no longer waited for")} at ${at} ${withdrawnText(item.withdrawnBy)}`;
   }
 }
 

@@ -1,21 +1,25 @@
-// A run's history as a timeline: steps with their attempts, sleeps and signal waits as spans, signals as marks.
-// Pure: built from decoded events, the run's row and the current time; `reprise show` prints it, the inspector draws it.
+// A run's history as a timeline: steps with their attempts, sleeps, signal and child waits as spans, signals as
+// marks, groups of parallel branches with their items on lanes. Pure: built from decoded events, the run's row,
+// the current time and the events' places (branch-lanes.ts); `reprise show` prints it, the inspector draws it.
 import {
+  type Combinator,
   FINISHED_STATUSES,
   type BlockedEpisodeEnd,
   type HistoryEvent,
   type RecordedValueSource,
   type RunInfo,
 } from "@reprise/core";
+import { groupPaths, lanesFromLog, type BranchLanes } from "./branch-lanes.js";
 
 /**
- * What ended a sleep, a signal wait or a pending retry before it could finish: a cancellation delivered at it,
- * or the run's end (`completed`, `failed`, `cancelled`).
+ * What ended a sleep, a signal wait, a child wait or a step before it could finish: a cancellation delivered at
+ * it, the run's end (`completed`, `failed`, `cancelled`), or `branch`: its branch lost (another branch won the
+ * race, or failed the `all`), which only replay with the code shows.
  *
  * @example
  * if (item.kind === "sleep" && item.withdrawnBy === "cancellation") console.log("the sleep was cut short");
  */
-export type WithdrawnBy = "cancellation" | "completed" | "failed" | "cancelled";
+export type WithdrawnBy = "cancellation" | "completed" | "failed" | "cancelled" | "branch";
 
 /**
  * The part of a run's row the timeline needs: whether it is finished or blocked, since when, and the episodes
@@ -38,16 +42,28 @@ export interface TimelineAttempt {
   readonly retryAtMs?: number | undefined;
 }
 
-/** Something that happened in a run, placed in time. `seq` is the seq of its first event. */
-export type TimelineItem =
+/**
+ * Where an item ran: absent for the workflow itself, a branch path such as `all[2] > race.late`, or null when the
+ * log alone cannot tell (see branch-lanes.ts).
+ *
+ * @example
+ * const lanes = timeline.items.map((item) => item.lane ?? (item.lane === null ? "?" : "workflow"));
+ */
+export type TimelineLane = string | null | undefined;
+
+/** Something that happened in a run, placed in time. `seq` is the seq of its first event (its command's seq). */
+export type TimelineItem = (
   | {
       readonly kind: "step";
       readonly seq: number;
       readonly name: string;
       readonly startMs: number;
       endMs: number | undefined;
-      /** `withdrawn`: a retry was due when a cancellation or the run's end came first. */
-      outcome: "completed" | "failed" | "retrying" | "withdrawn";
+      /**
+       * `running`: started in a branch (`step_started`), no attempt ended yet. `withdrawn`: a retry was due, or
+       * the attempt still ran, when a cancellation, the run's end or a lost branch came first.
+       */
+      outcome: "completed" | "failed" | "retrying" | "running" | "withdrawn";
       readonly attempts: TimelineAttempt[];
       result?: unknown;
       nextAttemptAtMs?: number | undefined;
@@ -80,6 +96,8 @@ export type TimelineItem =
       readonly atMs: number;
       readonly signalId: string;
       readonly payload: unknown;
+      /** Seq of the wait this signal answered, when it was not taken at once from the inbox. */
+      readonly commandSeq?: number | undefined;
     }
   | {
       readonly kind: "value";
@@ -87,6 +105,37 @@ export type TimelineItem =
       readonly source: RecordedValueSource;
       readonly atMs: number;
       readonly value: unknown;
+    }
+  | {
+      /** A group of parallel branches (`branches_started`); its branches' items carry lanes under `paths`. */
+      readonly kind: "group";
+      readonly seq: number;
+      readonly atMs: number;
+      readonly combinator: Combinator;
+      readonly count: number;
+      readonly keys?: readonly string[] | undefined;
+      /** Each branch's full path (`all[0]`, `all[0] > race.late`), in argument order; empty if the owner is unknown. */
+      readonly paths: readonly string[];
+      /** When the last item seen in one of its lanes ended; the log records no end for a group. */
+      endMs: number;
+    }
+  | {
+      /**
+       * A child run: started (`action: "start"`, by child() or startChild()) or waited for (`action: "wait"`,
+       * by a handle's result()). `outcome` is the child's end once the parent recorded it.
+       */
+      readonly kind: "child";
+      readonly seq: number;
+      readonly action: "start" | "wait";
+      readonly childId: string;
+      readonly workflow: string;
+      readonly startMs: number;
+      endMs: number | undefined;
+      outcome: "started" | "waiting" | "completed" | "failed" | "cancelled" | "start-failed" | "withdrawn";
+      result?: unknown;
+      error?: { readonly name: string; readonly message: string } | undefined;
+      reason?: string | undefined;
+      withdrawnBy?: WithdrawnBy;
     }
   | { readonly kind: "cancellation"; readonly seq: number; readonly atMs: number; readonly reason?: string | undefined }
   | {
@@ -113,7 +162,11 @@ export type TimelineItem =
       /** When the episode ended; undefined while the run is still blocked. */
       readonly endedAtMs?: number | undefined;
       readonly endedBy?: BlockedEpisodeEnd | undefined;
-    };
+    }
+) & {
+  /** Set only for items of a branch (a path) or of an unknown lane (null); see TimelineLane. */
+  readonly lane?: TimelineLane;
+};
 
 /** A run's timeline: its items in log order, between the run's start and its end (or now). */
 export interface Timeline {
@@ -126,46 +179,74 @@ export interface Timeline {
    */
   readonly live: boolean;
   readonly items: TimelineItem[];
+  /** How items were placed on lanes: by replaying the code, or from the log alone (see branch-lanes.ts). */
+  readonly lanes: "replay" | "log";
+  /** Why replay with the code stopped early, when it did. */
+  readonly replayProblem?: string | undefined;
 }
 
 /**
  * Builds the timeline of a run from its decoded history and, when given, its row (`getRun`): a sleep, wait or
  * retry that a cancellation or the run's end overtook is marked withdrawn, past blocked episodes are placed
- * after the event they followed, and a blocked run ends in a `blocked` item.
+ * after the event they followed, and a blocked run ends in a `blocked` item. Items of parallel branches carry
+ * their `lane`; `lanes` places them (default: from the log alone; pass `lanesFromReplay(...)` when the workflow
+ * code is at hand).
  *
  * @example
  * const timeline = buildTimeline(await engine.history("order-1"), Date.now(), await engine.getRun("order-1"));
  * for (const item of timeline.items) if (item.kind === "step") console.log(item.name, item.attempts.length);
  */
-export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, run?: TimelineRun): Timeline {
+export function buildTimeline(
+  events: readonly HistoryEvent[],
+  nowMs: number,
+  run?: TimelineRun,
+  lanes: BranchLanes = lanesFromLog(events),
+): Timeline {
   const items: TimelineItem[] = [];
   const first = events[0];
   const startMs = first?.atMs ?? nowMs;
   let previousAtMs = startMs;
-  let openStep: Extract<TimelineItem, { kind: "step" }> | undefined;
-  let openSleep: Extract<TimelineItem, { kind: "sleep" }> | undefined;
-  let openWait: Extract<TimelineItem, { kind: "wait" }> | undefined;
+  /** Items of commands that wait for an answer, by command seq. */
+  const open = new Map<number, OpenItem>();
   let finished = false;
-  /** Closes whatever the run was waiting on when a cancellation or the run's end overtook it. */
+  /** Closes an open item that a cancellation, the run's end or a lost branch overtook. */
+  const withdraw = (item: OpenItem, atMs: number, by: WithdrawnBy) => {
+    if (item.kind === "sleep") Object.assign(item, { withdrawnAtMs: atMs, withdrawnBy: by });
+    else Object.assign(item, { endMs: atMs, outcome: "withdrawn", withdrawnBy: by });
+  };
   const withdrawOpen = (atMs: number, by: WithdrawnBy) => {
-    if (openSleep !== undefined) Object.assign(openSleep, { withdrawnAtMs: atMs, withdrawnBy: by });
-    if (openWait !== undefined) Object.assign(openWait, { endMs: atMs, outcome: "withdrawn", withdrawnBy: by });
-    if (openStep !== undefined) Object.assign(openStep, { endMs: atMs, outcome: "withdrawn", withdrawnBy: by });
-    openSleep = undefined;
-    openWait = undefined;
-    openStep = undefined;
+    for (const item of open.values()) withdraw(item, atMs, by);
+    open.clear();
+  };
+  const add = <T extends TimelineItem>(item: T, lane: TimelineLane): T => {
+    const placed = lane === undefined ? item : { ...item, lane };
+    items.push(placed);
+    return placed;
   };
   for (const event of events) {
+    const place = lanes.places[event.seq];
+    const path = place?.path;
+    const lane: TimelineLane = path === "" ? undefined : (path ?? null);
+    const commandSeq = place?.commandSeq ?? event.seq;
+    const isFirst = commandSeq === event.seq;
+    const answered = isFirst ? undefined : open.get(commandSeq);
     switch (event.type) {
       case "run_started":
         break;
+      case "step_started":
+        open.set(event.seq, add(newStep(event.seq, event.name, event.atMs, "running"), lane));
+        break;
       case "step_completed":
       case "step_failed": {
-        const continuing = openStep?.name === event.name ? openStep : undefined;
-        const step = continuing ?? newStep(event.seq, event.name, previousAtMs);
-        if (continuing === undefined) items.push(step);
-        const retryAtMs = step.attempts.at(-1)?.retryAtMs;
-        const attemptStartMs = Math.min(event.atMs, Math.max(previousAtMs, retryAtMs ?? previousAtMs));
+        const continuing = answered?.kind === "step" ? answered : undefined;
+        const inline = continuing === undefined;
+        // Only the workflow's own steps run inline, with nothing else open: every group has finished, so what
+        // is still open lost its branch without the log saying so (at the latest by the previous event).
+        if (inline && path === "") withdrawOpen(previousAtMs, "branch");
+        const step = continuing ?? add(newStep(event.seq, event.name, previousAtMs, "retrying"), lane);
+        const last = step.attempts.at(-1);
+        const base = inline ? previousAtMs : (last?.endMs ?? step.startMs);
+        const attemptStartMs = Math.min(event.atMs, Math.max(base, last?.retryAtMs ?? base));
         const failed = event.type === "step_failed";
         step.attempts.push({
           attempt: event.attempt,
@@ -179,48 +260,121 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, ru
         else if (event.retryAtMs !== undefined)
           Object.assign(step, { outcome: "retrying", nextAttemptAtMs: event.retryAtMs });
         else Object.assign(step, { outcome: "failed", endMs: event.atMs, nextAttemptAtMs: undefined });
-        openStep = step.outcome === "retrying" ? step : undefined;
+        if (step.outcome === "retrying") open.set(step.seq, step);
+        else open.delete(step.seq);
         break;
       }
       case "timer_started":
-        openSleep = { kind: "sleep", seq: event.seq, startMs: event.atMs, wakeAtMs: event.wakeAtMs };
-        items.push(openSleep);
+        open.set(
+          event.seq,
+          add({ kind: "sleep", seq: event.seq, startMs: event.atMs, wakeAtMs: event.wakeAtMs }, lane),
+        );
         break;
       case "timer_fired":
-        if (openSleep !== undefined) openSleep.firedAtMs = event.atMs;
-        openSleep = undefined;
+        if (answered?.kind === "sleep") answered.firedAtMs = event.atMs;
+        open.delete(commandSeq);
         break;
       case "signal_wait_started":
-        openWait = {
-          kind: "wait",
-          seq: event.seq,
-          name: event.name,
-          startMs: event.atMs,
-          timeoutAtMs: event.timeoutAtMs,
-          endMs: undefined,
-          outcome: "waiting",
-        };
-        items.push(openWait);
+        open.set(
+          event.seq,
+          add(
+            {
+              kind: "wait",
+              seq: event.seq,
+              name: event.name,
+              startMs: event.atMs,
+              timeoutAtMs: event.timeoutAtMs,
+              endMs: undefined,
+              outcome: "waiting",
+            },
+            lane,
+          ),
+        );
         break;
       case "signal_received":
-        if (openWait?.name === event.name) Object.assign(openWait, { endMs: event.atMs, outcome: "received" });
-        openWait = undefined;
-        items.push({
-          kind: "signal",
-          seq: event.seq,
-          name: event.name,
-          atMs: event.atMs,
-          signalId: event.signalId,
-          payload: event.payload,
-        });
+        if (answered?.kind === "wait") Object.assign(answered, { endMs: event.atMs, outcome: "received" });
+        open.delete(commandSeq);
+        add(
+          {
+            kind: "signal",
+            seq: event.seq,
+            name: event.name,
+            atMs: event.atMs,
+            signalId: event.signalId,
+            payload: event.payload,
+            ...(isFirst ? {} : { commandSeq }),
+          },
+          lane,
+        );
         break;
       case "signal_timed_out":
-        if (openWait?.name === event.name) Object.assign(openWait, { endMs: event.atMs, outcome: "timed-out" });
-        openWait = undefined;
+        if (answered?.kind === "wait") Object.assign(answered, { endMs: event.atMs, outcome: "timed-out" });
+        open.delete(commandSeq);
         break;
       case "value_recorded":
-        items.push({ kind: "value", seq: event.seq, source: event.source, atMs: event.atMs, value: event.value });
+        add({ kind: "value", seq: event.seq, source: event.source, atMs: event.atMs, value: event.value }, lane);
         break;
+      case "branches_started":
+        add(
+          {
+            kind: "group",
+            seq: event.seq,
+            atMs: event.atMs,
+            combinator: event.combinator,
+            count: event.count,
+            keys: event.keys,
+            paths: path === undefined ? [] : groupPaths(path, event),
+            endMs: event.atMs,
+          },
+          lane,
+        );
+        break;
+      case "child_started":
+      case "child_start_failed":
+        open.set(
+          event.seq,
+          add(
+            {
+              kind: "child",
+              seq: event.seq,
+              action: "start",
+              childId: event.childId,
+              workflow: event.workflow,
+              startMs: event.atMs,
+              endMs: event.type === "child_start_failed" ? event.atMs : undefined,
+              outcome: event.type === "child_start_failed" ? "start-failed" : "started",
+              error: event.type === "child_start_failed" ? briefError(event.error) : undefined,
+            },
+            lane,
+          ),
+        );
+        // startChild() goes on at once: nothing answers its child_started (a later handle.result() waits on its own).
+        if (event.type === "child_start_failed" || (event.type === "child_started" && event.detached === true)) {
+          open.delete(event.seq);
+        }
+        break;
+      case "child_wait_started":
+        open.set(event.seq, add(newChildWait(event.seq, event.childId, "", event.atMs), lane));
+        break;
+      case "child_completed":
+      case "child_failed":
+      case "child_cancelled": {
+        // A result() whose child had already ended is answered by its first event.
+        const item =
+          answered?.kind === "child"
+            ? answered
+            : add(newChildWait(event.seq, event.childId, event.workflow, event.atMs), lane);
+        Object.assign(item, {
+          workflow: event.workflow,
+          endMs: event.atMs,
+          outcome: event.type.slice("child_".length),
+          ...(event.type === "child_completed" ? { result: event.result } : {}),
+          ...(event.type === "child_failed" ? { error: briefError(event.error) } : {}),
+          ...(event.type === "child_cancelled" ? { reason: event.reason } : {}),
+        });
+        open.delete(commandSeq);
+        break;
+      }
       case "cancellation_requested":
         withdrawOpen(event.atMs, "cancellation");
         items.push({ kind: "cancellation", seq: event.seq, atMs: event.atMs, reason: event.reason });
@@ -238,7 +392,7 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, ru
           seq: event.seq,
           atMs: event.atMs,
           status: "failed",
-          error: { name: event.error.name, message: event.error.message },
+          error: briefError(event.error),
         });
         break;
       case "run_cancelled":
@@ -250,6 +404,12 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, ru
         // A new event kind fails to compile here until the timeline places it.
         event satisfies never;
     }
+    // Replay knows which open commands this event withdrew (the losers of a race, the rest of a failed all).
+    for (const seq of lanes.withdrawnBy.get(event.seq) ?? []) {
+      const item = open.get(seq);
+      if (item !== undefined) withdraw(item, event.atMs, "branch");
+      open.delete(seq);
+    }
     previousAtMs = event.atMs;
   }
   // The row is written with the log, so a finished row without its ending event is a log cut short; still end it.
@@ -258,6 +418,7 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, ru
     previousAtMs = Math.max(previousAtMs, run.finishedAtMs ?? run.updatedAtMs);
     withdrawOpen(previousAtMs, run.status as WithdrawnBy);
   }
+  for (const item of items) if (item.kind === "group") item.endMs = groupEndMs(item, items);
   const blocked = run?.status === "blocked";
   const episodes = run?.blockedEpisodes ?? [];
   for (const episode of episodes) {
@@ -287,9 +448,74 @@ export function buildTimeline(events: readonly HistoryEvent[], nowMs: number, ru
     endMs: finished ? previousAtMs : Math.max(previousAtMs, nowMs),
     live: !finished && !blocked,
     items,
+    lanes: lanes.source,
+    ...(lanes.replayProblem === undefined ? {} : { replayProblem: lanes.replayProblem }),
   };
 }
 
-function newStep(seq: number, name: string, startMs: number): Extract<TimelineItem, { kind: "step" }> {
-  return { kind: "step", seq, name, startMs, endMs: undefined, outcome: "retrying", attempts: [] };
+/** The items that wait for an answer (or a next attempt). */
+type OpenItem = Extract<TimelineItem, { kind: "step" | "sleep" | "wait" | "child" }>;
+
+/**
+ * Whether `lane` lies inside the branch at `path` (the branch itself, or a group nested in it).
+ *
+ * @example
+ * isInBranch("all[1] > race.late", "all[1]"); // true
+ */
+export function isInBranch(lane: TimelineLane, path: string): boolean {
+  return typeof lane === "string" && (lane === path || lane.startsWith(`${path} > `));
+}
+
+/**
+ * When an item ended (or, for a mark, happened); undefined while it is open.
+ *
+ * @example
+ * const lastEndMs = Math.max(...timeline.items.map((item) => itemEndMs(item) ?? timeline.endMs));
+ */
+export function itemEndMs(item: TimelineItem): number | undefined {
+  switch (item.kind) {
+    case "step":
+    case "wait":
+    case "child":
+      return item.endMs;
+    case "sleep":
+      return item.firedAtMs ?? item.withdrawnAtMs;
+    case "blocked":
+      return item.endedAtMs;
+    case "group":
+      return item.endMs;
+    default:
+      return item.atMs;
+  }
+}
+
+function groupEndMs(group: Extract<TimelineItem, { kind: "group" }>, items: readonly TimelineItem[]): number {
+  let endMs = group.atMs;
+  for (const item of items) {
+    if (item === group || !group.paths.some((path) => isInBranch(item.lane, path))) continue;
+    endMs = Math.max(endMs, item.kind === "group" ? groupEndMs(item, items) : (itemEndMs(item) ?? endMs));
+  }
+  return endMs;
+}
+
+function briefError(error: { readonly name: string; readonly message: string }): { name: string; message: string } {
+  return { name: error.name, message: error.message };
+}
+
+function newChildWait(
+  seq: number,
+  childId: string,
+  workflow: string,
+  startMs: number,
+): Extract<TimelineItem, { kind: "child" }> {
+  return { kind: "child", seq, action: "wait", childId, workflow, startMs, endMs: undefined, outcome: "waiting" };
+}
+
+function newStep(
+  seq: number,
+  name: string,
+  startMs: number,
+  outcome: "retrying" | "running",
+): Extract<TimelineItem, { kind: "step" }> {
+  return { kind: "step", seq, name, startMs, endMs: undefined, outcome, attempts: [] };
 }

@@ -3,13 +3,13 @@
 import { performance } from "node:perf_hooks";
 import {
   CorruptEventError,
-  decodeEvent,
   NonDeterminismError,
-  Replayer,
   type EventType,
+  type HistoryEvent,
   type RunStatus,
   type WorkflowDefinition,
 } from "@reprise/core";
+import { decodeEvent, Replayer } from "@reprise/core/internal";
 import type { AnyWorkflow } from "./load-workflows.js";
 import type { RunQueries, UnfinishedRun } from "./run-queries.js";
 
@@ -24,8 +24,10 @@ export type VerifyProblem =
       readonly seq: number;
       /** What history holds at `seq`, e.g. "step_completed 'charge-card'". */
       readonly history: string;
-      /** What the new code yields there, e.g. "step 'charge'". */
+      /** What the new code yields there, with its branch path inside parallel branches, e.g. "all[2] > step 'save-7'". */
       readonly code: string;
+      /** The branch path where they disagree (e.g. "all[2]"); absent for the workflow's own commands. */
+      readonly branch?: string | undefined;
       /** The error the new code threw, when it ended the workflow early by throwing. */
       readonly thrown?: string | undefined;
     }
@@ -108,9 +110,12 @@ function replayRun(
   queries: RunQueries,
 ): { problem?: VerifyProblem; warning?: VerifyWarning } {
   const replayer = new Replayer(run.id, definition as WorkflowDefinition<never, unknown>);
+  let branch: string | undefined;
   try {
     for (const record of queries.events(run.id)) {
-      replayer.apply(decodeEvent(run.id, { ...record, type: record.type as EventType }));
+      const event = decodeEvent(run.id, { ...record, type: record.type as EventType });
+      branch = branchOf(replayer, event);
+      replayer.apply(event);
     }
   } catch (error) {
     if (error instanceof NonDeterminismError) {
@@ -123,6 +128,7 @@ function replayRun(
           seq: error.seq,
           history: error.expected,
           code: error.actual,
+          branch: branch === "" ? undefined : branch,
           thrown: thrownBy(replayer),
         },
       };
@@ -143,6 +149,17 @@ function replayRun(
   }
   const thrown = thrownBy(replayer);
   return thrown === undefined ? {} : { warning: { runId: run.id, workflow: run.workflow, status: run.status, thrown } };
+}
+
+/**
+ * The branch path of the command `event` would belong to: the next command's (a first event) or that of the open
+ * command it answers. Asked before `apply`, so that a divergence can say in which branch it happened.
+ */
+function branchOf(replayer: Replayer, event: HistoryEvent): string | undefined {
+  const next = replayer.next;
+  if (next !== undefined) return next.path;
+  const seq = "commandSeq" in event ? event.commandSeq : undefined;
+  return seq === undefined ? undefined : replayer.open.get(seq)?.path;
 }
 
 /** The error with which the workflow's generator ended during replay, if it did. */

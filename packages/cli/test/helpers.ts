@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { createEngine } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { waitFor } from "@reprise/testing";
+import { charge, checkout, fanout, shipping } from "./fixtures/parallel-workflows.js";
 import { nap, order } from "./fixtures/workflows-v1.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -23,6 +24,8 @@ export const FIXTURES = {
   v1: join(here, "fixtures/workflows-v1.ts"),
   v2: join(here, "fixtures/workflows-v2-renamed.ts"),
   shop: join(here, "fixtures/shop-workflows.ts"),
+  parallel: join(here, "fixtures/parallel-workflows.ts"),
+  parallelRenamed: join(here, "fixtures/parallel-workflows-renamed.ts"),
 } as const;
 
 /** What a finished CLI process printed and returned. */
@@ -94,6 +97,40 @@ export async function seededDatabase(): Promise<SeededDatabase> {
     await waitFor(async () => (await engine.listRuns({ status: ["waiting", "sleeping"] })).length === 3 || undefined, {
       message: "the other runs to park",
     });
+  } finally {
+    await engine.close();
+    await store.close();
+  }
+  return { dir, filename, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A database with runs of the parallel fixture workflows: `fanout-1` (three branches, each a sub-flow of two
+ * steps) waiting for `approve`; `shipping-1` whose race the `shipped` signal won, completed; `shipping-2` still
+ * racing; `checkout-1` completed, with its child run `charge-5` started in one branch of an `all`.
+ */
+export async function parallelDatabase(): Promise<SeededDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), "reprise-cli-"));
+  const filename = join(dir, "reprise.db");
+  const store = await SqliteStore.open({ filename });
+  const engine = createEngine({ store, workflows: [fanout, shipping, charge, checkout], pollIntervalMs: 20 });
+  const status = async (id: string) => (await engine.getRun(id))?.status;
+  try {
+    await engine.start(fanout, { ids: [5, 6, 7] }, { id: "fanout-1" });
+    await engine.start(shipping, undefined, { id: "shipping-1" });
+    await engine.start(shipping, undefined, { id: "shipping-2" });
+    await engine.start(checkout, undefined, { id: "checkout-1" });
+    // Signal only once shipping-1 waits, so its history shows both branches' commands before the answer.
+    await waitFor(async () => (await status("shipping-1")) === "waiting", { message: "shipping-1 to wait" });
+    await engine.signal("shipping-1", "shipped", { carrier: "DHL" });
+    for (const [id, wanted] of [
+      ["shipping-1", "completed"],
+      ["shipping-2", "waiting"],
+      ["checkout-1", "completed"],
+      ["fanout-1", "waiting"],
+    ] as const) {
+      await waitFor(async () => (await status(id)) === wanted, { message: `${id} to be ${wanted}` });
+    }
   } finally {
     await engine.close();
     await store.close();

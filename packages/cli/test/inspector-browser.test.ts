@@ -7,11 +7,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEngine, encodeEvent, encodeValue, EVENT_LOG_FORMAT_VERSION, type Engine } from "@reprise/core";
+import { createEngine, encodeValue, EVENT_LOG_FORMAT_VERSION, type Engine } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import { temporaryStore, waitFor, type TemporaryStore } from "@reprise/testing";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInspectorHandler, type InspectorHandler } from "../src/index.js";
+import { charge, checkout, shipping } from "./fixtures/parallel-workflows.js";
 import { fulfil, markup } from "./fixtures/shop-workflows.js";
 
 /** Debian's Chromium; REPRISE_CHROMIUM_PATH points elsewhere. */
@@ -44,7 +46,11 @@ beforeAll(async () => {
     );
   }
   tmp = await temporaryStore();
-  engine = createEngine({ store: tmp.store, workflows: [fulfil, markup], pollIntervalMs: 20 });
+  engine = createEngine({
+    store: tmp.store,
+    workflows: [fulfil, markup, checkout, charge, shipping],
+    pollIntervalMs: 20,
+  });
   for (const id of ["1001", "1002", "1003"]) await engine.start(fulfil, { orderId: id }, { id: `order-${id}` });
   await engine.start(markup, undefined, { id: "markup-1" });
   await waitFor(async () => (await engine.listRuns({ status: "waiting" })).length === 3, {
@@ -236,6 +242,35 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
     expect(await row.locator("text.tl-note").textContent()).toBe("30.0s, until +31.0s (retried)");
     expect(await row.locator("title").textContent()).toBe("NonDeterminismError: diverged at seq 2");
     await page.screenshot({ path: join(ARTIFACTS, "inspector-past-block.png") });
+  });
+
+  it("draws branches under their group, links answers to their command and the parent to its child", async () => {
+    await engine.start(checkout, undefined, { id: "checkout-1" });
+    await engine.start(shipping, undefined, { id: "shipping-1" });
+    await waitFor(async () => (await engine.getRun("checkout-1"))?.status === "completed", { message: "checkout-1" });
+    await waitFor(async () => (await engine.getRun("shipping-1"))?.status === "waiting", { message: "shipping-1" });
+    await page.goto(`${baseUrl}/#/runs/shipping-1`);
+    await expect.poll(() => page.locator("#run-status").textContent()).toBe("waiting");
+    const labels = await page.locator("#timeline g[data-kind] text.tl-label").allTextContents();
+    expect(labels).toEqual(["race { shipped, late }", ".shipped await shipped", ".late sleep"]);
+    // Lane rows are indented under the group's row.
+    const rows = page.locator("#timeline g[data-kind] text.tl-label");
+    const xOf = async (index: number) => Number(await rows.nth(index).getAttribute("x"));
+    expect(await xOf(1)).toBeGreaterThan(await xOf(0));
+    expect(await page.locator("#events-body tr").nth(2).locator("td.command").textContent()).toBe("race.shipped");
+
+    await page.goto(`${baseUrl}/#/runs/checkout-1`);
+    await expect.poll(() => page.locator("#run-status").textContent()).toBe("completed");
+    expect(await page.locator("#run-children a").allTextContents()).toEqual(["charge-5"]);
+    const answer = page.locator("#event-6 td.command a");
+    expect(await answer.textContent()).toBe("command #3");
+    await answer.click();
+    await expect.poll(() => page.locator("#event-3").getAttribute("class")).toBe("flash");
+    expect(await page.locator('#timeline g[data-kind="child"] a').getAttribute("href")).toBe("#/runs/charge-5");
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-branches.png") });
+    await page.locator("#event-3 a[data-run-link]").click();
+    await expect.poll(() => page.locator("#run-title").textContent()).toBe("charge-5");
+    expect(await page.locator("#run-parent a").textContent()).toBe("checkout-1");
   });
 
   it("raised no script errors or CSP violations", () => {

@@ -9,6 +9,7 @@ import { createInspectorHandler, type InspectorHandler } from "../src/index.js";
 import { DEFAULT_EVENT_PAGE_SIZE } from "../src/inspector/event-page.js";
 import { LONG_RUN_START_MS, writeLongRun } from "./fixtures/long-run.js";
 import { order as renamedOrder } from "./fixtures/workflows-v2-renamed.js";
+import { charge, checkout, fanout, shipping } from "./fixtures/parallel-workflows.js";
 import { nap, order } from "./fixtures/workflows-v1.js";
 
 const LONG_RUN_EVENTS = 4000;
@@ -19,7 +20,8 @@ let server: Server;
 let baseUrl: string;
 
 interface Detail {
-  run: { status: string; updatedAtMs: number };
+  run: { status: string; updatedAtMs: number; parentId?: string; children?: string[] };
+  places: { seq: number; commandSeq: number | null; path: string | null }[];
   timeline: {
     startMs: number;
     endMs: number;
@@ -27,7 +29,7 @@ interface Detail {
     view: { startMs: number; endMs: number };
     items: { kind: string; seq: number; [field: string]: unknown }[];
   };
-  events: { seq: number; type: string }[];
+  events: { seq: number; type: string; name?: string }[];
   page: {
     afterSeq: number;
     firstSeq: number | null;
@@ -62,6 +64,16 @@ beforeAll(async () => {
   await v2.signal("order-1", "approve", { by: "ada" });
   await waitFor(async () => (await v2.getRun("order-1"))?.status === "blocked", { message: "order-1 to block" });
   await v2.close();
+
+  // A parent whose all() starts a child in one branch, and a race still running.
+  const v3 = createEngine({ store: tmp.store, workflows: [checkout, charge, shipping, fanout], pollIntervalMs: 20 });
+  await v3.start(checkout, undefined, { id: "checkout-1" });
+  await v3.start(shipping, undefined, { id: "shipping-1" });
+  await v3.start(fanout, { ids: [5, 6, 7] }, { id: "fanout-1" });
+  await waitFor(async () => (await v3.getRun("checkout-1"))?.status === "completed", { message: "checkout-1 to end" });
+  await waitFor(async () => (await v3.getRun("shipping-1"))?.status === "waiting", { message: "shipping-1 to wait" });
+  await waitFor(async () => (await v3.getRun("fanout-1"))?.status === "waiting", { message: "fanout-1 to wait" });
+  await v3.close();
 
   handler = await createInspectorHandler({ filename: tmp.filename });
   server = createServer(handler);
@@ -150,5 +162,96 @@ describe("a finished or blocked run's detail", () => {
     const last = body.timeline.items.at(-1);
     expect(last).toMatchObject({ kind: "blocked", atMs: body.run.updatedAtMs, seq: body.page.totalEvents });
     expect(last?.reason).toMatch(/^NonDeterminismError: Run 'order-1' diverged from its history at seq 2/);
+  });
+});
+
+describe("a run with parallel branches and children", () => {
+  it("links the parent to its children and the child to its parent", async () => {
+    const parent = (await detail("checkout-1")).body;
+    expect(parent.run.children).toEqual(["charge-5"]);
+    expect(parent.run.parentId).toBeUndefined();
+    const child = (await detail("charge-5")).body;
+    expect(child.run.parentId).toBe("checkout-1");
+    expect(child.run.children ?? []).toEqual([]);
+  });
+
+  it("ties every answer to its command and gives each event its branch", async () => {
+    const { body } = await detail("checkout-1");
+    expect(body.events.map((event) => event.type)).toEqual([
+      "run_started",
+      "branches_started",
+      "child_started",
+      "step_started",
+      "step_completed",
+      "child_completed",
+      "run_completed",
+    ]);
+    expect(body.places).toEqual([
+      { seq: 1, commandSeq: null, path: "" },
+      { seq: 2, commandSeq: 2, path: "" },
+      { seq: 3, commandSeq: 3, path: "all[0]" },
+      { seq: 4, commandSeq: 4, path: "all[1]" },
+      { seq: 5, commandSeq: 4, path: "all[1]" },
+      { seq: 6, commandSeq: 3, path: "all[0]" },
+      { seq: 7, commandSeq: null, path: "" },
+    ]);
+  });
+
+  it("orders the timeline's items under their group, lane by lane, with depth and label", async () => {
+    const { body } = await detail("shipping-1");
+    expect(body.run.status).toBe("waiting");
+    expect(
+      body.timeline.items.map(({ kind, seq, depth, laneLabel, lane }) => ({ kind, seq, depth, laneLabel, lane })),
+    ).toEqual([
+      { kind: "group", seq: 2, depth: undefined, laneLabel: undefined, lane: undefined },
+      { kind: "wait", seq: 3, depth: 1, laneLabel: ".shipped", lane: "race.shipped" },
+      { kind: "sleep", seq: 4, depth: 1, laneLabel: ".late", lane: "race.late" },
+    ]);
+    expect(body.timeline.items[0]).toMatchObject({
+      combinator: "race",
+      keys: ["shipped", "late"],
+      paths: ["race.shipped", "race.late"],
+    });
+    const parent = (await detail("checkout-1")).body;
+    expect(parent.timeline.items.find((item) => item.kind === "child")).toMatchObject({
+      childId: "charge-5",
+      workflow: "charge",
+      outcome: "completed",
+      result: { receipt: "r-5" },
+      lane: "all[0]",
+      laneLabel: "[0]",
+    });
+  });
+});
+
+describe("lanes placed by replay when the inspector has the workflows' code", () => {
+  it("places a sub-flow's later steps on their branch, from the log alone as by replay", async () => {
+    const withCode = await createInspectorHandler({ filename: tmp.filename, workflows: [fanout] });
+    const codeServer = createServer(withCode);
+    await new Promise<void>((resolve) => codeServer.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(codeServer.address() as AddressInfo).port}/api/runs/fanout-1`;
+      const replayed = (await (await fetch(url)).json()) as Detail;
+      const fromLog = (await detail("fanout-1")).body;
+      const saveSeqs = fromLog.events
+        .filter((event) => event.type === "step_started" && event.name?.startsWith("save-") === true)
+        .map((event) => event.seq);
+      expect(saveSeqs).toHaveLength(3);
+      const pathAt = (body: Detail, seq: number) => body.places.find((place) => place.seq === seq)?.path;
+      for (const seq of saveSeqs) {
+        const name = fromLog.events.find((event) => event.seq === seq)?.name ?? "";
+        // save-5 runs in branch 0, save-6 in branch 1, save-7 in branch 2.
+        const branch = `all[${Number(name.slice("save-".length)) - 5}]`;
+        expect(pathAt(fromLog, seq)).toBe(branch);
+        expect(pathAt(replayed, seq)).toBe(branch);
+      }
+      expect(replayed.timeline.items.some((item) => item.lane === null)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => {
+        codeServer.close(() => resolve());
+        codeServer.closeAllConnections();
+      });
+      await withCode.close();
+    }
   });
 });

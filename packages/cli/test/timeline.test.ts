@@ -89,7 +89,7 @@ describe("a run's timeline", () => {
     expect(timeline.items).toEqual([
       { kind: "sleep", seq: 2, startMs: 5, wakeAtMs: 1_005, firedAtMs: 1_010 },
       { kind: "wait", seq: 4, name: "approve", startMs: 1_011, timeoutAtMs: 61_011, endMs: 3_000, outcome: "received" },
-      { kind: "signal", seq: 5, name: "approve", atMs: 3_000, signalId: "s-1", payload: { by: "ada" } },
+      { kind: "signal", seq: 5, name: "approve", atMs: 3_000, signalId: "s-1", payload: { by: "ada" }, commandSeq: 4 },
       {
         kind: "wait",
         seq: 6,

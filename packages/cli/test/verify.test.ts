@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openReadonly, RunQueries, verifyRuns, type VerifyReport } from "../src/index.js";
 import { order as renamedOrder } from "./fixtures/workflows-v2-renamed.js";
 import { nap, order } from "./fixtures/workflows-v1.js";
-import { FIXTURES, runCli, seededDatabase, type SeededDatabase } from "./helpers.js";
+import { FIXTURES, parallelDatabase, runCli, seededDatabase, type SeededDatabase } from "./helpers.js";
 
 let seeded: SeededDatabase;
 beforeAll(async () => {
@@ -120,6 +120,50 @@ describe("reprise verify", () => {
     const report = verifyInProcess(seeded.filename, [order, nap]);
     expect(report.unblocked).toEqual(["order-2"]);
     expect(report.problems).toEqual([]);
+  });
+});
+
+describe("reprise verify with parallel branches", () => {
+  let parallel: SeededDatabase;
+  beforeAll(async () => {
+    parallel = await parallelDatabase();
+  }, 30_000);
+  afterAll(() => parallel?.cleanup());
+
+  it("passes when the branches' code is unchanged", async () => {
+    const { code, stdout } = await runCli(["verify", "--workflows", FIXTURES.parallel, "--db", parallel.filename]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("✓ every unfinished run replays with the new code (2 ok)");
+  });
+
+  it("names the branch in which a renamed branch step diverges (exit 3)", async () => {
+    const text = await runCli(["verify", "--workflows", FIXTURES.parallelRenamed, "--db", parallel.filename]);
+    expect(text.code).toBe(3);
+    // Which save step comes first in the log depends on which fetch finished first; its branch must match it.
+    const line =
+      /✗ 'fanout' diverges at seq (\d+): history has step_started 'save-(\d)' at all\[\d\], the new code yields all\[(\d)\] > step 'store-(\d)' \(1 run: fanout-1\)/.exec(
+        text.stdout,
+      );
+    expect(line, text.stdout).not.toBeNull();
+    const [, , saved, branch, stored] = line as RegExpExecArray;
+    const ids = [5, 6, 7];
+    expect(saved).toBe(stored);
+    expect(ids[Number(branch)]).toBe(Number(stored));
+    const json = await runCli(["verify", "--workflows", FIXTURES.parallelRenamed, "--db", parallel.filename, "--json"]);
+    const report = JSON.parse(json.stdout) as VerifyReport;
+    expect(report).toMatchObject({ checked: 2, ok: 1 });
+    expect(report.problems).toEqual([
+      {
+        kind: "diverged",
+        runId: "fanout-1",
+        workflow: "fanout",
+        status: "waiting",
+        seq: expect.any(Number) as number,
+        history: `step_started 'save-${stored}' at all[${branch}]`,
+        code: `all[${branch}] > step 'store-${stored}'`,
+        branch: `all[${branch}]`,
+      },
+    ]);
   });
 });
 

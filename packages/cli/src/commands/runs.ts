@@ -20,6 +20,7 @@ interface RunsOptions {
   readonly db: string;
   readonly status?: RunStatus[];
   readonly workflow?: string;
+  readonly parent?: string;
   readonly limit: number;
   readonly json?: boolean;
 }
@@ -43,6 +44,7 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
       ).argParser(parseStatuses),
     )
     .option("--workflow <name>", "only runs of this workflow")
+    .option("--parent <runId>", "only the child runs this run started")
     .addOption(integerOption("--limit <n>", "at most this many runs (1-10000)", 1, 10_000).default(50))
     .addOption(jsonOption())
     .action(async (options: RunsOptions) => {
@@ -53,6 +55,7 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
         const runs = await client.engine.listRuns({
           status: options.status,
           workflow: options.workflow,
+          parent: options.parent,
           limit: options.limit,
         });
         if (options.json === true) return printJson(io, { runs: runs.map(runToJson) });
@@ -98,5 +101,6 @@ function describeFilters(options: RunsOptions): string {
   const parts = [];
   if (options.status !== undefined) parts.push(`status ${options.status.join("/")}`);
   if (options.workflow !== undefined) parts.push(`workflow '${options.workflow}'`);
+  if (options.parent !== undefined) parts.push(`parent ${options.parent}`);
   return parts.length === 0 ? "" : ` with ${parts.join(" and ")}`;
 }

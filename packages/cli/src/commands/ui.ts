@@ -2,6 +2,7 @@
 // Binds 127.0.0.1 by default; any other host needs --token, which every request must then carry.
 import { Option, type Command } from "commander";
 import { dbOption, integerOption, type CommandContext } from "../command-context.js";
+import { loadWorkflows } from "../load-workflows.js";
 import { requireDatabase } from "../database.js";
 import { startInspectorServer } from "../inspector/inspector-server.js";
 import { untilShutdownSignal } from "../shutdown-signals.js";
@@ -11,6 +12,7 @@ interface UiOptions {
   readonly port: number;
   readonly host: string;
   readonly token?: string;
+  readonly workflows?: string;
 }
 
 /**
@@ -33,14 +35,22 @@ export function defineUiCommand(program: Command, context: CommandContext): void
         "access token every request must carry (16+ printable ASCII characters, no spaces, 8+ different ones)",
       ).env("REPRISE_UI_TOKEN"),
     )
+    .addOption(
+      new Option(
+        "--workflows <module>",
+        "module exporting your workflows: their code places parallel branches exactly (replayed, never executed)",
+      ).env("REPRISE_WORKFLOWS"),
+    )
     .action(async (options: UiOptions) => {
       const { io } = context;
+      const loaded = options.workflows === undefined ? undefined : await loadWorkflows(options.workflows, io.cwd);
       const filename = requireDatabase(options.db, io.cwd);
       const server = await startInspectorServer({
         filename,
         host: options.host,
         port: options.port,
         token: options.token,
+        workflows: loaded === undefined ? undefined : [...loaded.byName.values()],
       });
       io.stdout.write(`reprise inspector for ${options.db} at ${server.url}\n`);
       await untilShutdownSignal(() => undefined);

@@ -1,8 +1,10 @@
 // One page of a run's log for the inspector: the events after a seq, bounded by count and bytes, the timeline
 // items those events begin, and the time range they cover (what the picture is scaled to). Pure: never reads a store.
 import type { HistoryEvent } from "@reprise/core";
+import { lanesFromLog, type BranchLanes } from "../branch-lanes.js";
 import { toJsonSafe } from "../json-safe.js";
 import { eventToJson } from "../run-json.js";
+import { laneRows } from "../timeline-text.js";
 import type { Timeline, TimelineItem } from "../timeline.js";
 import { HttpError } from "./responses.js";
 
@@ -44,7 +46,16 @@ export interface EventPageInfo {
 /** What the run-detail answer carries for one page. */
 export interface EventPage {
   readonly events: Record<string, unknown>[];
-  /** The run's timeline with only the items this page's events begin, and `view`: the time range they span. */
+  /**
+   * For each event of the page, in order: the command it belongs to (`commandSeq`, its own seq for a command's
+   * first event, null for run-level events) and that command's branch path ("" for the workflow itself, null
+   * when the log alone cannot tell).
+   */
+  readonly places: { readonly seq: number; readonly commandSeq: number | null; readonly path: string | null }[];
+  /**
+   * The run's timeline with only the items this page's events begin, in lane order (a group's items follow it,
+   * branch by branch, each with `depth` and its lane's `laneLabel`), and `view`: the time range they span.
+   */
   readonly timeline: {
     readonly startMs: number;
     readonly endMs: number;
@@ -81,7 +92,12 @@ export function parseEventPageRequest(params: URLSearchParams): EventPageRequest
  * @example
  * const { events, page } = eventPage(history, buildTimeline(history, Date.now(), run), { afterSeq: 0, limit: 250 });
  */
-export function eventPage(history: readonly HistoryEvent[], timeline: Timeline, request: EventPageRequest): EventPage {
+export function eventPage(
+  history: readonly HistoryEvent[],
+  timeline: Timeline,
+  request: EventPageRequest,
+  lanes: BranchLanes = lanesFromLog(history),
+): EventPage {
   const totalEvents = history.length;
   const latest = Math.max(0, totalEvents - request.limit);
   const afterSeq = request.afterSeq === "latest" ? latest : Math.min(request.afterSeq, totalEvents);
@@ -99,14 +115,22 @@ export function eventPage(history: readonly HistoryEvent[], timeline: Timeline, 
   const upToSeq = lastSeq ?? afterSeq;
   const isLast = upToSeq >= totalEvents;
   const items = timeline.items.filter((item) => item.seq > afterSeq && (isLast || item.seq <= upToSeq));
+  // Only items under a group get `depth` and `laneLabel`: the others keep the shape they always had.
+  const rows = laneRows(items).map(({ item, depth, label }) =>
+    depth === 0 && label === undefined ? item : { ...item, depth, laneLabel: label },
+  );
   return {
     events,
+    places: events.map(({ seq }) => {
+      const place = lanes.places[seq as number];
+      return { seq: seq as number, commandSeq: place?.commandSeq ?? null, path: place?.path ?? null };
+    }),
     timeline: {
       startMs: timeline.startMs,
       endMs: timeline.endMs,
       live: timeline.live,
       view: viewOf(history, timeline, items, afterSeq, upToSeq, isLast),
-      items: toJsonSafe(items),
+      items: toJsonSafe(rows),
     },
     page: {
       afterSeq,

@@ -1,7 +1,7 @@
 // createInspectorHandler: the web inspector as a node:http request handler that an app can mount.
 // Routes requests, applies the access policy to each, and owns the connections it opened; no HTML contains data.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createEngine, InvalidArgumentError, type Engine } from "@reprise/core";
+import { createEngine, InvalidArgumentError, type Engine, type WorkflowDefinition } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import type BetterSqlite3 from "better-sqlite3";
 import { openReadonly } from "../database.js";
@@ -40,6 +40,11 @@ export interface InspectorOptions {
   readonly maxBodyBytes?: number;
   /** Host names accepted without a token. Default: localhost, 127.0.0.1 and [::1]. */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Workflow definitions whose code places the commands of parallel branches on their lanes exactly: a run of
+   * one of them is replayed in memory (nothing executes). Without them, lanes come from the log alone.
+   */
+  readonly workflows?: readonly WorkflowDefinition<never, unknown>[];
 }
 
 /** A node:http request handler that serves the inspector; `close()` releases what it opened. */
@@ -68,7 +73,11 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const assets = loadAssets();
   const opened = await openBackend(options);
-  const backend: InspectorBackend = { queries: new RunQueries(opened.readonly), engine: opened.engine };
+  const backend: InspectorBackend = {
+    queries: new RunQueries(opened.readonly),
+    engine: opened.engine,
+    workflows: new Map((options.workflows ?? []).map((definition) => [definition.name, definition])),
+  };
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((error: unknown) => fail(req, res, error));
   }) as InspectorHandler;

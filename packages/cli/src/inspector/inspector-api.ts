@@ -1,7 +1,8 @@
 // The inspector's JSON API: run pages with counts, one run with a page of its events and timeline, signal and cancel.
 // Reads pages through read-only queries and everything else through a client engine (the public API).
-import { RUN_STATUSES, RepriseError, type Engine, type RunStatus } from "@reprise/core";
+import { RUN_STATUSES, RepriseError, type Engine, type RunStatus, type WorkflowDefinition } from "@reprise/core";
 import { JsonInputError, parseJson } from "../json-input.js";
+import { lanesFromLog, lanesFromReplay } from "../branch-lanes.js";
 import { runToJson } from "../run-json.js";
 import type { PageCursor, RunQueries } from "../run-queries.js";
 import { buildTimeline } from "../timeline.js";
@@ -15,6 +16,8 @@ const DEFAULT_PAGE_SIZE = 50;
 export interface InspectorBackend {
   readonly queries: RunQueries;
   readonly engine: Engine;
+  /** Workflow code by name, to place parallel branches by replay; absent ones are placed from the log alone. */
+  readonly workflows?: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
 }
 
 /**
@@ -67,12 +70,15 @@ export async function getRunDetail(
   if (run === undefined) throw new HttpError(404, `no run with id '${runId}'`);
   const history = await act(() => backend.engine.history(runId));
   const nowMs = Date.now();
-  const page = eventPage(history, buildTimeline(history, nowMs, run), request);
+  const definition = backend.workflows?.get(run.workflow);
+  const lanes = definition === undefined ? lanesFromLog(history) : lanesFromReplay(runId, history, definition);
+  const page = eventPage(history, buildTimeline(history, nowMs, run, lanes), request, lanes);
   return {
     run: runToJson(run),
     waitsFor: describeWait(run, nowMs) ?? null,
     timeline: page.timeline,
     events: page.events,
+    places: page.places,
     page: page.page,
     nowMs,
   };

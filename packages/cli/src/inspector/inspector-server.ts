@@ -5,7 +5,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { UsageError } from "../errors.js";
-import { createInspectorHandler } from "./handler.js";
+import { createInspectorHandler, type InspectorOptions } from "./handler.js";
 import { LOOPBACK_HOSTS, TOKEN_RULE, tokenWeakness } from "./security.js";
 import { createLimitedServer, type InspectorServerLimits } from "./server-limits.js";
 
@@ -17,6 +17,8 @@ export interface InspectorServerOptions {
   /** Default 4318; 0 picks a free port. */
   readonly port?: number;
   readonly token?: string;
+  /** Workflow code to place parallel branches by replay (see InspectorOptions.workflows). */
+  readonly workflows?: InspectorOptions["workflows"];
   /** Timeouts and the connection cap; defaults in DEFAULT_INSPECTOR_SERVER_LIMITS (docs/operations.md). */
   readonly limits?: Partial<InspectorServerLimits>;
 }
@@ -52,7 +54,11 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
         `(or REPRISE_UI_TOKEN), e.g. --token $(openssl rand -hex 16)`,
     );
   }
-  const handler = await createInspectorHandler({ filename: options.filename, token: options.token });
+  const handler = await createInspectorHandler({
+    filename: options.filename,
+    token: options.token,
+    workflows: options.workflows,
+  });
   let server: Server;
   try {
     server = createLimitedServer(handler, options.limits);
