@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { measureFanOut } from "./cases/fan-out.js";
 import { measureFloor } from "./cases/floor.js";
 import { measureIdleMemory } from "./cases/idle-memory.js";
 import { measureLatency } from "./cases/latency.js";
@@ -35,6 +36,9 @@ interface Plan {
   readonly starts: number;
   readonly waitingHandles: number;
   readonly waitingHandlesWorkflows: number;
+  /** Steps in the one `all` of the fan-out run, and how many such runs are timed one after another. */
+  readonly fanOutSteps: number;
+  readonly fanOutRuns: number;
 }
 
 const FULL: Plan = {
@@ -52,6 +56,8 @@ const FULL: Plan = {
   starts: 5_000,
   waitingHandles: 20_000,
   waitingHandlesWorkflows: 5_000,
+  fanOutSteps: 100,
+  fanOutRuns: 100,
 };
 
 const QUICK: Plan = {
@@ -69,6 +75,8 @@ const QUICK: Plan = {
   starts: 1_000,
   waitingHandles: 2_000,
   waitingHandlesWorkflows: 1_000,
+  fanOutSteps: 100,
+  fanOutRuns: 30,
 };
 
 function argument(name: string): string | undefined {
@@ -177,6 +185,16 @@ async function main(): Promise<void> {
       repetitions: 3,
     });
 
+    step(`fan-out: ${plan.fanOutRuns} runs one at a time, each an all() of ${plan.fanOutSteps} steps`);
+    const fanOut = await measureFanOut(dir, { steps: plan.fanOutSteps, runs: plan.fanOutRuns, repetitions: R });
+    step(`fan-out: ${plan.throughputWorkflows} workflows × all() of 3 steps`);
+    // The throughput case's workload with each run's three steps side by side: the same count, so the two compare.
+    const fanOutThroughput = await measureThroughput(dir, {
+      workflows: plan.throughputWorkflows,
+      repetitions: R,
+      steps: "all",
+    });
+
     step("diagnostic: completion awaited with whenIdle() instead of result()");
     const idleCompletion = await measureThroughput(dir, {
       workflows: plan.throughputWorkflows,
@@ -205,6 +223,8 @@ async function main(): Promise<void> {
       orderedIds,
       starts,
       waitingHandles,
+      fanOut,
+      fanOutThroughput,
       idleCompletion,
       throughputInMemory,
       storeAlone,
@@ -239,6 +259,7 @@ async function main(): Promise<void> {
       scaling: { payloads, concurrency, timeOrderedIds: orderedIds, completionByWhenIdle: idleCompletion },
       starts,
       waitingHandles,
+      fanOut: { oneRun: fanOut, concurrentRuns: fanOutThroughput },
       diagnostics: { throughputInMemory, storeAlone, storeAloneInMemory },
       markdown: renderMarkdown(rows).split("\n"),
     });

@@ -1,6 +1,7 @@
 // Runs as start() writes them (the encoded input and the run_started event), for the cases that fill a store
 // directly through the Store API instead of through an engine.
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeEvent, encodeValue, EVENT_LOG_FORMAT_VERSION } from "@reprise/core";
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue, EVENT_LOG_FORMAT_VERSION } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import type { NewRun } from "@reprise/core";
 
 /**

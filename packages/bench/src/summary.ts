@@ -1,5 +1,6 @@
 // What one benchmark run's measurements mean: the issue's goals judged on them, and the rows of the printed table.
 // Pure functions over the cases' results; measuring happens in main.ts, rendering in report.ts.
+import type { FanOutResult } from "./cases/fan-out.js";
 import type { FloorResult } from "./cases/floor.js";
 import type { IdleMemoryResult } from "./cases/idle-memory.js";
 import type { LatencyResult } from "./cases/latency.js";
@@ -34,6 +35,10 @@ export interface Measurements {
   readonly orderedIds: ThroughputResult;
   readonly starts: StartsResult;
   readonly waitingHandles: WaitingHandlesResult;
+  /** One run's `all` of many steps, one run at a time. */
+  readonly fanOut: FanOutResult;
+  /** The throughput case with each run's three steps in one `all`. */
+  readonly fanOutThroughput: ThroughputResult;
   readonly idleCompletion: ThroughputResult;
   /** The throughput case on a `:memory:` store: the engine without the disk. */
   readonly throughputInMemory: ThroughputResult;
@@ -213,6 +218,23 @@ export function tableRows(m: Measurements): Row[] {
         },
       ],
     ),
+    ...section(`fan-out (${count(m.fanOut.runs)} runs one at a time, each all() of ${m.fanOut.steps} no-op steps)`, [
+      { metric: "p50 start() → result()", value: m.fanOut.p50Ms, unit: "ms" },
+      { metric: "steps", value: m.fanOut.stepsPerSecond, unit: "steps/s" },
+      { metric: "commits per run", value: m.fanOut.commitsPerRun, unit: "tx" },
+    ]),
+    ...section(`fan-out (${m.fanOutThroughput.workflows} × all() of 3 no-op steps)`, [
+      { metric: "workflows", value: m.fanOutThroughput.workflowsPerSecond, unit: "workflows/s" },
+      {
+        metric: "workflows ÷ throughput case (3 steps one after another)",
+        value: m.fanOutThroughput.workflowsPerSecond.median / throughput.workflowsPerSecond.median,
+        unit: "×",
+      },
+      { metric: "steps", value: m.fanOutThroughput.stepsPerSecond, unit: "steps/s" },
+      { metric: "transactions per workflow", value: m.fanOutThroughput.transactionsPerWorkflow, unit: "tx" },
+      { metric: "writes per transaction", value: m.fanOutThroughput.writesPerTransaction, unit: "writes" },
+      { metric: "SQL statements per workflow", value: m.fanOutThroughput.statementsPerWorkflow, unit: "statements" },
+    ]),
     ...section(`scaling: completion (${m.idleCompletion.workflows} × 3 steps)`, [
       {
         metric: "awaited with one whenIdle() instead of result() per run",

@@ -1,6 +1,6 @@
 // The workflows the benchmark runs: as small as possible, so what is measured is the engine, not user code.
 // Steps are no-ops unless a case asks for a payload; every definition is a plain public-API workflow.
-import { awaitSignal, sleep, step, workflow } from "@reprise/core";
+import { all, awaitSignal, sleep, step, workflow } from "@reprise/core";
 
 /** Three no-op steps: the issue's throughput and latency workload. */
 export const threeSteps = workflow("bench-three-steps", function* (n: number) {
@@ -8,6 +8,18 @@ export const threeSteps = workflow("bench-three-steps", function* (n: number) {
   yield* step("two", () => undefined);
   yield* step("three", () => undefined);
   return n;
+});
+
+/** The same three no-op steps in one `all`: the throughput workload with the steps of a run side by side. */
+export const threeStepsInAll = workflow("bench-three-steps-all", function* (n: number) {
+  yield* all([step("one", () => undefined), step("two", () => undefined), step("three", () => undefined)]);
+  return n;
+});
+
+/** `steps` no-op steps in one `all`, returning how many results came back: one run's fan-out. */
+export const fanOut = workflow("bench-fan-out", function* (steps: number) {
+  const results = yield* all(Array.from({ length: steps }, (_, i) => step(`step-${i}`, () => undefined)));
+  return results.length;
 });
 
 /** Three steps that each return a string of `bytes` characters (payload-size scaling). */

@@ -1,6 +1,7 @@
 // Replay: load a long history from the store and feed it through the workflow, as a cold engine does on recovery.
 // The history is written through the Store API with the engine's own encoder, then replayed exactly like RunExecution.
-import { createEngine, decodeEvent, encodeEvent, Replayer, type EventRecord, type HistoryEvent } from "@reprise/core";
+import { createEngine, type EventRecord, type HistoryEvent } from "@reprise/core";
+import { decodeEvent, encodeEvent, Replayer } from "@reprise/core/internal";
 import type { SqliteStore } from "@reprise/store-sqlite";
 import { type BenchDirectory, nowMs, repeat, summarize, type Summary } from "../measure.js";
 import { newRun } from "../new-runs.js";
@@ -52,7 +53,12 @@ async function writeHistory(store: SqliteStore, runId: string, events: number): 
     expectedLastSeq: 1,
     events: records,
     consumedSignals: [],
-    update: { status: "waiting", waitingFor: { kind: "signal", name: "finish" }, release: true },
+    update: {
+      status: "waiting",
+      waitingFor: { kind: "signal", name: "finish" },
+      release: true,
+      wake: { signals: ["finish"] },
+    },
     nowMs: atMs,
   });
 }
@@ -68,7 +74,7 @@ async function replayOnce(store: SqliteStore, runId: string, events: number) {
   for (const event of decoded) replayer.apply(event);
   const t3 = nowMs();
   const state = replayer.state;
-  if (records.length !== events || state.type !== "waiting" || state.pending.kind !== "signal") {
+  if (records.length !== events || state.type !== "waiting" || [...replayer.open.values()][0]?.kind !== "signal") {
     throw new Error(`replay of ${runId} ended in an unexpected state: ${JSON.stringify(state.type)}`);
   }
   return { read: t1 - t0, decode: t2 - t1, apply: t3 - t2, total: t3 - t0 };

@@ -1,7 +1,8 @@
 // The store alone: the throughput case's workflows as nothing but the store calls an engine makes for them, with
 // no engine. What any engine on SqliteStore could reach at most with this schema and these durability settings.
 import { randomUUID } from "node:crypto";
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeEvent, encodeValue } from "@reprise/core";
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import type { EventRecord, RunCommit, Store } from "@reprise/core";
 import { type BenchDirectory, nowMs, repeat, type Storage, summarize, type Summary } from "../measure.js";
 import { newRun } from "../new-runs.js";

@@ -10,7 +10,7 @@ import {
   summarize,
   type Summary,
 } from "../measure.js";
-import { threeSteps, threeStepsWithPayload } from "../workflows.js";
+import { threeSteps, threeStepsInAll, threeStepsWithPayload } from "../workflows.js";
 
 export interface ThroughputResult {
   readonly workflows: number;
@@ -32,6 +32,8 @@ export interface ThroughputOptions {
   readonly engine?: Partial<Omit<EngineOptions, "store" | "workflows">>;
   /** Bytes returned by each step (payload scaling); undefined runs the three no-op steps. */
   readonly payloadBytes?: number;
+  /** How a run takes its three no-op steps: one after another (the issue's case) or side by side in one `all`. */
+  readonly steps?: "sequential" | "all";
   /** Run ids: random UUIDs (the default of start()) or time-ordered strings passed by the caller. */
   readonly ids?: "random" | "time-ordered";
   /** How completion is awaited: `result()` on every run (what users do), or one `engine.whenIdle()`. */
@@ -57,7 +59,8 @@ async function once(
   options: ThroughputOptions,
 ): Promise<{ workflowsPerSecond: number; transactions: number; writes: number; statements: number }> {
   const store = await dir.store("throughput", options.storage);
-  const definition = options.payloadBytes === undefined ? threeSteps : threeStepsWithPayload;
+  const definition =
+    options.payloadBytes !== undefined ? threeStepsWithPayload : options.steps === "all" ? threeStepsInAll : threeSteps;
   const engine = createEngine({ store, workflows: [definition], ...options.engine });
   await engine.whenIdle();
   const before = storeCounters(store);
