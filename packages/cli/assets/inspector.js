@@ -626,6 +626,11 @@ function drawItem(root, item, y, x, nowMs, startMs, live) {
       group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
       tip(`recorded ${pretty(item.value)}`);
       break;
+    case "patch":
+      label(`${item.deprecated ? "deprecatePatch" : "patched"}('${item.patchId}')`);
+      group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
+      tip(item.deprecated ? "a deprecated patch's marker" : "the run takes the patched path here");
+      break;
     case "group": {
       const shape = item.keys ? `{ ${item.keys.join(", ")} }` : `×${item.count}`;
       label(`${item.combinator} ${shape}`);

@@ -303,6 +303,8 @@ function describeItem(
       return [`signal '${item.name}' received ← ${formatValue(item.payload, 120)}`];
     case "value":
       return [`${item.source}() recorded ${formatValue(item.value, 80)}`];
+    case "patch":
+      return [item.deprecated ? `deprecated patch '${item.patchId}'` : `patch '${item.patchId}' applied`];
     case "group": {
       const shape =
         item.keys === undefined

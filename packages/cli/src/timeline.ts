@@ -107,6 +107,14 @@ export type TimelineItem = (
       readonly value: unknown;
     }
   | {
+      /** `patched(id)` took the patched path here (or `deprecatePatch(id)` marked its place). */
+      readonly kind: "patch";
+      readonly seq: number;
+      readonly patchId: string;
+      readonly deprecated: boolean;
+      readonly atMs: number;
+    }
+  | {
       /** A group of parallel branches (`branches_started`); its branches' items carry lanes under `paths`. */
       readonly kind: "group";
       readonly seq: number;
@@ -313,6 +321,18 @@ export function buildTimeline(
         break;
       case "value_recorded":
         add({ kind: "value", seq: event.seq, source: event.source, atMs: event.atMs, value: event.value }, lane);
+        break;
+      case "patch_recorded":
+        add(
+          {
+            kind: "patch",
+            seq: event.seq,
+            patchId: event.patchId,
+            deprecated: event.deprecated === true,
+            atMs: event.atMs,
+          },
+          lane,
+        );
         break;
       case "branches_started":
         add(

@@ -55,7 +55,7 @@ export function describeRunProblem(problem: RunProblem): string {
   const head = `run ${problem.runId} (${problem.workflow}) ${problem.status}: ${firstLine(problem.reason)}`;
   return problem.status === "failed"
     ? `${head}; see \`reprise show ${problem.runId}\``
-    : `${head}; deploy code matching its history, or cancel it: \`reprise cancel ${problem.runId}\``;
+    : `${head}; deploy code matching its history, or end it without running its code: \`reprise cancel ${problem.runId} --force\``;
 }
 
 async function announce(store: Store, runCommit: RunCommit, onProblem: (problem: RunProblem) => void): Promise<void> {

@@ -109,3 +109,25 @@ describe("a past blocked episode", () => {
     }
   });
 });
+
+describe("reprise cancel of a blocked run", () => {
+  it("without --force says the run is blocked and what --force would do; with it, ends the run at once", async () => {
+    const v1 = createEngine({ store: tmp.store, workflows: [order, nap], pollIntervalMs: 20 });
+    await v1.start(order, { orderId: "2", cents: 100 }, { id: "order-2" });
+    await waitFor(async () => (await v1.getRun("order-2"))?.status === "waiting", { message: "order-2 to wait" });
+    await v1.close();
+    const v2 = createEngine({ store: tmp.store, workflows: [renamedOrder, nap], pollIntervalMs: 20 });
+    await v2.signal("order-2", "approve", { by: "ada" });
+    await waitFor(async () => (await v2.getRun("order-2"))?.status === "blocked", { message: "order-2 to block" });
+    await v2.close();
+
+    const plain = await runCli(["cancel", "order-2", "--db", tmp.filename]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^cancellation requested for order-2\nRun 'order-2' is blocked: .*--force/);
+    const forced = await runCli(["cancel", "order-2", "--force", "--reason", "rolled forward", "--db", tmp.filename]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe("Run 'order-2' was blocked and is now cancelled; none of its code ran.\n");
+    const shown = await runCli(["show", "order-2", "--json", "--db", tmp.filename]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ run: { status: "cancelled", reason: "rolled forward" } });
+  });
+});

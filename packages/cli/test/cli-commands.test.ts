@@ -132,7 +132,12 @@ describe.concurrent("acting on runs", () => {
   it("cancel marks the run; cancelling a finished run is one line and exit code 1", async () => {
     const cancelled = await runCli(["cancel", "nap-1", "--reason", "not needed", "--json", ...db()]);
     expect(cancelled.code).toBe(0);
-    expect(JSON.parse(cancelled.stdout)).toEqual({ runId: "nap-1", cancelRequested: true, status: "sleeping" });
+    expect(JSON.parse(cancelled.stdout)).toEqual({
+      runId: "nap-1",
+      cancelRequested: true,
+      forced: false,
+      status: "sleeping",
+    });
     const finished = await runCli(["cancel", "order-3", ...db()]);
     expect(finished.code).toBe(1);
     expectOneLineError(finished.stderr, /Cannot cancel run 'order-3': it already finished with status 'completed'/);

@@ -64,7 +64,7 @@ describe("reprise worker prints one line per failed or blocked run", () => {
         "NonRetryableError: card issuer refused the refund of 1001; see `reprise show refund-1`",
     );
     expect(lines.find((line) => line.startsWith("run order-1 "))).toMatch(
-      /^run order-1 \(order\) blocked: NonDeterminismError: .+; deploy code matching its history, or cancel it: `reprise cancel order-1`$/,
+      /^run order-1 \(order\) blocked: NonDeterminismError: .+; deploy code matching its history, or end it without running its code: `reprise cancel order-1 --force`$/,
     );
   });
 });
@@ -94,8 +94,8 @@ describe("reportRunProblems", () => {
     await waitFor(() => problems.length === 2, { message: "the second report" });
     expect(problems.map(describeRunProblem)).toEqual(
       Array(2).fill(
-        "run r1 (order) blocked: NonDeterminismError: diverged; deploy code matching its history, or cancel it: " +
-          "`reprise cancel r1`",
+        "run r1 (order) blocked: NonDeterminismError: diverged; deploy code matching its history, or end it without running its code: " +
+          "`reprise cancel r1 --force`",
       ),
     );
   });

@@ -14,6 +14,7 @@ const COMMAND_KINDS: ReadonlySet<string> = new Set([
   "sleep",
   "signal",
   "value",
+  "patch",
   "branches",
   "child",
   "childResult",

@@ -5,6 +5,7 @@ import { deadlineToMs, durationToMs, type DeadlineInput, type DurationInput } fr
 import type { BranchesCommand } from "./branches.js";
 import type { ChildCommand, ChildResultCommand } from "./children.js";
 import { CommandBase } from "./command-base.js";
+import type { PatchCommand } from "./patches.js";
 import { InvalidArgumentError } from "./errors.js";
 import { textProblem } from "./text-checks.js";
 import type { RetryPolicy } from "./retry.js";
@@ -91,6 +92,7 @@ export type Command =
   | SleepCommand
   | AwaitSignalCommand
   | RecordValueCommand
+  | PatchCommand<unknown>
   | BranchesCommand
   | ChildCommand
   | ChildResultCommand;

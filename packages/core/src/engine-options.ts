@@ -77,6 +77,41 @@ export interface SignalOptions {
  * @example
  * await engine.listRuns({ status: ["waiting", "sleeping"], workflow: "order", limit: 50 });
  */
+/** Options of `engine.cancel()`. */
+export interface CancelOptions {
+  readonly reason?: string;
+  /** End a `blocked` run as `cancelled` at once, without running its code (no compensation runs). */
+  readonly force?: boolean;
+}
+
+/**
+ * What `engine.cancel()` did: `blocked` says the run cannot act on the cancellation until code matching its history
+ * is deployed (unless `forced`, which ended it); `message` says so in words.
+ *
+ * @example
+ * const { blocked, message } = await engine.cancel("order-1");
+ * if (blocked) console.warn(message);
+ */
+export interface CancelResult {
+  readonly forced: boolean;
+  readonly blocked: boolean;
+  readonly message: string;
+}
+
+/**
+ * What a plain cancellation of a blocked run means, and what `force` would do instead.
+ *
+ * @example
+ * console.warn(blockedCancelMessage("order-1"));
+ */
+export function blockedCancelMessage(runId: string): string {
+  return (
+    `Run '${runId}' is blocked: its code no longer matches its history, so the cancellation is recorded but takes ` +
+    `effect only once matching code is deployed (its finally blocks then run). To end it now without running any ` +
+    `of its code (no compensation runs), cancel it with { force: true } (reprise cancel --force).`
+  );
+}
+
 export interface ListRunsOptions {
   readonly status?: RunStatus | readonly RunStatus[];
   readonly workflow?: string;

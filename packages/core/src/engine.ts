@@ -6,14 +6,19 @@ import { encodeValue } from "./codec.js";
 import {
   EngineClosedError,
   InvalidArgumentError,
+  RunFinishedError,
   RunIdConflictError,
+  RunNotBlockedError,
   RunNotFoundError,
   UnknownWorkflowError,
 } from "./errors.js";
 import { decodeEvent, encodeEvent, type EventRecord, type HistoryEvent } from "./events.js";
 import {
+  blockedCancelMessage,
   resolveEngineOptions,
   type EngineOptions,
+  type CancelOptions,
+  type CancelResult,
   type ListRunsOptions,
   type ResolvedEngineOptions,
   type SignalOptions,
@@ -37,7 +42,7 @@ import {
   type StartManyHandles,
   type StartManyItem,
 } from "./start-many.js";
-import type { LeaseHolder, NewRun, RunRecord } from "./store.js";
+import { FINISHED_STATUSES, type LeaseHolder, type NewRun, type RunRecord } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
@@ -338,16 +343,55 @@ export class Engine {
    * Requests cancellation: a CancelledError is thrown into the workflow at its current `yield*` (a
    * running step's `ctx.signal` fires), `finally` blocks may run steps, and the run ends `cancelled`.
    *
+   * A `blocked` run cannot run its code, so a plain cancellation waits until code matching its history is
+   * deployed (the answer says so: `blocked: true` and a message). `{ force: true }` ends a blocked run as
+   * `cancelled` at once without running its code, so none of its compensation runs; the log records a
+   * `run_cancelled` with `forced: true`. Force on a run that is not blocked throws RunNotBlockedError.
+   *
    * @example
    * await engine.cancel("order-7", { reason: "customer request" });
+   * const { blocked } = await engine.cancel("order-8");
+   * if (blocked) await engine.cancel("order-8", { force: true, reason: "code was rolled forward" });
    */
-  async cancel(runId: string, options: { reason?: string } = {}): Promise<void> {
+  async cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
     this.#assertOpen("cancel a run");
     assertId(runId, "run id");
     assertReason(options.reason);
-    await this.#options.store.requestCancel(runId, options.reason, this.#options.clock.nowMs());
+    const { store, clock } = this.#options;
+    if (options.force === true) return this.#forceCancel(runId, options.reason);
+    await store.requestCancel(runId, options.reason, clock.nowMs());
     this.#executions.get(runId)?.execution.requestCancel(options.reason);
     this.#loop.poke();
+    const blocked = (await store.getRunOutcome(runId))?.status === "blocked";
+    return {
+      forced: false,
+      blocked,
+      message: blocked ? blockedCancelMessage(runId) : `Cancellation of run '${runId}' requested.`,
+    };
+  }
+
+  /** Ends a blocked run as cancelled in one store write, without running its code (see cancel). */
+  async #forceCancel(runId: string, reason: string | undefined): Promise<CancelResult> {
+    const { store, clock, maxPayloadBytes } = this.#options;
+    const record = await store.getRun(runId);
+    if (record === undefined) throw new RunNotFoundError(runId);
+    if (FINISHED_STATUSES.has(record.status)) throw new RunFinishedError(runId, record.status, "cancel");
+    if (record.status !== "blocked") throw new RunNotBlockedError(runId, record.status);
+    const nowMs = clock.nowMs();
+    const event = encodeEvent(
+      { type: "run_cancelled", seq: record.lastSeq + 1, atMs: nowMs, reason, forced: true },
+      "The cancellation reason",
+      maxPayloadBytes,
+    );
+    await store.forceCancelBlocked(runId, event, reason, nowMs);
+    this.#watchers.notify(runId, { status: "cancelled", reason });
+    if (record.parentId !== undefined) this.#executions.get(record.parentId)?.execution.notify();
+    this.#loop.poke();
+    return {
+      forced: true,
+      blocked: true,
+      message: `Run '${runId}' was blocked and is now cancelled; none of its code ran.`,
+    };
   }
 
   /**

@@ -274,6 +274,27 @@ export class CancelledError extends RepriseError {
 }
 
 /**
+ * Thrown by `engine.cancel(id, { force: true })` for a run that is not blocked: force ends only runs whose code
+ * cannot run; any other run acts on a plain cancellation (its `finally` blocks run).
+ *
+ * @example
+ * await engine.cancel("order-1", { force: true }).catch((e) => e instanceof RunNotBlockedError && engine.cancel("order-1"));
+ */
+export class RunNotBlockedError extends RepriseError {
+  readonly runId: string;
+  readonly status: string;
+  constructor(runId: string, status: string) {
+    super(
+      "RUN_NOT_BLOCKED",
+      `Run '${runId}' is ${status}, not blocked: { force: true } only ends blocked runs, without running their code. ` +
+        `Cancel it without force: it then runs its finally blocks and ends cancelled.`,
+    );
+    this.runId = runId;
+    this.status = status;
+  }
+}
+
+/**
  * Thrown at `yield* child(...)` (or `yield* handle.result()`) when the child run failed; `cause` is the child's
  * error, as its run recorded it.
  *

@@ -144,6 +144,15 @@ export interface ChildCancelledEvent extends AnswerBase {
   readonly workflow: string;
   readonly reason?: string | undefined;
 }
+/**
+ * `patched(id)` was reached by code that has the patch (`deprecated` absent), or `deprecatePatch(id)` was
+ * (`deprecated: true`). Replay of code without any call for a deprecated patch skips this event.
+ */
+export interface PatchRecordedEvent extends EventBase {
+  readonly type: "patch_recorded";
+  readonly patchId: string;
+  readonly deprecated?: boolean | undefined;
+}
 /** A value from `now()`, `random()` or `uuid()`. */
 export interface ValueRecordedEvent extends EventBase {
   readonly type: "value_recorded";
@@ -165,10 +174,14 @@ export interface RunFailedEvent extends EventBase {
   readonly type: "run_failed";
   readonly error: ErrorInfo;
 }
-/** The run ended after a cancellation. */
+/**
+ * The run ended after a cancellation. `forced`: it was blocked and ended by `cancel(id, { force: true })` without
+ * running its code (no compensation ran), so this event follows whatever its log held.
+ */
 export interface RunCancelledEvent extends EventBase {
   readonly type: "run_cancelled";
   readonly reason?: string | undefined;
+  readonly forced?: boolean | undefined;
 }
 
 /**
@@ -187,6 +200,7 @@ export type HistoryEvent =
   | SignalReceivedEvent
   | SignalTimedOutEvent
   | ValueRecordedEvent
+  | PatchRecordedEvent
   | BranchesStartedEvent
   | StepStartedEvent
   | ChildStartedEvent
@@ -284,6 +298,7 @@ const VALIDATORS: { [K in EventType]: (data: Record<string, unknown>) => boolean
   signal_received: (d) => isString(d.name) && isString(d.signalId) && "payload" in d && isCommandSeq(d),
   signal_timed_out: (d) => isString(d.name) && isCommandSeq(d),
   value_recorded: (d) => (d.source === "now" || d.source === "random" || d.source === "uuid") && "value" in d,
+  patch_recorded: (d) => isString(d.patchId) && isOptional(d.deprecated, (value) => typeof value === "boolean"),
   branches_started: (d) =>
     (d.combinator === "all" || d.combinator === "allSettled" || d.combinator === "race") &&
     isNumber(d.count) &&
@@ -299,5 +314,5 @@ const VALIDATORS: { [K in EventType]: (data: Record<string, unknown>) => boolean
   cancellation_requested: (d) => isOptional(d.reason, isString),
   run_completed: (d) => "result" in d,
   run_failed: (d) => isErrorInfo(d.error),
-  run_cancelled: (d) => isOptional(d.reason, isString),
+  run_cancelled: (d) => isOptional(d.reason, isString) && isOptional(d.forced, (value) => typeof value === "boolean"),
 };

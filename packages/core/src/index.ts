@@ -27,6 +27,7 @@ export {
   type AwaitSignalOptions,
   type RecordedValueSource,
 } from "./commands.js";
+export { patched, deprecatePatch, PatchCommand, MAX_PATCH_ID_LENGTH } from "./patches.js";
 export {
   all,
   allSettled,
@@ -44,7 +45,14 @@ export { child, startChild, ChildHandle, ChildCommand, ChildResultCommand, type 
 export type { DurationInput, DeadlineInput } from "./duration.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
 export { createEngine, Engine } from "./engine.js";
-export type { EngineOptions, StartOptions, SignalOptions, ListRunsOptions } from "./engine-options.js";
+export type {
+  EngineOptions,
+  StartOptions,
+  SignalOptions,
+  ListRunsOptions,
+  CancelOptions,
+  CancelResult,
+} from "./engine-options.js";
 export type { EngineStats } from "./run-execution.js";
 export { RunHandle } from "./run-handle.js";
 export {
@@ -128,6 +136,7 @@ export {
   CancelledError,
   ChildFailedError,
   ChildCancelledError,
+  RunNotBlockedError,
   RunFailedError,
   RunCancelledError,
   CorruptEventError,

@@ -159,6 +159,8 @@ export class Replayer {
   readonly #fiberOf = new Map<number, Fiber>();
   #withdrawn: WithdrawnCommand[] = [];
   #next: { readonly head: Queued; readonly next: NextCommand } | undefined;
+  /** Patch ids answered so far in this run, with their answer. */
+  readonly #patches = new Map<string, boolean>();
 
   constructor(runId: string, definition: WorkflowDefinition<never, unknown>) {
     this.runId = runId;
@@ -216,6 +218,11 @@ export class Replayer {
       throw new CorruptEventError(this.runId, event.seq, `expected seq ${this.#lastSeq + 1}; the log has a gap`);
     }
     this.#lastSeq = event.seq;
+    this.#dispatch(event);
+  }
+
+  /** Gives the event to what waits for it. A patch answered "not here" hands the same event on (see #applyPatch). */
+  #dispatch(event: HistoryEvent): void {
     const state = this.#state;
     if (state.type === "not_started") return this.#start(event);
     if (state.type === "finished") return this.#checkTerminal(event, state.outcome);
@@ -223,9 +230,35 @@ export class Replayer {
       this.#cancelReason = { reason: event.reason };
       return this.#cancel(this.#root as Fiber, new CancelledError(event.reason), "run");
     }
+    // A blocked run ended by force: the code never ran this far, so the end is taken from the log as it is.
+    if (event.type === "run_cancelled" && event.forced === true) {
+      this.#state = { type: "finished", outcome: { status: "cancelled", reason: event.reason } };
+      this.#root = undefined;
+      return;
+    }
     const head = this.#queue[0];
+    // A deprecated patch's marker whose call was removed from the code: the patch's old path is gone, skip it.
+    if (event.type === "patch_recorded" && event.deprecated === true) {
+      if (head?.command.kind !== "patch" || head.command.patchId !== event.patchId) return;
+    }
     if (head !== undefined) return this.#applyFirst(head, event);
     this.#applyAnswer(event);
+  }
+
+  /**
+   * `patched(id)` / `deprecatePatch(id)` at the head of the queue. History holds its marker here: the patch
+   * applies (true). It holds anything else: the run was recorded before the patch existed at this point, so the
+   * answer is false, and the event belongs to the workflow's next command: it is dispatched again. Either way
+   * the answer is kept for the rest of the run.
+   */
+  #applyPatch(head: Queued & { readonly command: Extract<Command, { kind: "patch" }> }, event: HistoryEvent): void {
+    const { command, fiber } = head;
+    const applies = event.type === "patch_recorded" && event.patchId === command.patchId;
+    if (applies && (event.path ?? "") !== fiber.path) throw this.#divergence(event, describeAt(fiber.path, command));
+    this.#queue.shift();
+    this.#patches.set(command.patchId, applies);
+    this.#resume(fiber, { next: command.deprecated ? undefined : applies });
+    if (!applies) this.#dispatch(event);
   }
 
   #start(event: HistoryEvent): void {
@@ -258,6 +291,10 @@ export class Replayer {
 
   #checkTerminal(event: HistoryEvent, outcome: RunOutcome): void {
     if (event.type === `run_${outcome.status}`) return;
+    if (event.type === "run_cancelled" && event.forced === true) {
+      this.#state = { type: "finished", outcome: { status: "cancelled", reason: event.reason } };
+      return;
+    }
     // A workflow that returned a value the codec refuses ends failed, not completed: RunExecution records
     // run_failed with the codec's error. Replay of that log returns the same value, so the two agree.
     if (outcome.status === "completed" && event.type === "run_failed" && UNSTORABLE_RESULT.has(event.error.name)) {
@@ -269,6 +306,9 @@ export class Replayer {
 
   /** The first event of the queued command `head`: it gives the command its seq, and may answer it at once. */
   #applyFirst(head: Queued, event: HistoryEvent): void {
+    if (head.command.kind === "patch") {
+      return this.#applyPatch(head as Queued & { readonly command: Extract<Command, { kind: "patch" }> }, event);
+    }
     const { command, fiber } = head;
     const seq = event.seq;
     const path = fiber.path;
@@ -464,6 +504,12 @@ export class Replayer {
       }
       if (command.kind === "branches" && command.branches.length === 0) {
         input = { next: command.keys === undefined ? [] : {} };
+        continue;
+      }
+      // A patch already answered in this run gives the same answer again, without an event.
+      const known = command.kind === "patch" ? this.#patches.get(command.patchId) : undefined;
+      if (command.kind === "patch" && known !== undefined) {
+        input = { next: command.deprecated ? undefined : known };
         continue;
       }
       const queued: Queued = { type: "queued", command, fiber };
@@ -677,6 +723,8 @@ export function describeCommand(command: Command): string {
       return `awaitSignal '${command.name}'`;
     case "value":
       return `${command.source}()`;
+    case "patch":
+      return `${command.deprecated ? "deprecatePatch" : "patched"}('${command.patchId}')`;
     case "branches":
       return describeGroup(command.combinator, command.branches.length, command.keys, command.concurrency);
     case "child":
@@ -709,6 +757,8 @@ function describeEventKind(event: HistoryEvent): string {
     return `${event.type} (${describeGroup(event.combinator, event.count, event.keys, event.concurrency)})`;
   }
   if ("childId" in event) return `${event.type} '${event.childId}'`;
+  if (event.type === "patch_recorded")
+    return `${event.type} '${event.patchId}'${event.deprecated ? " (deprecated)" : ""}`;
   return event.type;
 }
 

@@ -286,6 +286,12 @@ export class RunExecution {
       execution.#record({ type: "value_recorded", source, value }, "The value");
       return undefined;
     },
+    patch: (execution, next) => {
+      // Reached live, not in replay: this code has the patch, so the run takes the patched path from here on.
+      const { patchId, deprecated } = next.command;
+      execution.#record({ type: "patch_recorded", patchId, ...(deprecated ? { deprecated } : {}) }, "The patch id");
+      return undefined;
+    },
     branches: (execution, next) => {
       const { combinator, branches, keys, concurrency } = next.command;
       const event: NewEvent = {

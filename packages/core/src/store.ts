@@ -160,7 +160,7 @@ export interface PendingSignalRecord {
 }
 
 /** How a blocked episode ended: `retried`, an engine serving the workflow made the run pending again. */
-export type BlockedEpisodeEnd = "retried";
+export type BlockedEpisodeEnd = "retried" | "force-cancelled";
 
 /** How many blocked episodes a store keeps per run, at most: the newest ones (a run blocked again and again). */
 export const MAX_BLOCKED_EPISODES_KEPT = 20;
@@ -366,6 +366,15 @@ export interface Store {
    * episode: the run stays blocked until it is retried, and acts on the cancellation then. Read-only.
    */
   blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]>;
+  /**
+   * Ends a `blocked` run as `cancelled` without running its code (`engine.cancel(id, { force: true })`): appends
+   * `event` (a `run_cancelled` with `forced: true`, numbered after the run's last seq), records the run as
+   * cancelled with `reason`, closes its open blocked episode (`endedBy` "force-cancelled"), requests the
+   * cancellation of its children as `requestCancel` does, and wakes a parent waiting for it, in one write.
+   * Throws RunNotFoundError, RunFinishedError for a finished run, RunNotBlockedError for any other status, and
+   * LeaseLostError when the run's last seq is no longer the one before `event` (it moved on meanwhile).
+   */
+  forceCancelBlocked(runId: string, event: EventRecord, reason: string | undefined, nowMs: number): Promise<void>;
   /** Records that an engine serving these workflows is alive at `nowMs`. */
   registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void>;
   /** When an engine serving `workflow` last reported in, if ever. */

@@ -4,7 +4,9 @@ import Database from "better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
 import {
   FINISHED_STATUSES,
+  LeaseLostError,
   RunFinishedError,
+  RunNotBlockedError,
   RunNotFoundError,
   RepriseError,
   StoreError,
@@ -31,6 +33,7 @@ import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
 import { writeCommit } from "./run-commit.js";
 import { cancelWithChildren } from "./run-cancellation.js";
+import { insertEvents } from "./run-events.js";
 import { createRunRow } from "./run-creation.js";
 import {
   toFinishedRecord,
@@ -378,6 +381,36 @@ export class SqliteStore implements Store {
           endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
         })),
     );
+  }
+
+  async forceCancelBlocked(
+    runId: string,
+    event: EventRecord,
+    reason: string | undefined,
+    nowMs: number,
+  ): Promise<void> {
+    return this.#write("force-cancel a blocked run", () => {
+      const row = this.#statements.get<WriteRow>("getRunForWrite", { id: runId });
+      if (row === undefined) throw new RunNotFoundError(runId);
+      if (FINISHED_STATUSES.has(row.status as RunStatus)) throw new RunFinishedError(runId, row.status, "cancel");
+      if (row.status !== "blocked") throw new RunNotBlockedError(runId, row.status);
+      const expectedLastSeq = event.seq - 1;
+      const ended = this.#statements.get<{ run_key: number; parent_id: string | null }>("forceCancelRun", {
+        id: runId,
+        expectedLastSeq,
+        lastSeq: event.seq,
+        reason,
+        nowMs,
+      });
+      // Still blocked, but its log moved on since the caller read it: the caller must look again.
+      if (ended === undefined) throw new LeaseLostError(runId, "forceCancelBlocked");
+      insertEvents(this.#statements, ended.run_key, [event]);
+      this.#statements.run("closeForceCancelledEpisode", { runKey: ended.run_key, nowMs });
+      cancelWithChildren(this.#statements, runId, reason, nowMs);
+      if (ended.parent_id !== null) {
+        this.#statements.run("wakeParent", { parentId: ended.parent_id, childId: runId, nowMs });
+      }
+    });
   }
 
   async registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {

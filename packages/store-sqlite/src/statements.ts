@@ -457,6 +457,51 @@ export const QUERIES = {
       .where("run_key", "=", param("runKey"))
       .where("episode", "<=", param("upToEpisode")),
   ),
+  /**
+   * Ends a blocked run as cancelled (forceCancelBlocked), if it is still blocked at `expectedLastSeq`: its
+   * projection becomes that of a cancelled run, and it takes the next position in the order of endings.
+   */
+  forceCancelRun: compileStatement<{
+    id: string;
+    expectedLastSeq: number;
+    lastSeq: number;
+    reason: string | undefined;
+    nowMs: number;
+  }>(
+    builder
+      .updateTable("runs")
+      .set({
+        status: "cancelled",
+        reason: param("reason"),
+        error: null,
+        cancel_requested: 1,
+        cancel_reason: sql`coalesce(cancel_reason, ${param("reason")})`,
+        wait_kind: null,
+        wait_name: null,
+        wake_at_ms: null,
+        wake_signals: null,
+        wake_children: null,
+        due_at_ms: null,
+        lease_owner: null,
+        lease_expires_at_ms: null,
+        last_seq: param("lastSeq"),
+        updated_at_ms: param("nowMs"),
+        finished_at_ms: param("nowMs"),
+        finished_seq: sql`(${nextFinishedSeq})`,
+      })
+      .where("id", "=", param("id"))
+      .where("status", "=", "blocked")
+      .where("last_seq", "=", param("expectedLastSeq"))
+      .returning(["run_key", "parent_id"]),
+  ),
+  /** Closes a run's open blocked episode, as the write that force-cancels it. */
+  closeForceCancelledEpisode: compileStatement<{ runKey: number; nowMs: number }>(
+    builder
+      .updateTable("run_blocks")
+      .set({ ended_at_ms: param("nowMs"), ended_by: "force-cancelled" })
+      .where("run_key", "=", param("runKey"))
+      .where("ended_at_ms", "is", null),
+  ),
   /** Closes the open episodes of the blocked runs retryBlockedRuns is about to make pending (run it first). */
   closeRetriedBlockedEpisodes: compileStatement<{ workflows: string; nowMs: number }>(
     builder

@@ -124,6 +124,15 @@ export class CrashingStore implements Store {
   async nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined> {
     return this.#answer(() => this.#inner.nextSignal(runId, name, afterPosition));
   }
+  async forceCancelBlocked(
+    runId: string,
+    event: EventRecord,
+    reason: string | undefined,
+    nowMs: number,
+  ): Promise<void> {
+    this.#alive();
+    return this.#inner.forceCancelBlocked(runId, event, reason, nowMs);
+  }
   async childrenOf(runId: string, limit: number): Promise<string[]> {
     return this.#answer(() => this.#inner.childrenOf(runId, limit));
   }

@@ -56,6 +56,7 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "nextDueAtMs",
   "retryBlockedRuns",
   "blockedEpisodes",
+  "forceCancelBlocked",
   "registerWorkflows",
   "workflowLastSeenAtMs",
 ]);
@@ -215,6 +216,12 @@ export class FaultyStore implements Store {
       this.inner.nextSignal(runId, name, afterPosition),
     );
   }
+  forceCancelBlocked(runId: string, event: EventRecord, reason: string | undefined, nowMs: number): Promise<void> {
+    return this.#call("forceCancelBlocked", [runId, event, reason, nowMs], () =>
+      this.inner.forceCancelBlocked(runId, event, reason, nowMs),
+    );
+  }
+
   childrenOf(runId: string, limit: number): Promise<string[]> {
     return this.#call("childrenOf", [runId, limit], () => this.inner.childrenOf(runId, limit));
   }

@@ -1,5 +1,5 @@
 // `reprise cancel <runId>`: asks a run to stop; the engine that runs it throws CancelledError into the workflow.
-// Marks the run only: `finally` blocks and compensation steps run in a worker, never in the CLI.
+// Marks the run only (`finally` blocks run in a worker, never in the CLI); `--force` ends a blocked run at once.
 import type { Command } from "commander";
 import { dbOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
 import { openClient, requireDatabase } from "../database.js";
@@ -7,6 +7,7 @@ import { openClient, requireDatabase } from "../database.js";
 interface CancelOptions {
   readonly db: string;
   readonly reason?: string;
+  readonly force?: boolean;
   readonly json?: boolean;
 }
 
@@ -23,6 +24,7 @@ export function defineCancelCommand(program: Command, context: CommandContext): 
     .description("request cancellation of a run (a worker delivers it at the run's current step or wait)")
     .argument("<runId>", "the run's id")
     .option("--reason <text>", "why; stored with the run and shown by reprise show")
+    .option("--force", "end a blocked run as cancelled now, without running its code (no compensation runs)")
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (runId: string, options: CancelOptions) => {
@@ -30,14 +32,16 @@ export function defineCancelCommand(program: Command, context: CommandContext): 
       const filename = requireDatabase(options.db, io.cwd);
       const client = await openClient(filename, options.db);
       try {
-        await client.engine.cancel(runId, { reason: options.reason });
+        const result = await client.engine.cancel(runId, { reason: options.reason, force: options.force === true });
         const run = await client.engine.getRun(runId);
-        if (options.json === true) return printJson(io, { runId, cancelRequested: true, status: run?.status });
-        const note =
-          run?.status === "blocked"
-            ? "; the run is blocked, so it is delivered once a worker with fixed code resumes it"
-            : "; a worker delivers it at the run's current step or wait";
-        io.stdout.write(`cancellation requested for ${runId}${note}\n`);
+        if (options.json === true) {
+          return printJson(io, { runId, cancelRequested: true, forced: result.forced, status: run?.status });
+        }
+        if (result.forced) return void io.stdout.write(`${result.message}\n`);
+        if (result.blocked) return void io.stdout.write(`cancellation requested for ${runId}\n${result.message}\n`);
+        io.stdout.write(
+          `cancellation requested for ${runId}; a worker delivers it at the run's current step or wait\n`,
+        );
       } finally {
         await client.close();
       }

@@ -1,10 +1,11 @@
 // Conformance: blocked episodes (blockedEpisodes), opened by the commit that blocks a run, closed by its retry.
 // Checks the kept history through the Store interface only; never assumes how a store lays it out.
-import { MAX_BLOCKED_EPISODES_KEPT } from "@reprise/core";
+import { MAX_BLOCKED_EPISODES_KEPT, type EventRecord } from "@reprise/core";
 import { describe, expect, it } from "vitest";
 import {
   expectCode,
   Harness,
+  records,
   OTHER_WORKFLOW,
   OWNER_A,
   OWNER_B,
@@ -87,6 +88,62 @@ export function describeBlockedEpisodes(ctx: ConformanceContext): void {
         endedAtMs: T0 + times * 10 + 1,
         endedBy: "retried",
       });
+    });
+  });
+
+  describe("forceCancelBlocked", () => {
+    const forced = (lastSeq: number, atMs: number) =>
+      records(lastSeq, [{ type: "run_cancelled", reason: "by force", forced: true }], atMs)[0] as EventRecord;
+
+    it("ends a blocked run as cancelled in one write: event, outcome, episode, children, waiting parent", async () => {
+      const harness = h();
+      await harness.createClaimed("parent");
+      await harness.commit("parent", {
+        update: { status: "running", release: false },
+        nowMs: T0 + 1,
+        startChildren: [harness.childRun("kid", "parent", T0 + 1)],
+      });
+      await harness.park("parent", T0 + 2, { children: ["kid"] });
+      await harness.claim(OWNER_B, T0 + 3, { workflows: [WORKFLOW] });
+      await harness.commit("kid", {
+        owner: OWNER_B,
+        update: { status: "running", release: false },
+        nowMs: T0 + 3,
+        startChildren: [harness.childRun("grandkid", "kid", T0 + 3)],
+      });
+      await harness.block("kid", T0 + 4, OWNER_B);
+      const before = await harness.run("kid");
+      await harness.store.forceCancelBlocked("kid", forced(before.lastSeq, T0 + 5), "by force", T0 + 5);
+      expect(await harness.run("kid")).toMatchObject({
+        status: "cancelled",
+        reason: "by force",
+        lastSeq: before.lastSeq + 1,
+        finishedAtMs: T0 + 5,
+      });
+      expect((await harness.store.readEvents("kid")).at(-1)?.type).toBe("run_cancelled");
+      expect((await harness.store.blockedEpisodes("kid")).map((each) => each.endedBy)).toEqual(["force-cancelled"]);
+      expect((await harness.run("grandkid")).cancelRequested).toBe(true);
+      expect((await harness.store.finishedRunsSince(0, 10)).runs.map((run) => run.runId)).toEqual(["kid"]);
+      expect(await harness.claimIds(OWNER_A, T0 + 6)).toContain("parent");
+    });
+
+    it("refuses unknown, finished and unblocked runs and a stale event, changing nothing", async () => {
+      const harness = h();
+      await expectCode(harness.store.forceCancelBlocked("nope", forced(1, T0), undefined, T0), "RUN_NOT_FOUND");
+      await harness.createClaimed("done");
+      await harness.complete("done", T0 + 1);
+      await expectCode(harness.store.forceCancelBlocked("done", forced(2, T0 + 2), undefined, T0 + 2), "RUN_FINISHED");
+      await harness.createClaimed("running");
+      await expectCode(
+        harness.store.forceCancelBlocked("running", forced(1, T0 + 2), undefined, T0 + 2),
+        "RUN_NOT_BLOCKED",
+      );
+      expect((await harness.run("running")).status).toBe("running");
+      await harness.createClaimed("blocked");
+      await harness.block("blocked", T0 + 3);
+      await expectCode(harness.store.forceCancelBlocked("blocked", forced(5, T0 + 4), undefined, T0 + 4), "LEASE_LOST");
+      expect((await harness.run("blocked")).status).toBe("blocked");
+      expect(await harness.store.readEvents("blocked")).toHaveLength(1);
     });
   });
 }

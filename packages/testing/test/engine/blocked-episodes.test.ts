@@ -1,6 +1,6 @@
 // getRun's `blockedEpisodes`: a run blocked by changed code keeps a durable trace of the episode once fixed code
 // resumed it, even though blocking records nothing in its event log.
-import { awaitSignal, step, workflow } from "@reprise/core";
+import { RunNotBlockedError, awaitSignal, step, workflow } from "@reprise/core";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../src/index.js";
 import { fixture } from "../fixtures.js";
@@ -74,7 +74,9 @@ describe("blocked episodes", () => {
     const second = f.engine({ workflows: [renamed] });
     await second.signal("o-2", "shipped", { carrier: "DHL" });
     await waitFor(async () => (await second.getRun("o-2"))?.status === "blocked");
-    await second.cancel("o-2", { reason: "customer gave up" });
+    const answer = await second.cancel("o-2", { reason: "customer gave up" });
+    expect(answer).toMatchObject({ forced: false, blocked: true });
+    expect(answer.message).toMatch(/is blocked.*\{ force: true \}/);
     const stillBlocked = await second.getRun("o-2");
     expect(stillBlocked?.status).toBe("blocked");
     expect(stillBlocked?.blockedEpisodes?.map((each) => each.endedAtMs)).toEqual([undefined]);
@@ -86,5 +88,47 @@ describe("blocked episodes", () => {
       return info?.status === "cancelled" && info;
     });
     expect(cancelled.blockedEpisodes?.map((each) => each.endedBy)).toEqual(["retried"]);
+  });
+
+  it("cancel with force ends a blocked run as cancelled at once, running none of its code, and says why", async () => {
+    const f = await fixture();
+    const calls: string[] = [];
+    const compensating = workflow("order", function* () {
+      try {
+        yield* step("charge", () => "charged");
+        yield* awaitSignal("shipped");
+      } finally {
+        yield* step("refund", () => calls.push("refund"));
+      }
+    });
+    const first = f.engine({ workflows: [compensating] });
+    const run = await first.start(compensating, undefined, { id: "o-3" });
+    await waitFor(async () => (await first.getRun("o-3"))?.status === "waiting");
+    await first.close();
+
+    const second = f.engine({ workflows: [renamed] });
+    await second.signal("o-3", "shipped", { carrier: "DHL" });
+    await waitFor(async () => (await second.getRun("o-3"))?.status === "blocked");
+    const lastSeq = (await second.getRun("o-3"))?.lastSeq ?? 0;
+    const answer = await second.cancel("o-3", { force: true, reason: "rolled forward" });
+    expect(answer).toMatchObject({ forced: true, blocked: true });
+    const info = await second.getRun("o-3");
+    expect(info).toMatchObject({ status: "cancelled", reason: "rolled forward", lastSeq: lastSeq + 1 });
+    expect(info?.blockedEpisodes?.map((each) => each.endedBy)).toEqual(["force-cancelled"]);
+    expect((await second.history("o-3")).at(-1)).toMatchObject({
+      type: "run_cancelled",
+      reason: "rolled forward",
+      forced: true,
+    });
+    await expect(run.result()).rejects.toThrow(/cancelled: rolled forward/);
+    expect(calls).toEqual([]);
+    // Force is only for blocked runs; a finished run stays finished.
+    await expect(second.cancel("o-3", { force: true })).rejects.toMatchObject({ code: "RUN_FINISHED" });
+    const live = await second.start(renamed, undefined, { id: "o-4" });
+    await waitFor(async () => (await second.getRun("o-4"))?.status === "waiting");
+    await expect(second.cancel("o-4", { force: true })).rejects.toBeInstanceOf(RunNotBlockedError);
+    expect((await second.getRun("o-4"))?.cancelRequested).toBe(false);
+    await second.cancel("o-4");
+    await expect(live.result()).rejects.toThrow(/cancelled/);
   });
 });
