@@ -2,6 +2,7 @@
 // Validation happens once, at construction, so a bad option fails loudly before any run is touched.
 import { systemClock, type Clock } from "./clock.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./codec.js";
+import type { EngineHooks } from "./engine-hooks.js";
 import { InvalidArgumentError } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { RunStatus, Store } from "./store.js";
@@ -41,6 +42,8 @@ export interface EngineOptions {
   readonly cacheSize?: number;
   /** Called with errors from background work (store failures); defaults to console.error. */
   readonly onError?: (error: unknown) => void;
+  /** Lifecycle hooks: runCompleted, runFailed, runCancelled, runBlocked, historyLarge (see EngineHooks). */
+  readonly on?: EngineHooks;
   /**
    * Where `random()` and `uuid()` get their randomness: a number in [0, 1) for a key unique to the
    * command (`"runId:seq"`, plus a suffix for each uuid byte). Default: `Math.random()` for random() and
@@ -134,6 +137,7 @@ export interface ResolvedEngineOptions {
   readonly maxPayloadBytes: number;
   readonly cacheSize: number;
   readonly onError: (error: unknown) => void;
+  readonly on: EngineHooks | undefined;
   readonly random: ((key: string) => number) | undefined;
 }
 
@@ -175,6 +179,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     cacheSize: nonNegativeInteger("cacheSize", options.cacheSize, 1_000),
     onError: options.onError ?? ((error: unknown) => console.error("[reprise]", error)),
+    on: checkedHooks(options.on),
     random: options.random,
   });
 }
@@ -193,4 +198,31 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
     throw new InvalidArgumentError(`createEngine({ ${name} }) must be an integer ≥ 0 (got ${String(value)}).`);
   }
   return resolved;
+}
+
+const HOOK_NAMES: ReadonlySet<string> = new Set([
+  "runCompleted",
+  "runFailed",
+  "runCancelled",
+  "runBlocked",
+  "historyLarge",
+]);
+
+/** `on` as given, once every entry is a known hook name with a function. */
+function checkedHooks(on: EngineHooks | undefined): EngineHooks | undefined {
+  if (on === undefined) return undefined;
+  if (typeof on !== "object" || on === null) {
+    throw new InvalidArgumentError(`createEngine({ on }) takes an object of hooks, e.g. { runBlocked: (run) => ... }.`);
+  }
+  for (const [name, hook] of Object.entries(on)) {
+    if (!HOOK_NAMES.has(name)) {
+      throw new InvalidArgumentError(
+        `createEngine({ on }) has no hook '${name}'; the hooks are ${[...HOOK_NAMES].join(", ")}.`,
+      );
+    }
+    if (hook !== undefined && typeof hook !== "function") {
+      throw new InvalidArgumentError(`createEngine({ on: { ${name} } }) must be a function (got ${typeof hook}).`);
+    }
+  }
+  return on;
 }

@@ -25,6 +25,7 @@ import {
   type StartOptions,
 } from "./engine-options.js";
 import { assertId, assertReason, isPossibleId, runFilter } from "./argument-checks.js";
+import { callHook } from "./engine-hooks.js";
 import { LeaseHeartbeat } from "./lease-heartbeat.js";
 import { isHolderGone, thisProcessAsHolder } from "./lease-holders.js";
 import { unservedReasons } from "./unserved-runs.js";
@@ -113,6 +114,7 @@ export class Engine {
         }
       },
       onRunsChanged: () => this.#loop.poke(),
+      emit: (name, event) => callHook(this.#options.on, name, event, this.#options.onError),
     };
     this.#heartbeat = new LeaseHeartbeat({
       clock,
@@ -385,6 +387,7 @@ export class Engine {
     );
     await store.forceCancelBlocked(runId, event, reason, nowMs);
     this.#watchers.notify(runId, { status: "cancelled", reason });
+    callHook(this.#options.on, "runCancelled", { runId, workflow: record.workflow, reason }, this.#options.onError);
     if (record.parentId !== undefined) this.#executions.get(record.parentId)?.execution.notify();
     this.#loop.poke();
     return {

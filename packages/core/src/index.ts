@@ -54,6 +54,7 @@ export type {
   CancelResult,
 } from "./engine-options.js";
 export type { EngineStats } from "./run-execution.js";
+export { LARGE_HISTORY_EVENTS, type EngineHooks, type RunHookBase } from "./engine-hooks.js";
 export { RunHandle } from "./run-handle.js";
 export {
   MAX_START_MANY_ITEMS,

@@ -8,6 +8,7 @@
 // (`replayer.next`) always comes before any other event, which is what gives commands their identity in the
 // order they were yielded.
 import { decodeValue, encodeValue } from "./codec.js";
+import { LARGE_HISTORY_EVENTS, type EngineHooks } from "./engine-hooks.js";
 import { defaultChildId } from "./children.js";
 import type { Clock } from "./clock.js";
 import type { Command } from "./commands.js";
@@ -81,6 +82,8 @@ export interface ExecutionContext {
   onFinished(run: RunRecord, finished: RunOutcomeRecord): void;
   /** Runs were created or cancelled by this run's last commit (children): they may be due now. */
   onRunsChanged(): void;
+  /** Calls a lifecycle hook, containing whatever it throws (engine-hooks.ts). */
+  emit<K extends keyof EngineHooks>(name: K, event: Parameters<NonNullable<EngineHooks[K]>>[0]): void;
 }
 
 /**
@@ -659,7 +662,12 @@ export class RunExecution {
     }
     await this.#ctx.store.commit(commit);
     this.#ctx.stats.commits += 1;
+    const before = this.#committedSeq;
     this.#committedSeq += events.length;
+    if (Math.floor(before / LARGE_HISTORY_EVENTS) < Math.floor(this.#committedSeq / LARGE_HISTORY_EVENTS)) {
+      const { id: runId, workflow } = this.#run;
+      this.#ctx.emit("historyLarge", { runId, workflow, events: this.#committedSeq });
+    }
     this.#unflushed = [];
     if (consumedSignals.length > 0) {
       this.#consumedSignals = [];
@@ -698,6 +706,10 @@ export class RunExecution {
     await this.#flush(update);
     this.#ctx.cache.delete(this.runId);
     this.#ctx.onFinished(this.#run, update);
+    const { id: runId, workflow } = this.#run;
+    if (outcome.status === "completed") this.#ctx.emit("runCompleted", { runId, workflow, result: outcome.result });
+    else if (outcome.status === "failed") this.#ctx.emit("runFailed", { runId, workflow, error: outcome.error });
+    else this.#ctx.emit("runCancelled", { runId, workflow, reason: outcome.reason });
   }
 
   /** Parks a run that cannot proceed with this code, recording nothing in its log. */
@@ -718,6 +730,8 @@ export class RunExecution {
       nowMs: this.#ctx.clock.nowMs(),
     });
     this.#ctx.stats.commits += 1;
+    const { id: runId, workflow } = this.#run;
+    this.#ctx.emit("runBlocked", { runId, workflow, reason: `${error.name}: ${error.message}`, error });
   }
 }
 
