@@ -23,6 +23,7 @@ export const BIN = join(here, "../src/bin.ts");
 export const FIXTURES = {
   v1: join(here, "fixtures/workflows-v1.ts"),
   v2: join(here, "fixtures/workflows-v2-renamed.ts"),
+  v2Patched: join(here, "fixtures/workflows-v2-patched.ts"),
   shop: join(here, "fixtures/shop-workflows.ts"),
   parallel: join(here, "fixtures/parallel-workflows.ts"),
   parallelRenamed: join(here, "fixtures/parallel-workflows-renamed.ts"),

@@ -37,6 +37,12 @@ describe("reprise verify", () => {
     expect(stdout).toContain("✓ every unfinished run replays with the new code (3 ok)");
   });
 
+  it("passes when the change is behind patched(): runs recorded before it replay on the old path", async () => {
+    const { code, stdout } = await runCli(["verify", "--workflows", FIXTURES.v2Patched, "--db", seeded.filename]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("✓ every unfinished run replays with the new code (3 ok)");
+  });
+
   it("reports a renamed step with the first divergent seq, what history holds and what the code yields (exit 3)", async () => {
     const before = fingerprint(seeded.filename);
     const text = await runCli(["verify", "--workflows", FIXTURES.v2, "--db", seeded.filename]);
