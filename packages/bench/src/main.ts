@@ -11,6 +11,7 @@ import { measureIdleMemory } from "./cases/idle-memory.js";
 import { measureLatency } from "./cases/latency.js";
 import { measureReplay } from "./cases/replay.js";
 import { measureScheduler } from "./cases/scheduler.js";
+import { measureStartUpCheck } from "./cases/start-up-check.js";
 import { measureStatements } from "./cases/statements.js";
 import { measureStoreAlone } from "./cases/store-alone.js";
 import { measureThroughput } from "./cases/throughput.js";
@@ -143,6 +144,8 @@ async function main(): Promise<void> {
     const idle = await measureIdleMemory(dir, plan.idleRuns);
     step("scheduler cost with many parked runs");
     const schedulerLarge = await measureScheduler(idle.filename, 3);
+    step(`start-up check of ${plan.idleRuns} parked runs`);
+    const startUpCheck = await measureStartUpCheck(idle.filename, plan.idleRuns);
     const idleSmall = await measureIdleMemory(dir, plan.idleRunsSmall);
     const schedulerSmall = await measureScheduler(idleSmall.filename, 3);
     step(`timers: ${plan.timerRuns} runs sleep 1 s`);
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
       replays,
       idle,
       schedulers: [schedulerSmall, schedulerLarge],
+      startUpCheck,
       timers,
       signals,
       payloads,
@@ -254,6 +258,7 @@ async function main(): Promise<void> {
       replay: replays,
       idleMemory: idle,
       scheduler: measured.schedulers,
+      startUpCheck: measured.startUpCheck,
       timers,
       signals,
       scaling: { payloads, concurrency, timeOrderedIds: orderedIds, completionByWhenIdle: idleCompletion },

@@ -6,6 +6,7 @@ import type { IdleMemoryResult } from "./cases/idle-memory.js";
 import type { LatencyResult } from "./cases/latency.js";
 import type { ReplayResult } from "./cases/replay.js";
 import type { SchedulerResult } from "./cases/scheduler.js";
+import type { StartUpCheckResult } from "./cases/start-up-check.js";
 import type { StartsResult } from "./cases/starts.js";
 import type { StatementCost, StatementsResult } from "./cases/statements.js";
 import type { StoreAloneResult } from "./cases/store-alone.js";
@@ -28,6 +29,8 @@ export interface Measurements {
   readonly idle: IdleMemoryResult;
   /** Few parked runs first, then many. */
   readonly schedulers: readonly SchedulerResult[];
+  /** A new engine's background check of the idle-memory case's parked runs. */
+  readonly startUpCheck: StartUpCheckResult;
   readonly timers: TimerResult;
   readonly signals: SignalResult;
   readonly payloads: readonly (ThroughputResult & { readonly bytes: number })[];
@@ -171,6 +174,12 @@ export function tableRows(m: Measurements): Row[] {
         { metric: "renewLeases, 100 runs", value: s.renew100Us, unit: "µs/call" },
       ]),
     ),
+    ...section(`start-up check (${count(m.startUpCheck.parkedRuns)} parked runs, in the background)`, [
+      { metric: "whole check", value: m.startUpCheck.checkSeconds, unit: "s" },
+      { metric: "runs checked", value: m.startUpCheck.runsCheckedPerSecond, unit: "runs/s" },
+      { metric: "a 3-step run started meanwhile", value: m.startUpCheck.runDuringCheckMs, unit: "ms" },
+      { metric: "runs blocked (code matches)", value: m.startUpCheck.blocked, unit: "runs" },
+    ]),
     ...section(`timers (${timers.runs} runs sleep 1 s)`, [
       { metric: "late p50", value: timers.lateP50Ms, unit: "ms" },
       { metric: "late p99", value: timers.lateP99Ms, unit: "ms" },

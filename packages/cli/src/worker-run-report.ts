@@ -1,6 +1,6 @@
 // The worker's lines about runs that failed or became blocked in it: learnt from the commits its engine makes
 // (a Store wrapper, no polling), one line per run, with the command that helps. It never changes a store call.
-import { decodeValue, type ErrorInfo, type RunCommit, type Store } from "@reprise/core";
+import { decodeValue, type ErrorInfo, type ParkedRunBlock, type RunCommit, type Store } from "@reprise/core";
 
 /** A run that this worker's engine just recorded as failed or blocked. */
 export interface RunProblem {
@@ -34,9 +34,20 @@ export function reportRunProblems(store: Store, onProblem: (problem: RunProblem)
     }
     void announce(store, runCommit, onProblem);
   };
+  // A run the engine's start-up check blocked (parked-run-check.ts in core) is a blocked run too.
+  const blockParkedRun = async (block: ParkedRunBlock): Promise<boolean> => {
+    const done = await store.blockParkedRun(block);
+    if (done && !blocked.has(block.runId)) {
+      blocked.add(block.runId);
+      const update = { status: "blocked", reason: block.reason, error: block.error, release: true } as const;
+      void announce(store, { runId: block.runId, update }, onProblem);
+    }
+    return done;
+  };
   return new Proxy(store, {
     get(target, property) {
       if (property === "commit") return commit;
+      if (property === "blockParkedRun") return blockParkedRun;
       const value: unknown = Reflect.get(target, property, target);
       // Methods run on the real store: implementations keep state in #private fields, which a proxy lacks.
       return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -58,7 +69,11 @@ export function describeRunProblem(problem: RunProblem): string {
     : `${head}; deploy code matching its history, or end it without running its code: \`reprise cancel ${problem.runId} --force\``;
 }
 
-async function announce(store: Store, runCommit: RunCommit, onProblem: (problem: RunProblem) => void): Promise<void> {
+async function announce(
+  store: Store,
+  runCommit: Pick<RunCommit, "runId" | "update">,
+  onProblem: (problem: RunProblem) => void,
+): Promise<void> {
   const { runId, update } = runCommit;
   let reason = update.reason;
   let workflow = "unknown workflow";

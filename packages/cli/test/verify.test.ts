@@ -114,8 +114,8 @@ describe("reprise verify", () => {
     const store = await SqliteStore.open({ filename: seeded.filename });
     const engine = createEngine({ store, workflows: [renamedOrder, nap], pollIntervalMs: 20 });
     try {
-      // The signal makes the engine replay order-2 (recorded by v1) with the renamed step: it blocks.
-      await engine.signal("order-2", "approve", { by: "ada" });
+      // The engine's start-up check replays the runs v1 recorded with the renamed step, and blocks them.
+      await engine.whenIdle();
       await waitFor(async () => (await engine.getRun("order-2"))?.status === "blocked", {
         message: "order-2 to block",
       });
@@ -124,7 +124,7 @@ describe("reprise verify", () => {
       await store.close();
     }
     const report = verifyInProcess(seeded.filename, [order, nap]);
-    expect(report.unblocked).toEqual(["order-2"]);
+    expect(report.unblocked).toEqual(["order-1", "order-2"]);
     expect(report.problems).toEqual([]);
   });
 });

@@ -48,17 +48,22 @@ describe("reprise worker prints one line per failed or blocked run", () => {
     await client.start(refund, { orderId: "1001" }, { id: "refund-1" });
     // order-1 was recorded by v1's code; the worker serves v2, whose first step has another name.
     await client.signal("order-1", "approve", { by: "ada" });
-    await waitFor(() => stderr.includes("run refund-1") && stderr.includes("run order-1"), {
-      message: "both lines",
-      timeoutMs: 15_000,
-    });
+    await waitFor(
+      () => stderr.includes("run refund-1") && stderr.includes("run order-1") && stderr.includes("run order-2"),
+      {
+        message: "both lines",
+        timeoutMs: 15_000,
+      },
+    );
     await waitFor(async () => (await client.getRun("order-1"))?.status === "blocked", { message: "order-1 blocked" });
 
     const exited = once(worker, "exit");
     worker.kill("SIGTERM");
     await exited;
     const lines = stderr.trimEnd().split("\n");
-    expect(lines).toHaveLength(2);
+    // order-2 was recorded by v1 too: the worker's start-up check blocks it without waiting for its signal.
+    expect(lines).toHaveLength(3);
+    expect(lines.some((line) => line.startsWith("run order-2 (order) blocked: NonDeterminismError"))).toBe(true);
     expect(lines).toContain(
       "run refund-1 (refund) failed: StepFailedError: Step 'charge-back' failed after 1 attempt: " +
         "NonRetryableError: card issuer refused the refund of 1001; see `reprise show refund-1`",

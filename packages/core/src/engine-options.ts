@@ -40,6 +40,11 @@ export interface EngineOptions {
   readonly maxPayloadBytes?: number;
   /** Parked runs whose generators stay in memory so they resume without replay. Default 1,000. */
   readonly cacheSize?: number;
+  /**
+   * At start-up, replay every sleeping and waiting run of the served workflows in the background and block the
+   * ones this code no longer replays, at once instead of when their timer or signal comes (default true).
+   */
+  readonly checkParkedRuns?: boolean;
   /** Called with errors from background work (store failures); defaults to console.error. */
   readonly onError?: (error: unknown) => void;
   /** Lifecycle hooks: runCompleted, runFailed, runCancelled, runBlocked, historyLarge (see EngineHooks). */
@@ -136,6 +141,7 @@ export interface ResolvedEngineOptions {
   readonly retry: RetryPolicy;
   readonly maxPayloadBytes: number;
   readonly cacheSize: number;
+  readonly checkParkedRuns: boolean;
   readonly onError: (error: unknown) => void;
   readonly on: EngineHooks | undefined;
   readonly random: ((key: string) => number) | undefined;
@@ -178,6 +184,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     retry,
     maxPayloadBytes: positiveInteger("maxPayloadBytes", options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     cacheSize: nonNegativeInteger("cacheSize", options.cacheSize, 1_000),
+    checkParkedRuns: options.checkParkedRuns ?? true,
     onError: options.onError ?? ((error: unknown) => console.error("[reprise]", error)),
     on: checkedHooks(options.on),
     random: options.random,

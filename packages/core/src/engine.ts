@@ -26,6 +26,7 @@ import {
 } from "./engine-options.js";
 import { assertId, assertReason, isPossibleId, runFilter } from "./argument-checks.js";
 import { callHook } from "./engine-hooks.js";
+import { checkParkedRuns } from "./parked-run-check.js";
 import { LeaseHeartbeat } from "./lease-heartbeat.js";
 import { isHolderGone, thisProcessAsHolder } from "./lease-holders.js";
 import { unservedReasons } from "./unserved-runs.js";
@@ -85,10 +86,15 @@ export class Engine {
   /** First events of runs created here while every slot was busy: claiming one later skips reading its log. */
   readonly #startedEvents = new StartedEvents();
   #lastWatcherPollMs = Number.NEGATIVE_INFINITY;
+  /** When this engine was created: the start-up check looks at runs parked until then. */
+  readonly #createdAtMs: number;
+  /** The start-up check of parked runs while it runs (see #checkParked). */
+  #parkedCheck: Promise<void> | undefined;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
     this.#workflowNames = [...this.#options.workflows.keys()];
+    this.#createdAtMs = this.#options.clock.nowMs();
     const { store, clock } = this.#options;
     this.#watchers = new RunWatchers(store, { polling: this.#options.pollIntervalMs !== Number.POSITIVE_INFINITY });
     this.#context = {
@@ -153,6 +159,28 @@ export class Engine {
     this.#lastRegistryBeatMs = nowMs;
     await this.#takeOverDeadHolders();
     await store.retryBlockedRuns(this.#workflowNames, nowMs);
+    if (this.#options.checkParkedRuns) this.#parkedCheck = this.#checkParked();
+  }
+
+  /** The start-up check of parked runs (parked-run-check.ts), in the background; close() and whenIdle() wait for it. */
+  async #checkParked(): Promise<void> {
+    const { store, clock, workflows, on, onError } = this.#options;
+    try {
+      await checkParkedRuns({
+        store,
+        workflows,
+        stats: this.#stats,
+        nowMs: () => clock.nowMs(),
+        parkedBeforeMs: this.#createdAtMs,
+        isClosing: () => this.#closing !== undefined,
+        isExecuting: (runId) => this.#executions.has(runId),
+        onBlocked: (run, reason, error) =>
+          callHook(on, "runBlocked", { runId: run.id, workflow: run.workflow, reason, error }, onError),
+        onReplayed: (replayer) => this.#context.cache.put(replayer),
+      });
+    } catch (error) {
+      onError(error);
+    }
   }
 
   /**
@@ -476,6 +504,7 @@ export class Engine {
 
   async #shutDown(): Promise<void> {
     await this.#loop.stop();
+    await this.#parkedCheck;
     const settled = Promise.allSettled([...this.#executions.values()].map((entry) => entry.done));
     let graceTimer: TimerHandle | undefined;
     const graceOver = new Promise<void>((resolve) => {
@@ -508,6 +537,7 @@ export class Engine {
   async whenIdle(): Promise<void> {
     for (;;) {
       await this.#loop.settled();
+      await this.#parkedCheck;
       const running = [...this.#executions.values()].map((entry) => entry.done);
       if (running.length > 0) {
         await Promise.allSettled(running);

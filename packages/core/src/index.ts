@@ -118,6 +118,8 @@ export {
   type RunFilter,
   type WaitInfo,
   type WakeSet,
+  type ParkedRunsPage,
+  type ParkedRunBlock,
   type ParentCancelPolicy,
 } from "./store.js";
 export {

@@ -186,6 +186,32 @@ export interface BlockedEpisodeRecord {
   readonly endedBy?: BlockedEpisodeEnd | undefined;
 }
 
+/**
+ * One page of `parkedRuns`.
+ *
+ * @example
+ * let cursor = 0;
+ * for (let page = await store.parkedRuns(["order"], 0, 100); page.runs.length > 0; ) {
+ *   cursor = page.cursor;
+ *   page = await store.parkedRuns(["order"], cursor, 100);
+ * }
+ */
+export interface ParkedRunsPage {
+  readonly runs: readonly RunRecord[];
+  readonly cursor: number;
+}
+
+/** What `blockParkedRun` needs: the run, the last seq it was checked at, and why it is blocked. */
+export interface ParkedRunBlock {
+  readonly runId: string;
+  readonly expectedLastSeq: number;
+  /** `"<ErrorName>: <message>"`. */
+  readonly reason: string;
+  /** The encoded blocking error. */
+  readonly error: string;
+  readonly nowMs: number;
+}
+
 /** A signal to store. */
 export interface NewSignal {
   readonly runId: string;
@@ -366,6 +392,19 @@ export interface Store {
    * episode: the run stays blocked until it is retried, and acts on the cancellation then. Read-only.
    */
   blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]>;
+  /**
+   * Parked runs (`sleeping` or `waiting`, no lease) of these workflows, in the store's order of creation,
+   * starting after `cursor` (0: from the start), at most `limit`; `cursor` in the answer continues the walk
+   * (it is the last run's position, or the cursor passed in when there are none). Read-only; an engine walks them
+   * at start-up to find runs its code no longer replays before their timers or signals wake them.
+   */
+  parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage>;
+  /**
+   * Blocks a parked run in place, as a `blocked` commit would (the run's `reason` and `error`, an open blocked
+   * episode), but only if it is still parked (`sleeping` or `waiting`, no lease) at `expectedLastSeq`; returns
+   * whether it did. Nothing is appended to its log.
+   */
+  blockParkedRun(block: ParkedRunBlock): Promise<boolean>;
   /**
    * Ends a `blocked` run as `cancelled` without running its code (`engine.cancel(id, { force: true })`): appends
    * `event` (a `run_cancelled` with `forced: true`, numbered after the run's last seq), records the run as

@@ -44,21 +44,31 @@ export function writeCommit(statements: PreparedStatements, commit: RunCommit): 
   }
   // After the signals: whether an awaited signal is still waiting decides when the run is due.
   if (row !== undefined) updateProjection(statements, commit, dueAfterCommit(statements, commit, row), row);
-  if (commit.update.status === "blocked") openBlockedEpisode(statements, runKey, commit);
+  if (commit.update.status === "blocked") {
+    const lastSeq = commit.expectedLastSeq + commit.events.length;
+    openBlockedEpisode(statements, runKey, commit.nowMs, lastSeq, commit.update.reason ?? "no reason recorded");
+  }
   // A child that ends wakes a parent waiting for it: the parent's wake set lists the child (WakeSet in core).
   if (written.parent_id !== null && FINISHED_STATUSES.has(commit.update.status)) {
     statements.run("wakeParent", { parentId: written.parent_id, childId: runId, nowMs: commit.nowMs });
   }
 }
 
-/** Records the start of a blocked episode (the log records nothing), keeping the newest ones only. */
-function openBlockedEpisode(statements: PreparedStatements, runKey: number, commit: RunCommit): void {
-  const opened = statements.get<{ episode: number }>("openBlockedEpisode", {
-    runKey,
-    nowMs: commit.nowMs,
-    lastSeq: commit.expectedLastSeq + commit.events.length,
-    reason: commit.update.reason ?? "no reason recorded",
-  });
+/**
+ * Records the start of a blocked episode (the log records nothing), keeping the newest ones only; also used when
+ * a parked run is blocked at an engine's start-up check.
+ *
+ * @example
+ * openBlockedEpisode(statements, runKey, nowMs, lastSeq, "NonDeterminismError: ...");
+ */
+export function openBlockedEpisode(
+  statements: PreparedStatements,
+  runKey: number,
+  nowMs: number,
+  lastSeq: number,
+  reason: string,
+): void {
+  const opened = statements.get<{ episode: number }>("openBlockedEpisode", { runKey, nowMs, lastSeq, reason });
   const upToEpisode = (opened?.episode ?? 0) - MAX_BLOCKED_EPISODES_KEPT;
   if (upToEpisode > 0) statements.run("dropOldBlockedEpisodes", { runKey, upToEpisode });
 }

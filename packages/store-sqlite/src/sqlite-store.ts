@@ -20,6 +20,8 @@ import {
   type LeaseStatus,
   type NewRun,
   type NewSignal,
+  type ParkedRunBlock,
+  type ParkedRunsPage,
   type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
@@ -31,7 +33,7 @@ import {
 } from "@reprise/core";
 import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
-import { writeCommit } from "./run-commit.js";
+import { openBlockedEpisode, writeCommit } from "./run-commit.js";
 import { cancelWithChildren } from "./run-cancellation.js";
 import { insertEvents } from "./run-events.js";
 import { createRunRow } from "./run-creation.js";
@@ -351,6 +353,34 @@ export class SqliteStore implements Store {
     return this.#read("find the next due run", () => {
       const row = this.#statements.get<{ due_at_ms: number }>("nextDue", { workflows: JSON.stringify(workflows) });
       return row?.due_at_ms;
+    });
+  }
+
+  async parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage> {
+    if (workflows.length === 0 || limit <= 0) return { runs: [], cursor };
+    return this.#read("read parked runs", () => {
+      const rows = this.#statements.all<RunRow & { run_key: number }>("parkedRuns", {
+        workflows: JSON.stringify(workflows),
+        cursor,
+        limit: Math.floor(limit),
+      });
+      return { runs: rows.map(toRecord), cursor: rows.at(-1)?.run_key ?? cursor };
+    });
+  }
+
+  async blockParkedRun(block: ParkedRunBlock): Promise<boolean> {
+    return this.#write("block a parked run", () => {
+      const { runId: id, expectedLastSeq, reason, error, nowMs } = block;
+      const row = this.#statements.get<{ run_key: number }>("blockParkedRun", {
+        id,
+        expectedLastSeq,
+        reason,
+        error,
+        nowMs,
+      });
+      if (row === undefined) return false;
+      openBlockedEpisode(this.#statements, row.run_key, nowMs, expectedLastSeq, reason);
+      return true;
     });
   }
 

@@ -531,6 +531,46 @@ export const QUERIES = {
       .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", param("runId")))
       .orderBy("episode"),
   ),
+  /** Parked, unleased runs of the workflows, by run_key after the cursor (the primary key walks them in order). */
+  parkedRuns: compileStatement<{ workflows: string; cursor: number; limit: number }>(
+    builder
+      .selectFrom("runs")
+      .select([...runColumns, "run_key"])
+      .where("run_key", ">", param("cursor"))
+      .where("status", "in", ["sleeping", "waiting"])
+      .where("lease_owner", "is", null)
+      .where(filteredByJsonArray("workflow", "workflows"))
+      .orderBy("run_key")
+      .limit(param("limit")),
+  ),
+  /** Blocks a run only if it is still parked at the seq it was checked at; returns its key. */
+  blockParkedRun: compileStatement<{
+    id: string;
+    expectedLastSeq: number;
+    reason: string;
+    error: string;
+    nowMs: number;
+  }>(
+    builder
+      .updateTable("runs")
+      .set({
+        status: "blocked",
+        reason: param("reason"),
+        error: param("error"),
+        wait_kind: null,
+        wait_name: null,
+        wake_at_ms: null,
+        wake_signals: null,
+        wake_children: null,
+        due_at_ms: null,
+        updated_at_ms: param("nowMs"),
+      })
+      .where("id", "=", param("id"))
+      .where("status", "in", ["sleeping", "waiting"])
+      .where("lease_owner", "is", null)
+      .where("last_seq", "=", param("expectedLastSeq"))
+      .returning("run_key"),
+  ),
   retryBlockedRuns: compileStatement<{ workflows: string; nowMs: number }>(
     builder
       .updateTable("runs")

@@ -9,6 +9,8 @@ import type {
   LeaseStatus,
   NewRun,
   NewSignal,
+  ParkedRunBlock,
+  ParkedRunsPage,
   PendingSignalRecord,
   RunCommit,
   RunFilter,
@@ -130,8 +132,13 @@ export class CrashingStore implements Store {
     reason: string | undefined,
     nowMs: number,
   ): Promise<void> {
-    this.#alive();
-    return this.#inner.forceCancelBlocked(runId, event, reason, nowMs);
+    return this.#answer(() => this.#inner.forceCancelBlocked(runId, event, reason, nowMs));
+  }
+  async parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage> {
+    return this.#answer(() => this.#inner.parkedRuns(workflows, cursor, limit));
+  }
+  async blockParkedRun(block: ParkedRunBlock): Promise<boolean> {
+    return this.#answer(() => this.#inner.blockParkedRun(block));
   }
   async childrenOf(runId: string, limit: number): Promise<string[]> {
     return this.#answer(() => this.#inner.childrenOf(runId, limit));

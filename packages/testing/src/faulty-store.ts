@@ -5,6 +5,8 @@ import {
   type BlockedEpisodeRecord,
   type ClaimRequest,
   type EventRecord,
+  type ParkedRunBlock,
+  type ParkedRunsPage,
   type FinishedRunsPage,
   type LeaseHolder,
   type LeaseStatus,
@@ -57,6 +59,8 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "retryBlockedRuns",
   "blockedEpisodes",
   "forceCancelBlocked",
+  "parkedRuns",
+  "blockParkedRun",
   "registerWorkflows",
   "workflowLastSeenAtMs",
 ]);
@@ -216,6 +220,14 @@ export class FaultyStore implements Store {
       this.inner.nextSignal(runId, name, afterPosition),
     );
   }
+  parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage> {
+    return this.#call("parkedRuns", [workflows, cursor, limit], () => this.inner.parkedRuns(workflows, cursor, limit));
+  }
+
+  blockParkedRun(block: ParkedRunBlock): Promise<boolean> {
+    return this.#call("blockParkedRun", [block], () => this.inner.blockParkedRun(block));
+  }
+
   forceCancelBlocked(runId: string, event: EventRecord, reason: string | undefined, nowMs: number): Promise<void> {
     return this.#call("forceCancelBlocked", [runId, event, reason, nowMs], () =>
       this.inner.forceCancelBlocked(runId, event, reason, nowMs),

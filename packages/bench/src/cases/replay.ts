@@ -89,7 +89,8 @@ export async function measureReplay(dir: BenchDirectory, events: number, repetit
   // The same work through the engine: a fresh engine holds nothing in memory, so the signal makes it replay.
   const cold: number[] = [];
   for (const id of ids.slice(0, Math.min(3, ids.length))) {
-    const engine = createEngine({ store, workflows: [longHistory] });
+    // Without the start-up check, which would replay the run before the signal and leave nothing to measure.
+    const engine = createEngine({ store, workflows: [longHistory], checkParkedRuns: false });
     await engine.whenIdle();
     const replaysBefore = engine.stats().eventsReplayed;
     const started = nowMs();

@@ -3,6 +3,7 @@
 import { MAX_BLOCKED_EPISODES_KEPT, type EventRecord } from "@reprise/core";
 import { describe, expect, it } from "vitest";
 import {
+  encoded,
   expectCode,
   Harness,
   records,
@@ -144,6 +145,48 @@ export function describeBlockedEpisodes(ctx: ConformanceContext): void {
       await expectCode(harness.store.forceCancelBlocked("blocked", forced(5, T0 + 4), undefined, T0 + 4), "LEASE_LOST");
       expect((await harness.run("blocked")).status).toBe("blocked");
       expect(await harness.store.readEvents("blocked")).toHaveLength(1);
+    });
+  });
+
+  describe("parkedRuns and blockParkedRun", () => {
+    it("pages through the parked, unleased runs of the given workflows in creation order", async () => {
+      const harness = h();
+      for (const id of ["p1", "p2", "p3"]) await harness.createClaimed(id);
+      await harness.parkSleeping("p1", T0 + 1, T0 + 100);
+      await harness.parkWaiting("p2", T0 + 1, "go");
+      await harness.createClaimed("other", { workflow: OTHER_WORKFLOW });
+      await harness.parkSleeping("other", T0 + 1, T0 + 100);
+      // p3 stays running (leased): not parked.
+      const first = await harness.store.parkedRuns([WORKFLOW], 0, 1);
+      expect(first.runs.map((run) => run.id)).toEqual(["p1"]);
+      const second = await harness.store.parkedRuns([WORKFLOW], first.cursor, 10);
+      expect(second.runs.map((run) => run.id)).toEqual(["p2"]);
+      const done = await harness.store.parkedRuns([WORKFLOW], second.cursor, 10);
+      expect(done).toEqual({ runs: [], cursor: second.cursor });
+      expect((await harness.store.parkedRuns([OTHER_WORKFLOW], 0, 10)).runs.map((run) => run.id)).toEqual(["other"]);
+    });
+
+    it("blocks a run only while it is parked at the expected seq, opening an episode", async () => {
+      const harness = h();
+      await harness.createClaimed("r1");
+      await harness.parkSleeping("r1", T0 + 1, T0 + 100);
+      const block = { reason: "NonDeterminismError: x", error: encoded({ name: "NonDeterminismError", message: "x" }) };
+      expect(await harness.store.blockParkedRun({ runId: "r1", expectedLastSeq: 1, ...block, nowMs: T0 + 2 })).toBe(
+        false,
+      );
+      expect(await harness.store.blockParkedRun({ runId: "r1", expectedLastSeq: 2, ...block, nowMs: T0 + 2 })).toBe(
+        true,
+      );
+      expect(await harness.run("r1")).toMatchObject({ status: "blocked", reason: "NonDeterminismError: x" });
+      expect(await harness.store.blockedEpisodes("r1")).toEqual([
+        { blockedAtMs: T0 + 2, lastSeq: 2, reason: "NonDeterminismError: x" },
+      ]);
+      expect(await harness.claimIds(OWNER_B, T0 + 1000)).toEqual([]);
+      await harness.createClaimed("held");
+      expect(await harness.store.blockParkedRun({ runId: "held", expectedLastSeq: 1, ...block, nowMs: T0 + 3 })).toBe(
+        false,
+      );
+      expect((await harness.run("held")).status).toBe("running");
     });
   });
 }
