@@ -537,7 +537,9 @@ export const QUERIES = {
       .selectFrom("runs")
       .select([...runColumns, "run_key"])
       .where("run_key", ">", param("cursor"))
-      .where("status", "in", ["sleeping", "waiting"])
+      // `+status`: through runs_status_created SQLite would read every parked run and sort them for each page;
+      // walking the primary key from the cursor reads one page's worth.
+      .where(sql<boolean>`+${sql.ref("status")} in ('sleeping', 'waiting')`)
       .where("lease_owner", "is", null)
       .where(filteredByJsonArray("workflow", "workflows"))
       .orderBy("run_key")
