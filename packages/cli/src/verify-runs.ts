@@ -49,6 +49,17 @@ export interface VerifyWarning {
   readonly thrown: string;
 }
 
+/**
+ * Which runs a `patched(id)` of the new code sends where: `oldPath` replays a history recorded before the patch
+ * (the call answers false), `newPath` a history that already took it. Runs that have not reached the call yet
+ * are in neither: they take the new path when they get there.
+ */
+export interface VerifyPatch {
+  readonly patchId: string;
+  readonly oldPath: readonly string[];
+  readonly newPath: readonly string[];
+}
+
 /** What `verifyRuns` found. `problems` is empty when the new code can take over every unfinished run. */
 export interface VerifyReport {
   /** Unfinished runs replayed (or found without a workflow). */
@@ -59,6 +70,8 @@ export interface VerifyReport {
   readonly unblocked: readonly string[];
   readonly problems: readonly VerifyProblem[];
   readonly warnings: readonly VerifyWarning[];
+  /** The patches the replays reached, and which runs take which path (see VerifyPatch). */
+  readonly patches: readonly VerifyPatch[];
   readonly durationMs: number;
   readonly runsPerSecond: number;
 }
@@ -77,6 +90,7 @@ export function verifyRuns(queries: RunQueries, workflows: ReadonlyMap<string, A
   const problems: VerifyProblem[] = [];
   const warnings: VerifyWarning[] = [];
   const unblocked: string[] = [];
+  const patches = new Map<string, { oldPath: string[]; newPath: string[] }>();
   let checked = 0;
   queries.snapshot(() => {
     for (const run of queries.unfinishedRuns()) {
@@ -90,6 +104,11 @@ export function verifyRuns(queries: RunQueries, workflows: ReadonlyMap<string, A
       if (outcome.problem !== undefined) problems.push(outcome.problem);
       else if (run.status === "blocked") unblocked.push(run.id);
       if (outcome.warning !== undefined) warnings.push(outcome.warning);
+      for (const [patchId, applies] of outcome.patches ?? []) {
+        let paths = patches.get(patchId);
+        if (paths === undefined) patches.set(patchId, (paths = { oldPath: [], newPath: [] }));
+        (applies ? paths.newPath : paths.oldPath).push(run.id);
+      }
     }
   });
   const durationMs = performance.now() - startedAt;
@@ -99,6 +118,7 @@ export function verifyRuns(queries: RunQueries, workflows: ReadonlyMap<string, A
     unblocked,
     problems,
     warnings,
+    patches: [...patches].map(([patchId, paths]) => ({ patchId, ...paths })),
     durationMs,
     runsPerSecond: durationMs > 0 ? Math.round((checked / durationMs) * 1000) : checked,
   };
@@ -108,7 +128,7 @@ function replayRun(
   run: UnfinishedRun,
   definition: AnyWorkflow,
   queries: RunQueries,
-): { problem?: VerifyProblem; warning?: VerifyWarning } {
+): { problem?: VerifyProblem; warning?: VerifyWarning; patches?: ReadonlyMap<string, boolean> } {
   const replayer = new Replayer(run.id, definition as WorkflowDefinition<never, unknown>);
   let branch: string | undefined;
   try {
@@ -148,7 +168,9 @@ function replayRun(
     throw error;
   }
   const thrown = thrownBy(replayer);
-  return thrown === undefined ? {} : { warning: { runId: run.id, workflow: run.workflow, status: run.status, thrown } };
+  const patches = replayer.patches;
+  if (thrown === undefined) return { patches };
+  return { warning: { runId: run.id, workflow: run.workflow, status: run.status, thrown }, patches };
 }
 
 /**

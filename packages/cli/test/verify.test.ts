@@ -41,6 +41,11 @@ describe("reprise verify", () => {
     const { code, stdout } = await runCli(["verify", "--workflows", FIXTURES.v2Patched, "--db", seeded.filename]);
     expect(code).toBe(0);
     expect(stdout).toContain("✓ every unfinished run replays with the new code (3 ok)");
+    // Both orders waited for approval before the patch point: they take the old path.
+    expect(stdout).toContain(
+      "✓ patch 'hold-stock': 2 runs (order-1, order-2) take the old path, 0 runs the new one; " +
+        "runs that have not reached it take the new one",
+    );
   });
 
   it("reports a renamed step with the first divergent seq, what history holds and what the code yields (exit 3)", async () => {

@@ -199,6 +199,11 @@ export class Replayer {
     return this.#open;
   }
 
+  /** The patches answered so far in this run: `true` on the patched path, `false` on the path from before it. */
+  get patches(): ReadonlyMap<string, boolean> {
+    return this.#patches;
+  }
+
   /** How many of the open commands are steps (the others wait for a time, a signal or a child). */
   get openSteps(): number {
     return this.#openSteps;

@@ -72,6 +72,14 @@ function printReport(io: CliIo, report: VerifyReport, options: VerifyOptions): v
       `${color("yellow", "!")} ${warning.runId} (${warning.workflow}) replays, but the new code then throws ${warning.thrown}`,
     );
   }
+  for (const patch of report.patches) {
+    const runs = (ids: readonly string[]) =>
+      `${ids.length} run${ids.length === 1 ? "" : "s"}${ids.length > 0 ? ` (${ids.slice(0, EXAMPLES_PER_GROUP).join(", ")}${ids.length > EXAMPLES_PER_GROUP ? ", …" : ""})` : ""}`;
+    out(
+      `${color("green", "✓")} patch '${patch.patchId}': ${runs(patch.oldPath)} take the old path, ${runs(patch.newPath)} ` +
+        `the new one; runs that have not reached it take the new one`,
+    );
+  }
   if (report.unblocked.length > 0) {
     out(
       `${color("green", "✓")} ${report.unblocked.length} blocked run(s) would continue: ${report.unblocked.slice(0, 5).join(", ")}`,
