@@ -1,5 +1,6 @@
 // Lifecycle hooks (`createEngine({ on })`): what an operator watches, called once per transition this engine made.
 // A hook never breaks the engine: a throw or a rejected promise is reported through onError and forgotten.
+import { isThenable } from "./step-attempt.js";
 
 /** What every hook receives about the run. */
 export interface RunHookBase {
@@ -51,9 +52,7 @@ export function callHook<K extends keyof EngineHooks>(
     onError(new Error(`The ${name} hook threw for run '${event.runId}': ${String(error)}`, { cause: error }));
   try {
     const returned = hook(event);
-    if (typeof (returned as { then?: unknown } | undefined)?.then === "function") {
-      (returned as Promise<unknown>).then(undefined, report);
-    }
+    if (isThenable(returned)) returned.then(undefined, report);
   } catch (error) {
     report(error);
   }

@@ -170,6 +170,7 @@ export class Engine {
         store,
         workflows,
         stats: this.#stats,
+        maxPayloadBytes: this.#options.maxPayloadBytes,
         nowMs: () => clock.nowMs(),
         parkedBeforeMs: this.#createdAtMs,
         isClosing: () => this.#closing !== undefined,

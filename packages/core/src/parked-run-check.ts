@@ -1,9 +1,7 @@
 // The start-up check of parked runs: replays each sleeping or waiting run of the served workflows with this
 // engine's code, without executing anything, and blocks the ones it no longer replays before a timer wakes them.
-import { encodeValue } from "./codec.js";
-import { CorruptEventError, NonDeterminismError } from "./errors.js";
-import { decodeEvent, toErrorInfo } from "./events.js";
-import { Replayer } from "./replay.js";
+import type { Replayer } from "./replay.js";
+import { blockedRecord, replayLog } from "./replay-log.js";
 import type { EngineStats } from "./run-execution.js";
 import type { RunRecord, Store } from "./store.js";
 import type { WorkflowDefinition } from "./workflow.js";
@@ -11,15 +9,13 @@ import type { WorkflowDefinition } from "./workflow.js";
 /** Parked runs read per page; the check yields to the engine's other work between pages. */
 export const PARKED_CHECK_PAGE_SIZE = 100;
 
-/** Room for the encoded blocking error, as a blocking commit gives it. */
-const ERROR_LIMIT_BYTES = 128 * 1024;
-
 /** What the check needs from its engine. */
 export interface ParkedRunCheckContext {
   readonly store: Store;
   readonly workflows: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
   /** The engine's counters: each check is a replay like a cache miss's. */
   readonly stats: EngineStats;
+  readonly maxPayloadBytes: number;
   nowMs(): number;
   /**
    * Runs parked later than this were parked by engines running while this one was starting (this one among
@@ -71,25 +67,20 @@ async function checkOne(context: ParkedRunCheckContext, run: RunRecord): Promise
   const records = await context.store.readEvents(run.id);
   context.stats.replays += 1;
   context.stats.eventsReplayed += records.length;
-  const replayer = new Replayer(run.id, definition);
-  try {
-    for (const record of records) replayer.apply(decodeEvent(run.id, record));
-  } catch (error) {
-    if (!(error instanceof NonDeterminismError || error instanceof CorruptEventError)) throw error;
-    const reason = `${error.name}: ${error.message}`;
-    const encoded = encodeValue(toErrorInfo(error), "The blocking error", ERROR_LIMIT_BYTES);
-    const lastSeq = records.at(-1)?.seq ?? 0;
-    const done = await context.store.blockParkedRun({
-      runId: run.id,
-      expectedLastSeq: lastSeq,
-      reason,
-      error: encoded,
-      nowMs: context.nowMs(),
-    });
-    if (done) context.onBlocked(run, reason, error);
-    return done;
+  const replayed = replayLog(run.id, definition, records);
+  if ("replayer" in replayed) {
+    context.onReplayed(replayed.replayer);
+    return false;
   }
-  replayer.takeWithdrawn();
-  context.onReplayed(replayer);
-  return false;
+  const { reason, error } = blockedRecord(replayed.blocking, context.maxPayloadBytes);
+  const expectedLastSeq = records.at(-1)?.seq ?? 0;
+  const done = await context.store.blockParkedRun({
+    runId: run.id,
+    expectedLastSeq,
+    reason,
+    error,
+    nowMs: context.nowMs(),
+  });
+  if (done) context.onBlocked(run, reason, replayed.blocking);
+  return done;
 }

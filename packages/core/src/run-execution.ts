@@ -15,7 +15,6 @@ import type { Command } from "./commands.js";
 import {
   CorruptEventError,
   LeaseLostError,
-  NonDeterminismError,
   PayloadTooLargeError,
   RunIdConflictError,
   RunNotFoundError,
@@ -31,8 +30,9 @@ import {
   type HistoryEvent,
   type NewEvent,
 } from "./events.js";
-import { Replayer, type NextCommand, type OpenCommand, type OpenCommandOf, type RunOutcome } from "./replay.js";
+import { type Replayer, type NextCommand, type OpenCommand, type OpenCommandOf, type RunOutcome } from "./replay.js";
 import type { ReplayerCache } from "./replayer-cache.js";
+import { blockedRecord, ERROR_EVENT_LIMIT_BYTES, replayLog, type BlockingError } from "./replay-log.js";
 import { retryDelayMs, shouldRetry, type ResolvedRetryPolicy, type RetryPolicy } from "./retry.js";
 import { freshValue, retryPolicyOf, startAttempt, type AttemptOutcome, type RunningAttempt } from "./step-attempt.js";
 import {
@@ -46,9 +46,6 @@ import {
 } from "./store.js";
 import { parkUpdate } from "./wake-set.js";
 import type { WorkflowDefinition } from "./workflow.js";
-
-/** Room for an event carrying a truncated error (8 KiB message, 16 KiB stack, JSON escaping). */
-const ERROR_EVENT_LIMIT_BYTES = 128 * 1024;
 
 /** Counters an engine exposes through `engine.stats()`; tests use them to guard cost. */
 export interface EngineStats {
@@ -187,25 +184,16 @@ export class RunExecution {
   async #loadReplayer(): Promise<Replayer | undefined> {
     const cached = this.#ctx.cache.take(this.runId, this.#run.lastSeq);
     if (cached !== undefined) return cached;
-    const replayer = new Replayer(this.runId, this.#definition);
     let records = this.#history;
     if (records === undefined) {
       records = await this.#ctx.store.readEvents(this.runId);
       this.#ctx.stats.replays += 1;
       this.#ctx.stats.eventsReplayed += records.length;
     }
-    try {
-      for (const record of records) replayer.apply(decodeEvent(this.runId, record));
-    } catch (error) {
-      if (error instanceof NonDeterminismError || error instanceof CorruptEventError) {
-        await this.#block(error);
-        return undefined;
-      }
-      throw error;
-    }
-    // What replay withdrew was undone in the writes that recorded it.
-    replayer.takeWithdrawn();
-    return replayer;
+    const replayed = replayLog(this.runId, this.#definition, records);
+    if ("replayer" in replayed) return replayed.replayer;
+    await this.#block(replayed.blocking);
+    return undefined;
   }
 
   /** Answers the workflow's commands until it parks, finishes, or the engine stops. */
@@ -713,25 +701,20 @@ export class RunExecution {
   }
 
   /** Parks a run that cannot proceed with this code, recording nothing in its log. */
-  async #block(error: NonDeterminismError | CorruptEventError): Promise<void> {
-    const info = toErrorInfo(error);
+  async #block(blocking: BlockingError): Promise<void> {
+    const { reason, error } = blockedRecord(blocking, this.#ctx.maxPayloadBytes);
     await this.#ctx.store.commit({
       runId: this.runId,
       owner: this.#ctx.owner,
       expectedLastSeq: this.#run.lastSeq,
       events: [],
       consumedSignals: [],
-      update: {
-        status: "blocked",
-        reason: `${error.name}: ${error.message}`,
-        error: encodeValue(info, "The blocking error", Math.max(this.#ctx.maxPayloadBytes, ERROR_EVENT_LIMIT_BYTES)),
-        release: true,
-      },
+      update: { status: "blocked", reason, error, release: true },
       nowMs: this.#ctx.clock.nowMs(),
     });
     this.#ctx.stats.commits += 1;
     const { id: runId, workflow } = this.#run;
-    this.#ctx.emit("runBlocked", { runId, workflow, reason: `${error.name}: ${error.message}`, error });
+    this.#ctx.emit("runBlocked", { runId, workflow, reason, error: blocking });
   }
 }
 

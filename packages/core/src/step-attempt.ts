@@ -52,7 +52,13 @@ export function startAttempt(runId: string, seq: number, attempt: number, comman
   return { seq, attempt, abort, done };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/**
+ * Whether a function's return value is a promise (or any thenable): a step's, or a hook's.
+ *
+ * @example
+ * if (isThenable(returned)) returned.then(undefined, report);
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
