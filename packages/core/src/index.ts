@@ -53,7 +53,7 @@ export type {
   CancelOptions,
   CancelResult,
 } from "./engine-options.js";
-export type { EngineStats } from "./run-execution.js";
+export type { EngineStats } from "./execution-context.js";
 export { LARGE_HISTORY_EVENTS, type EngineHooks, type RunHookBase } from "./engine-hooks.js";
 export { RunHandle } from "./run-handle.js";
 export {

@@ -2,8 +2,6 @@
 // may change in any release without notice; applications use the main entry point.
 export {
   Replayer,
-  describeCommand,
-  describeEvent,
   type ReplayState,
   type OpenCommand,
   type OpenCommandKind,
@@ -12,5 +10,6 @@ export {
   type WithdrawnCommand,
   type RunOutcome,
 } from "./replay.js";
+export { describeCommand, describeEvent } from "./describe-commands.js";
 export { encodeEvent, decodeEvent } from "./events.js";
 export { parkUpdate } from "./wake-set.js";

@@ -2,7 +2,7 @@
 // engine's code, without executing anything, and blocks the ones it no longer replays before a timer wakes them.
 import type { Replayer } from "./replay.js";
 import { blockedRecord, replayLog } from "./replay-log.js";
-import type { EngineStats } from "./run-execution.js";
+import type { EngineStats } from "./execution-context.js";
 import type { RunRecord, Store } from "./store.js";
 import type { WorkflowDefinition } from "./workflow.js";
 

@@ -11,10 +11,11 @@
 // records events in the order things actually finished, and replay resumes fibers in that same order, so any
 // completion order replays to the same state. Sequential code (one fiber) keeps format 1's seqs exactly.
 import { DateTime } from "luxon";
-import type { BranchesCommand, Combinator } from "./branches.js";
+import type { BranchesCommand } from "./branches.js";
 import { ChildHandle, type ChildCommand, type ChildResultCommand } from "./children.js";
 import { isCommand } from "./command-base.js";
-import type { AwaitSignalCommand, Command, RecordValueCommand, SleepCommand, StepCommand } from "./commands.js";
+import { describeAt, describeEvent, describeValue } from "./describe-commands.js";
+import type { AwaitSignalCommand, Command, SleepCommand, StepCommand } from "./commands.js";
 import {
   CancelledError,
   ChildCancelledError,
@@ -711,72 +712,8 @@ function childResumption(event: ChildAnswerEvent): Resumption {
   return { throw: new ChildCancelledError(event.childId, event.workflow, event.reason) };
 }
 
-/** A command with its branch path, e.g. "all[2] > step 'save-7'". */
-function describeAt(path: string, command: Command): string {
-  return path === "" ? describeCommand(command) : `${path} > ${describeCommand(command)}`;
-}
-
-/** Names a command the way a workflow author wrote it. */
-export function describeCommand(command: Command): string {
-  // By kind, never instanceof: the command may come from another copy of @reprise/core (see isCommand).
-  switch (command.kind) {
-    case "step":
-      return `step '${command.name}'`;
-    case "sleep":
-      return command.durationMs === undefined ? "sleepUntil()" : "sleep()";
-    case "signal":
-      return `awaitSignal '${command.name}'`;
-    case "value":
-      return `${command.source}()`;
-    case "patch":
-      return `${command.deprecated ? "deprecatePatch" : "patched"}('${command.patchId}')`;
-    case "branches":
-      return describeGroup(command.combinator, command.branches.length, command.keys, command.concurrency);
-    case "child":
-      return `${command.wait ? "child" : "startChild"}('${command.workflow.name}')`;
-    case "childResult":
-      return `result of child '${command.childId}'`;
-  }
-}
-
-function describeGroup(
-  combinator: Combinator,
-  count: number,
-  keys: readonly string[] | undefined,
-  concurrency: number | undefined,
-): string {
-  const group = keys === undefined ? `${combinator}() of ${count} branches` : `${combinator}({ ${keys.join(", ")} })`;
-  return concurrency === undefined ? group : `${group} with concurrency ${concurrency}`;
-}
-
-/** Names an event as `type 'name'`, e.g. "step_completed 'charge'", with its branch path if it has one. */
-export function describeEvent(event: HistoryEvent): string {
-  const described = describeEventKind(event);
-  return event.path === undefined ? described : `${described} at ${event.path}`;
-}
-
-function describeEventKind(event: HistoryEvent): string {
-  if ("name" in event) return `${event.type} '${event.name}'`;
-  if (event.type === "value_recorded") return `${event.type} (${event.source}())`;
-  if (event.type === "branches_started") {
-    return `${event.type} (${describeGroup(event.combinator, event.count, event.keys, event.concurrency)})`;
-  }
-  if ("childId" in event) return `${event.type} '${event.childId}'`;
-  if (event.type === "patch_recorded")
-    return `${event.type} '${event.patchId}'${event.deprecated ? " (deprecated)" : ""}`;
-  return event.type;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === "object") return `an object (${value.constructor?.name ?? "Object"})`;
-  return `a ${typeof value}`;
-}
-
 /** The kinds of command that can be open: every execution handler table lists exactly these. */
 export type OpenCommandKind = OpenCommand["kind"];
 
 /** Type guard for the open commands of one kind. */
 export type OpenCommandOf<K extends OpenCommandKind> = Extract<OpenCommand, { kind: K }>;
-
-export type { RecordValueCommand };

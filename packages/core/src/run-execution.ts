@@ -8,9 +8,9 @@
 // (`replayer.next`) always comes before any other event, which is what gives commands their identity in the
 // order they were yielded.
 import { decodeValue, encodeValue } from "./codec.js";
-import { LARGE_HISTORY_EVENTS, type EngineHooks } from "./engine-hooks.js";
+import { LARGE_HISTORY_EVENTS } from "./engine-hooks.js";
+import type { ExecutionContext } from "./execution-context.js";
 import { defaultChildId } from "./children.js";
-import type { Clock } from "./clock.js";
 import type { Command } from "./commands.js";
 import {
   CorruptEventError,
@@ -31,57 +31,12 @@ import {
   type NewEvent,
 } from "./events.js";
 import { type Replayer, type NextCommand, type OpenCommand, type OpenCommandOf, type RunOutcome } from "./replay.js";
-import type { ReplayerCache } from "./replayer-cache.js";
 import { blockedRecord, ERROR_EVENT_LIMIT_BYTES, replayLog, type BlockingError } from "./replay-log.js";
-import { retryDelayMs, shouldRetry, type ResolvedRetryPolicy, type RetryPolicy } from "./retry.js";
+import { retryDelayMs, shouldRetry, type ResolvedRetryPolicy } from "./retry.js";
 import { freshValue, retryPolicyOf, startAttempt, type AttemptOutcome, type RunningAttempt } from "./step-attempt.js";
-import {
-  FINISHED_STATUSES,
-  type NewRun,
-  type RunCommit,
-  type RunOutcomeRecord,
-  type RunRecord,
-  type RunUpdate,
-  type Store,
-} from "./store.js";
+import { FINISHED_STATUSES, type NewRun, type RunCommit, type RunRecord, type RunUpdate } from "./store.js";
 import { parkUpdate } from "./wake-set.js";
 import type { WorkflowDefinition } from "./workflow.js";
-
-/** Counters an engine exposes through `engine.stats()`; tests use them to guard cost. */
-export interface EngineStats {
-  /** Times a run's history was loaded and replayed from the store (cache misses). */
-  replays: number;
-  /** Events applied during those replays. */
-  eventsReplayed: number;
-  /** Step attempts started (each call of a step function). */
-  stepAttempts: number;
-  /** Store commits made by run executions. */
-  commits: number;
-}
-
-/** What an execution needs from its engine. */
-export interface ExecutionContext {
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly owner: string;
-  readonly retryDefaults: RetryPolicy;
-  /** Seeded randomness for random()/uuid(), or undefined for crypto randomness. */
-  readonly random: ((key: string) => number) | undefined;
-  readonly maxPayloadBytes: number;
-  /** How often a run whose steps are running looks for signals and children's ends sent from elsewhere. */
-  readonly pollIntervalMs: number;
-  readonly cache: ReplayerCache;
-  readonly stats: EngineStats;
-  isClosing(): boolean;
-  /** The run parked until `dueAtMs` (if set): the engine arranges a wake-up. */
-  onParked(dueAtMs: number | undefined): void;
-  /** The run reached a final status, durably; `finished` is what the store now holds about its end. */
-  onFinished(run: RunRecord, finished: RunOutcomeRecord): void;
-  /** Runs were created or cancelled by this run's last commit (children): they may be due now. */
-  onRunsChanged(): void;
-  /** Calls a lifecycle hook, containing whatever it throws (engine-hooks.ts). */
-  emit<K extends keyof EngineHooks>(name: K, event: Parameters<NonNullable<EngineHooks[K]>>[0]): void;
-}
 
 /**
  * One handler per command kind for its first event: adding a command kind fails to compile until handled here.
