@@ -9,7 +9,7 @@ import { Replayer } from "@reprise/core/internal";
 
 /**
  * Where one event belongs: the command it is part of (by that command's first seq) and the command's branch path
- * (`""` for the workflow itself, e.g. `all[2] > race.late`; `undefined` when the log alone cannot tell).
+ * (`""` for the workflow itself, e.g. `all[2] > race.late`; `undefined` for a run-level event such as a cancellation).
  *
  * @example
  * const place = lanes.places[event.seq]; // { commandSeq: 3, path: "all[1]" }

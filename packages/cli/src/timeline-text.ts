@@ -79,7 +79,7 @@ function openCommands(timeline: Timeline, nowMs: number): string[] {
   const open: string[] = [];
   const at = (ms: number) => `${formatTime(ms)}, ${formatFromNow(ms, nowMs)}`;
   for (const item of timeline.items) {
-    const lane = item.lane === undefined ? "" : ` (${item.lane ?? "lane unknown"})`;
+    const lane = item.lane === undefined ? "" : ` (${item.lane})`;
     if (item.kind === "step" && item.outcome === "running") open.push(`step '${item.name}' running${lane}`);
     if (item.kind === "step" && item.outcome === "retrying" && item.nextAttemptAtMs !== undefined) {
       open.push(`retry of step '${item.name}' at ${at(item.nextAttemptAtMs)}${lane}`);
@@ -107,7 +107,7 @@ function formatChildren(children: readonly string[]): string {
 /**
  * The timeline of `reprise show`: one line per step, sleep, wait, signal, child and ending, with offsets from the
  * start. A group of parallel branches is a line of its own with its branches' items indented under it, lane by
- * lane (`[0]`, `.late`); items whose lane the log alone cannot tell go under `?` (see branch-lanes.ts).
+ * lane (`[0]`, `.late`), as the branch paths in the log place them (see branch-lanes.ts).
  *
  * @example
  * process.stdout.write(formatTimeline(buildTimeline(history, Date.now()), Date.now(), (_, text) => text));
@@ -126,22 +126,13 @@ export function formatTimeline(timeline: Timeline, nowMs: number, paint: Painter
       );
       for (const lane of node.lanes ?? []) {
         if (lane.nodes.length === 0) continue;
-        line(undefined, depth + 1, paint("bold", lane.path === null ? "?" : branchLabel(lane.path)));
+        line(undefined, depth + 1, paint("bold", branchLabel(lane.path)));
         print(lane.nodes, depth + 2);
       }
     }
   };
   const tree = laneTree(timeline.items);
   print(tree, 0);
-  if (timeline.items.some((item) => item.lane === null)) {
-    lines.push(
-      paint(
-        "gray",
-        "  ? = lane not known from the log alone (a sub-flow's later command, or one after its group); " +
-          "pass --workflows <module> to place it by replaying the code",
-      ),
-    );
-  }
   if (timeline.replayProblem !== undefined) {
     lines.push(
       paint(
@@ -154,21 +145,20 @@ export function formatTimeline(timeline: Timeline, nowMs: number, paint: Painter
 }
 
 /**
- * An item with, for a group, its lanes: the items of each branch (by path), and `null` for items of the group's
- * time whose lane is unknown.
+ * An item with, for a group, its lanes: the items of each branch, by path.
  *
  * @example
  * const [group] = laneTree(timeline.items);
- * console.log(group?.lanes?.map((lane) => `${lane.path ?? "?"}: ${lane.nodes.length} items`));
+ * console.log(group?.lanes?.map((lane) => `${lane.path}: ${lane.nodes.length} items`));
  */
 export interface LaneNode {
   readonly item: TimelineItem;
-  readonly lanes?: { readonly path: string | null; readonly nodes: LaneNode[] }[] | undefined;
+  readonly lanes?: { readonly path: string; readonly nodes: LaneNode[] }[] | undefined;
 }
 
 /**
  * The items in lane order, flattened for a picture: each with its depth under groups and the label of its lane
- * (`[0]`, `.late`, `?`). An item whose group is not among `items` (an earlier page) keeps its full path as label.
+ * (`[0]`, `.late`). An item whose group is not among `items` (an earlier page) keeps its full path as label.
  *
  * @example
  * for (const row of laneRows(items)) console.log("  ".repeat(row.depth), row.label ?? "", row.item.kind);
@@ -177,11 +167,10 @@ export function laneRows(items: readonly TimelineItem[]): { item: TimelineItem; 
   const rows: { item: TimelineItem; depth: number; label?: string }[] = [];
   const walk = (nodes: readonly LaneNode[], depth: number, label: string | undefined): void => {
     for (const node of nodes) {
-      const own =
-        label ?? (typeof node.item.lane === "string" ? node.item.lane : node.item.lane === null ? "?" : undefined);
+      const own = label ?? node.item.lane;
       rows.push(own === undefined ? { item: node.item, depth } : { item: node.item, depth, label: own });
       for (const lane of node.lanes ?? []) {
-        walk(lane.nodes, depth + 1, lane.path === null ? "?" : branchLabel(lane.path));
+        walk(lane.nodes, depth + 1, branchLabel(lane.path));
       }
     }
   };
@@ -191,8 +180,7 @@ export function laneRows(items: readonly TimelineItem[]): { item: TimelineItem; 
 
 /**
  * Arranges items (in log order) under the groups whose branches they ran in: an item with a branch path goes to
- * the innermost group lane that contains it; an item of unknown lane goes to the `?` lane of the latest group
- * before it; everything else stays at the top, in order.
+ * the innermost group lane that contains it; everything else stays at the top, in order.
  *
  * @example
  * for (const node of laneTree(timeline.items)) console.log(node.item.kind, node.lanes?.length ?? 0);
@@ -202,19 +190,13 @@ export function laneTree(items: readonly TimelineItem[]): LaneNode[] {
   const groups: Required<LaneNode>[] = [];
   for (const item of items) {
     const node: LaneNode =
-      item.kind === "group"
-        ? { item, lanes: [...item.paths.map((path) => ({ path, nodes: [] })), { path: null, nodes: [] }] }
-        : { item };
+      item.kind === "group" ? { item, lanes: item.paths.map((path) => ({ path, nodes: [] })) } : { item };
     let target = top;
-    if (item.lane === null) {
-      target = groups.at(-1)?.lanes.at(-1)?.nodes ?? top;
-    } else if (typeof item.lane === "string") {
-      let best: { path: string | null; nodes: LaneNode[] } | undefined;
+    if (item.lane !== undefined) {
+      let best: { path: string; nodes: LaneNode[] } | undefined;
       for (const group of groups) {
         for (const lane of group.lanes) {
-          if (lane.path !== null && isInBranch(item.lane, lane.path) && (best?.path?.length ?? -1) < lane.path.length) {
-            best = lane;
-          }
+          if (isInBranch(item.lane, lane.path) && (best?.path.length ?? -1) < lane.path.length) best = lane;
         }
       }
       target = best?.nodes ?? top;

@@ -43,13 +43,13 @@ export interface TimelineAttempt {
 }
 
 /**
- * Where an item ran: absent for the workflow itself, a branch path such as `all[2] > race.late`, or null when the
- * log alone cannot tell (see branch-lanes.ts).
+ * Where an item ran: absent for the workflow itself, else a branch path such as `all[2] > race.late` (the path
+ * its command's first event recorded; see branch-lanes.ts).
  *
  * @example
- * const lanes = timeline.items.map((item) => item.lane ?? (item.lane === null ? "?" : "workflow"));
+ * const lanes = timeline.items.map((item) => item.lane ?? "workflow");
  */
-export type TimelineLane = string | null | undefined;
+export type TimelineLane = string | undefined;
 
 /** Something that happened in a run, placed in time. `seq` is the seq of its first event (its command's seq). */
 export type TimelineItem = (
@@ -172,7 +172,7 @@ export type TimelineItem = (
       readonly endedBy?: BlockedEpisodeEnd | undefined;
     }
 ) & {
-  /** Set only for items of a branch (a path) or of an unknown lane (null); see TimelineLane. */
+  /** Set only for items of a branch; see TimelineLane. */
   readonly lane?: TimelineLane;
 };
 
@@ -234,7 +234,7 @@ export function buildTimeline(
   for (const event of events) {
     const place = lanes.places[event.seq];
     const path = place?.path;
-    const lane: TimelineLane = path === "" ? undefined : (path ?? null);
+    const lane: TimelineLane = path === "" ? undefined : path;
     const commandSeq = place?.commandSeq ?? event.seq;
     const isFirst = commandSeq === event.seq;
     const answered = isFirst ? undefined : open.get(commandSeq);
