@@ -301,6 +301,9 @@ function describeItem(
     case "end":
       if (item.status === "completed") return [`${paint("green", "completed")} → ${formatValue(item.result, 120)}`];
       if (item.status === "failed") return [`${paint("red", "failed")}: ${item.error?.name}: ${item.error?.message}`];
+      if (item.status === "continued") {
+        return [`${paint("cyan", "continued as new")} → next generation's input ${formatValue(item.result, 120)}`];
+      }
       return [`${paint("gray", "cancelled")}${item.reason === undefined ? "" : `: ${item.reason}`}`];
     case "blocked":
       // The header prints the whole reason of a current block; here its first line is enough to place the episode.

@@ -150,7 +150,8 @@ export type TimelineItem = (
       readonly kind: "end";
       readonly seq: number;
       readonly atMs: number;
-      readonly status: "completed" | "failed" | "cancelled";
+      /** `continued`: the generation ended with `continueAsNew`; `result` is the next generation's input. */
+      readonly status: "completed" | "failed" | "cancelled" | "continued";
       readonly result?: unknown;
       readonly error?: { readonly name: string; readonly message: string } | undefined;
       readonly reason?: string | undefined;
@@ -419,6 +420,11 @@ export function buildTimeline(
         finished = true;
         withdrawOpen(event.atMs, "cancelled");
         items.push({ kind: "end", seq: event.seq, atMs: event.atMs, status: "cancelled", reason: event.reason });
+        break;
+      case "run_continued":
+        finished = true;
+        withdrawOpen(event.atMs, "completed");
+        items.push({ kind: "end", seq: event.seq, atMs: event.atMs, status: "continued", result: event.input });
         break;
       default:
         // A new event kind fails to compile here until the timeline places it.

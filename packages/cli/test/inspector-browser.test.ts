@@ -233,7 +233,7 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
       update: { status: "blocked", reason: "NonDeterminismError: diverged at seq 2", release: true },
       nowMs: atMs + 1_000,
     });
-    await store.retryBlockedRuns(["legacy"], atMs + 31_000);
+    await store.retryBlockedRuns([{ name: "legacy", version: 1 }], atMs + 31_000);
     await page.goto(`${baseUrl}/#/runs/legacy-1`);
     await expect.poll(() => page.locator("#run-status").textContent()).toBe("pending");
     const row = page.locator('#timeline g[data-kind="blocked"]');

@@ -54,5 +54,9 @@ export function runFilter(options: ListRunsOptions): RunFilter {
     throw new InvalidArgumentError(`listRuns({ limit }) must be an integer from 1 to 10000 (got ${String(limit)}).`);
   }
   if (options.parent !== undefined) assertId(options.parent, "parent run id");
-  return { statuses, workflow: options.workflow, parent: options.parent, limit };
+  const version = options.version;
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+    throw new InvalidArgumentError(`listRuns({ version }) must be a positive integer (got ${String(version)}).`);
+  }
+  return { statuses, workflow: options.workflow, parent: options.parent, version, limit };
 }

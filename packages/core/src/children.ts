@@ -16,6 +16,11 @@ export interface ChildOptions {
   readonly id?: string;
   /** `"cancel"` (default): cancelling the parent cancels this child; `"abandon"`: the child runs on. */
   readonly onParentCancel?: ParentCancelPolicy;
+  /**
+   * The version of the child workflow to start on. Default: the highest version the parent's engine serves for
+   * its name, else the definition's own.
+   */
+  readonly version?: number;
 }
 
 /**
@@ -131,5 +136,9 @@ function checkChild(definition: unknown, options: ChildOptions, api: string): vo
     throw new InvalidArgumentError(
       `${api}() option onParentCancel must be "cancel" or "abandon" (got ${JSON.stringify(policy)}).`,
     );
+  }
+  const version = options.version;
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+    throw new InvalidArgumentError(`${api}() option version must be a positive integer (got ${String(version)}).`);
   }
 }

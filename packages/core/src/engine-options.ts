@@ -6,6 +6,7 @@ import type { EngineHooks } from "./engine-hooks.js";
 import { InvalidArgumentError } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { RunStatus, Store } from "./store.js";
+import { WorkflowRegistry } from "./workflow-registry.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /**
@@ -66,6 +67,11 @@ export interface EngineOptions {
 export interface StartOptions {
   /** The run's id; starting again with the same id returns the existing run. Default: a random UUID. */
   readonly id?: string;
+  /**
+   * The version of the workflow's definition to start on. Default: the highest version this engine serves for
+   * the workflow's name, or the definition's own version when this engine does not serve that name.
+   */
+  readonly version?: number;
 }
 
 /**
@@ -79,12 +85,6 @@ export interface SignalOptions {
   readonly id?: string;
 }
 
-/**
- * Filters of `engine.listRuns()`.
- *
- * @example
- * await engine.listRuns({ status: ["waiting", "sleeping"], workflow: "order", limit: 50 });
- */
 /** Options of `engine.cancel()`. */
 export interface CancelOptions {
   readonly reason?: string;
@@ -120,11 +120,19 @@ export function blockedCancelMessage(runId: string): string {
   );
 }
 
+/**
+ * Filters of `engine.listRuns()`.
+ *
+ * @example
+ * await engine.listRuns({ status: ["waiting", "sleeping"], workflow: "order", version: 1, limit: 50 });
+ */
 export interface ListRunsOptions {
   readonly status?: RunStatus | readonly RunStatus[];
   readonly workflow?: string;
   /** Only the children of this run (started by its `child()` / `startChild()`). */
   readonly parent?: string;
+  /** Only runs that started on this version of their workflow (`workflow(name, fn, { version })`). */
+  readonly version?: number;
   /** At most this many runs, newest first. Default 100, at most 10,000. */
   readonly limit?: number;
 }
@@ -132,7 +140,7 @@ export interface ListRunsOptions {
 /** Options with every default filled in and checked. */
 export interface ResolvedEngineOptions {
   readonly store: Store;
-  readonly workflows: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  readonly workflows: WorkflowRegistry;
   readonly clock: Clock;
   readonly concurrency: number;
   readonly leaseMs: number;
@@ -154,20 +162,14 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
       "createEngine() needs { store }, e.g. createEngine({ store: await SqliteStore.open(...) }).",
     );
   }
-  const workflows = new Map<string, WorkflowDefinition<never, unknown>>();
   for (const definition of options.workflows ?? []) {
     if (typeof definition?.name !== "string" || typeof definition.fn !== "function") {
       throw new InvalidArgumentError(
         "createEngine({ workflows }) takes definitions made by workflow(name, function* ...).",
       );
     }
-    if (workflows.has(definition.name) && workflows.get(definition.name) !== definition) {
-      throw new InvalidArgumentError(
-        `Two different workflows are named '${definition.name}'; workflow names must be unique.`,
-      );
-    }
-    workflows.set(definition.name, definition as WorkflowDefinition<never, unknown>);
   }
+  const workflows = new WorkflowRegistry((options.workflows ?? []) as readonly WorkflowDefinition<never, unknown>[]);
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   resolveRetryPolicy(retry);
   return Object.freeze({

@@ -45,7 +45,7 @@ import {
   type StartManyHandles,
   type StartManyItem,
 } from "./start-many.js";
-import { FINISHED_STATUSES, type LeaseHolder, type NewRun, type RunRecord } from "./store.js";
+import { FINISHED_STATUSES, type LeaseHolder, type NewRun, type RunRecord, type ServedWorkflow } from "./store.js";
 import { WorkLoop } from "./work-loop.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
@@ -74,7 +74,8 @@ export class Engine {
   readonly #stats: EngineStats = { replays: 0, eventsReplayed: 0, stepAttempts: 0, commits: 0 };
   readonly #loop: WorkLoop;
   readonly #context: ExecutionContext;
-  readonly #workflowNames: readonly string[];
+  /** Every (name, version) this engine serves: the store's claims and due times are filtered by them. */
+  readonly #served: readonly ServedWorkflow[];
   /** Start-up (announcing workflows, retrying blocked runs) ran; a failed start-up is retried by the next pass. */
   #startedUp = false;
   readonly #heartbeat: LeaseHeartbeat;
@@ -94,7 +95,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
-    this.#workflowNames = [...this.#options.workflows.keys()];
+    this.#served = this.#options.workflows.served;
     this.#createdAtMs = this.#options.clock.nowMs();
     const { store, clock } = this.#options;
     this.#watchers = new RunWatchers(store, { polling: this.#options.pollIntervalMs !== Number.POSITIVE_INFINITY });
@@ -108,6 +109,7 @@ export class Engine {
       pollIntervalMs: this.#options.pollIntervalMs,
       cache: new ReplayerCache(this.#options.cacheSize),
       stats: this.#stats,
+      latestVersion: (workflow) => this.#options.workflows.latest(workflow),
       isClosing: () => this.#closing !== undefined,
       onParked: (dueAtMs) => {
         if (dueAtMs !== undefined) this.#loop.wakeAt(dueAtMs);
@@ -151,15 +153,15 @@ export class Engine {
    * processes on this machine are taken over, and blocked runs get another chance with this (possibly fixed) code.
    */
   async #startUp(): Promise<void> {
-    if (this.#workflowNames.length === 0) return;
+    if (this.#served.length === 0) return;
     const { store, clock } = this.#options;
     const nowMs = clock.nowMs();
     this.#holder ??= thisProcessAsHolder(this.#owner);
-    await store.registerWorkflows(this.#workflowNames, nowMs);
+    await store.registerWorkflows(this.#served, nowMs);
     await store.registerLeaseHolder(this.#holder, nowMs);
     this.#lastRegistryBeatMs = nowMs;
     await this.#takeOverDeadHolders();
-    await store.retryBlockedRuns(this.#workflowNames, nowMs);
+    await store.retryBlockedRuns(this.#served, nowMs);
     if (this.#options.checkParkedRuns) this.#parkedCheck = this.#checkParked();
   }
 
@@ -215,7 +217,7 @@ export class Engine {
     options: StartOptions = {},
   ): Promise<RunHandle> {
     this.#assertOpen("start a run");
-    const run = await this.#newRun(workflow, input, options.id, this.#options.clock.nowMs());
+    const run = await this.#newRun(workflow, input, options, this.#options.clock.nowMs());
     const [answer] = await this.#create([run]);
     const existing = (answer as { created: boolean; run: RunRecord }).run;
     return new RunHandle(this.#handleHost, existing.id, existing.workflow);
@@ -245,7 +247,7 @@ export class Engine {
     // Every item is checked and encoded before anything is written; an error names its item.
     for (const [index, item] of items.entries()) {
       try {
-        const run = await this.#newRun(item.workflow, item.input, item.id, nowMs, "startMany()", registered);
+        const run = await this.#newRun(item.workflow, item.input, item, nowMs, "startMany()", registered);
         const earlier = workflowOfId.get(run.id);
         if (earlier !== undefined && earlier !== run.workflow)
           throw new RunIdConflictError(run.id, earlier, run.workflow);
@@ -264,22 +266,46 @@ export class Engine {
     return handles as unknown as StartManyHandles<T>;
   }
 
-  /** A run to create: the workflow's name resolved, the id checked, the input encoded with its run_started event. */
+  /**
+   * A run to create: the workflow's name and version resolved, the id checked, the input encoded with its
+   * run_started event.
+   */
   async #newRun(
     workflow: WorkflowDefinition<never, unknown> | string,
     input: unknown,
-    id: string | undefined,
+    options: { readonly id?: string | undefined; readonly version?: number | undefined },
     nowMs: number,
-    api?: string,
+    api = "start()",
     registered?: Set<string>,
   ): Promise<NewRun> {
     const name = await this.#resolveWorkflowName(workflow, api, registered);
-    const runId = id ?? randomUUID();
+    const version = this.#versionToStart(name, workflow, options.version, api);
+    const runId = options.id ?? randomUUID();
     assertId(runId, "run id");
     const limit = this.#options.maxPayloadBytes;
     const encodedInput = encodeValue(input, "The workflow input", limit);
-    const startedEvent = encodeEvent(runStartedEvent(name, input, nowMs), "The workflow input", limit);
-    return { id: runId, workflow: name, input: encodedInput, startedEvent, nowMs };
+    const started = runStartedEvent({ workflow: name, version, generation: 1 }, input, nowMs);
+    const startedEvent = encodeEvent(started, "The workflow input", limit);
+    return { id: runId, workflow: name, version, input: encodedInput, startedEvent, nowMs };
+  }
+
+  /**
+   * The version a new run starts on: the one asked for, else the highest this engine serves for the name, else
+   * the definition's own (1 when started by name from an engine that does not serve the workflow).
+   */
+  #versionToStart(
+    name: string,
+    workflow: WorkflowDefinition<never, unknown> | string,
+    asked: number | undefined,
+    api: string,
+  ): number {
+    if (asked !== undefined) {
+      if (!Number.isSafeInteger(asked) || asked < 1) {
+        throw new InvalidArgumentError(`${api} needs { version } to be a positive integer (got ${String(asked)}).`);
+      }
+      return asked;
+    }
+    return this.#options.workflows.latest(name) ?? (typeof workflow === "string" ? 1 : workflow.version);
   }
 
   /**
@@ -292,7 +318,7 @@ export class Engine {
     const leased = new Set<string>();
     const lease = { owner: this.#owner, leaseMs: this.#options.leaseMs };
     const toCreate = runs.map((run) => {
-      if (free <= 0 || leased.has(run.id) || !this.#options.workflows.has(run.workflow)) return run;
+      if (free <= 0 || leased.has(run.id) || !this.#serves(run.workflow, run.version ?? 1)) return run;
       free -= 1;
       leased.add(run.id);
       return { ...run, lease };
@@ -328,7 +354,7 @@ export class Engine {
         this.#launch(run, [started.startedEvent]);
       else if (created && started.lease !== undefined) release.push(run.id);
       // An existing run too: a resend after a lost acknowledgement must still get the run going.
-      else if (this.#options.workflows.has(run.workflow)) {
+      else if (this.#serves(run.workflow, run.version)) {
         if (created) this.#startedEvents.remember(run.id, started.startedEvent);
         poke = true;
       }
@@ -545,8 +571,8 @@ export class Engine {
         await Promise.allSettled(running);
         continue;
       }
-      if (this.#closing !== undefined || this.#workflowNames.length === 0) return;
-      const nextDueAtMs = await this.#options.store.nextDueAtMs(this.#workflowNames);
+      if (this.#closing !== undefined || this.#served.length === 0) return;
+      const nextDueAtMs = await this.#options.store.nextDueAtMs(this.#served);
       if (this.#executions.size > 0 || this.#loop.busy) continue;
       if (nextDueAtMs === undefined || nextDueAtMs > this.#options.clock.nowMs()) return;
       this.#loop.poke();
@@ -566,9 +592,9 @@ export class Engine {
       this.#lastWatcherPollMs = clock.nowMs();
       await this.#watchers.poll();
     }
-    if (this.#workflowNames.length === 0) return pollIntervalMs;
+    if (this.#served.length === 0) return pollIntervalMs;
     if (clock.nowMs() - this.#lastRegistryBeatMs >= REGISTRY_HEARTBEAT_MS) {
-      await store.registerWorkflows(this.#workflowNames, clock.nowMs());
+      await store.registerWorkflows(this.#served, clock.nowMs());
       this.#lastRegistryBeatMs = clock.nowMs();
       await this.#takeOverDeadHolders();
     }
@@ -580,13 +606,13 @@ export class Engine {
       nowMs: clock.nowMs(),
       leaseMs,
       limit: capacity,
-      workflows: this.#workflowNames,
+      workflows: this.#served,
     });
     // A run created here while every slot was busy starts from the event start() wrote, if its log still ends there.
     for (const run of claimed) this.#launch(run, this.#startedEvents.take(run.id, run.lastSeq));
     this.#backlog = claimed.length === capacity;
     if (this.#backlog) return pollIntervalMs;
-    const nextDueAtMs = await store.nextDueAtMs(this.#workflowNames);
+    const nextDueAtMs = await store.nextDueAtMs(this.#served);
     if (nextDueAtMs === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, Math.max(1, nextDueAtMs - clock.nowMs()));
   }
@@ -607,7 +633,7 @@ export class Engine {
 
   /** Executes a claimed run; `history` is its whole log when at hand (just written here), else it is read. */
   #launch(run: RunRecord, history: readonly EventRecord[] | undefined): void {
-    const definition = this.#options.workflows.get(run.workflow);
+    const definition = this.#options.workflows.get(run.workflow, run.version);
     // A run still executing here whose lease lapsed (a stalled event loop, a failed renewal) may be claimed
     // again by this engine: the claim just renewed the lease, and the execution in progress keeps going.
     if (definition === undefined || this.#executions.has(run.id)) return;
@@ -647,17 +673,22 @@ export class Engine {
     if (problem !== undefined) {
       throw new InvalidArgumentError(`${api} needs a workflow name or definition; the name ${problem}.`);
     }
-    if (this.#options.workflows.has(workflow) || registered?.has(workflow)) return workflow;
+    if (this.#options.workflows.hasName(workflow) || registered?.has(workflow)) return workflow;
     if ((await this.#options.store.workflowLastSeenAtMs(workflow)) === undefined)
       throw new UnknownWorkflowError(workflow);
     registered?.add(workflow);
     return workflow;
   }
 
-  /** Why each record's run is not moving, when no live engine serves its workflow. */
+  /** This engine has the code of this version of the workflow. */
+  #serves(workflow: string, version: number): boolean {
+    return this.#options.workflows.get(workflow, version) !== undefined;
+  }
+
+  /** Why each record's run is not moving, when no live engine serves its workflow at its version. */
   #derivedReasons(records: readonly RunRecord[]): Promise<(string | undefined)[]> {
-    const servedHere = (workflow: string) => this.#options.workflows.has(workflow) && this.#closing === undefined;
-    return unservedReasons(records, this.#options.store, this.#options.clock.nowMs(), servedHere);
+    const { workflows, store, clock } = this.#options;
+    return unservedReasons(records, store, clock.nowMs(), this.#closing === undefined ? workflows : undefined);
   }
 
   #assertOpen(action: string): void {

@@ -42,6 +42,15 @@ export interface RunStartedEvent extends EventBase {
   readonly workflow: string;
   readonly input: unknown;
   readonly formatVersion: number;
+  /** The version of the workflow's definition the run started on; omitted for version 1. */
+  readonly version?: number;
+  /** The generation this log is, once the run has continued as new; omitted for the first. */
+  readonly generation?: number;
+}
+/** The run continued as new (`continueAsNew`): this generation ends here; the next starts with `input`. Always last. */
+export interface RunContinuedEvent extends EventBase {
+  readonly type: "run_continued";
+  readonly input: unknown;
 }
 /** A step's attempt succeeded; this is the step's recorded result. */
 export interface StepCompletedEvent extends AnswerBase {
@@ -192,6 +201,7 @@ export interface RunCancelledEvent extends EventBase {
  */
 export type HistoryEvent =
   | RunStartedEvent
+  | RunContinuedEvent
   | StepCompletedEvent
   | StepFailedEvent
   | TimerStartedEvent
@@ -285,6 +295,7 @@ const isChild = (d: Record<string, unknown>): boolean => isString(d.childId) && 
 /** One validator per event kind: adding a kind to HistoryEvent fails to compile until it is listed here. */
 const VALIDATORS: { [K in EventType]: (data: Record<string, unknown>) => boolean } = {
   run_started: (d) => isString(d.workflow) && isNumber(d.formatVersion) && "input" in d,
+  run_continued: (d) => "input" in d,
   step_completed: (d) => isString(d.name) && isNumber(d.attempt) && "result" in d && isCommandSeq(d),
   step_failed: (d) =>
     isString(d.name) &&

@@ -31,6 +31,8 @@ export interface ExecutionContext {
   readonly pollIntervalMs: number;
   readonly cache: ReplayerCache;
   readonly stats: EngineStats;
+  /** The highest version of a workflow this engine serves (the one new child runs start on), if any. */
+  latestVersion(workflow: string): number | undefined;
   isClosing(): boolean;
   /** The run parked until `dueAtMs` (if set): the engine arranges a wake-up. */
   onParked(dueAtMs: number | undefined): void;

@@ -6,6 +6,7 @@ export {
   type WorkflowFunction,
   type WorkflowInput,
   type WorkflowOutput,
+  type WorkflowOptions,
 } from "./workflow.js";
 export {
   step,
@@ -121,6 +122,7 @@ export {
   type ParkedRunsPage,
   type ParkedRunBlock,
   type ParentCancelPolicy,
+  type ServedWorkflow,
 } from "./store.js";
 export {
   RepriseError,

@@ -4,7 +4,7 @@ import type { Replayer } from "./replay.js";
 import { blockedRecord, replayLog } from "./replay-log.js";
 import type { EngineStats } from "./execution-context.js";
 import type { RunRecord, Store } from "./store.js";
-import type { WorkflowDefinition } from "./workflow.js";
+import type { WorkflowRegistry } from "./workflow-registry.js";
 
 /** Parked runs read per page; the check yields to the engine's other work between pages. */
 export const PARKED_CHECK_PAGE_SIZE = 100;
@@ -12,7 +12,7 @@ export const PARKED_CHECK_PAGE_SIZE = 100;
 /** What the check needs from its engine. */
 export interface ParkedRunCheckContext {
   readonly store: Store;
-  readonly workflows: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  readonly workflows: WorkflowRegistry;
   /** The engine's counters: each check is a replay like a cache miss's. */
   readonly stats: EngineStats;
   readonly maxPayloadBytes: number;
@@ -39,7 +39,6 @@ export interface ParkedRunCheckContext {
  * const { checked, blocked } = await checkParkedRuns(context);
  */
 export async function checkParkedRuns(context: ParkedRunCheckContext): Promise<{ checked: number; blocked: number }> {
-  const names = [...context.workflows.keys()];
   let cursor = 0;
   let checked = 0;
   let blocked = 0;
@@ -48,7 +47,7 @@ export async function checkParkedRuns(context: ParkedRunCheckContext): Promise<{
     // A store may answer synchronously (SqliteStore does): without a real turn of the event loop between pages,
     // checking 100,000 runs would hold it for seconds, and the engine could not start or wake anything meanwhile.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const page = await context.store.parkedRuns(names, cursor, PARKED_CHECK_PAGE_SIZE);
+    const page = await context.store.parkedRuns(context.workflows.served, cursor, PARKED_CHECK_PAGE_SIZE);
     if (page.runs.length === 0) break;
     cursor = page.cursor;
     for (const run of page.runs) {
@@ -62,7 +61,7 @@ export async function checkParkedRuns(context: ParkedRunCheckContext): Promise<{
 }
 
 async function checkOne(context: ParkedRunCheckContext, run: RunRecord): Promise<boolean> {
-  const definition = context.workflows.get(run.workflow);
+  const definition = context.workflows.get(run.workflow, run.version);
   if (definition === undefined) return false;
   const records = await context.store.readEvents(run.id);
   context.stats.replays += 1;

@@ -337,11 +337,17 @@ export class RunExecution {
       const limit = this.#ctx.maxPayloadBytes;
       try {
         const what = `The input of child '${childId}'`;
+        const version = options.version ?? this.#ctx.latestVersion(name) ?? workflow.version;
         run = {
           id: childId,
           workflow: name,
+          version,
           input: encodeValue(input, what, limit),
-          startedEvent: encodeEvent(runStartedEvent(name, input, nowMs), what, limit),
+          startedEvent: encodeEvent(
+            runStartedEvent({ workflow: name, version, generation: 1 }, input, nowMs),
+            what,
+            limit,
+          ),
           nowMs,
           parent: { runId: this.runId, onParentCancel: options.onParentCancel ?? "cancel" },
         };
@@ -674,6 +680,20 @@ export class RunExecution {
 }
 
 /** The run_started event of a new run. */
-export function runStartedEvent(workflow: string, input: unknown, nowMs: number): HistoryEvent {
-  return { type: "run_started", seq: 1, atMs: nowMs, workflow, input, formatVersion: EVENT_LOG_FORMAT_VERSION };
+export function runStartedEvent(
+  run: { readonly workflow: string; readonly version: number; readonly generation: number },
+  input: unknown,
+  nowMs: number,
+): HistoryEvent {
+  const { workflow, version, generation } = run;
+  return {
+    type: "run_started",
+    seq: 1,
+    atMs: nowMs,
+    workflow,
+    input,
+    formatVersion: EVENT_LOG_FORMAT_VERSION,
+    ...(version === 1 ? {} : { version }),
+    ...(generation === 1 ? {} : { generation }),
+  };
 }

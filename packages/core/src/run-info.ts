@@ -33,7 +33,15 @@ export interface RunCorruption {
 export interface RunInfo<O = unknown> {
   readonly id: string;
   readonly workflow: string;
+  /** The version of the workflow's definition the run started on, and is only ever run with (1 unless versioned). */
+  readonly version: number;
+  /**
+   * The run's generation: 1, plus one per `continueAsNew`. `input`, `lastSeq` and `history(id)` are those of this
+   * generation; `history(id, { generation })` reads an earlier one.
+   */
+  readonly generation: number;
   readonly status: RunStatus;
+  /** The input of the current generation (the run's input, or what the last `continueAsNew` passed on). */
   readonly input: unknown;
   /** The workflow's return value, once `completed`. */
   readonly result?: O | undefined;
@@ -170,6 +178,8 @@ function decodeRun<O>(record: RunRecord, reason: string | undefined): { info: Ru
   const info: RunInfo<O> = {
     id: record.id,
     workflow: record.workflow,
+    version: record.version,
+    generation: record.generation,
     status: record.status,
     input: decode("input", record.input, decodeValue),
     result: decode("result", record.result, (text) => decodeValue(text) as O),

@@ -19,6 +19,8 @@ export interface StartManyItem {
   readonly workflow: WorkflowDefinition<never, unknown> | string;
   readonly input: unknown;
   readonly id?: string | undefined;
+  /** The version to start on, as `start(workflow, input, { version })`. */
+  readonly version?: number | undefined;
 }
 
 /** An item with its input checked against its definition's input type (distributes over a union of items). */

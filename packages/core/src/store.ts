@@ -63,10 +63,29 @@ export interface WakeSet {
   readonly children?: readonly string[] | undefined;
 }
 
+/**
+ * A workflow an engine serves: its name and the version of its definition. The store's scheduling filters take
+ * these pairs, so that a run is only ever claimed by an engine that has the code of the version it started on.
+ *
+ * @example
+ * await store.claimDueRuns({ owner, nowMs, leaseMs, limit: 10, workflows: [{ name: "order", version: 2 }] });
+ */
+export interface ServedWorkflow {
+  readonly name: string;
+  readonly version: number;
+}
+
 /** A run's row: the projection of its log that schedulers and tools read. Values are encoded text. */
 export interface RunRecord {
   readonly id: string;
   readonly workflow: string;
+  /** The version of the workflow's definition the run started on (1 for unversioned definitions). */
+  readonly version: number;
+  /**
+   * The run's current generation: 1, plus one for each `continueAsNew`. `lastSeq` and the events `readEvents`
+   * returns by default belong to it; earlier generations stay readable by number.
+   */
+  readonly generation: number;
   readonly status: RunStatus;
   readonly input: string;
   readonly result?: string | undefined;
@@ -93,6 +112,8 @@ export type RunOutcomeRecord = Pick<RunRecord, "status" | "result" | "error" | "
 export interface NewRun {
   readonly id: string;
   readonly workflow: string;
+  /** The version of the definition it starts on; default 1. */
+  readonly version?: number | undefined;
   readonly input: string;
   readonly startedEvent: EventRecord;
   readonly nowMs: number;
@@ -140,6 +161,14 @@ export interface RunCommit {
   readonly startChildren?: readonly NewRun[] | undefined;
   /** Runs whose cancellation to request in the same write, as `requestCancel` would; finished or unknown ones are skipped. */
   readonly cancelRuns?: readonly { readonly runId: string; readonly reason: string | undefined }[] | undefined;
+  /**
+   * The run continues as new (`continueAsNew`): `events` end the current generation (its last is
+   * `run_continued`), and in the same write the store keeps that generation's events readable under its number,
+   * starts the next generation with `startedEvent` (seq 1) and `input` as the run's input, and applies `update`
+   * to the run in its new generation. The run's id, inbox (unconsumed signals), children and cancellation
+   * request are kept.
+   */
+  readonly continueAsNew?: { readonly input: string; readonly startedEvent: EventRecord } | undefined;
 }
 
 /** A signal waiting in a run's inbox. `position` orders signals first in, first out. */
@@ -191,9 +220,9 @@ export interface BlockedEpisodeRecord {
  *
  * @example
  * let cursor = 0;
- * for (let page = await store.parkedRuns(["order"], 0, 100); page.runs.length > 0; ) {
+ * for (let page = await store.parkedRuns([{ name: "order", version: 1 }], 0, 100); page.runs.length > 0; ) {
  *   cursor = page.cursor;
- *   page = await store.parkedRuns(["order"], cursor, 100);
+ *   page = await store.parkedRuns([{ name: "order", version: 1 }], cursor, 100);
  * }
  */
 export interface ParkedRunsPage {
@@ -227,7 +256,7 @@ export interface ClaimRequest {
   readonly nowMs: number;
   readonly leaseMs: number;
   readonly limit: number;
-  readonly workflows: readonly string[];
+  readonly workflows: readonly ServedWorkflow[];
 }
 
 /** What a lease renewal learns about a held run. */
@@ -297,6 +326,8 @@ export interface RunFilter {
   readonly workflow?: string | undefined;
   /** Only children of this run. */
   readonly parent?: string | undefined;
+  /** Only runs that started on this version of their workflow. */
+  readonly version?: number | undefined;
   readonly limit: number;
 }
 
@@ -332,8 +363,11 @@ export interface Store {
   finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage>;
   /** Newest first. */
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
-  /** Events with seq > afterSeq, in order. */
-  readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]>;
+  /**
+   * Events with seq > afterSeq, in order, of the run's current generation, or of `generation` when given (`[]`
+   * for a generation the store does not hold).
+   */
+  readEvents(runId: string, afterSeq?: number, generation?: number): Promise<EventRecord[]>;
   /**
    * Appends events, consumes signals, updates the run, creates `startChildren` and requests `cancelRuns`, in one
    * atomic write; throws LeaseLostError unless `owner` holds the lease. A commit that ends a child run (completed,
@@ -360,7 +394,7 @@ export interface Store {
    * RunFinishedError.
    */
   requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void>;
-  /** Leases up to `limit` due runs of the given workflows and marks them `running`. */
+  /** Leases up to `limit` due runs of the given workflows (a run's name and version must both match), marks them `running`. */
   claimDueRuns(request: ClaimRequest): Promise<RunRecord[]>;
   /** Extends the owner's leases; runs missing from the answer are no longer held. */
   renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]>;
@@ -377,12 +411,12 @@ export interface Store {
    */
   expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number>;
   /** Earliest time a run of these workflows becomes due, if any. */
-  nextDueAtMs(workflows: readonly string[]): Promise<number | undefined>;
+  nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined>;
   /**
    * Makes `blocked` runs of these workflows due again (new code may fix them); returns how many. In the same
    * write, closes the open blocked episode of each of them (`endedAtMs` = `nowMs`, `endedBy` "retried").
    */
-  retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number>;
+  retryBlockedRuns(workflows: readonly ServedWorkflow[], nowMs: number): Promise<number>;
   /**
    * The episodes during which the run was `blocked`, oldest first; `[]` for an unknown run. Every store keeps
    * them this way: a `commit` whose update has status `blocked` opens one in the same write (`blockedAtMs` =
@@ -398,7 +432,7 @@ export interface Store {
    * (it is the last run's position, or the cursor passed in when there are none). Read-only; an engine walks them
    * at start-up to find runs its code no longer replays before their timers or signals wake them.
    */
-  parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage>;
+  parkedRuns(workflows: readonly ServedWorkflow[], cursor: number, limit: number): Promise<ParkedRunsPage>;
   /**
    * Blocks a parked run in place, as a `blocked` commit would (the run's `reason` and `error`, an open blocked
    * episode), but only if it is still parked (`sleeping` or `waiting`, no lease) at `expectedLastSeq`; returns
@@ -414,9 +448,9 @@ export interface Store {
    * LeaseLostError when the run's last seq is no longer the one before `event` (it moved on meanwhile).
    */
   forceCancelBlocked(runId: string, event: EventRecord, reason: string | undefined, nowMs: number): Promise<void>;
-  /** Records that an engine serving these workflows is alive at `nowMs`. */
-  registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void>;
-  /** When an engine serving `workflow` last reported in, if ever. */
-  workflowLastSeenAtMs(workflow: string): Promise<number | undefined>;
+  /** Records that an engine serving these workflows (at these versions) is alive at `nowMs`. */
+  registerWorkflows(workflows: readonly ServedWorkflow[], nowMs: number): Promise<void>;
+  /** When an engine serving `workflow` (at `version`, or at any version when omitted) last reported in, if ever. */
+  workflowLastSeenAtMs(workflow: string, version?: number): Promise<number | undefined>;
   close(): Promise<void>;
 }

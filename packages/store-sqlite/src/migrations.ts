@@ -209,6 +209,40 @@ const MIGRATIONS: readonly Migration[] = [
       ),
     ],
   },
+  {
+    // Version 6 (changing code under running workflows) adds, without rebuilding `runs` or `events`:
+    // - `runs.version`: the version of the definition a run started on (every earlier run: 1), and `workflows`
+    //   keyed by (name, version) so that a run is only claimed by an engine with the code of its version;
+    // - `runs.generation` and `event_archive`: a run that continues as new keeps its earlier generations' events
+    //   there, readable by number, while `events` holds only the generation that replay reads.
+    version: 6,
+    statements: [
+      builder.schema.alterTable("runs").addColumn("version", "integer", (c) => c.notNull().defaultTo(1)),
+      builder.schema.alterTable("runs").addColumn("generation", "integer", (c) => c.notNull().defaultTo(1)),
+      builder.schema
+        .createTable("workflow_versions")
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("last_seen_at_ms", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workflows_pk", ["name", "version"])
+        .modifyEnd(sql`without rowid`),
+      fixedSql(
+        "insert into workflow_versions (name, version, last_seen_at_ms) select name, 1, last_seen_at_ms from workflows",
+      ),
+      builder.schema.dropTable("workflows"),
+      builder.schema.alterTable("workflow_versions").renameTo("workflows"),
+      builder.schema
+        .createTable("event_archive")
+        .addColumn("run_key", "integer", (c) => c.notNull())
+        .addColumn("generation", "integer", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("at_ms", "integer", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("event_archive_pk", ["run_key", "generation", "seq"])
+        .modifyEnd(sql`without rowid`),
+    ],
+  },
 ];
 
 /** Newest schema version this code knows. */

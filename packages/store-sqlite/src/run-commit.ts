@@ -44,6 +44,8 @@ export function writeCommit(statements: PreparedStatements, commit: RunCommit): 
   }
   // After the signals: whether an awaited signal is still waiting decides when the run is due.
   if (row !== undefined) updateProjection(statements, commit, dueAfterCommit(statements, commit, row), row);
+  // After the projection: the next generation's log starts again at seq 1.
+  if (commit.continueAsNew !== undefined) startNextGeneration(statements, runKey, commit.continueAsNew);
   if (commit.update.status === "blocked") {
     const lastSeq = commit.expectedLastSeq + commit.events.length;
     openBlockedEpisode(statements, runKey, commit.nowMs, lastSeq, commit.update.reason ?? "no reason recorded");
@@ -52,6 +54,22 @@ export function writeCommit(statements: PreparedStatements, commit: RunCommit): 
   if (written.parent_id !== null && FINISHED_STATUSES.has(commit.update.status)) {
     statements.run("wakeParent", { parentId: written.parent_id, childId: runId, nowMs: commit.nowMs });
   }
+}
+
+/**
+ * Continues the run as new, after its generation's last events were appended: that generation's events move to
+ * `event_archive` under its number, and the next generation's log starts with `startedEvent` at seq 1. Signals
+ * stay in the inbox (those consumed keep their `consumed_seq`, a seq of the generation that consumed them).
+ */
+function startNextGeneration(
+  statements: PreparedStatements,
+  runKey: number,
+  next: NonNullable<RunCommit["continueAsNew"]>,
+): void {
+  const current = statements.get<{ generation: number }>("startGeneration", { runKey, input: next.input });
+  statements.run("archiveEvents", { runKey, generation: (current?.generation ?? 2) - 1 });
+  statements.run("deleteEvents", { runKey });
+  insertEvents(statements, runKey, [next.startedEvent]);
 }
 
 /**

@@ -15,6 +15,7 @@ export function createRunRow(statements: PreparedStatements, run: NewRun): { cre
   const inserted = statements.run("insertRun", {
     id: run.id,
     workflow: run.workflow,
+    version: run.version ?? 1,
     status: run.lease === undefined ? "pending" : "running",
     input: run.input,
     leaseOwner: run.lease?.owner,

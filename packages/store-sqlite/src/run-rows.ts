@@ -48,6 +48,8 @@ export function toRecord(row: RunRow): RunRecord {
   return {
     id: row.id,
     workflow: row.workflow,
+    version: row.version,
+    generation: row.generation,
     status: row.status as RunStatus,
     input: row.input,
     result: row.result ?? undefined,
@@ -103,6 +105,8 @@ export function newRunRecord(run: NewRun): RunRecord {
     wake_signals: null,
     wake_children: null,
     parent_id: run.parent?.runId ?? null,
+    version: run.version ?? 1,
+    generation: 1,
   });
 }
 

@@ -41,12 +41,30 @@ export interface RunsTable {
   parent_id: string | null;
   /** 1 when cancelling the parent cancels this child (`onParentCancel: "cancel"`). Schema version 5. */
   cancel_with_parent: number;
+  /** The version of the workflow's definition the run started on. Schema version 6. */
+  version: number;
+  /** The run's current generation (1 + its `continueAsNew`s); `events` holds this one. Schema version 6. */
+  generation: number;
 }
 
 /** The append-only log: one row per event, keyed (run_key, seq), stored WITHOUT ROWID. */
 export interface EventsTable {
   /** `runs.run_key` of the run the event belongs to. */
   run_key: number;
+  seq: number;
+  type: string;
+  at_ms: number;
+  data: string;
+}
+
+/**
+ * Events of a run's earlier generations (`continueAsNew`), keyed (run_key, generation, seq) and stored WITHOUT
+ * ROWID: moved here by the write that starts the next generation, so that `events` only ever holds the current
+ * generation of each run and replay reads nothing else.
+ */
+export interface EventArchiveTable {
+  run_key: number;
+  generation: number;
   seq: number;
   type: string;
   at_ms: number;
@@ -64,9 +82,10 @@ export interface SignalsTable {
   consumed_seq: number | null;
 }
 
-/** Workflows some engine on this store serves, and when it last reported in. */
+/** Workflows some engine on this store serves, per version, and when it last reported in; keyed (name, version). */
 export interface WorkflowsTable {
   name: string;
+  version: number;
   last_seen_at_ms: number;
 }
 
@@ -103,6 +122,7 @@ export interface RunBlocksTable {
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
+  event_archive: EventArchiveTable;
   signals: SignalsTable;
   workflows: WorkflowsTable;
   lease_holders: LeaseHoldersTable;

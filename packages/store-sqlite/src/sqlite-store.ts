@@ -28,6 +28,7 @@ import {
   type RunOutcomeRecord,
   type RunRecord,
   type RunStatus,
+  type ServedWorkflow,
   type SignalRecord,
   type Store,
 } from "@reprise/core";
@@ -186,16 +187,21 @@ export class SqliteStore implements Store {
       if (filter.statuses !== undefined) query = query.where("status", "in", filter.statuses);
       if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
       if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
+      if (filter.version !== undefined) query = query.where("version", "=", filter.version);
       const compiled = query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).compile();
       const rows = this.#db.prepare(compiled.sql).all(...compiled.parameters.map(toSqlite)) as RunRow[];
       return rows.map(toRecord);
     });
   }
 
-  async readEvents(runId: string, afterSeq = 0): Promise<EventRecord[]> {
+  async readEvents(runId: string, afterSeq = 0, generation?: number): Promise<EventRecord[]> {
     return this.#read("read events", () => {
       // The type column holds what the engine wrote; decodeEvent validates it like every other field.
-      return this.#statements.all<EventRecord>("readEvents", { runId, afterSeq });
+      if (generation === undefined) return this.#statements.all<EventRecord>("readEvents", { runId, afterSeq });
+      const run = this.#statements.get<{ run_key: number; generation: number }>("runGeneration", { runId });
+      if (run === undefined) return [];
+      if (run.generation === generation) return this.#statements.all<EventRecord>("readEvents", { runId, afterSeq });
+      return this.#statements.all<EventRecord>("readArchivedEvents", { runKey: run.run_key, generation, afterSeq });
     });
   }
 
@@ -272,7 +278,7 @@ export class SqliteStore implements Store {
           nowMs: request.nowMs,
           leaseUntilMs: request.nowMs + request.leaseMs,
           limit: request.limit,
-          workflows: JSON.stringify(request.workflows),
+          workflows: servedJson(request.workflows),
         })
         .map(toRecord),
     );
@@ -348,19 +354,19 @@ export class SqliteStore implements Store {
     });
   }
 
-  async nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
+  async nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
     return this.#read("find the next due run", () => {
-      const row = this.#statements.get<{ due_at_ms: number }>("nextDue", { workflows: JSON.stringify(workflows) });
+      const row = this.#statements.get<{ due_at_ms: number }>("nextDue", { workflows: servedJson(workflows) });
       return row?.due_at_ms;
     });
   }
 
-  async parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage> {
+  async parkedRuns(workflows: readonly ServedWorkflow[], cursor: number, limit: number): Promise<ParkedRunsPage> {
     if (workflows.length === 0 || limit <= 0) return { runs: [], cursor };
     return this.#read("read parked runs", () => {
       const rows = this.#statements.all<RunRow & { run_key: number }>("parkedRuns", {
-        workflows: JSON.stringify(workflows),
+        workflows: servedJson(workflows),
         cursor,
         limit: Math.floor(limit),
       });
@@ -384,10 +390,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
+  async retryBlockedRuns(workflows: readonly ServedWorkflow[], nowMs: number): Promise<number> {
     if (workflows.length === 0) return 0;
     return this.#write("retry blocked runs", () => {
-      const args = { workflows: JSON.stringify(workflows), nowMs };
+      const args = { workflows: servedJson(workflows), nowMs };
       this.#statements.run("closeRetriedBlockedEpisodes", args);
       return this.#statements.run("retryBlockedRuns", args).changes;
     });
@@ -443,15 +449,19 @@ export class SqliteStore implements Store {
     });
   }
 
-  async registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
+  async registerWorkflows(workflows: readonly ServedWorkflow[], nowMs: number): Promise<void> {
     return this.#write("register workflows", () => {
-      for (const name of workflows) this.#statements.run("registerWorkflow", { name, nowMs });
+      for (const { name, version } of workflows) this.#statements.run("registerWorkflow", { name, version, nowMs });
     });
   }
 
-  async workflowLastSeenAtMs(workflow: string): Promise<number | undefined> {
+  async workflowLastSeenAtMs(workflow: string, version?: number): Promise<number | undefined> {
     return this.#read("read the workflow registry", () => {
-      return this.#statements.get<{ last_seen_at_ms: number }>("workflowLastSeen", { name: workflow })?.last_seen_at_ms;
+      const row =
+        version === undefined
+          ? this.#statements.get<{ last_seen_at_ms: number | null }>("workflowLastSeen", { name: workflow })
+          : this.#statements.get<{ last_seen_at_ms: number }>("workflowVersionLastSeen", { name: workflow, version });
+      return row?.last_seen_at_ms ?? undefined;
     });
   }
 
@@ -565,4 +575,9 @@ function describe(error: unknown): string {
           ? " (the file is not a SQLite database)"
           : "";
   return `${error.message}${typeof code === "string" ? ` [${code}]` : ""}${hint}`;
+}
+
+/** Served workflows as the JSON array parameter the scheduling statements take (`[{ "name", "version" }]`). */
+function servedJson(workflows: readonly ServedWorkflow[]): string {
+  return JSON.stringify(workflows.map(({ name, version }) => ({ name, version })));
 }

@@ -9,13 +9,14 @@ const inJsonArray = (column: string, name: string) =>
   sql<boolean>`${sql.ref(column)} in (select value from json_each(${param(name)}))`;
 
 /**
- * The same filter, checked row by row: the unary `+` keeps SQLite from driving the query through an index on
- * `column`. The scheduler's queries use it for `workflow` so that they walk `runs_due` in due order and stop at
- * the first rows they need; through `runs_workflow_created` they would read every run the workflows ever had
- * (completed ones included) and sort them, a cost that grows with the store's whole history.
+ * The run's (workflow, version) is one of a JSON array of served workflows (`[{ "name", "version" }]`), checked
+ * row by row: the unary `+` keeps SQLite from driving the query through an index on `workflow`. The scheduler's
+ * queries walk `runs_due` in due order and stop at the first rows they need; through `runs_workflow_created` they
+ * would read every run the workflows ever had (completed ones included) and sort them, a cost that grows with
+ * the store's whole history.
  */
-const filteredByJsonArray = (column: string, name: string) =>
-  sql<boolean>`+${sql.ref(column)} in (select value from json_each(${param(name)}))`;
+const servedBy = (name: string) =>
+  sql<boolean>`(+workflow, +version) in (select json_extract(value, '$.name'), json_extract(value, '$.version') from json_each(${param(name)}))`;
 
 const runColumns = [
   "id",
@@ -37,6 +38,8 @@ const runColumns = [
   "wake_signals",
   "wake_children",
   "parent_id",
+  "version",
+  "generation",
 ] as const;
 
 /** `value` is one of the JSON array in `column` (a wake set's signals or children). */
@@ -75,6 +78,7 @@ export const QUERIES = {
   insertRun: compileStatement<{
     id: string;
     workflow: string;
+    version: number;
     status: string;
     input: string;
     leaseOwner: string | undefined;
@@ -90,6 +94,8 @@ export const QUERIES = {
         cancel_with_parent: param("cancelWithParent"),
         id: param("id"),
         workflow: param("workflow"),
+        version: param("version"),
+        generation: 1,
         status: param("status"),
         input: param("input"),
         lease_owner: param("leaseOwner"),
@@ -120,6 +126,50 @@ export const QUERIES = {
       .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", param("runId")))
       .where("seq", ">", param("afterSeq"))
       .orderBy("seq"),
+  ),
+  /** The current generation of a run (no row: unknown run). */
+  runGeneration: compileStatement<{ runId: string }>(
+    builder.selectFrom("runs").select(["run_key", "generation"]).where("id", "=", param("runId")),
+  ),
+  /** Events of an earlier generation of a run, kept in `event_archive` since it continued as new. */
+  readArchivedEvents: compileStatement<{ runKey: number; generation: number; afterSeq: number }>(
+    builder
+      .selectFrom("event_archive")
+      .select(["seq", "type", "at_ms as atMs", "data"])
+      .where("run_key", "=", param("runKey"))
+      .where("generation", "=", param("generation"))
+      .where("seq", ">", param("afterSeq"))
+      .orderBy("seq"),
+  ),
+  /** Moves a run's current generation of events to `event_archive` (the write that continues it as new). */
+  archiveEvents: compileStatement<{ runKey: number; generation: number }>(
+    builder
+      .insertInto("event_archive")
+      .columns(["run_key", "generation", "seq", "type", "at_ms", "data"])
+      .expression((eb) =>
+        eb
+          .selectFrom("events")
+          .select((inner) => [
+            "run_key",
+            inner.val(param("generation")).as("generation"),
+            "seq",
+            "type",
+            "at_ms",
+            "data",
+          ])
+          .where("run_key", "=", param("runKey")),
+      ),
+  ),
+  deleteEvents: compileStatement<{ runKey: number }>(
+    builder.deleteFrom("events").where("run_key", "=", param("runKey")),
+  ),
+  /** The run's next generation: its input, and a log that starts again at seq 1. */
+  startGeneration: compileStatement<{ runKey: number; input: string }>(
+    builder
+      .updateTable("runs")
+      .set((eb) => ({ generation: eb("generation", "+", 1), input: param("input"), last_seq: 1 }))
+      .where("run_key", "=", param("runKey"))
+      .returning("generation"),
   ),
   /**
    * A commit's new projection of the run, written only while `owner` holds the lease at `expectedLastSeq`;
@@ -352,7 +402,7 @@ export const QUERIES = {
           .select("run_key")
           .where("due_at_ms", "<=", param("nowMs"))
           .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", param("nowMs"))]))
-          .where(filteredByJsonArray("workflow", "workflows"))
+          .where(servedBy("workflows"))
           .orderBy("due_at_ms")
           .limit(param("limit")),
       )
@@ -431,7 +481,7 @@ export const QUERIES = {
       .select("due_at_ms")
       .where("due_at_ms", "is not", null)
       .where("lease_owner", "is", null)
-      .where(filteredByJsonArray("workflow", "workflows"))
+      .where(servedBy("workflows"))
       .orderBy("due_at_ms")
       .limit(1),
   ),
@@ -511,11 +561,7 @@ export const QUERIES = {
       .where(
         "run_key",
         "in",
-        builder
-          .selectFrom("runs")
-          .select("run_key")
-          .where("status", "=", "blocked")
-          .where(inJsonArray("workflow", "workflows")),
+        builder.selectFrom("runs").select("run_key").where("status", "=", "blocked").where(servedBy("workflows")),
       ),
   ),
   blockedEpisodes: compileStatement<{ runId: string }>(
@@ -541,7 +587,7 @@ export const QUERIES = {
       // walking the primary key from the cursor reads one page's worth.
       .where(sql<boolean>`+${sql.ref("status")} in ('sleeping', 'waiting')`)
       .where("lease_owner", "is", null)
-      .where(filteredByJsonArray("workflow", "workflows"))
+      .where(servedBy("workflows"))
       .orderBy("run_key")
       .limit(param("limit")),
   ),
@@ -578,16 +624,26 @@ export const QUERIES = {
       .updateTable("runs")
       .set({ status: "pending", due_at_ms: param("nowMs"), reason: null, error: null, updated_at_ms: param("nowMs") })
       .where("status", "=", "blocked")
-      .where(inJsonArray("workflow", "workflows")),
+      .where(servedBy("workflows")),
   ),
-  registerWorkflow: compileStatement<{ name: string; nowMs: number }>(
+  registerWorkflow: compileStatement<{ name: string; version: number; nowMs: number }>(
     builder
       .insertInto("workflows")
-      .values({ name: param("name"), last_seen_at_ms: param("nowMs") })
-      .onConflict((oc) => oc.column("name").doUpdateSet({ last_seen_at_ms: param("nowMs") })),
+      .values({ name: param("name"), version: param("version"), last_seen_at_ms: param("nowMs") })
+      .onConflict((oc) => oc.columns(["name", "version"]).doUpdateSet({ last_seen_at_ms: param("nowMs") })),
   ),
   workflowLastSeen: compileStatement<{ name: string }>(
-    builder.selectFrom("workflows").select("last_seen_at_ms").where("name", "=", param("name")),
+    builder
+      .selectFrom("workflows")
+      .select((eb) => eb.fn.max("last_seen_at_ms").as("last_seen_at_ms"))
+      .where("name", "=", param("name")),
+  ),
+  workflowVersionLastSeen: compileStatement<{ name: string; version: number }>(
+    builder
+      .selectFrom("workflows")
+      .select("last_seen_at_ms")
+      .where("name", "=", param("name"))
+      .where("version", "=", param("version")),
   ),
 } as const;
 

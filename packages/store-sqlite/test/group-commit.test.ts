@@ -56,7 +56,13 @@ function started(id: string): {
 
 async function createClaimedRuns(store: SqliteStore, ids: readonly string[]): Promise<void> {
   await Promise.all(ids.map((id) => store.createRun(started(id))));
-  const claimed = await store.claimDueRuns({ owner: "me", nowMs: 2, leaseMs: 60_000, limit: 100, workflows: ["w"] });
+  const claimed = await store.claimDueRuns({
+    owner: "me",
+    nowMs: 2,
+    leaseMs: 60_000,
+    limit: 100,
+    workflows: [{ name: "w", version: 1 }],
+  });
   expect(claimed.map((run) => run.id).sort()).toEqual([...ids].sort());
 }
 
@@ -228,7 +234,13 @@ describe("commit paths and query plans", () => {
         update: { status: "sleeping", waitingFor: { kind: "timer" }, wakeAtMs: 5, release: true, wake: { atMs: 5 } },
       }),
     );
-    await store.claimDueRuns({ owner: "me", nowMs: 6, leaseMs: 60_000, limit: 1, workflows: ["w"] });
+    await store.claimDueRuns({
+      owner: "me",
+      nowMs: 6,
+      leaseMs: 60_000,
+      limit: 1,
+      workflows: [{ name: "w", version: 1 }],
+    });
     expect(await store.getRun("r")).toMatchObject({ status: "running", waitingFor: { kind: "timer" }, wakeAtMs: 5 });
     await store.commit(stepCommit("r", { expectedLastSeq: 2, events: [timerFired(3)], nowMs: 7 }));
     const woken = await store.getRun("r");

@@ -161,7 +161,10 @@ describe("schema migrations from version 2", () => {
       expect((await store.getRun("order-done"))?.status).toBe("completed");
       expect((await store.getRun("order-waiting"))?.waitingFor).toEqual({ kind: "signal", name: "approve" });
       expect((await store.getRun("order-sleeping"))?.status).toBe("sleeping");
+      // Every run from before versions (schema 6) started on version 1 and is in its first generation.
+      expect(await store.getRun("order-sleeping")).toMatchObject({ version: 1, generation: 1 });
       expect((await store.readEvents("order-done")).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect((await store.readEvents("order-done", 0, 1)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       // A run that ended before the upgrade has no position: a waiter reads its outcome directly.
       expect(await store.finishedRunsSince(0, 10)).toEqual({ runs: [], cursor: 0 });
       expect(await store.leaseHoldersOn("any-host")).toEqual([]);
@@ -224,7 +227,14 @@ describe("schema migrations from version 3", () => {
     await (await SqliteStore.open({ filename })).close();
     const db = new Database(filename);
     db.exec("drop table run_blocks");
-    // Version 5's columns and index, taken back too.
+    // Version 6's columns and tables, and version 5's columns and index, taken back too.
+    db.exec("alter table runs drop column version");
+    db.exec("alter table runs drop column generation");
+    db.exec("drop table event_archive");
+    db.exec("create table workflows_v5 (name text primary key not null, last_seen_at_ms integer not null)");
+    db.exec("insert into workflows_v5 select name, max(last_seen_at_ms) from workflows group by name");
+    db.exec("drop table workflows");
+    db.exec("alter table workflows_v5 rename to workflows");
     db.exec("drop index runs_parent");
     for (const column of ["wake_signals", "wake_children", "parent_id", "cancel_with_parent"]) {
       db.exec(`alter table runs drop column ${column}`);
@@ -245,7 +255,7 @@ describe("schema migrations from version 3", () => {
       expect(store.diagnostics().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       expect((await store.getRun("order-waiting"))?.status).toBe("blocked");
       expect(await store.blockedEpisodes("order-waiting")).toEqual([]);
-      expect(await store.retryBlockedRuns(["order"], Date.UTC(2030, 0, 1))).toBe(1);
+      expect(await store.retryBlockedRuns([{ name: "order", version: 1 }], Date.UTC(2030, 0, 1))).toBe(1);
       expect((await store.getRun("order-waiting"))?.status).toBe("pending");
       expect(await store.blockedEpisodes("order-waiting")).toEqual([]);
     } finally {

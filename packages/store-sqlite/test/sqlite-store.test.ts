@@ -38,7 +38,13 @@ function startedEvent(): EventRecord {
 
 async function createClaimedRun(store: SqliteStore, id = "r1"): Promise<void> {
   await store.createRun({ id, workflow: "w", input: '{"json":null}', startedEvent: startedEvent(), nowMs: 1 });
-  const claimed = await store.claimDueRuns({ owner: "me", nowMs: 2, leaseMs: 60_000, limit: 10, workflows: ["w"] });
+  const claimed = await store.claimDueRuns({
+    owner: "me",
+    nowMs: 2,
+    leaseMs: 60_000,
+    limit: 10,
+    workflows: [{ name: "w", version: 1 }],
+  });
   expect(claimed.map((run) => run.id)).toContain(id);
 }
 
@@ -48,7 +54,7 @@ describe("SqliteStore", () => {
       journalMode: "wal",
       synchronous: "full",
       busyTimeoutMs: 5000,
-      schemaVersion: 5,
+      schemaVersion: 6,
     });
     expect((await open({ synchronous: "normal", busyTimeoutMs: 10 })).diagnostics()).toMatchObject({
       synchronous: "normal",
@@ -142,12 +148,12 @@ describe("SqliteStore", () => {
     const store = await open({ busyTimeoutMs: 50 });
     const other = new Database(filename);
     other.exec("begin immediate");
-    const error = await store.registerWorkflows(["w"], 1).catch((e: unknown) => e);
+    const error = await store.registerWorkflows([{ name: "w", version: 1 }], 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as Error).message).toContain("SQLITE_BUSY");
     other.exec("commit");
     other.close();
-    await store.registerWorkflows(["w"], 1);
+    await store.registerWorkflows([{ name: "w", version: 1 }], 1);
     expect(await store.workflowLastSeenAtMs("w")).toBe(1);
   });
 

@@ -18,6 +18,7 @@ import type {
   RunRecord,
   SignalRecord,
   Store,
+  ServedWorkflow,
 } from "@reprise/core";
 import { decodeEvent } from "@reprise/core/internal";
 
@@ -117,8 +118,8 @@ export class CrashingStore implements Store {
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#answer(() => this.#inner.listRuns(filter));
   }
-  async readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]> {
-    return this.#answer(() => this.#inner.readEvents(runId, afterSeq));
+  async readEvents(runId: string, afterSeq?: number, generation?: number): Promise<EventRecord[]> {
+    return this.#answer(() => this.#inner.readEvents(runId, afterSeq, generation));
   }
   async sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }> {
     return this.#answer(() => this.#inner.sendSignal(signal));
@@ -134,7 +135,7 @@ export class CrashingStore implements Store {
   ): Promise<void> {
     return this.#answer(() => this.#inner.forceCancelBlocked(runId, event, reason, nowMs));
   }
-  async parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage> {
+  async parkedRuns(workflows: readonly ServedWorkflow[], cursor: number, limit: number): Promise<ParkedRunsPage> {
     return this.#answer(() => this.#inner.parkedRuns(workflows, cursor, limit));
   }
   async blockParkedRun(block: ParkedRunBlock): Promise<boolean> {
@@ -164,20 +165,20 @@ export class CrashingStore implements Store {
   async expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
     return this.#answer(() => this.#inner.expireLeasesOf(owners, nowMs));
   }
-  async nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
+  async nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
     return this.#answer(() => this.#inner.nextDueAtMs(workflows));
   }
-  async retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
+  async retryBlockedRuns(workflows: readonly ServedWorkflow[], nowMs: number): Promise<number> {
     return this.#answer(() => this.#inner.retryBlockedRuns(workflows, nowMs));
   }
   async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
     return this.#answer(() => this.#inner.blockedEpisodes(runId));
   }
-  async registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
+  async registerWorkflows(workflows: readonly ServedWorkflow[], nowMs: number): Promise<void> {
     return this.#answer(() => this.#inner.registerWorkflows(workflows, nowMs));
   }
-  async workflowLastSeenAtMs(workflow: string): Promise<number | undefined> {
-    return this.#answer(() => this.#inner.workflowLastSeenAtMs(workflow));
+  async workflowLastSeenAtMs(workflow: string, version?: number): Promise<number | undefined> {
+    return this.#answer(() => this.#inner.workflowLastSeenAtMs(workflow, version));
   }
   async close(): Promise<void> {
     return this.#inner.close();

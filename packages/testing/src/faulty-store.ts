@@ -19,6 +19,7 @@ import {
   type RunRecord,
   type SignalRecord,
   type Store,
+  type ServedWorkflow,
 } from "@reprise/core";
 
 /**
@@ -206,8 +207,10 @@ export class FaultyStore implements Store {
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#call("listRuns", [filter], () => this.inner.listRuns(filter));
   }
-  readEvents(runId: string, afterSeq?: number): Promise<EventRecord[]> {
-    return this.#call("readEvents", [runId, afterSeq], () => this.inner.readEvents(runId, afterSeq));
+  readEvents(runId: string, afterSeq?: number, generation?: number): Promise<EventRecord[]> {
+    return this.#call("readEvents", [runId, afterSeq, generation], () =>
+      this.inner.readEvents(runId, afterSeq, generation),
+    );
   }
   commit(commit: RunCommit): Promise<void> {
     return this.#call("commit", [commit], () => this.inner.commit(commit));
@@ -220,7 +223,7 @@ export class FaultyStore implements Store {
       this.inner.nextSignal(runId, name, afterPosition),
     );
   }
-  parkedRuns(workflows: readonly string[], cursor: number, limit: number): Promise<ParkedRunsPage> {
+  parkedRuns(workflows: readonly ServedWorkflow[], cursor: number, limit: number): Promise<ParkedRunsPage> {
     return this.#call("parkedRuns", [workflows, cursor, limit], () => this.inner.parkedRuns(workflows, cursor, limit));
   }
 
@@ -264,20 +267,22 @@ export class FaultyStore implements Store {
   expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
     return this.#call("expireLeasesOf", [owners, nowMs], () => this.inner.expireLeasesOf(owners, nowMs));
   }
-  nextDueAtMs(workflows: readonly string[]): Promise<number | undefined> {
+  nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
     return this.#call("nextDueAtMs", [workflows], () => this.inner.nextDueAtMs(workflows));
   }
-  retryBlockedRuns(workflows: readonly string[], nowMs: number): Promise<number> {
+  retryBlockedRuns(workflows: readonly ServedWorkflow[], nowMs: number): Promise<number> {
     return this.#call("retryBlockedRuns", [workflows, nowMs], () => this.inner.retryBlockedRuns(workflows, nowMs));
   }
   blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
     return this.#call("blockedEpisodes", [runId], () => this.inner.blockedEpisodes(runId));
   }
-  registerWorkflows(workflows: readonly string[], nowMs: number): Promise<void> {
+  registerWorkflows(workflows: readonly ServedWorkflow[], nowMs: number): Promise<void> {
     return this.#call("registerWorkflows", [workflows, nowMs], () => this.inner.registerWorkflows(workflows, nowMs));
   }
-  workflowLastSeenAtMs(workflow: string): Promise<number | undefined> {
-    return this.#call("workflowLastSeenAtMs", [workflow], () => this.inner.workflowLastSeenAtMs(workflow));
+  workflowLastSeenAtMs(workflow: string, version?: number): Promise<number | undefined> {
+    return this.#call("workflowLastSeenAtMs", [workflow, version], () =>
+      this.inner.workflowLastSeenAtMs(workflow, version),
+    );
   }
   close(): Promise<void> {
     return this.#call("close", [], () => this.inner.close());

@@ -55,6 +55,7 @@ export function instrumentWorkflow<I, O>(
   const { stubs = {}, onStepCall, onNondeterministicCall } = options;
   return {
     name: definition.name,
+    version: definition.version,
     *fn(input: I): Generator<unknown, O, unknown> {
       const guard =
         onNondeterministicCall === undefined

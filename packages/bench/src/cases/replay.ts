@@ -31,7 +31,7 @@ async function writeHistory(store: SqliteStore, runId: string, events: number): 
     nowMs: atMs,
     leaseMs: 60_000,
     limit: 1,
-    workflows: [longHistory.name],
+    workflows: [{ name: longHistory.name, version: 1 }],
   });
   if (claimed?.id !== runId) throw new Error(`could not claim ${runId}`);
   const records: EventRecord[] = [];

@@ -22,7 +22,7 @@ const HELD = 100;
 /** Times the scheduler's store calls on an existing store file (e.g. the idle-memory case's 100,000 runs). */
 export async function measureScheduler(filename: string, repetitions: number): Promise<SchedulerResult> {
   const store = await SqliteStore.open({ filename });
-  const workflows = ["bench-sleeper", "bench-waiter", "bench-held"];
+  const workflows = ["bench-sleeper", "bench-waiter", "bench-held"].map((name) => ({ name, version: 1 }));
   const nowAtStart = Date.now();
   for (let i = 0; i < HELD; i++) {
     await store.createRun(newRun(`held-${i}`, "bench-held", i, nowAtStart));

@@ -13,6 +13,7 @@ import {
   T0,
   WORKFLOW,
   type ConformanceContext,
+  served,
 } from "./harness.js";
 
 export function describeBlockedEpisodes(ctx: ConformanceContext): void {
@@ -29,7 +30,7 @@ export function describeBlockedEpisodes(ctx: ConformanceContext): void {
       expect(await harness.store.blockedEpisodes("r1")).toEqual(open);
       // A cancellation requested meanwhile does not end the episode: the run is still blocked.
       await harness.store.requestCancel("r1", "give up", T0 + 6);
-      expect(await harness.store.retryBlockedRuns([OTHER_WORKFLOW], T0 + 7)).toBe(0);
+      expect(await harness.store.retryBlockedRuns(served(OTHER_WORKFLOW), T0 + 7)).toBe(0);
       expect(await harness.store.blockedEpisodes("r1")).toEqual(open);
       expect(await harness.store.blockedEpisodes("no-such-run")).toEqual([]);
     });
@@ -40,7 +41,7 @@ export function describeBlockedEpisodes(ctx: ConformanceContext): void {
       await harness.createClaimed("other", { workflow: OTHER_WORKFLOW });
       await harness.block("r1", T0 + 5);
       await harness.block("other", T0 + 5);
-      expect(await harness.store.retryBlockedRuns([WORKFLOW], T0 + 100)).toBe(1);
+      expect(await harness.store.retryBlockedRuns(served(WORKFLOW), T0 + 100)).toBe(1);
       const closed = {
         blockedAtMs: T0 + 5,
         lastSeq: 1,
@@ -58,7 +59,7 @@ export function describeBlockedEpisodes(ctx: ConformanceContext): void {
         { blockedAtMs: T0 + 200, lastSeq: 1, reason: "NonDeterminismError: conformance" },
       ]);
       // Retrying again closes only the open one.
-      expect(await harness.store.retryBlockedRuns([WORKFLOW], T0 + 300)).toBe(1);
+      expect(await harness.store.retryBlockedRuns(served(WORKFLOW), T0 + 300)).toBe(1);
       const episodes = await harness.store.blockedEpisodes("r1");
       expect(episodes.map((episode) => episode.endedAtMs)).toEqual([T0 + 100, T0 + 300]);
     });
@@ -76,7 +77,7 @@ export function describeBlockedEpisodes(ctx: ConformanceContext): void {
       const times = MAX_BLOCKED_EPISODES_KEPT + 3;
       for (let i = 1; i <= times; i += 1) {
         await harness.block("r1", T0 + i * 10);
-        await harness.store.retryBlockedRuns([WORKFLOW], T0 + i * 10 + 1);
+        await harness.store.retryBlockedRuns(served(WORKFLOW), T0 + i * 10 + 1);
         if (i < times) expect(await harness.claimIds(OWNER_A, T0 + i * 10 + 2)).toEqual(["r1"]);
       }
       const episodes = await harness.store.blockedEpisodes("r1");
@@ -157,13 +158,15 @@ export function describeBlockedEpisodes(ctx: ConformanceContext): void {
       await harness.createClaimed("other", { workflow: OTHER_WORKFLOW });
       await harness.parkSleeping("other", T0 + 1, T0 + 100);
       // p3 stays running (leased): not parked.
-      const first = await harness.store.parkedRuns([WORKFLOW], 0, 1);
+      const first = await harness.store.parkedRuns(served(WORKFLOW), 0, 1);
       expect(first.runs.map((run) => run.id)).toEqual(["p1"]);
-      const second = await harness.store.parkedRuns([WORKFLOW], first.cursor, 10);
+      const second = await harness.store.parkedRuns(served(WORKFLOW), first.cursor, 10);
       expect(second.runs.map((run) => run.id)).toEqual(["p2"]);
-      const done = await harness.store.parkedRuns([WORKFLOW], second.cursor, 10);
+      const done = await harness.store.parkedRuns(served(WORKFLOW), second.cursor, 10);
       expect(done).toEqual({ runs: [], cursor: second.cursor });
-      expect((await harness.store.parkedRuns([OTHER_WORKFLOW], 0, 10)).runs.map((run) => run.id)).toEqual(["other"]);
+      expect((await harness.store.parkedRuns(served(OTHER_WORKFLOW), 0, 10)).runs.map((run) => run.id)).toEqual([
+        "other",
+      ]);
     });
 
     it("blocks a run only while it is parked at the expected seq, opening an episode", async () => {

@@ -11,6 +11,7 @@ import {
   type HistoryEvent,
   type NewEvent,
   type RunRecord,
+  type ServedWorkflow,
   type RunUpdate,
   type Store,
 } from "@reprise/core";
@@ -48,6 +49,11 @@ export const LONG_LEASE_MS = 60_000;
 export const WORKFLOW = "conformance-order";
 export const OTHER_WORKFLOW = "conformance-invoice";
 export const OWNER_A = "engine-a";
+
+/** Workflows served at version 1, as the store's scheduling filters take them. */
+export function served(...names: readonly string[]): ServedWorkflow[] {
+  return names.map((name) => ({ name, version: 1 }));
+}
 export const OWNER_B = "engine-b";
 const LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -113,7 +119,7 @@ export class Harness {
     options: { workflows?: readonly string[]; limit?: number; leaseMs?: number } = {},
   ): Promise<RunRecord[]> {
     const { workflows = [WORKFLOW, OTHER_WORKFLOW], limit = 100, leaseMs = LONG_LEASE_MS } = options;
-    return this.store.claimDueRuns({ owner, nowMs, leaseMs, limit, workflows });
+    return this.store.claimDueRuns({ owner, nowMs, leaseMs, limit, workflows: served(...workflows) });
   }
 
   /** Ids of the runs `owner` can claim at `nowMs` (claiming them). */

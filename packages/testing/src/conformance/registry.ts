@@ -10,6 +10,7 @@ import {
   T0,
   WORKFLOW,
   type ConformanceContext,
+  served,
 } from "./harness.js";
 
 export function describeRegistryAndLifecycle(ctx: ConformanceContext): void {
@@ -25,13 +26,13 @@ export function describeRegistryAndLifecycle(ctx: ConformanceContext): void {
       for (const id of ["blocked-1", "blocked-2", "blocked-other"]) await harness.block(id, T0 + 1);
       await harness.parkSleeping("sleeping", T0 + 1, T0 + 5_000);
 
-      expect(await harness.store.retryBlockedRuns([WORKFLOW], T0 + 10)).toBe(2);
+      expect(await harness.store.retryBlockedRuns(served(WORKFLOW), T0 + 10)).toBe(2);
       expect((await harness.run("blocked-1")).status).toBe("pending");
       expect((await harness.run("blocked-other")).status).toBe("blocked");
       expect((await harness.run("sleeping")).status).toBe("sleeping");
       expect(await harness.claimIds(OWNER_B, T0 + 10)).toEqual(["blocked-1", "blocked-2"]);
-      expect(await harness.store.retryBlockedRuns([WORKFLOW], T0 + 11)).toBe(0);
-      expect(await harness.store.retryBlockedRuns([], T0 + 11)).toBe(0);
+      expect(await harness.store.retryBlockedRuns(served(WORKFLOW), T0 + 11)).toBe(0);
+      expect(await harness.store.retryBlockedRuns(served(), T0 + 11)).toBe(0);
     });
   });
 
@@ -39,8 +40,8 @@ export function describeRegistryAndLifecycle(ctx: ConformanceContext): void {
     it("remember when an engine serving each workflow last reported in", async () => {
       const { store } = ctx.target();
       expect(await store.workflowLastSeenAtMs(WORKFLOW)).toBeUndefined();
-      await store.registerWorkflows([WORKFLOW, OTHER_WORKFLOW], T0);
-      await store.registerWorkflows([WORKFLOW], T0 + 10_000);
+      await store.registerWorkflows(served(WORKFLOW, OTHER_WORKFLOW), T0);
+      await store.registerWorkflows(served(WORKFLOW), T0 + 10_000);
       expect(await store.workflowLastSeenAtMs(WORKFLOW)).toBe(T0 + 10_000);
       expect(await store.workflowLastSeenAtMs(OTHER_WORKFLOW)).toBe(T0);
       expect(await store.workflowLastSeenAtMs("never-registered")).toBeUndefined();
@@ -69,7 +70,7 @@ export function describeRegistryAndLifecycle(ctx: ConformanceContext): void {
       await harness.recordStep("r1", T0 + 2);
       await harness.parkSleeping("r1", T0 + 3, T0 + 500);
       await harness.store.requestCancel("r2", "stop", T0 + 4);
-      await harness.store.registerWorkflows([WORKFLOW], T0 + 5);
+      await harness.store.registerWorkflows(served(WORKFLOW), T0 + 5);
       const before = {
         runs: await harness.store.listRuns({ limit: 10 }),
         events: await harness.store.readEvents("r1"),
@@ -82,7 +83,7 @@ export function describeRegistryAndLifecycle(ctx: ConformanceContext): void {
       expect(await reopened.readEvents("r1")).toEqual(before.events);
       expect(await reopened.nextSignal("r1", "go", 0)).toEqual(before.signal);
       expect(await reopened.workflowLastSeenAtMs(WORKFLOW)).toBe(T0 + 5);
-      expect(await reopened.nextDueAtMs([WORKFLOW, OTHER_WORKFLOW])).toBe(T0);
+      expect(await reopened.nextDueAtMs(served(WORKFLOW, OTHER_WORKFLOW))).toBe(T0);
     });
 
     it("two handles see each other's writes and respect each other's leases", async ({ skip }) => {

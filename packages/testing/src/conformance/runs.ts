@@ -11,6 +11,7 @@ import {
   T0,
   WORKFLOW,
   type ConformanceContext,
+  served,
 } from "./harness.js";
 
 export function describeRuns(ctx: ConformanceContext): void {
@@ -31,6 +32,8 @@ export function describeRuns(ctx: ConformanceContext): void {
       expect(run).toEqual({
         id: "order-1",
         workflow: WORKFLOW,
+        version: 1,
+        generation: 1,
         status: "pending",
         input: started.input,
         cancelRequested: false,
@@ -101,7 +104,7 @@ export function describeRuns(ctx: ConformanceContext): void {
     it("makes the new run due at once", async () => {
       const harness = h();
       await harness.create("order-1", { nowMs: T0 + 7 });
-      expect(await harness.store.nextDueAtMs([WORKFLOW])).toBe(T0 + 7);
+      expect(await harness.store.nextDueAtMs(served(WORKFLOW))).toBe(T0 + 7);
       expect(await harness.claimIds(OWNER_A, T0 + 7)).toEqual(["order-1"]);
     });
   });

@@ -10,6 +10,7 @@ import {
   T0,
   WORKFLOW,
   type ConformanceContext,
+  served,
 } from "./harness.js";
 
 const FAR_FUTURE = T0 + 10 * 365 * 24 * 3600_000;
@@ -22,7 +23,7 @@ export function describeScheduling(ctx: ConformanceContext): void {
       const harness = h();
       await harness.createClaimed("r1");
       await harness.parkSleeping("r1", T0 + 1, T0 + 500);
-      expect(await harness.store.nextDueAtMs([WORKFLOW])).toBe(T0 + 500);
+      expect(await harness.store.nextDueAtMs(served(WORKFLOW))).toBe(T0 + 500);
       expect(await harness.claimIds(OWNER_B, T0 + 499)).toEqual([]);
       expect(await harness.claimIds(OWNER_B, T0 + 500)).toEqual(["r1"]);
     });
@@ -31,7 +32,7 @@ export function describeScheduling(ctx: ConformanceContext): void {
       const harness = h();
       await harness.createClaimed("r1");
       await harness.parkWaiting("r1", T0 + 1, "approve");
-      expect(await harness.store.nextDueAtMs([WORKFLOW])).toBeUndefined();
+      expect(await harness.store.nextDueAtMs(served(WORKFLOW))).toBeUndefined();
       expect(await harness.claimIds(OWNER_B, FAR_FUTURE)).toEqual([]);
     });
 
@@ -82,7 +83,7 @@ export function describeScheduling(ctx: ConformanceContext): void {
         nowMs: T0 + 1,
       });
       await harness.block("blocked", T0 + 1);
-      expect(await harness.store.nextDueAtMs([WORKFLOW])).toBeUndefined();
+      expect(await harness.store.nextDueAtMs(served(WORKFLOW))).toBeUndefined();
       expect(await harness.claimIds(OWNER_B, FAR_FUTURE)).toEqual([]);
     });
   });
@@ -182,16 +183,16 @@ export function describeScheduling(ctx: ConformanceContext): void {
       await harness.parkSleeping("late", T0 + 1, T0 + 900);
       await harness.parkSleeping("early", T0 + 1, T0 + 300);
       await harness.create("other", { workflow: OTHER_WORKFLOW, nowMs: T0 + 2 });
-      expect(await harness.store.nextDueAtMs([WORKFLOW])).toBe(T0 + 300);
-      expect(await harness.store.nextDueAtMs([WORKFLOW, OTHER_WORKFLOW])).toBe(T0 + 2);
-      expect(await harness.store.nextDueAtMs(["unknown"])).toBeUndefined();
-      expect(await harness.store.nextDueAtMs([])).toBeUndefined();
+      expect(await harness.store.nextDueAtMs(served(WORKFLOW))).toBe(T0 + 300);
+      expect(await harness.store.nextDueAtMs(served(WORKFLOW, OTHER_WORKFLOW))).toBe(T0 + 2);
+      expect(await harness.store.nextDueAtMs(served("unknown"))).toBeUndefined();
+      expect(await harness.store.nextDueAtMs(served())).toBeUndefined();
     });
 
     it("never reports a run held by a live lease as due before the lease ends", async () => {
       const harness = h();
       await harness.createClaimed("r1", { leaseMs: 1_000 });
-      const next = await harness.store.nextDueAtMs([WORKFLOW]);
+      const next = await harness.store.nextDueAtMs(served(WORKFLOW));
       if (next !== undefined) expect(next).toBeGreaterThanOrEqual(T0 + 1_000);
       expect(await harness.claimIds(OWNER_B, next ?? T0 + 999)).toEqual(next === undefined ? [] : ["r1"]);
     });

@@ -86,7 +86,7 @@ describe("several engines on one file", () => {
       nowMs: Date.now(),
       leaseMs: 400,
       limit: 1,
-      workflows: ["done"],
+      workflows: [{ name: "done", version: 1 }],
     });
     expect(claimed?.id).toBe("orphan");
     const claimedAtMs = Date.now();
