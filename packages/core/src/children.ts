@@ -112,14 +112,16 @@ export function startChild<I, O>(
 }
 
 /**
- * The default id of a child: `<parent id>/<seq>`. A parent id near the length limit is shortened with a hash of
- * it, so the child id stays within MAX_ID_LENGTH and still differs between parents.
+ * The default id of a child: `<parent id>/<identity>`, the identity being the command's seq (`order-1/4`), or
+ * `<generation>-<seq>` once the parent has continued as new (`agent-7/3-4`; see commandIdentity). A parent id
+ * near the length limit is shortened with a hash of it, so the child id stays within MAX_ID_LENGTH and still
+ * differs between parents.
  */
-export function defaultChildId(parentRunId: string, seq: number): string {
-  const id = `${parentRunId}/${seq}`;
+export function defaultChildId(parentRunId: string, identity: string): string {
+  const id = `${parentRunId}/${identity}`;
   if (id.length <= MAX_ID_LENGTH) return id;
   const hash = createHash("sha256").update(parentRunId).digest("hex").slice(0, 16);
-  return `${parentRunId.slice(0, MAX_ID_LENGTH - 40)}~${hash}/${seq}`;
+  return `${parentRunId.slice(0, MAX_ID_LENGTH - 40)}~${hash}/${identity}`;
 }
 
 function checkChild(definition: unknown, options: ChildOptions, api: string): void {

@@ -18,6 +18,7 @@ const COMMAND_KINDS: ReadonlySet<string> = new Set([
   "branches",
   "child",
   "childResult",
+  "continueAsNew",
 ]);
 
 /** Base of every command: `yield* command` hands the command to the engine and returns its result. */

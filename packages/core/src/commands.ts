@@ -6,6 +6,7 @@ import type { BranchesCommand } from "./branches.js";
 import type { ChildCommand, ChildResultCommand } from "./children.js";
 import { CommandBase } from "./command-base.js";
 import type { PatchCommand } from "./patches.js";
+import type { ContinueAsNewCommand } from "./continue-as-new.js";
 import { InvalidArgumentError } from "./errors.js";
 import { textProblem } from "./text-checks.js";
 import type { RetryPolicy } from "./retry.js";
@@ -14,13 +15,16 @@ import type { RetryPolicy } from "./retry.js";
 export interface StepContext {
   /** The run this step belongs to. */
   readonly runId: string;
-  /** The step's sequence number in the run's history (stable across replays). */
+  /** The step's sequence number in the run's history (stable across replays), in the run's current generation. */
   readonly seq: number;
+  /** The run's generation (1, plus one per `continueAsNew`): with `seq`, the step's identity. */
+  readonly generation: number;
   /** 1 on the first try, 2 on the first retry, and so on. */
   readonly attempt: number;
   /**
    * Stable across retries and recoveries of this step, different for every other step and run:
-   * pass it to payment gateways and other APIs that de-duplicate requests.
+   * pass it to payment gateways and other APIs that de-duplicate requests. `runId:seq` in a run's first
+   * generation, `runId:generation-seq` after a `continueAsNew` (e.g. `agent-7:3-12`).
    */
   readonly idempotencyKey: string;
   /** Fires when the run is cancelled or the engine shuts down while the step runs. */
@@ -95,7 +99,8 @@ export type Command =
   | PatchCommand<unknown>
   | BranchesCommand
   | ChildCommand
-  | ChildResultCommand;
+  | ChildResultCommand
+  | ContinueAsNewCommand;
 
 /** The commands that answer one thing (not a group of branches). */
 export type LeafCommand = Exclude<Command, BranchesCommand>;

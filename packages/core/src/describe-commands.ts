@@ -29,6 +29,8 @@ export function describeCommand(command: Command): string {
       return `${command.wait ? "child" : "startChild"}('${command.workflow.name}')`;
     case "childResult":
       return `result of child '${command.childId}'`;
+    case "continueAsNew":
+      return "continueAsNew()";
   }
 }
 

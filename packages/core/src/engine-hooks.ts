@@ -25,8 +25,13 @@ export interface EngineHooks {
   /** The run's code no longer matches its history (or the history is damaged): nothing runs until it does. */
   readonly runBlocked?: (event: RunHookBase & { readonly reason: string; readonly error: Error }) => unknown;
   /**
-   * The run's log passed another LARGE_HISTORY_EVENTS events (at 10,000, 20,000, ...): replay and memory grow
-   * with it, so a run that loops for ever should end its history now and then.
+   * The run continued as new (`continueAsNew`): its generation `generation - 1` ended and `generation` starts.
+   * The run stays unfinished.
+   */
+  readonly runContinued?: (event: RunHookBase & { readonly generation: number }) => unknown;
+  /**
+   * The log of the run's current generation passed another LARGE_HISTORY_EVENTS events (at 10,000, 20,000, ...):
+   * replay and memory grow with it, so a run that loops for ever should `continueAsNew` now and then.
    */
   readonly historyLarge?: (event: RunHookBase & { readonly events: number }) => unknown;
 }

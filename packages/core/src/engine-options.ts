@@ -48,7 +48,7 @@ export interface EngineOptions {
   readonly checkParkedRuns?: boolean;
   /** Called with errors from background work (store failures); defaults to console.error. */
   readonly onError?: (error: unknown) => void;
-  /** Lifecycle hooks: runCompleted, runFailed, runCancelled, runBlocked, historyLarge (see EngineHooks). */
+  /** Lifecycle hooks: runCompleted, runFailed, runCancelled, runBlocked, runContinued, historyLarge (EngineHooks). */
   readonly on?: EngineHooks;
   /**
    * Where `random()` and `uuid()` get their randomness: a number in [0, 1) for a key unique to the
@@ -83,6 +83,17 @@ export interface StartOptions {
 export interface SignalOptions {
   /** De-duplicates resends: a second signal with the same id to the same run is ignored. */
   readonly id?: string;
+}
+
+/**
+ * Options of `engine.history()`.
+ *
+ * @example
+ * const earlier = await engine.history("agent-7", { generation: 2 });
+ */
+export interface HistoryOptions {
+  /** Which generation of a run that continued as new: 1 is the first; default the current one. */
+  readonly generation?: number;
 }
 
 /** Options of `engine.cancel()`. */
@@ -214,6 +225,7 @@ const HOOK_NAMES: ReadonlySet<string> = new Set([
   "runFailed",
   "runCancelled",
   "runBlocked",
+  "runContinued",
   "historyLarge",
 ]);
 

@@ -18,6 +18,7 @@ import {
   resolveEngineOptions,
   type EngineOptions,
   type CancelOptions,
+  type HistoryOptions,
   type CancelResult,
   type ListRunsOptions,
   type ResolvedEngineOptions,
@@ -482,17 +483,32 @@ export class Engine {
   }
 
   /**
-   * The run's decoded event log, oldest first. Throws RunNotFoundError for an unknown id.
+   * The run's decoded event log, oldest first: its current generation, or with `{ generation }` an earlier one
+   * (a run that used `continueAsNew`; see RunInfo.generation). Throws RunNotFoundError for an unknown id and
+   * InvalidArgumentError for a generation the run does not have.
    *
    * @example
    * for (const e of await engine.history("greet-ada")) console.log(e.seq, e.type);
+   * const first = await engine.history("agent-7", { generation: 1 });
    */
-  async history(runId: string): Promise<HistoryEvent[]> {
+  async history(runId: string, options: HistoryOptions = {}): Promise<HistoryEvent[]> {
     if (!isPossibleId(runId)) throw new RunNotFoundError(String(runId));
-    const records = await this.#options.store.readEvents(runId);
-    if (records.length === 0 && (await this.#options.store.getRun(runId)) === undefined) {
-      throw new RunNotFoundError(runId);
+    const { store } = this.#options;
+    const generation = options.generation;
+    if (generation === undefined) {
+      const records = await store.readEvents(runId);
+      if (records.length === 0 && (await store.getRun(runId)) === undefined) throw new RunNotFoundError(runId);
+      return records.map((record) => decodeEvent(runId, record));
     }
+    const run = await store.getRun(runId);
+    if (run === undefined) throw new RunNotFoundError(runId);
+    if (!Number.isSafeInteger(generation) || generation < 1 || generation > run.generation) {
+      throw new InvalidArgumentError(
+        `history('${runId}', { generation }) takes a generation from 1 to ${run.generation}, the run's current ` +
+          `one (got ${String(generation)}).`,
+      );
+    }
+    const records = await store.readEvents(runId, 0, generation);
     return records.map((record) => decodeEvent(runId, record));
   }
 

@@ -29,6 +29,7 @@ export {
   type RecordedValueSource,
 } from "./commands.js";
 export { patched, deprecatePatch, PatchCommand, MAX_PATCH_ID_LENGTH } from "./patches.js";
+export { continueAsNew, ContinueAsNewCommand } from "./continue-as-new.js";
 export {
   all,
   allSettled,
@@ -52,6 +53,7 @@ export type {
   SignalOptions,
   ListRunsOptions,
   CancelOptions,
+  HistoryOptions,
   CancelResult,
 } from "./engine-options.js";
 export type { EngineStats } from "./execution-context.js";

@@ -21,6 +21,7 @@ import {
   ChildCancelledError,
   ChildFailedError,
   CorruptEventError,
+  InvalidArgumentError,
   NonDeterminismError,
   StepFailedError,
 } from "./errors.js";
@@ -79,7 +80,9 @@ export interface WithdrawnCommand {
 export type RunOutcome =
   | { readonly status: "completed"; readonly result: unknown }
   | { readonly status: "failed"; readonly error: unknown }
-  | { readonly status: "cancelled"; readonly reason: string | undefined };
+  | { readonly status: "cancelled"; readonly reason: string | undefined }
+  /** This generation ended with `continueAsNew(input)`: the run goes on in a new generation with `input`. */
+  | { readonly status: "continued"; readonly input: unknown };
 
 /** Where replay stands: before `run_started`, waiting for commands (`next`, `open`), or finished. */
 export type ReplayState =
@@ -303,7 +306,9 @@ export class Replayer {
     }
     // A workflow that returned a value the codec refuses ends failed, not completed: RunExecution records
     // run_failed with the codec's error. Replay of that log returns the same value, so the two agree.
-    if (outcome.status === "completed" && event.type === "run_failed" && UNSTORABLE_RESULT.has(event.error.name)) {
+    // The same holds for the input continueAsNew() passes on.
+    const unstorable = outcome.status === "completed" || outcome.status === "continued";
+    if (unstorable && event.type === "run_failed" && UNSTORABLE_RESULT.has(event.error.name)) {
       this.#state = { type: "finished", outcome: { status: "failed", error: fromErrorInfo(event.error) } };
       return;
     }
@@ -512,6 +517,14 @@ export class Replayer {
         input = { next: command.keys === undefined ? [] : {} };
         continue;
       }
+      if (command.kind === "continueAsNew") {
+        // The generation ends here, recording nothing more than its end: nothing is left to wait for, because
+        // only the workflow itself may continue, and its groups have settled before it yields again. The
+        // generator is dropped, not returned: a `finally` would yield commands into a generation that is over.
+        if (fiber === this.#root) return this.#continueAsNew(fiber, command.input);
+        input = { throw: continueInBranchError(fiber.path) };
+        continue;
+      }
       // A patch already answered in this run gives the same answer again, without an event.
       const known = command.kind === "patch" ? this.#patches.get(command.patchId) : undefined;
       if (command.kind === "patch" && known !== undefined) {
@@ -545,6 +558,17 @@ export class Replayer {
       }
     }
     this.#pump(group);
+  }
+
+  /** The workflow yielded `continueAsNew(input)`; a run whose cancellation was delivered ends cancelled instead. */
+  #continueAsNew(root: Fiber, input: unknown): void {
+    root.settled = true;
+    root.generator = undefined;
+    const reason = this.#cancelReason;
+    const outcome: RunOutcome =
+      reason === undefined ? { status: "continued", input } : { status: "cancelled", reason: reason.reason };
+    this.#state = { type: "finished", outcome };
+    this.#root = undefined;
   }
 
   #finish(settlement: Settlement): void {
@@ -717,3 +741,11 @@ export type OpenCommandKind = OpenCommand["kind"];
 
 /** Type guard for the open commands of one kind. */
 export type OpenCommandOf<K extends OpenCommandKind> = Extract<OpenCommand, { kind: K }>;
+
+/** What a branch that yields `continueAsNew()` gets thrown: only the workflow itself can end its generation. */
+function continueInBranchError(path: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `continueAsNew() was yielded inside branch ${path}; it ends the run's whole history, so only the workflow ` +
+      "itself can yield it, once its all/race groups have returned: `return yield* continueAsNew(state)` after them.",
+  );
+}

@@ -33,7 +33,14 @@ import {
 import { type Replayer, type NextCommand, type OpenCommand, type OpenCommandOf, type RunOutcome } from "./replay.js";
 import { blockedRecord, ERROR_EVENT_LIMIT_BYTES, replayLog, type BlockingError } from "./replay-log.js";
 import { retryDelayMs, shouldRetry, type ResolvedRetryPolicy } from "./retry.js";
-import { freshValue, retryPolicyOf, startAttempt, type AttemptOutcome, type RunningAttempt } from "./step-attempt.js";
+import {
+  commandIdentity,
+  freshValue,
+  retryPolicyOf,
+  startAttempt,
+  type AttemptOutcome,
+  type RunningAttempt,
+} from "./step-attempt.js";
 import { FINISHED_STATUSES, type NewRun, type RunCommit, type RunRecord, type RunUpdate } from "./store.js";
 import { parkUpdate } from "./wake-set.js";
 import type { WorkflowDefinition } from "./workflow.js";
@@ -58,6 +65,8 @@ export class RunExecution {
   readonly runId: string;
   readonly #ctx: ExecutionContext;
   readonly #run: RunRecord;
+  /** What each step attempt's context is built from: the run's id and generation (commandIdentity). */
+  readonly #attemptRun: { readonly runId: string; readonly generation: number };
   readonly #definition: WorkflowDefinition<never, unknown>;
   #replayer: Replayer | undefined;
   #cancel: { reason: string | undefined } | undefined;
@@ -92,6 +101,7 @@ export class RunExecution {
   ) {
     this.#ctx = ctx;
     this.#run = run;
+    this.#attemptRun = { runId: run.id, generation: run.generation };
     this.#history = history;
     this.runId = run.id;
     this.#definition = definition;
@@ -226,7 +236,7 @@ export class RunExecution {
       const value = freshValue(
         source,
         execution.#ctx.clock.nowMs(),
-        `${execution.runId}:${next.seq}`,
+        `${execution.runId}:${commandIdentity(execution.#run.generation, next.seq)}`,
         execution.#ctx.random,
       );
       execution.#record({ type: "value_recorded", source, value }, "The value");
@@ -255,6 +265,11 @@ export class RunExecution {
       const { childId } = next.command;
       if (await execution.#recordChildEnd(childId, next.command.workflow, next.seq)) return;
       execution.#record({ type: "child_wait_started", childId }, "The child wait");
+    },
+    continueAsNew: () => {
+      // The replayer ends the generation when the workflow yields continueAsNew (its state is then finished), so
+      // it never waits for a first event.
+      throw new Error("continueAsNew() is never a command awaiting its first event");
     },
   };
 
@@ -319,7 +334,7 @@ export class RunExecution {
    */
   async #startChild(next: NextCommand & { readonly command: Extract<Command, { kind: "child" }> }): Promise<void> {
     const { workflow, input, options } = next.command;
-    const childId = options.id ?? defaultChildId(this.runId, next.seq);
+    const childId = options.id ?? defaultChildId(this.runId, commandIdentity(this.#run.generation, next.seq));
     const name = workflow.name;
     const failed = (error: unknown): void =>
       this.#record(
@@ -399,7 +414,7 @@ export class RunExecution {
     const policy = this.#policyOrRecordFailure(command, 1, seq);
     if (policy === undefined) return;
     this.#ctx.stats.stepAttempts += 1;
-    const running = startAttempt(this.runId, seq, 1, command);
+    const running = startAttempt(this.#attemptRun, seq, 1, command);
     this.#running.set(seq, running);
     const outcome = await running.done;
     this.#running.delete(seq);
@@ -426,7 +441,7 @@ export class RunExecution {
       // A bad retry option was recorded as the step's failure: the loop looks again before launching more.
       if (policy === undefined) return true;
       this.#ctx.stats.stepAttempts += 1;
-      const running = startAttempt(this.runId, open.seq, open.attempt, open.command);
+      const running = startAttempt(this.#attemptRun, open.seq, open.attempt, open.command);
       this.#running.set(open.seq, running);
       void running.done.then((outcome) => {
         if (this.#running.get(running.seq) !== running) return; // withdrawn or abandoned: the result is not used
@@ -588,7 +603,7 @@ export class RunExecution {
     }
   }
 
-  async #flush(update: RunUpdate): Promise<void> {
+  async #flush(update: RunUpdate, continueAsNew?: RunCommit["continueAsNew"]): Promise<void> {
     if (this.#unflushed.length === 0 && !update.release) return;
     if (this.#abandoned) throw new LeaseLostError(this.runId, this.#ctx.owner);
     const events = this.#unflushed;
@@ -602,6 +617,7 @@ export class RunExecution {
       update,
       nowMs: this.#ctx.clock.nowMs(),
     };
+    if (continueAsNew !== undefined) Object.assign(commit, { continueAsNew });
     // Children to create and runs to cancel are rare: the common commit carries neither, and allocates nothing new.
     const changesRuns = this.#startChildren.length > 0 || this.#cancelRuns.length > 0;
     if (changesRuns) {
@@ -632,6 +648,7 @@ export class RunExecution {
   }
 
   async #finish(outcome: RunOutcome): Promise<void> {
+    if (outcome.status === "continued") return this.#continueAsNew(outcome.input);
     const limit = this.#ctx.maxPayloadBytes;
     let update: RunUpdate;
     if (outcome.status === "completed") {
@@ -659,6 +676,32 @@ export class RunExecution {
     if (outcome.status === "completed") this.#ctx.emit("runCompleted", { runId, workflow, result: outcome.result });
     else if (outcome.status === "failed") this.#ctx.emit("runFailed", { runId, workflow, error: outcome.error });
     else this.#ctx.emit("runCancelled", { runId, workflow, reason: outcome.reason });
+  }
+
+  /**
+   * Ends this generation with `run_continued` and, in the same write, starts the next one: a fresh log whose
+   * `run_started` carries `input`. The run is released and due at once, so that the next generation starts from
+   * its one event like a new run (here or on any engine), with nothing of this generation left to replay. An input
+   * the codec refuses fails the run instead, as an unstorable return value does.
+   */
+  async #continueAsNew(input: unknown): Promise<void> {
+    const { workflow, version, generation } = this.#run;
+    const nowMs = this.#ctx.clock.nowMs();
+    const what = "The input continueAsNew() passes on";
+    const limit = this.#ctx.maxPayloadBytes;
+    let next: NonNullable<RunCommit["continueAsNew"]>;
+    try {
+      const started = runStartedEvent({ workflow, version, generation: generation + 1 }, input, nowMs);
+      next = { input: encodeValue(input, what, limit), startedEvent: encodeEvent(started, what, limit) };
+    } catch (error) {
+      if (!(error instanceof UnencodableValueError || error instanceof PayloadTooLargeError)) throw error;
+      return this.#finish({ status: "failed", error });
+    }
+    this.#record({ type: "run_continued", input }, what, nowMs);
+    await this.#flush({ status: "pending", release: true, wake: { atMs: nowMs } }, next);
+    this.#ctx.cache.delete(this.runId);
+    this.#ctx.emit("runContinued", { runId: this.runId, workflow, generation: generation + 1 });
+    this.#ctx.onParked(nowMs);
   }
 
   /** Parks a run that cannot proceed with this code, recording nothing in its log. */

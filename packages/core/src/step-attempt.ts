@@ -18,20 +18,40 @@ export interface RunningAttempt {
 }
 
 /**
- * Calls the step function once. `seq` is the step's identity, so `idempotencyKey` (`runId:seq`) is the same on
- * every attempt and every recovery of this step.
+ * A command's identity within its run, for keys that must differ between every command of every run and stay the
+ * same across replays: its seq, prefixed by the generation after a `continueAsNew` (seqs start again at 1 in each
+ * generation). The generation goes in the last part so that `runId:identity` never equals another run's key.
  *
  * @example
- * const running = startAttempt("order-1", 3, 1, command);
+ * commandIdentity(1, 7); // "7"
+ * commandIdentity(3, 7); // "3-7"
+ */
+export function commandIdentity(generation: number, seq: number): string {
+  return generation === 1 ? String(seq) : `${generation}-${seq}`;
+}
+
+/**
+ * Calls the step function once. `seq` (in `generation`) is the step's identity, so `idempotencyKey`
+ * (`runId:seq`, see commandIdentity) is the same on every attempt and every recovery of this step.
+ *
+ * @example
+ * const running = startAttempt({ runId: "order-1", generation: 1 }, 3, 1, command);
  * const outcome = await running.done;
  */
-export function startAttempt(runId: string, seq: number, attempt: number, command: StepCommand): RunningAttempt {
+export function startAttempt(
+  run: { readonly runId: string; readonly generation: number },
+  seq: number,
+  attempt: number,
+  command: StepCommand,
+): RunningAttempt {
   const abort = new LazyAbortController();
+  const { runId, generation } = run;
   const ctx: StepContext = {
     runId,
     seq,
+    generation,
     attempt,
-    idempotencyKey: `${runId}:${seq}`,
+    idempotencyKey: `${runId}:${commandIdentity(generation, seq)}`,
     get signal() {
       return abort.signal;
     },

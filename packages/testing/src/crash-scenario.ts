@@ -227,7 +227,11 @@ const STOPPED: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancell
 
 async function observeRun(instance: Instance, runId: string): Promise<RunObservation> {
   const info = await instance.engine.getRun(runId);
-  const records = await instance.raw.readEvents(runId);
+  // Every generation of a run that continued as new, in order: crashes around a transition must change none.
+  const records = [];
+  for (let generation = 1; generation <= (info?.generation ?? 1); generation++) {
+    records.push(...(await instance.raw.readEvents(runId, 0, generation)));
+  }
   return {
     id: runId,
     workflow: info?.workflow ?? "",

@@ -6,6 +6,7 @@ import { describeBlockedEpisodes } from "./conformance/blocked-episodes.js";
 import { describeCancellation } from "./conformance/cancellation.js";
 import { describeCommit } from "./conformance/commit.js";
 import { describeFinishedRuns } from "./conformance/finished-runs.js";
+import { describeVersionsAndGenerations } from "./conformance/generations.js";
 import type { ConformanceContext, StoreConformanceTarget } from "./conformance/harness.js";
 import { describeLeaseHolders } from "./conformance/lease-holders.js";
 import { describeLeases } from "./conformance/leases.js";
@@ -74,6 +75,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeLeaseHolders(ctx);
     describeSignals(ctx);
     describeCancellation(ctx);
+    describeVersionsAndGenerations(ctx);
     describeRegistryAndLifecycle(ctx);
     describeBlockedEpisodes(ctx);
     describeWakeSet(ctx);

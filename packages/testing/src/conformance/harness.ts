@@ -91,6 +91,7 @@ export interface CommitOptions {
   readonly expectedLastSeq?: number;
   readonly startChildren?: RunCommit["startChildren"];
   readonly cancelRuns?: RunCommit["cancelRuns"];
+  readonly continueAsNew?: RunCommit["continueAsNew"];
 }
 
 /** Small verbs over a Store that keep the tests about behaviour. */
@@ -153,6 +154,7 @@ export class Harness {
       nowMs: options.nowMs,
       ...(options.startChildren === undefined ? {} : { startChildren: options.startChildren }),
       ...(options.cancelRuns === undefined ? {} : { cancelRuns: options.cancelRuns }),
+      ...(options.continueAsNew === undefined ? {} : { continueAsNew: options.continueAsNew }),
     });
     return events;
   }
