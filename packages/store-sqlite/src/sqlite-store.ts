@@ -577,7 +577,7 @@ function describe(error: unknown): string {
   return `${error.message}${typeof code === "string" ? ` [${code}]` : ""}${hint}`;
 }
 
-/** Served workflows as the JSON array parameter the scheduling statements take (`[{ "name", "version" }]`). */
+/** Served workflows as the JSON array parameter the scheduling statements take: `"<version>:<name>"` keys. */
 function servedJson(workflows: readonly ServedWorkflow[]): string {
-  return JSON.stringify(workflows.map(({ name, version }) => ({ name, version })));
+  return JSON.stringify(workflows.map(({ name, version }) => `${version}:${name}`));
 }
