@@ -8,6 +8,7 @@ import {
   type Engine,
   type EngineOptions,
   type HistoryEvent,
+  type HistoryOptions,
   type ListRunsOptions,
   type RunInfo,
   type CheckedStartManyItems,
@@ -87,7 +88,8 @@ export interface TestEngine {
   ): Promise<{ id: string; duplicate: boolean }>;
   cancel(runId: string, options?: { reason?: string }): Promise<void>;
   getRun<O = unknown>(runId: string): Promise<RunInfo<O> | undefined>;
-  history(runId: string): Promise<HistoryEvent[]>;
+  /** The run's history: its current generation, or `{ generation }` (a run that used continueAsNew). */
+  history(runId: string, options?: HistoryOptions): Promise<HistoryEvent[]>;
   listRuns(options?: ListRunsOptions): Promise<RunInfo[]>;
   /** Moves virtual time forward, firing every timer that falls due in deadline order, each after the work before it settled. */
   advance(duration: DurationLike): Promise<void>;
@@ -195,7 +197,7 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
         return handles.map((handle) => new TestRunHandle(host, handle.id, handle.workflow, clock)) as TestRunHandles<T>;
       }),
     getRun: (runId) => current.engine.getRun(runId),
-    history: (runId) => current.engine.history(runId),
+    history: (runId, options) => current.engine.history(runId, options),
     listRuns: (listOptions) => current.engine.listRuns(listOptions),
     advance: (duration) => checked(() => clock.advance(duration, settle)),
     settle: () => checked(settle),
