@@ -1,6 +1,6 @@
 // The examples of docs/testing.md ("Replay tests for code changes", "Fault injection"), run as written.
 // Only imports and file locations differ (the page imports "@reprise/testing" and your own workflow module).
-// The "Store conformance" example runs as test/store-conformance.test.ts.
+// The "Store conformance" example runs as packages/store-sqlite/test/store-conformance.test.ts.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

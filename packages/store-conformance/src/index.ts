@@ -1,0 +1,93 @@
+// describeStoreConformance: one behavioural vitest suite that every Store implementation must pass.
+// It checks the Store interface's contract only (through its methods), never a backend's tables or SQL.
+import { afterEach, beforeEach, describe } from "vitest";
+import { describeBatchCreation } from "./conformance/batch-creation.js";
+import { describeBlockedEpisodes } from "./conformance/blocked-episodes.js";
+import { describeCancellation } from "./conformance/cancellation.js";
+import { describeCommit } from "./conformance/commit.js";
+import { describeFinishedRuns } from "./conformance/finished-runs.js";
+import { describeVersionsAndGenerations } from "./conformance/generations.js";
+import type { ConformanceContext, StoreConformanceTarget } from "./conformance/harness.js";
+import { describeLeaseHolders } from "./conformance/lease-holders.js";
+import { describeLeases } from "./conformance/leases.js";
+import { describeRegistryAndLifecycle } from "./conformance/registry.js";
+import { describeRuns } from "./conformance/runs.js";
+import { describeScheduling } from "./conformance/scheduling.js";
+import { describeSignals } from "./conformance/signals.js";
+import { describeWakeSet } from "./conformance/wake-set.js";
+
+export type { StoreConformanceTarget } from "./conformance/harness.js";
+
+/**
+ * Declares the Store conformance suite (about 80 vitest tests) for one store implementation. Call it at the
+ * top level of a test file. `makeStore` runs before every test and must return an empty store; `cleanup`
+ * runs after it. Pass `reopen` (another handle on the same data) to also check durability across close and
+ * concurrent handles; without it those tests are reported as skipped.
+ *
+ * Every time is passed to the store as an argument (from 2030-01-01), so a store must not read a clock
+ * of its own for due times, leases or timestamps. Errors are matched by their `code` ("LEASE_LOST",
+ * "RUN_NOT_FOUND", "RUN_FINISHED", "STORE_ERROR").
+ *
+ * @example
+ * // test/store-conformance.test.ts of a store package (a devDependency on @reprise/store-conformance)
+ * import { describeStoreConformance } from "@reprise/store-conformance";
+ *
+ * describeStoreConformance("SqliteStore", async () => {
+ *   const dir = mkdtempSync(join(tmpdir(), "conformance-"));
+ *   const filename = join(dir, "reprise.db");
+ *   return {
+ *     store: await SqliteStore.open({ filename }),
+ *     reopen: () => SqliteStore.open({ filename }),
+ *     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+ *   };
+ * });
+ */
+export function describeStoreConformance(name: string, makeStore: () => Promise<StoreConformanceTarget>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let current: StoreConformanceTarget | undefined;
+    const ctx: ConformanceContext = {
+      target() {
+        if (current === undefined) {
+          throw new Error("describeStoreConformance: the store is only available inside a test.");
+        }
+        return current;
+      },
+    };
+
+    beforeEach(async () => {
+      const target = await makeStore();
+      if (typeof target?.store !== "object" || typeof target.cleanup !== "function") {
+        throw new TypeError(
+          `describeStoreConformance('${name}'): makeStore() must resolve to { store, cleanup, reopen? } ` +
+            `(got ${describeValue(target)}). Return a fresh, empty store for every test.`,
+        );
+      }
+      current = target;
+    });
+
+    afterEach(async () => {
+      const target = current;
+      current = undefined;
+      await target?.cleanup();
+    });
+
+    describeRuns(ctx);
+    describeBatchCreation(ctx);
+    describeFinishedRuns(ctx);
+    describeCommit(ctx);
+    describeScheduling(ctx);
+    describeLeases(ctx);
+    describeLeaseHolders(ctx);
+    describeSignals(ctx);
+    describeCancellation(ctx);
+    describeVersionsAndGenerations(ctx);
+    describeRegistryAndLifecycle(ctx);
+    describeBlockedEpisodes(ctx);
+    describeWakeSet(ctx);
+  });
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  return `an object with keys ${Object.keys(value).join(", ") || "(none)"}`;
+}
