@@ -94,9 +94,16 @@ function markLive(nowMs) {
 
 function route() {
   const hash = window.location.hash || "#/";
-  const runMatch = /^#\/runs\/([^?]+)$/.exec(hash);
+  // `#/runs/<id>` shows a run's current generation; `?generation=N` an earlier one of a run that continued as new.
+  const runMatch = /^#\/runs\/([^?]+)(?:\?(.*))?$/.exec(hash);
   showError("");
-  if (runMatch) return openRun(decodeURIComponent(runMatch[1]));
+  if (runMatch) {
+    const generation = Number(new URLSearchParams(runMatch[2] ?? "").get("generation"));
+    return openRun(
+      decodeURIComponent(runMatch[1]),
+      Number.isSafeInteger(generation) && generation > 0 ? generation : null,
+    );
+  }
   return openList();
 }
 
@@ -202,6 +209,7 @@ function renderRuns(runs) {
         { "data-run-id": run.id },
         el("td", { class: "id" }, el("a", { href: `#/runs/${encodeURIComponent(run.id)}` }, run.id)),
         el("td", {}, run.workflow),
+        el("td", { class: "version" }, String(run.version)),
         el("td", {}, el("span", { class: `badge ${run.status}` }, run.status)),
         el("td", {}, waitText(run)),
         el("td", { title: time(run.createdAtMs) }, fromNow(run.createdAtMs)),
@@ -242,10 +250,11 @@ function wireListControls() {
 
 // ---------- run view ----------
 
-async function openRun(runId) {
+async function openRun(runId, generation) {
   state.view = "run";
   // afterSeq null follows the latest page of events; a number pins the page that starts after that seq.
-  state.run = { id: runId, etag: undefined, detail: undefined, nameTouched: false, afterSeq: null };
+  // generation null follows the run's current generation; a number shows that earlier one.
+  state.run = { id: runId, etag: undefined, detail: undefined, nameTouched: false, afterSeq: null, generation };
   $("list-view").hidden = true;
   $("run-view").hidden = false;
   $("run-title").textContent = runId;
@@ -267,13 +276,14 @@ async function refreshRun() {
   try {
     const headers = current.etag ? { "if-none-match": current.etag } : {};
     const page = current.afterSeq === null ? "latest=1" : `afterSeq=${current.afterSeq}`;
-    const result = await api(`/runs/${encodeURIComponent(current.id)}?${page}`, { headers });
+    const generation = current.generation === null ? "" : `&generation=${current.generation}`;
+    const result = await api(`/runs/${encodeURIComponent(current.id)}?${page}${generation}`, { headers });
     if (state.run !== current) return;
     if (!result.notModified) {
       current.etag = result.response.headers.get("etag") ?? undefined;
       current.detail = result.body;
       renderRun(result.body);
-    } else if (current.detail && !FINISHED.has(current.detail.run.status)) {
+    } else if (current.detail && !FINISHED.has(current.detail.run.status) && isCurrentGeneration(current.detail)) {
       // Unchanged, but time moves: countdowns, the line for now and a blocked run's bar.
       renderTimeline(current.detail);
     }
@@ -291,9 +301,18 @@ function renderRun(detail) {
   status.className = `badge ${run.status}`;
   const facts = [
     ["Workflow", run.workflow],
-    ["Created", time(run.createdAtMs)],
-    ["Updated", `${time(run.updatedAtMs)} (${fromNow(run.updatedAtMs)})`],
+    ["Version", el("span", { id: "run-version" }, String(run.version))],
   ];
+  if (detail.generation.current > 1) facts.push(["Generation", generationNav(detail)]);
+  if (!isCurrentGeneration(detail)) {
+    // The row (status, wait, inbox, input, outcome) is the current generation's: show this generation's own.
+    facts.push(
+      ["Started", time(detail.timeline.startMs)],
+      ["Input", el("pre", { id: "generation-input" }, pretty(detail.generation.input))],
+    );
+    return renderRunParts(detail, facts);
+  }
+  facts.push(["Created", time(run.createdAtMs)], ["Updated", `${time(run.updatedAtMs)} (${fromNow(run.updatedAtMs)})`]);
   if (run.finishedAtMs) facts.push(["Finished", time(run.finishedAtMs)]);
   if (detail.waitsFor) facts.push(["Waits for", detail.waitsFor]);
   if (run.cancelRequested && run.status !== "cancelled") facts.push(["Cancel", "requested"]);
@@ -308,14 +327,54 @@ function renderRun(detail) {
       run.status === "blocked" ? "Blocked" : "Error",
       el("pre", {}, `${run.error.name}: ${run.error.message}`),
     ]);
+  renderRunParts(detail, facts);
+}
+
+/** The facts, the actions, and the page of the timeline and the events. */
+function renderRunParts(detail, facts) {
+  const run = detail.run;
   $("run-facts").replaceChildren(...facts.flatMap(([label, value]) => [el("dt", {}, label), el("dd", {}, value)]));
 
-  $("actions").hidden = FINISHED.has(run.status);
+  // Signals and cancellation act on the run as it is now: not offered on an earlier generation's page.
+  $("actions").hidden = FINISHED.has(run.status) || !isCurrentGeneration(detail);
   if (!state.run.nameTouched && run.waitingFor?.kind === "signal") $("signal-name").value = run.waitingFor.name;
 
   renderPager(detail.page);
   renderTimeline(detail);
   renderEvents(detail);
+}
+
+/** Whether the page shows the run's current generation (not an earlier one, read from the archive). */
+function isCurrentGeneration(detail) {
+  return detail.generation.shown === detail.generation.current;
+}
+
+/**
+ * Which generation is shown, with links to the others: the earlier ones kept, and the current one.
+ * An earlier generation's page says so, so that its timeline is not taken for the run as it is now.
+ */
+function generationNav(detail) {
+  const { shown, current, kept } = detail.generation;
+  const id = encodeURIComponent(detail.run.id);
+  const link = (generation) =>
+    generation === shown
+      ? el("strong", { "aria-current": "page" }, String(generation))
+      : el(
+          "a",
+          {
+            href: generation === current ? `#/runs/${id}` : `#/runs/${id}?generation=${generation}`,
+            "data-generation": String(generation),
+          },
+          String(generation),
+        );
+  const note =
+    shown === current
+      ? ` (current; ${kept.length === 0 ? "earlier generations are not kept" : `${kept.length} earlier kept`})`
+      : ` (an earlier generation, of ${current}; the run is now ${detail.run.status})`;
+  const links = [...kept, current].flatMap((generation, index) =>
+    index === 0 ? [link(generation)] : [" · ", link(generation)],
+  );
+  return el("span", { id: "run-generation" }, ...links, el("span", { class: "muted" }, note));
 }
 
 /** A link to another run's page (its id as text). */
@@ -436,8 +495,9 @@ function renderTimeline(detail) {
   const nowMs = Date.now();
   const startMs = timeline.view.startMs;
   let endMs = timeline.view.endMs;
-  // The latest page of an unfinished run reaches now (a blocked run's bar grows), and near deadlines if live.
-  if (page.next === null && !FINISHED.has(run.status)) endMs = Math.max(endMs, nowMs);
+  // The latest page of an unfinished run reaches now (a blocked run's bar grows), and near deadlines if live. An
+  // earlier generation ended when it continued as new: its axis ends there.
+  if (page.next === null && !FINISHED.has(run.status) && isCurrentGeneration(detail)) endMs = Math.max(endMs, nowMs);
   if (live && page.next === null) {
     // Show upcoming deadlines when they are near; far ones are clipped at the right edge.
     for (const deadline of openDeadlines(timeline.items)) {
@@ -662,6 +722,7 @@ function drawItem(root, item, y, x, nowMs, startMs, live) {
         svg("rect", { class: `tl-end-${item.status}`, x: x(item.atMs) - 5, y: mid - 5, width: 10, height: 10 }),
       );
       note(x(item.atMs), `+${formatDuration(item.atMs - startMs)}`);
+      if (item.status === "continued") tip(`continued as new; the next generation's input:\n${pretty(item.result)}`);
       break;
     case "blocked":
       // Blocking writes no event: this comes from the store's record of blocked episodes. A past episode spans

@@ -40,6 +40,7 @@ export interface BranchLanes {
 /** Events that end or interrupt the run as a whole: they belong to no command. */
 const RUN_LEVEL = new Set<HistoryEvent["type"]>([
   "run_started",
+  "run_continued",
   "cancellation_requested",
   "run_completed",
   "run_failed",

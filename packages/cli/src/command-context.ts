@@ -68,6 +68,20 @@ export function integerOption(flags: string, description: string, min: number, m
   });
 }
 
+/** Largest `--workflow-version` accepted: versions are small integers (1, 2, 3, or a date like 20260101). */
+const MAX_WORKFLOW_VERSION = 2_147_483_647;
+
+/**
+ * `--workflow-version <n>`: a version of a workflow's definition (`workflow(name, fn, { version })`). Named so
+ * that it cannot be taken for the CLI's own `--version`.
+ *
+ * @example
+ * command.addOption(workflowVersionOption("only runs that started on this version of their workflow"));
+ */
+export function workflowVersionOption(description: string): Option {
+  return integerOption("--workflow-version <n>", description, 1, MAX_WORKFLOW_VERSION);
+}
+
 /**
  * Writes `value` as indented JSON and a newline on stdout.
  *

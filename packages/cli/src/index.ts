@@ -10,10 +10,18 @@ export {
   type InspectorServerOptions,
 } from "./inspector/inspector-server.js";
 export { DEFAULT_INSPECTOR_SERVER_LIMITS, type InspectorServerLimits } from "./inspector/server-limits.js";
-export { verifyRuns, type VerifyReport, type VerifyProblem, type VerifyWarning } from "./verify-runs.js";
+export {
+  verifyRuns,
+  type VerifyReport,
+  type VerifyProblem,
+  type VerifyWarning,
+  type VerifyPatch,
+  type VerifyVersionCount,
+} from "./verify-runs.js";
 export { RunQueries, type RunSummary, type RunPage, type RunPageQuery, type PageCursor } from "./run-queries.js";
 export { openReadonly, requireDatabase } from "./database.js";
-export { loadWorkflows, type LoadedWorkflows, type AnyWorkflow } from "./load-workflows.js";
+export { loadWorkflows, type LoadedWorkflows } from "./load-workflows.js";
+export { WorkflowCatalog, type AnyWorkflow } from "./workflow-catalog.js";
 export {
   buildTimeline,
   type Timeline,

@@ -4,44 +4,45 @@ import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { WorkflowDefinition } from "@reprise/core";
 import { CliError, UsageError } from "./errors.js";
+import { describeVersion, WorkflowCatalog, type AnyWorkflow } from "./workflow-catalog.js";
 
-/** A workflow definition as found in a module: `workflow()` returns objects of this shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of any input and output type are accepted
-export type AnyWorkflow = WorkflowDefinition<any, any>;
+export type { AnyWorkflow } from "./workflow-catalog.js";
 
-/** The workflows a module exports, by name. */
+/** The workflows a module exports, by name and version. */
 export interface LoadedWorkflows {
   /** The module as the user named it. */
   readonly module: string;
-  readonly byName: ReadonlyMap<string, AnyWorkflow>;
+  readonly catalog: WorkflowCatalog;
 }
 
 const TYPESCRIPT_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 
 /**
  * Imports `modulePath` (relative to `cwd`) and returns every workflow definition among its exports, including
- * definitions inside exported arrays or objects (`export const workflows = [order, invoice]`).
+ * definitions inside exported arrays or objects (`export const workflows = [order, invoice]`). Several
+ * definitions may share a name when their versions differ; two different ones with the same name and version
+ * are refused (UsageError), since a run of that version could then replay with either.
  *
  * @example
- * const { byName } = await loadWorkflows("./dist/workflows.js", process.cwd());
- * const order = byName.get("order");
+ * const { catalog } = await loadWorkflows("./dist/workflows.js", process.cwd());
+ * const order = catalog.latest("order");
  */
 export async function loadWorkflows(modulePath: string, cwd: string): Promise<LoadedWorkflows> {
   const filename = resolve(cwd, modulePath);
   const exports = await importModule(filename, modulePath);
   assertSameCore(filename, modulePath);
-  const byName = new Map<string, AnyWorkflow>();
+  const catalog = new WorkflowCatalog();
   const add = (candidate: unknown, exportName: string) => {
     if (!isWorkflowDefinition(candidate)) return false;
-    const existing = byName.get(candidate.name);
-    if (existing !== undefined && existing !== candidate) {
+    if (catalog.add(candidate) !== undefined) {
+      const { name, version } = candidate;
       throw new UsageError(
-        `${modulePath} exports two different workflows named '${candidate.name}' (one as '${exportName}'); workflow names must be unique`,
+        `${modulePath} exports two different definitions of ${describeVersion(name, version)} (one as ` +
+          `'${exportName}'); give each definition that shares a name its own version: ` +
+          `workflow('${name}', fn, { version: ${Math.max(...catalog.versionsOf(name)) + 1} })`,
       );
     }
-    byName.set(candidate.name, candidate);
     return true;
   };
   for (const [exportName, value] of Object.entries(exports)) {
@@ -49,25 +50,40 @@ export async function loadWorkflows(modulePath: string, cwd: string): Promise<Lo
     const nested = Array.isArray(value) ? value : isPlainObject(value) ? Object.values(value) : [];
     for (const entry of nested) add(entry, exportName);
   }
-  if (byName.size === 0) {
+  if (catalog.names().length === 0) {
     throw new UsageError(
       `${modulePath} exports no workflow definitions; export the values returned by workflow() from @reprise/core`,
     );
   }
-  return { module: modulePath, byName };
+  return { module: modulePath, catalog };
 }
 
 /**
- * The definition named `name`, or a UsageError listing the names the module does export.
+ * The definition named `name`: at `version` when given, else its highest version (the one new runs start on).
+ * A UsageError lists what the module does export when it lacks the name or that version.
  *
  * @example
- * const order = pickWorkflow(await loadWorkflows("./workflows.js", cwd), "order");
+ * const order = pickWorkflow(await loadWorkflows("./workflows.js", cwd), "order"); // the latest version
+ * const orderV1 = pickWorkflow(loaded, "order", 1);
  */
-export function pickWorkflow(loaded: LoadedWorkflows, name: string): AnyWorkflow {
-  const definition = loaded.byName.get(name);
-  if (definition === undefined) {
+export function pickWorkflow(loaded: LoadedWorkflows, name: string, version?: number): AnyWorkflow {
+  const { catalog } = loaded;
+  const latest = catalog.latest(name);
+  if (latest === undefined) {
     throw new UsageError(
-      `unknown workflow '${name}': ${loaded.module} exports ${[...loaded.byName.keys()].map((n) => `'${n}'`).join(", ")}`,
+      `unknown workflow '${name}': ${loaded.module} exports ${catalog
+        .names()
+        .map((n) => `'${n}'`)
+        .join(", ")}`,
+    );
+  }
+  if (version === undefined) return latest;
+  const definition = catalog.get(name, version);
+  if (definition === undefined) {
+    const versions = catalog.versionsOf(name);
+    throw new UsageError(
+      `${loaded.module} does not export ${describeVersion(name, version)}; it exports ` +
+        `version${versions.length === 1 ? "" : "s"} ${versions.join(", ")}`,
     );
   }
   return definition;

@@ -15,6 +15,8 @@ export function runToJson(run: RunInfo): Record<string, unknown> {
   return {
     id: run.id,
     workflow: run.workflow,
+    version: run.version,
+    generation: run.generation,
     status: run.status,
     input: corrupt.has("input") ? undefined : (toJsonSafe(run.input) ?? null),
     result: run.status === "completed" && !corrupt.has("result") ? (toJsonSafe(run.result) ?? null) : undefined,

@@ -1,5 +1,6 @@
 // Read-only queries the Store interface does not offer: keyset-paged run lists, counts per status, workflow
-// names, and the runs `verify` replays. Runs on a read-only connection; each query uses an index of the runs table.
+// names, the runs `verify` replays and a run's earlier generations. Runs on a read-only connection; each query
+// uses an index (of the runs table, or the primary key of events and event_archive).
 import type { RunStatus } from "@reprise/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql } from "kysely";
@@ -12,6 +13,10 @@ export const UNFINISHED_STATUSES: readonly RunStatus[] = ["pending", "running", 
 export interface RunSummary {
   readonly id: string;
   readonly workflow: string;
+  /** The version of the workflow's definition the run started on. */
+  readonly version: number;
+  /** The run's current generation: 1, plus one per `continueAsNew`. */
+  readonly generation: number;
   readonly status: RunStatus;
   readonly waitKind: string | null;
   readonly waitName: string | null;
@@ -31,6 +36,8 @@ export interface PageCursor {
 export interface RunPageQuery {
   readonly status?: RunStatus | undefined;
   readonly workflow?: string | undefined;
+  /** Only runs that started on this version of their workflow. */
+  readonly version?: number | undefined;
   /** Case-insensitive substring of the run id. */
   readonly search?: string | undefined;
   readonly limit: number;
@@ -43,10 +50,11 @@ export interface RunPage {
   readonly next: PageCursor | undefined;
 }
 
-/** A run as `verify` needs it. */
+/** A run as `verify` needs it: the version says which code replays it. */
 export interface UnfinishedRun {
   readonly id: string;
   readonly workflow: string;
+  readonly version: number;
   readonly status: RunStatus;
 }
 
@@ -84,6 +92,8 @@ export class RunQueries {
       .select([
         "id",
         "workflow",
+        "version",
+        "generation",
         "status",
         "wait_kind",
         "wait_name",
@@ -94,6 +104,7 @@ export class RunQueries {
       ]);
     if (query.status !== undefined) select = select.where("status", "=", query.status);
     if (query.workflow !== undefined) select = select.where("workflow", "=", query.workflow);
+    if (query.version !== undefined) select = select.where("version", "=", query.version);
     if (query.search !== undefined && query.search !== "") {
       const pattern = `%${escapeLike(query.search)}%`;
       select = select.where(sql<boolean>`${sql.ref("id")} like ${pattern} escape '\\'`);
@@ -148,7 +159,7 @@ export class RunQueries {
   unfinishedRuns(): UnfinishedRun[] {
     const compiled = builder
       .selectFrom("runs")
-      .select(["id", "workflow", "status"])
+      .select(["id", "workflow", "version", "status"])
       .where("status", "in", UNFINISHED_STATUSES)
       .orderBy("created_at_ms")
       .orderBy("id")
@@ -165,6 +176,49 @@ export class RunQueries {
       .orderBy("seq")
       .compile();
     return this.#all<StoredEvent>(compiled);
+  }
+
+  /**
+   * The earlier generations of a run still kept (in `event_archive`), ascending: `[]` for a run that never
+   * continued as new, and for an unknown run.
+   */
+  archivedGenerations(runId: string): number[] {
+    const compiled = builder
+      .selectFrom("event_archive")
+      .select("generation")
+      .distinct()
+      .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", runId))
+      .orderBy("generation")
+      .compile();
+    return this.#all<{ generation: number }>(compiled).map((row) => row.generation);
+  }
+
+  /**
+   * The events of an earlier generation of a run, in order, still encoded: `[]` when the run has no such
+   * generation kept. The current generation is in `events` (see `events`).
+   */
+  archivedEvents(runId: string, generation: number): StoredEvent[] {
+    const compiled = builder
+      .selectFrom("event_archive")
+      .select(["seq", "type", "at_ms as atMs", "data"])
+      .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", runId))
+      .where("generation", "=", generation)
+      .orderBy("seq")
+      .compile();
+    return this.#all<StoredEvent>(compiled);
+  }
+
+  /**
+   * The highest version of `workflow` that an engine has served on this store (registered in `workflows`),
+   * if any: what a run started by name, without the workflow's code at hand, should start on.
+   */
+  highestServedVersion(workflow: string): number | undefined {
+    const compiled = builder
+      .selectFrom("workflows")
+      .select((eb) => eb.fn.max<number | null>("version").as("version"))
+      .where("name", "=", workflow)
+      .compile();
+    return this.#all<{ version: number | null }>(compiled)[0]?.version ?? undefined;
   }
 
   /** Runs `body` in one read transaction, so that every query in it sees the same snapshot of the file. */
@@ -185,6 +239,8 @@ export class RunQueries {
 interface RunRow {
   id: string;
   workflow: string;
+  version: number;
+  generation: number;
   status: RunStatus;
   wait_kind: string | null;
   wait_name: string | null;
@@ -198,6 +254,8 @@ function toSummary(row: RunRow): RunSummary {
   return {
     id: row.id,
     workflow: row.workflow,
+    version: row.version,
+    generation: row.generation,
     status: row.status,
     waitKind: row.wait_kind,
     waitName: row.wait_name,

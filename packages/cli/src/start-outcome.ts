@@ -17,10 +17,12 @@ export interface StartOutcome {
 
 /**
  * Starts `workflow` with `input` under `id` (or a generated id) through the engine's idempotent start(),
- * noting whether a run with that id existed before.
+ * noting whether a run with that id existed before. `version` is the version of the workflow's definition the
+ * run starts on; the CLI's client engine serves no workflow, so without it the engine would pick the
+ * definition's own version (by name: version 1).
  *
  * @example
- * const outcome = await startRun(client.engine, "order", { orderId: "1001" }, "order-1001");
+ * const outcome = await startRun(client.engine, "order", { orderId: "1001" }, "order-1001", 2);
  * if (outcome.existing !== undefined) console.log(`already there: ${outcome.existing.status}`);
  */
 export async function startRun(
@@ -28,14 +30,15 @@ export async function startRun(
   workflow: AnyWorkflow | string,
   input: unknown,
   id: string | undefined,
+  version?: number,
 ): Promise<StartOutcome> {
   const existing = id === undefined ? undefined : await engine.getRun(id);
   // Called for an existing run too: start() is idempotent, refuses another workflow under the same id
   // (RunIdConflictError), and gets a resent run going again.
   const handle =
     typeof workflow === "string"
-      ? await engine.start(workflow, input, { id })
-      : await engine.start(workflow, input, { id });
+      ? await engine.start(workflow, input, { id, version })
+      : await engine.start(workflow, input, { id, version });
   return { runId: handle.id, workflow: handle.workflow, run: await engine.getRun(handle.id), existing };
 }
 
@@ -56,7 +59,8 @@ export function reportStart(io: CliIo, outcome: StartOutcome, options: { json: b
   }
   const status = run?.status ?? "unknown";
   if (options.json) {
-    printJson(io, { runId, workflow, status, created: existing === undefined, rerunOf: options.rerunOf });
+    const version = run?.version;
+    printJson(io, { runId, workflow, version, status, created: existing === undefined, rerunOf: options.rerunOf });
     return;
   }
   if (existing !== undefined) {
@@ -64,6 +68,8 @@ export function reportStart(io: CliIo, outcome: StartOutcome, options: { json: b
     return;
   }
   const of = options.rerunOf === undefined ? "" : ` as a rerun of ${options.rerunOf}`;
-  io.stdout.write(`started ${workflow} run ${runId}${of} (status ${status})\n`);
+  // Unversioned workflows (version 1) read as before; a versioned one says which code the run is on.
+  const version = run === undefined || run.version === 1 ? "" : `version ${run.version}, `;
+  io.stdout.write(`started ${workflow} run ${runId}${of} (${version}status ${status})\n`);
   if (run?.reason !== undefined) io.stdout.write(`note: ${run.reason}\n`);
 }

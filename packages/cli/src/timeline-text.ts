@@ -3,6 +3,8 @@
 import { FINISHED_STATUSES, type BlockedEpisodeEnd, type RunInfo } from "@reprise/core";
 import type { Style } from "./cli-io.js";
 import { formatDuration, formatFromNow, formatTime, formatValue } from "./format.js";
+import { formatEarlierGenerations } from "./generation-text.js";
+import type { RunGenerations } from "./run-generations.js";
 import { branchLabel } from "./branch-lanes.js";
 import { isInBranch, type Timeline, type TimelineItem, type WithdrawnBy } from "./timeline.js";
 
@@ -42,16 +44,28 @@ export function describeWait(
 }
 
 /**
- * The header of `reprise show`: identity, status, parent and children, input, outcome and current wait. Given the
- * timeline, a run waiting on several branches at once lists each open command with its lane: the row's single
- * `waitingFor` names only the first, and its `wakeAtMs` may be another branch's deadline.
+ * The header of `reprise show`: identity, version, status, parent and children, input, outcome and current wait.
+ * Given the timeline, a run waiting on several branches at once lists each open command with its lane: the row's
+ * single `waitingFor` names only the first, and its `wakeAtMs` may be another branch's deadline. Given its
+ * generations, a run that continued as new says which generation it is in and how to read the earlier ones.
  *
  * @example
  * process.stdout.write(formatRunHeader(info, Date.now(), (_, text) => text));
  */
-export function formatRunHeader(run: RunInfo, nowMs: number, paint: Painter, timeline?: Timeline): string {
-  const lines = [`${paint("bold", run.id)}  ${run.workflow}  ${paint(STATUS_STYLE[run.status] ?? "bold", run.status)}`];
+export function formatRunHeader(
+  run: RunInfo,
+  nowMs: number,
+  paint: Painter,
+  timeline?: Timeline,
+  generations?: RunGenerations,
+): string {
+  const status = paint(STATUS_STYLE[run.status] ?? "bold", run.status);
+  const generation = run.generation > 1 ? `  ${paint("cyan", `generation ${run.generation}`)}` : "";
+  const lines = [`${paint("bold", run.id)}  ${run.workflow}  ${status}${generation}`];
   const field = (label: string, value: string) => lines.push(`  ${paint("gray", label.padEnd(10))}${value}`);
+  field("version", String(run.version));
+  const earlier = generations === undefined ? undefined : formatEarlierGenerations(run.id, generations);
+  if (earlier !== undefined) field("earlier", earlier);
   field("created", formatTime(run.createdAtMs));
   field("updated", `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`);
   if (run.finishedAtMs !== undefined) field("finished", formatTime(run.finishedAtMs));

@@ -1,5 +1,6 @@
-// The pre-deploy gate: replays every unfinished run of a database against new workflow code, in memory.
-// Executes no step, starts no timer and writes nothing: the Replayer only feeds recorded results to the generators.
+// The pre-deploy gate: replays every unfinished run of a database against new workflow code, in memory, each with
+// the definition of the version it started on. Executes no step, starts no timer and writes nothing: the Replayer
+// only feeds recorded results to the generators.
 import { performance } from "node:perf_hooks";
 import {
   CorruptEventError,
@@ -10,8 +11,8 @@ import {
   type WorkflowDefinition,
 } from "@reprise/core";
 import { decodeEvent, Replayer } from "@reprise/core/internal";
-import type { AnyWorkflow } from "./load-workflows.js";
 import type { RunQueries, UnfinishedRun } from "./run-queries.js";
+import { WorkflowCatalog, type AnyWorkflow } from "./workflow-catalog.js";
 
 /** Why a run would not continue with the new code. */
 export type VerifyProblem =
@@ -31,7 +32,15 @@ export type VerifyProblem =
       /** The error the new code threw, when it ended the workflow early by throwing. */
       readonly thrown?: string | undefined;
     }
-  | { readonly kind: "missing-workflow"; readonly runId: string; readonly workflow: string; readonly status: RunStatus }
+  | {
+      /** The module lacks the run's workflow, or (`version`) the version of it the run started on. */
+      readonly kind: "missing-workflow";
+      readonly runId: string;
+      readonly workflow: string;
+      readonly status: RunStatus;
+      /** The run's version: the module exports the workflow, but not this version of it. */
+      readonly version?: number | undefined;
+    }
   | {
       readonly kind: "corrupt";
       readonly runId: string;
@@ -60,6 +69,20 @@ export interface VerifyPatch {
   readonly newPath: readonly string[];
 }
 
+/**
+ * How many unfinished runs are on one version of a workflow, and whether the module exports that version.
+ * A version the module exports with no unfinished run on it is listed too (`runs` 0): no run needs it any more.
+ *
+ * @example
+ * const idle = report.versions.filter((v) => v.exported && v.runs === 0); // versions no run in flight needs
+ */
+export interface VerifyVersionCount {
+  readonly workflow: string;
+  readonly version: number;
+  readonly runs: number;
+  readonly exported: boolean;
+}
+
 /** What `verifyRuns` found. `problems` is empty when the new code can take over every unfinished run. */
 export interface VerifyReport {
   /** Unfinished runs replayed (or found without a workflow). */
@@ -72,32 +95,42 @@ export interface VerifyReport {
   readonly warnings: readonly VerifyWarning[];
   /** The patches the replays reached, and which runs take which path (see VerifyPatch). */
   readonly patches: readonly VerifyPatch[];
+  /** Unfinished runs per workflow and version, by name then version (see VerifyVersionCount). */
+  readonly versions: readonly VerifyVersionCount[];
   readonly durationMs: number;
   readonly runsPerSecond: number;
 }
 
 /**
  * Replays every unfinished run (pending, running, sleeping, waiting, blocked) against `workflows`, inside
- * one read transaction, and reports where the code and each history disagree.
+ * one read transaction, and reports where the code and each history disagree. Each run replays with the
+ * definition of its own workflow and version: a new version next to the old one leaves the old runs' code as it
+ * was, and a run whose version the module lacks is a `missing-workflow` problem naming that version.
  *
  * @example
  * const db = openReadonly(filename, "snapshot.db");
- * const report = verifyRuns(new RunQueries(db), (await loadWorkflows("./dist/workflows.js", cwd)).byName);
+ * const report = verifyRuns(new RunQueries(db), (await loadWorkflows("./dist/workflows.js", cwd)).catalog);
  * if (report.problems.length > 0) process.exitCode = 3;
+ * verifyRuns(new RunQueries(db), [orderV1, orderV2, nap]); // definitions work too
  */
-export function verifyRuns(queries: RunQueries, workflows: ReadonlyMap<string, AnyWorkflow>): VerifyReport {
+export function verifyRuns(queries: RunQueries, workflows: WorkflowCatalog | readonly AnyWorkflow[]): VerifyReport {
+  const catalog = workflows instanceof WorkflowCatalog ? workflows : new WorkflowCatalog(workflows);
   const startedAt = performance.now();
   const problems: VerifyProblem[] = [];
   const warnings: VerifyWarning[] = [];
   const unblocked: string[] = [];
   const patches = new Map<string, { oldPath: string[]; newPath: string[] }>();
+  const versions = new VersionCounter(catalog);
   let checked = 0;
   queries.snapshot(() => {
     for (const run of queries.unfinishedRuns()) {
       checked++;
-      const definition = workflows.get(run.workflow);
+      versions.count(run);
+      const definition = catalog.get(run.workflow, run.version);
       if (definition === undefined) {
-        problems.push({ kind: "missing-workflow", runId: run.id, workflow: run.workflow, status: run.status });
+        // Another version of the workflow would not do: runs only ever continue on the code they started on.
+        const version = catalog.versionsOf(run.workflow).length > 0 ? run.version : undefined;
+        problems.push({ kind: "missing-workflow", runId: run.id, workflow: run.workflow, status: run.status, version });
         continue;
       }
       const outcome = replayRun(run, definition, queries);
@@ -119,9 +152,38 @@ export function verifyRuns(queries: RunQueries, workflows: ReadonlyMap<string, A
     problems,
     warnings,
     patches: [...patches].map(([patchId, paths]) => ({ patchId, ...paths })),
+    versions: versions.counts(),
     durationMs,
     runsPerSecond: durationMs > 0 ? Math.round((checked / durationMs) * 1000) : checked,
   };
+}
+
+/** Counts unfinished runs per (workflow, version), starting from the versions the module exports at 0. */
+class VersionCounter {
+  readonly #counts = new Map<string, { workflow: string; version: number; runs: number; exported: boolean }>();
+
+  constructor(catalog: WorkflowCatalog) {
+    for (const workflow of catalog.names()) {
+      for (const version of catalog.versionsOf(workflow)) this.#entry(workflow, version, true);
+    }
+  }
+
+  count(run: UnfinishedRun): void {
+    this.#entry(run.workflow, run.version, false).runs++;
+  }
+
+  counts(): VerifyVersionCount[] {
+    return [...this.#counts.values()].sort((a, b) =>
+      a.workflow === b.workflow ? a.version - b.version : a.workflow < b.workflow ? -1 : 1,
+    );
+  }
+
+  #entry(workflow: string, version: number, exported: boolean) {
+    const key = `${version}:${workflow}`;
+    let entry = this.#counts.get(key);
+    if (entry === undefined) this.#counts.set(key, (entry = { workflow, version, runs: 0, exported }));
+    return entry;
+  }
 }
 
 function replayRun(

@@ -159,6 +159,7 @@ describe.concurrent("acting on runs", () => {
     expect(JSON.parse(started.stdout)).toEqual({
       runId: "order-9",
       workflow: "order",
+      version: 1,
       status: "pending",
       created: true,
     });

@@ -27,6 +27,10 @@ export const FIXTURES = {
   shop: join(here, "fixtures/shop-workflows.ts"),
   parallel: join(here, "fixtures/parallel-workflows.ts"),
   parallelRenamed: join(here, "fixtures/parallel-workflows-renamed.ts"),
+  versioned: join(here, "fixtures/workflows-versioned.ts"),
+  v2Only: join(here, "fixtures/workflows-v2-only.ts"),
+  clash: join(here, "fixtures/workflows-clash.ts"),
+  pager: join(here, "fixtures/pager-workflow.ts"),
 } as const;
 
 /** What a finished CLI process printed and returned. */

@@ -273,6 +273,38 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
     expect(await page.locator("#run-parent a").textContent()).toBe("checkout-1");
   });
 
+  it("shows a run's version and generation, and draws an earlier generation from its link", async () => {
+    const { writeContinuedRun } = await import("./fixtures/continued-run.js");
+    await writeContinuedRun(tmp.store, "pager-1", { workflow: "pager", generations: 3, version: 2 });
+    await page.goto(`${baseUrl}/#/?q=pager`);
+    await page.locator('tr[data-run-id="pager-1"]').waitFor();
+    expect(await page.locator('tr[data-run-id="pager-1"] td.version').textContent()).toBe("2");
+
+    await page.goto(`${baseUrl}/#/runs/pager-1`);
+    await expect.poll(() => page.locator("#run-version").textContent()).toBe("2");
+    expect(await page.locator("#run-generation").textContent()).toBe("1 · 2 · 3 (current; 2 earlier kept)");
+    expect(await page.locator('#timeline g[data-kind="end"]').count()).toBe(0);
+    expect(await page.locator("#actions").isHidden()).toBe(false);
+
+    await page.locator('#run-generation a[data-generation="1"]').click();
+    await expect.poll(() => page.url()).toMatch(/#\/runs\/pager-1\?generation=1$/);
+    await expect
+      .poll(() => page.locator("#run-generation").textContent())
+      .toBe("1 · 2 · 3 (an earlier generation, of 3; the run is now pending)");
+    expect(await page.locator('#timeline g[data-kind="end"] rect.tl-end-continued').count()).toBe(1);
+    // The generation's own input, not the current one's (page 3).
+    expect(await page.locator("#generation-input").textContent()).toBe(JSON.stringify({ page: 1 }, null, 2));
+    expect(await page.locator("#events-body tr").count()).toBe(3);
+    expect(await page.locator("#events-body tr").nth(2).locator("td").nth(2).textContent()).toBe("run_continued");
+    // Signals and cancellation act on the run as it is now, not on an earlier generation's page.
+    expect(await page.locator("#actions").isHidden()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-earlier-generation.png") });
+
+    await page.locator('#run-generation a[data-generation="3"]').click();
+    await expect.poll(() => page.locator("#run-generation").textContent()).toBe("1 · 2 · 3 (current; 2 earlier kept)");
+    expect(await page.locator('#timeline g[data-kind="end"]').count()).toBe(0);
+  });
+
   it("raised no script errors or CSP violations", () => {
     expect(problems).toEqual([]);
   });

@@ -7,6 +7,7 @@ import { temporaryStore, waitFor, type TemporaryStore } from "@reprise/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInspectorHandler, type InspectorHandler } from "../src/index.js";
 import { DEFAULT_EVENT_PAGE_SIZE } from "../src/inspector/event-page.js";
+import { writeContinuedRun } from "./fixtures/continued-run.js";
 import { LONG_RUN_START_MS, writeLongRun } from "./fixtures/long-run.js";
 import { order as renamedOrder } from "./fixtures/workflows-v2-renamed.js";
 import { charge, checkout, fanout, shipping } from "./fixtures/parallel-workflows.js";
@@ -20,7 +21,15 @@ let server: Server;
 let baseUrl: string;
 
 interface Detail {
-  run: { status: string; updatedAtMs: number; parentId?: string; children?: string[] };
+  run: {
+    status: string;
+    updatedAtMs: number;
+    parentId?: string;
+    children?: string[];
+    version: number;
+    generation: number;
+  };
+  generation: { shown: number; current: number; kept: number[] };
   places: { seq: number; commandSeq: number | null; path: string | null }[];
   timeline: {
     startMs: number;
@@ -50,6 +59,7 @@ async function detail(path: string): Promise<{ status: number; bytes: number; bo
 beforeAll(async () => {
   tmp = await temporaryStore();
   await writeLongRun(tmp.store, "long-1", LONG_RUN_EVENTS);
+  await writeContinuedRun(tmp.store, "pager-1", { workflow: "pager", generations: 3, version: 2 });
 
   // A sleeping run cancelled in its sleep, and an order that blocks when code with a renamed step replays it.
   const v1 = createEngine({ store: tmp.store, workflows: [order, nap], pollIntervalMs: 20 });
@@ -253,5 +263,51 @@ describe("lanes placed by replay when the inspector has the workflows' code", ()
       });
       await withCode.close();
     }
+  });
+});
+
+describe("a run that continued as new", () => {
+  it("lists its version and generation, and its detail says which generations there are", async () => {
+    const list = (await (await fetch(`${baseUrl}/api/runs?q=pager`)).json()) as {
+      runs: { id: string; version: number; generation: number }[];
+    };
+    expect(list.runs).toMatchObject([{ id: "pager-1", version: 2, generation: 3 }]);
+    const { body } = await detail("pager-1");
+    expect(body.run).toMatchObject({ version: 2, generation: 3 });
+    expect(body.generation).toEqual({ shown: 3, current: 3, kept: [1, 2] });
+    expect(body.events.map((event) => event.type)).toEqual(["run_started", "step_completed"]);
+  });
+
+  it("answers an earlier generation's events and timeline with ?generation=N, under an ETag of its own", async () => {
+    const response = await fetch(`${baseUrl}/api/runs/pager-1?generation=1`);
+    const body = (await response.json()) as Detail;
+    expect(body.generation).toEqual({ shown: 1, current: 3, kept: [1, 2], input: { page: 1 } });
+    expect(body.events.map((event) => event.type)).toEqual(["run_started", "step_completed", "run_continued"]);
+    expect(body.timeline.live).toBe(false);
+    expect(body.timeline.items.at(-1)).toMatchObject({ kind: "end", status: "continued", result: { page: 2 } });
+    const current = await fetch(`${baseUrl}/api/runs/pager-1`);
+    expect(response.headers.get("etag")).not.toBe(current.headers.get("etag"));
+    const again = await fetch(`${baseUrl}/api/runs/pager-1?generation=1`, {
+      headers: { "if-none-match": response.headers.get("etag") ?? "" },
+    });
+    expect(again.status).toBe(304);
+  });
+
+  it("answers 404 for a generation the run does not have, 400 for one that is not a number", async () => {
+    const missing = await fetch(`${baseUrl}/api/runs/pager-1?generation=7`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toBe(
+      "run pager-1 has no generation 7: it is in generation 3; earlier generations kept: 1, 2",
+    );
+    expect((await fetch(`${baseUrl}/api/runs/order-1?generation=2`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/api/runs/pager-1?generation=first`)).status).toBe(400);
+    expect((await fetch(`${baseUrl}/api/runs/pager-1?generation=0`)).status).toBe(400);
+  });
+
+  it("refuses two different definitions of one name and version before opening anything", async () => {
+    const clash = { ...order, fn: nap.fn };
+    await expect(
+      createInspectorHandler({ filename: tmp.filename, workflows: [order, clash] as never }),
+    ).rejects.toThrow("Two different workflows are named 'order' with version 1");
   });
 });

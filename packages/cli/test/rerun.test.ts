@@ -46,7 +46,13 @@ describe("reprise start on an existing id", () => {
     expect(text.stdout).toBe("run order-1 already exists (status waiting); nothing new started\n");
     const json = await runCli(["start", "order", "--id", "order-1", "--json", ...db()]);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ runId: "order-1", workflow: "order", status: "waiting", created: false });
+    expect(JSON.parse(json.stdout)).toEqual({
+      runId: "order-1",
+      workflow: "order",
+      version: 1,
+      status: "waiting",
+      created: false,
+    });
   });
 });
 
@@ -59,6 +65,7 @@ describe("reprise rerun", () => {
     expect(JSON.parse(second.stdout)).toEqual({
       runId: "order-3-rerun-2",
       workflow: "order",
+      version: 1,
       status: "pending",
       created: true,
       rerunOf: "order-3",

@@ -7,7 +7,7 @@ import { createEngine, step, workflow } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { waitFor } from "@reprise/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openReadonly, RunQueries, verifyRuns, type VerifyReport } from "../src/index.js";
+import { openReadonly, RunQueries, verifyRuns, type AnyWorkflow, type VerifyReport } from "../src/index.js";
 import { order as renamedOrder } from "./fixtures/workflows-v2-renamed.js";
 import { nap, order } from "./fixtures/workflows-v1.js";
 import { FIXTURES, parallelDatabase, runCli, seededDatabase, type SeededDatabase } from "./helpers.js";
@@ -20,10 +20,10 @@ afterAll(() => seeded.cleanup());
 
 const fingerprint = (filename: string) => createHash("sha256").update(readFileSync(filename)).digest("hex");
 
-function verifyInProcess(filename: string, workflows: { name: string; fn: unknown }[]): VerifyReport {
+function verifyInProcess(filename: string, workflows: readonly AnyWorkflow[]): VerifyReport {
   const db = openReadonly(filename, filename);
   try {
-    return verifyRuns(new RunQueries(db), new Map(workflows.map((w) => [w.name, w as never])));
+    return verifyRuns(new RunQueries(db), workflows);
   } finally {
     db.close();
   }

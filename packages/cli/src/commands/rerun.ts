@@ -1,5 +1,5 @@
-// `reprise rerun <runId> [--id <newId>]`: starts a new run with the same workflow and input as an existing one.
-// The old run is left as it is; the new one gets `--id`, or `<runId>-rerun-<n>` with the first free n.
+// `reprise rerun <runId> [--id <newId>]`: starts a new run with the same workflow, version and input as an existing
+// one. The old run is left as it is; the new one gets `--id`, or `<runId>-rerun-<n>` with the first free n.
 import type { Engine } from "@reprise/core";
 import type { Command } from "commander";
 import { dbOption, jsonOption, workflowsOption, type CommandContext } from "../command-context.js";
@@ -29,7 +29,7 @@ export function defineRerunCommand(program: Command, context: CommandContext): v
     .command("rerun")
     .summary("start a new run with the same workflow and input as a run")
     .description(
-      "start a new run with the workflow and input of an existing run (any status; the old run is not changed)",
+      "start a new run with the workflow, version and input of an existing run (any status; the old run is not changed)",
     )
     .argument("<runId>", "the id of the run to repeat")
     .option("--id <newRunId>", "the new run's id (default: <runId>-rerun-<n>, the first n not taken)")
@@ -46,9 +46,11 @@ export function defineRerunCommand(program: Command, context: CommandContext): v
         if (original === undefined) {
           throw new CliError(`no run with id '${runId}' in ${options.db}; list runs with: reprise runs`);
         }
-        const workflow = loaded === undefined ? original.workflow : pickWorkflow(loaded, original.workflow);
+        // The same version as the original: its input is one that version's code was written for.
+        const { version } = original;
+        const workflow = loaded === undefined ? original.workflow : pickWorkflow(loaded, original.workflow, version);
         const newId = options.id ?? (await freeDerivedId(client.engine, runId));
-        const outcome = await startRun(client.engine, workflow, original.input, newId);
+        const outcome = await startRun(client.engine, workflow, original.input, newId, version);
         reportStart(io, outcome, { json: options.json === true, rerunOf: runId });
       } finally {
         await client.close();

@@ -1,6 +1,6 @@
-// `reprise runs`: a table of runs, newest first, filtered by status and workflow; `--json` for scripts.
+// `reprise runs`: a table of runs, newest first, filtered by status, workflow and version; `--json` for scripts.
 // Reads through the public engine API on a client engine; changes nothing.
-import { RUN_STATUSES, type RunStatus } from "@reprise/core";
+import { RUN_STATUSES, type RunInfo, type RunStatus } from "@reprise/core";
 import { Option, type Command } from "commander";
 import { paint } from "../cli-io.js";
 import {
@@ -9,6 +9,7 @@ import {
   InvalidOptionValue,
   jsonOption,
   printJson,
+  workflowVersionOption,
   type CommandContext,
 } from "../command-context.js";
 import { openClient, requireDatabase } from "../database.js";
@@ -21,6 +22,7 @@ interface RunsOptions {
   readonly status?: RunStatus[];
   readonly workflow?: string;
   readonly parent?: string;
+  readonly workflowVersion?: number;
   readonly limit: number;
   readonly json?: boolean;
 }
@@ -44,6 +46,7 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
       ).argParser(parseStatuses),
     )
     .option("--workflow <name>", "only runs of this workflow")
+    .addOption(workflowVersionOption("only runs that started on this version of their workflow"))
     .option("--parent <runId>", "only the child runs this run started")
     .addOption(integerOption("--limit <n>", "at most this many runs (1-10000)", 1, 10_000).default(50))
     .addOption(jsonOption())
@@ -56,21 +59,24 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
           status: options.status,
           workflow: options.workflow,
           parent: options.parent,
+          version: options.workflowVersion,
           limit: options.limit,
         });
         if (options.json === true) return printJson(io, { runs: runs.map(runToJson) });
         if (runs.length === 0) return void io.stdout.write(`no runs${describeFilters(options)} in ${options.db}\n`);
         const nowMs = Date.now();
+        const columns = versionColumns(runs);
         const rows = runs.map((run) => [
           run.id,
-          run.workflow,
+          columns.workflow(run),
+          ...columns.generation(run),
           run.corrupt === undefined
             ? paint(io, io.stdout, STATUS_STYLE[run.status] ?? "bold", run.status)
             : paint(io, io.stdout, "red", `${run.status} (corrupt ${run.corrupt.map((d) => d.column).join(", ")})`),
           describeWait(run, nowMs) ?? (run.status === "blocked" ? "fixed code (see reprise show)" : "-"),
           `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`,
         ]);
-        io.stdout.write(formatTable(["ID", "WORKFLOW", "STATUS", "WAITING FOR", "UPDATED"], rows));
+        io.stdout.write(formatTable(["ID", "WORKFLOW", ...columns.header, "STATUS", "WAITING FOR", "UPDATED"], rows));
         // A damaged row is listed like the others; say what cannot be read, once per damaged value.
         for (const run of runs) {
           for (const { column, problem } of run.corrupt ?? []) {
@@ -87,6 +93,25 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
     });
 }
 
+/**
+ * How the table shows versions and generations. Only when a listed run has a version other than 1 does every
+ * workflow cell carry its run's version (`order@2`); a GEN column appears only when a run has continued as new.
+ * Unversioned workflows thus list as they always did, and a mixed list never leaves a version implied.
+ */
+function versionColumns(runs: readonly RunInfo[]): {
+  header: string[];
+  workflow: (run: RunInfo) => string;
+  generation: (run: RunInfo) => string[];
+} {
+  const versioned = runs.some((run) => run.version !== 1);
+  const continued = runs.some((run) => run.generation > 1);
+  return {
+    header: continued ? ["GEN"] : [],
+    workflow: (run) => (versioned ? `${run.workflow}@${run.version}` : run.workflow),
+    generation: (run) => (continued ? [String(run.generation)] : []),
+  };
+}
+
 function parseStatuses(value: string, previous: RunStatus[] | undefined): RunStatus[] {
   const statuses = value.split(",").map((s) => s.trim());
   for (const status of statuses) {
@@ -101,6 +126,7 @@ function describeFilters(options: RunsOptions): string {
   const parts = [];
   if (options.status !== undefined) parts.push(`status ${options.status.join("/")}`);
   if (options.workflow !== undefined) parts.push(`workflow '${options.workflow}'`);
+  if (options.workflowVersion !== undefined) parts.push(`version ${options.workflowVersion}`);
   if (options.parent !== undefined) parts.push(`parent ${options.parent}`);
   return parts.length === 0 ? "" : ` with ${parts.join(" and ")}`;
 }

@@ -1,17 +1,21 @@
-// `reprise show <runId>`: status, input, outcome, current wait, unconsumed signals, parent and children, timeline;
-// `--events` adds the log. Reads through the public engine API on a client engine; changes nothing.
-import type { HistoryEvent, WorkflowDefinition } from "@reprise/core";
+// `reprise show <runId>`: status, version, input, outcome, current wait, unconsumed signals, parent and children,
+// timeline; `--events` adds the log, `--generation <n>` shows an earlier generation instead. Reads through the
+// public engine API on a client engine, and earlier generations from the file read-only; changes nothing.
+import type { HistoryEvent, RunInfo, WorkflowDefinition } from "@reprise/core";
 import { Option, type Command } from "commander";
 import { paint } from "../cli-io.js";
 import { lanesFromLog, lanesFromReplay, type BranchLanes, type EventPlace } from "../branch-lanes.js";
-import { dbOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
-import { openClient, requireDatabase } from "../database.js";
+import { dbOption, integerOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
+import { openClient, openReadonly, requireDatabase } from "../database.js";
 import { CliError } from "../errors.js";
 import { formatTime, formatValue } from "../format.js";
+import { formatEarlierGenerationHeader } from "../generation-text.js";
 import { loadWorkflows } from "../load-workflows.js";
 import { toJsonSafe } from "../json-safe.js";
 import { formatPendingSignals } from "../pending-signals-text.js";
+import { generationVersion, readEarlierGeneration, runGenerations, type RunGenerations } from "../run-generations.js";
 import { eventToJson, runToJson } from "../run-json.js";
+import { RunQueries } from "../run-queries.js";
 import { buildTimeline } from "../timeline.js";
 import { formatRunHeader, formatTimeline } from "../timeline-text.js";
 
@@ -20,6 +24,7 @@ interface ShowOptions {
   readonly json?: boolean;
   readonly events?: boolean;
   readonly workflows?: string;
+  readonly generation?: number;
 }
 
 /**
@@ -37,6 +42,14 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
     .addOption(dbOption())
     .option("--events", "also print every event of the run's log")
     .addOption(
+      integerOption(
+        "--generation <n>",
+        "show this earlier generation of a run that continued as new (its timeline and log, kept in the database)",
+        1,
+        2_147_483_647,
+      ),
+    )
+    .addOption(
       new Option(
         "--workflows <module>",
         "module exporting the run's workflow: its code places parallel branches exactly (replayed, never executed)",
@@ -49,26 +62,35 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
       const loaded = options.workflows === undefined ? undefined : await loadWorkflows(options.workflows, io.cwd);
       const filename = requireDatabase(options.db, io.cwd);
       const client = await openClient(filename, options.db);
+      const db = openReadonly(filename, options.db);
       try {
         const run = await client.engine.getRun(runId);
         if (run === undefined)
           throw new CliError(`no run with id '${runId}' in ${options.db}; list runs with: reprise runs`);
-        const history = await client.engine.history(runId);
+        const queries = new RunQueries(db);
+        const generations = runGenerations(queries, run);
+        const shown = options.generation ?? run.generation;
+        const earlier =
+          shown === run.generation ? undefined : readEarlierGeneration(queries, runId, generations, shown);
+        const history = earlier ?? (await client.engine.history(runId));
         const nowMs = Date.now();
-        const definition = loaded?.byName.get(run.workflow) as WorkflowDefinition<never, unknown> | undefined;
+        // A generation replays with the code of the version its run_started names (the run's, for the current one).
+        const version = earlier === undefined ? run.version : generationVersion(history, run.version);
+        const definition = loaded?.catalog.get(run.workflow, version) as WorkflowDefinition<never, unknown> | undefined;
         const lanes = definition === undefined ? lanesFromLog(history) : lanesFromReplay(runId, history, definition);
-        const timeline = buildTimeline(history, nowMs, run, lanes);
+        // An earlier generation ended with run_continued; the row (status, blocked episodes) is the current one's.
+        const timeline = buildTimeline(history, nowMs, earlier === undefined ? run : undefined, lanes);
         if (options.json === true) {
           return printJson(io, {
             run: runToJson(run),
+            generation: { shown, ...generations },
             timeline: toJsonSafe(timeline),
             events: history.map(eventToJson),
             places: placesToJson(history, lanes),
           });
         }
         const painter = (style: Parameters<typeof paint>[2], text: string) => paint(io, io.stdout, style, text);
-        io.stdout.write(formatRunHeader(run, nowMs, painter, timeline));
-        io.stdout.write(formatPendingSignals(run, nowMs, painter));
+        io.stdout.write(header(run, shown, history, generations, timeline, nowMs, painter));
         io.stdout.write("\n");
         io.stdout.write(formatTimeline(timeline, nowMs, painter));
         if (options.events === true) {
@@ -76,9 +98,24 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
           for (const event of history) io.stdout.write(`  ${formatEvent(event, lanes.places[event.seq])}\n`);
         }
       } finally {
+        db.close();
         await client.close();
       }
     });
+}
+
+/** The current generation's header with the run's inbox, or the header of the earlier generation shown. */
+function header(
+  run: RunInfo,
+  shown: number,
+  history: readonly HistoryEvent[],
+  generations: RunGenerations,
+  timeline: ReturnType<typeof buildTimeline>,
+  nowMs: number,
+  painter: Parameters<typeof formatRunHeader>[2],
+): string {
+  if (shown !== run.generation) return formatEarlierGenerationHeader(run, shown, history, generations, painter);
+  return formatRunHeader(run, nowMs, painter, timeline, generations) + formatPendingSignals(run, nowMs, painter);
 }
 
 /** One line per event; an answer names its command (`→ #3`), an event of a branch its lane (`[all[1]]`). */

@@ -1,13 +1,21 @@
-// `reprise start <workflow> [input]`: creates a run, from a definition in --workflows or by a served workflow's name.
-// Only records the run; a worker serving the workflow executes it. An id that is taken starts nothing.
+// `reprise start <workflow> [input]`: creates a run, from a definition in --workflows or by a served workflow's name,
+// on the workflow's highest version unless --workflow-version names another. Only records the run; a worker
+// serving the workflow at that version executes it. An id that is taken starts nothing.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { dbOption, jsonOption, workflowsOption, type CommandContext } from "../command-context.js";
-import { openClient, requireDatabase } from "../database.js";
+import {
+  dbOption,
+  jsonOption,
+  workflowsOption,
+  workflowVersionOption,
+  type CommandContext,
+} from "../command-context.js";
+import { openClient, openReadonly, requireDatabase } from "../database.js";
 import { CliError, UsageError } from "../errors.js";
 import { parseJson } from "../json-input.js";
 import { loadWorkflows, pickWorkflow } from "../load-workflows.js";
+import { RunQueries } from "../run-queries.js";
 import { reportStart, startRun } from "../start-outcome.js";
 
 interface StartOptions {
@@ -15,6 +23,7 @@ interface StartOptions {
   readonly workflows?: string;
   readonly id?: string;
   readonly file?: string;
+  readonly workflowVersion?: number;
   readonly json?: boolean;
 }
 
@@ -34,6 +43,11 @@ export function defineStartCommand(program: Command, context: CommandContext): v
     .addOption(workflowsOption())
     .option("--id <runId>", "the run's id; if a run has it, nothing new starts (exit 1 when that run has finished)")
     .option("--file <path>", "read the JSON input from a file")
+    .addOption(
+      workflowVersionOption(
+        "start on this version of the workflow (default: the highest in --workflows, else the highest a worker has served on the database)",
+      ),
+    )
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (workflowName: string, inputText: string | undefined, options: StartOptions) => {
@@ -45,11 +59,13 @@ export function defineStartCommand(program: Command, context: CommandContext): v
       const definition =
         options.workflows === undefined
           ? undefined
-          : pickWorkflow(await loadWorkflows(options.workflows, io.cwd), workflowName);
+          : pickWorkflow(await loadWorkflows(options.workflows, io.cwd), workflowName, options.workflowVersion);
       const filename = requireDatabase(options.db, io.cwd);
+      const version =
+        definition?.version ?? options.workflowVersion ?? highestServedVersion(filename, options.db, workflowName);
       const client = await openClient(filename, options.db);
       try {
-        const outcome = await startRun(client.engine, definition ?? workflowName, input, options.id);
+        const outcome = await startRun(client.engine, definition ?? workflowName, input, options.id, version);
         reportStart(io, outcome, { json: options.json === true });
       } finally {
         await client.close();
@@ -69,4 +85,17 @@ async function readInput(file: string, cwd: string): Promise<unknown> {
     throw new CliError(`cannot read the input from ${file}: ${(error as Error).message}`, { cause: error });
   }
   return parseJson(text, `the input in ${file}`);
+}
+
+/**
+ * Started by name, a run gets the highest version a worker has served on this database (undefined: none has,
+ * and the engine starts it on version 1), so that it does not wait for an engine with code nobody runs any more.
+ */
+function highestServedVersion(filename: string, shownAs: string, workflow: string): number | undefined {
+  const db = openReadonly(filename, shownAs);
+  try {
+    return new RunQueries(db).highestServedVersion(workflow);
+  } finally {
+    db.close();
+  }
 }

@@ -50,7 +50,7 @@ export function defineUiCommand(program: Command, context: CommandContext): void
         host: options.host,
         port: options.port,
         token: options.token,
-        workflows: loaded === undefined ? undefined : [...loaded.byName.values()],
+        workflows: loaded === undefined ? undefined : loaded.catalog.definitions(),
       });
       io.stdout.write(`reprise inspector for ${options.db} at ${server.url}\n`);
       await untilShutdownSignal(() => undefined);

@@ -8,6 +8,8 @@ import { EXIT_CODES } from "../errors.js";
 import { loadWorkflows } from "../load-workflows.js";
 import { RunQueries } from "../run-queries.js";
 import { verifyRuns, type VerifyProblem, type VerifyReport } from "../verify-runs.js";
+import { formatVersionCounts } from "../verify-versions-text.js";
+import { describeVersion } from "../workflow-catalog.js";
 
 interface VerifyOptions {
   readonly db: string;
@@ -42,7 +44,7 @@ export function defineVerifyCommand(program: Command, context: CommandContext): 
       const db = openReadonly(filename, options.db);
       let report: VerifyReport;
       try {
-        report = verifyRuns(new RunQueries(db), loaded.byName);
+        report = verifyRuns(new RunQueries(db), loaded.catalog);
       } finally {
         db.close();
       }
@@ -80,6 +82,7 @@ function printReport(io: CliIo, report: VerifyReport, options: VerifyOptions): v
         `the new one; runs that have not reached it take the new one`,
     );
   }
+  for (const line of formatVersionCounts(report.versions, color)) out(line);
   if (report.unblocked.length > 0) {
     out(
       `${color("green", "✓")} ${report.unblocked.length} blocked run(s) would continue: ${report.unblocked.slice(0, 5).join(", ")}`,
@@ -97,17 +100,23 @@ function printReport(io: CliIo, report: VerifyReport, options: VerifyOptions): v
  * module lacks would not block: no worker deployed with this module serves them, so they would wait unserved.
  */
 function summarise(report: VerifyReport): string {
-  const missing = report.problems.filter((problem) => problem.kind === "missing-workflow").length;
-  const blocking = report.problems.length - missing;
+  const missing = report.problems.filter((problem) => problem.kind === "missing-workflow");
+  const missingVersion = missing.filter((problem) => problem.version !== undefined).length;
+  const missingWorkflow = missing.length - missingVersion;
+  const blocking = report.problems.length - missing.length;
   const parts: string[] = [];
   const advice: string[] = [];
   if (blocking > 0) {
     parts.push(`${blocking} run(s) would become blocked`);
     advice.push("keep the old code path for runs in flight (see docs/operations.md), or cancel those runs");
   }
-  if (missing > 0) {
-    parts.push(`${missing} run(s) would wait unserved (their workflow is not in the module)`);
+  if (missingWorkflow > 0) {
+    parts.push(`${missingWorkflow} run(s) would wait unserved (their workflow is not in the module)`);
     advice.push("keep exporting those workflows, serve them from another worker, or cancel those runs");
+  }
+  if (missingVersion > 0) {
+    parts.push(`${missingVersion} run(s) would wait unserved (the version they started on is not in the module)`);
+    advice.push("keep exporting the definitions of those versions next to the new one until their runs finish");
   }
   const todo = advice.join("; ");
   return `${parts.join(", ")}; ${report.ok} replay cleanly. Before deploying, ${todo}.`;
@@ -138,6 +147,14 @@ function describeProblem(problem: VerifyProblem): string {
         `the new code yields ${problem.code}${problem.thrown === undefined ? "" : ` (it threw ${problem.thrown})`}`
       );
     case "missing-workflow":
+      if (problem.version !== undefined) {
+        // Runs never move to another version's code: the definition they started on must stay registered.
+        return (
+          `${describeVersion(problem.workflow, problem.version)} is not exported by the module, so no worker ` +
+          `running it would serve these runs; keep that definition registered ` +
+          `(workflow('${problem.workflow}', fn, { version: ${problem.version} })) next to the new one`
+        );
+      }
       return `'${problem.workflow}' is not exported by the module, so no worker running it would serve these runs`;
     case "corrupt":
       return `'${problem.workflow}' has an unreadable event at seq ${problem.seq}`;

@@ -10,6 +10,7 @@ import { openReadonly } from "../database.js";
 import { loadWorkflows } from "../load-workflows.js";
 import { describeFailure } from "../report-error.js";
 import { untilShutdownSignal } from "../shutdown-signals.js";
+import type { WorkflowCatalog } from "../workflow-catalog.js";
 import { describeRunProblem, reportRunProblems } from "../worker-run-report.js";
 import { startWorkerStatus } from "../worker-status.js";
 
@@ -65,14 +66,15 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
       const loaded = await loadWorkflows(options.workflows, io.cwd);
       const filename = resolve(io.cwd, options.db);
       const store = await SqliteStore.open({ filename });
-      const names = [...loaded.byName.keys()];
+      const names = loaded.catalog.names();
       // One line per run this worker fails or blocks, so that problems do not go unnoticed in its output.
       const reportingStore = reportRunProblems(store, (problem) =>
         io.stderr.write(`${io.stderr.isTTY === true ? "\r\u001b[2K" : ""}${describeRunProblem(problem)}\n`),
       );
       const engine = createEngine({
         store: reportingStore,
-        workflows: [...loaded.byName.values()],
+        // Every version the module exports: runs stay on the version they started on, new runs get the highest.
+        workflows: loaded.catalog.definitions(),
         concurrency: options.concurrency,
         pollIntervalMs: options.pollInterval,
         shutdownGraceMs: options.shutdownGrace,
@@ -81,7 +83,7 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
           io.stderr.write(`\r\u001b[2K${paint(io, io.stderr, "red", "error:")} ${describeFailure(error).message}\n`),
       });
       io.stdout.write(
-        `reprise worker (pid ${process.pid}) serving ${names.join(", ")} on ${options.db}; Ctrl-C stops it\n`,
+        `reprise worker (pid ${process.pid}) serving ${describeServed(loaded.catalog)} on ${options.db}; Ctrl-C stops it\n`,
       );
       const statusDb = openReadonly(filename, options.db);
       const status = startWorkerStatus(io, engine, statusDb, names);
@@ -100,4 +102,16 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
       }
       io.stdout.write(`stopped (${engine.stats().stepAttempts} step attempts in this worker)\n`);
     });
+}
+
+/** "order (versions 1, 2), nap": a name alone when the module has only its version 1. */
+function describeServed(catalog: WorkflowCatalog): string {
+  return catalog
+    .names()
+    .map((name) => {
+      const versions = catalog.versionsOf(name);
+      if (versions.length === 1 && versions[0] === 1) return name;
+      return `${name} (version${versions.length === 1 ? "" : "s"} ${versions.join(", ")})`;
+    })
+    .join(", ");
 }

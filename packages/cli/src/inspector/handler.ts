@@ -6,6 +6,7 @@ import { SqliteStore } from "@reprise/store-sqlite";
 import type BetterSqlite3 from "better-sqlite3";
 import { openReadonly } from "../database.js";
 import { RunQueries } from "../run-queries.js";
+import { WorkflowCatalog, type AnyWorkflow } from "../workflow-catalog.js";
 import { loadAssets, renderShell } from "./assets.js";
 import { cancelRun, getRunDetail, listRuns, runVersion, sendSignal, type InspectorBackend } from "./inspector-api.js";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./read-body.js";
@@ -42,7 +43,8 @@ export interface InspectorOptions {
   readonly allowedHosts?: readonly string[];
   /**
    * Workflow definitions whose code places the commands of parallel branches on their lanes exactly: a run of
-   * one of them is replayed in memory (nothing executes). Without them, lanes come from the log alone.
+   * one of them is replayed in memory (nothing executes) with the definition of the version it started on, so
+   * several versions of a name may be given. Without them, lanes come from the log alone.
    */
   readonly workflows?: readonly WorkflowDefinition<never, unknown>[];
 }
@@ -72,12 +74,10 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
   };
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const assets = loadAssets();
+  // Before anything is opened: two different definitions of one name and version are refused here.
+  const workflows = new WorkflowCatalog((options.workflows ?? []) as readonly AnyWorkflow[]);
   const opened = await openBackend(options);
-  const backend: InspectorBackend = {
-    queries: new RunQueries(opened.readonly),
-    engine: opened.engine,
-    workflows: new Map((options.workflows ?? []).map((definition) => [definition.name, definition])),
-  };
+  const backend: InspectorBackend = { queries: new RunQueries(opened.readonly), engine: opened.engine, workflows };
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((error: unknown) => fail(req, res, error));
   }) as InspectorHandler;
@@ -111,7 +111,7 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
     if (path === "/api/runs") return sendJson(res, 200, listRuns(backend, url.searchParams));
     const runId = runPath(path, "");
     if (runId !== undefined) {
-      const version = await runVersion(backend, runId);
+      const version = await runVersion(backend, runId, url.searchParams);
       if (version !== undefined && req.headers["if-none-match"] === version) {
         res.writeHead(304, { ...SECURITY_HEADERS, etag: version });
         return void res.end();

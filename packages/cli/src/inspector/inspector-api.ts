@@ -1,12 +1,29 @@
-// The inspector's JSON API: run pages with counts, one run with a page of its events and timeline, signal and cancel.
-// Reads pages through read-only queries and everything else through a client engine (the public API).
-import { RUN_STATUSES, RepriseError, type Engine, type RunStatus, type WorkflowDefinition } from "@reprise/core";
+// The inspector's JSON API: run pages with counts, one run (any of its generations) with a page of its events and
+// timeline, signal and cancel. Reads pages and earlier generations through read-only queries and everything else
+// through a client engine (the public API).
+import {
+  RUN_STATUSES,
+  RepriseError,
+  type Engine,
+  type HistoryEvent,
+  type RunStatus,
+  type WorkflowDefinition,
+} from "@reprise/core";
 import { JsonInputError, parseJson } from "../json-input.js";
 import { lanesFromLog, lanesFromReplay } from "../branch-lanes.js";
+import {
+  GenerationNotFoundError,
+  generationVersion,
+  readEarlierGeneration,
+  runGenerations,
+  type RunGenerations,
+} from "../run-generations.js";
+import { toJsonSafe } from "../json-safe.js";
 import { runToJson } from "../run-json.js";
 import type { PageCursor, RunQueries } from "../run-queries.js";
 import { buildTimeline } from "../timeline.js";
 import { describeWait } from "../timeline-text.js";
+import type { WorkflowCatalog } from "../workflow-catalog.js";
 import { eventPage, parseEventPageRequest } from "./event-page.js";
 import { HttpError } from "./responses.js";
 
@@ -16,8 +33,11 @@ const DEFAULT_PAGE_SIZE = 50;
 export interface InspectorBackend {
   readonly queries: RunQueries;
   readonly engine: Engine;
-  /** Workflow code by name, to place parallel branches by replay; absent ones are placed from the log alone. */
-  readonly workflows?: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  /**
+   * Workflow code by name and version, to place parallel branches by replay; runs of a version not here are
+   * placed from the log alone.
+   */
+  readonly workflows?: WorkflowCatalog;
 }
 
 /**
@@ -55,10 +75,13 @@ export function listRuns(backend: InspectorBackend, params: URLSearchParams): Re
 
 /**
  * GET api/runs/:id: the run, what it waits for, and one page of its events with the timeline items they begin.
- * Query: `afterSeq` (default 0) or `latest=1` for the last page, and `limit` (see event-page.ts).
+ * Query: `afterSeq` (default 0) or `latest=1` for the last page, and `limit` (see event-page.ts); `generation=N`
+ * for an earlier generation of a run that continued as new (404 when the run has no such generation kept).
+ * `generation` in the answer says which one is shown, the current one, and the earlier ones kept.
  *
  * @example
  * const detail = await getRunDetail(backend, "order-1001", new URLSearchParams("afterSeq=250&limit=250"));
+ * const first = await getRunDetail(backend, "order-1001", new URLSearchParams("generation=1"));
  */
 export async function getRunDetail(
   backend: InspectorBackend,
@@ -66,15 +89,26 @@ export async function getRunDetail(
   params: URLSearchParams = new URLSearchParams(),
 ): Promise<Record<string, unknown>> {
   const request = parseEventPageRequest(params);
+  const asked = parseGeneration(params);
   const run = await act(() => backend.engine.getRun(runId));
   if (run === undefined) throw new HttpError(404, `no run with id '${runId}'`);
-  const history = await act(() => backend.engine.history(runId));
+  const generations = runGenerations(backend.queries, run);
+  const shown = asked ?? run.generation;
+  const current = shown === run.generation;
+  const history = current
+    ? await act(() => backend.engine.history(runId))
+    : earlierHistory(backend.queries, runId, generations, shown);
   const nowMs = Date.now();
-  const definition = backend.workflows?.get(run.workflow);
+  const version = current ? run.version : generationVersion(history, run.version);
+  const definition = backend.workflows?.get(run.workflow, version) as WorkflowDefinition<never, unknown> | undefined;
   const lanes = definition === undefined ? lanesFromLog(history) : lanesFromReplay(runId, history, definition);
-  const page = eventPage(history, buildTimeline(history, nowMs, run, lanes), request, lanes);
+  // An earlier generation ended with run_continued; the row (status, blocked episodes) is the current one's.
+  const timeline = buildTimeline(history, nowMs, current ? run : undefined, lanes);
+  const page = eventPage(history, timeline, request, lanes);
   return {
     run: runToJson(run),
+    // An earlier generation's own input: the run's `input` is the current generation's.
+    generation: { shown, ...generations, ...(current ? {} : { input: generationInput(history) }) },
     waitsFor: describeWait(run, nowMs) ?? null,
     timeline: page.timeline,
     events: page.events,
@@ -85,16 +119,22 @@ export async function getRunDetail(
 }
 
 /**
- * The ETag of a run's detail: changes whenever the run's row changes (a new event, status or cancel request).
+ * The ETag of a run's detail: changes whenever the run's row changes (a new event, status or cancel request),
+ * and differs per generation asked for (`generation` in `params`).
  *
  * @example
- * if (req.headers["if-none-match"] === await runVersion(backend, id)) res.writeHead(304).end();
+ * if (req.headers["if-none-match"] === await runVersion(backend, id, url.searchParams)) res.writeHead(304).end();
  */
-export async function runVersion(backend: InspectorBackend, runId: string): Promise<string | undefined> {
+export async function runVersion(
+  backend: InspectorBackend,
+  runId: string,
+  params: URLSearchParams = new URLSearchParams(),
+): Promise<string | undefined> {
   const run = await act(() => backend.engine.getRun(runId));
   if (run === undefined) return undefined;
+  const shown = params.get("generation") ?? String(run.generation);
   // A signal that is stored but not consumed changes neither the log nor the row: count the inbox as well.
-  return `"${run.lastSeq}-${run.updatedAtMs}-${run.status}-${run.pendingSignals?.length ?? 0}"`;
+  return `"${run.lastSeq}-${run.updatedAtMs}-${run.status}-${run.pendingSignals?.length ?? 0}-g${run.generation}.${shown}"`;
 }
 
 /**
@@ -141,25 +181,62 @@ export async function cancelRun(
   return { cancelRequested: true };
 }
 
+/** `generation=N` (a whole number from 1), or undefined for the run's current generation. */
+function parseGeneration(params: URLSearchParams): number | undefined {
+  const text = optional(params.get("generation"));
+  if (text === undefined) return undefined;
+  const generation = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(generation) || generation < 1) {
+    throw new HttpError(400, `generation must be a whole number from 1 (got '${text}')`);
+  }
+  return generation;
+}
+
+/** The input a generation started with, from its run_started event, as plain JSON. */
+function generationInput(history: readonly HistoryEvent[]): unknown {
+  const first = history[0];
+  return first?.type === "run_started" ? (toJsonSafe(first.input) ?? null) : null;
+}
+
+/** An earlier generation's log from event_archive: 404 when it is not kept, 422 for an unreadable event. */
+function earlierHistory(
+  queries: RunQueries,
+  runId: string,
+  generations: RunGenerations,
+  generation: number,
+): HistoryEvent[] {
+  try {
+    return readEarlierGeneration(queries, runId, generations, generation);
+  } catch (error) {
+    if (error instanceof GenerationNotFoundError) throw new HttpError(404, error.message);
+    throw asHttpError(error);
+  }
+}
+
 /** Runs an engine call, mapping the core's errors to HTTP statuses (its message is safe to show). */
 async function act<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (!(error instanceof RepriseError)) throw error;
-    const status =
-      error.code === "RUN_NOT_FOUND"
-        ? 404
-        : error.code === "RUN_FINISHED"
-          ? 409
-          : ["INVALID_ARGUMENT", "PAYLOAD_TOO_LARGE", "UNENCODABLE_VALUE"].includes(error.code)
-            ? 400
-            : // A damaged row or event: the message names the run and what to restore; other runs are fine.
-              error.code === "CORRUPT_EVENT"
-              ? 422
-              : 500;
-    throw new HttpError(status, error.message);
+    throw asHttpError(error);
   }
+}
+
+/** The core's errors as HTTP statuses (their messages are safe to show); anything else unchanged. */
+function asHttpError(error: unknown): unknown {
+  if (!(error instanceof RepriseError)) return error;
+  const status =
+    error.code === "RUN_NOT_FOUND"
+      ? 404
+      : error.code === "RUN_FINISHED"
+        ? 409
+        : ["INVALID_ARGUMENT", "PAYLOAD_TOO_LARGE", "UNENCODABLE_VALUE"].includes(error.code)
+          ? 400
+          : // A damaged row or event: the message names the run and what to restore; other runs are fine.
+            error.code === "CORRUPT_EVENT"
+            ? 422
+            : 500;
+  return new HttpError(status, error.message);
 }
 
 function encodeCursor(cursor: PageCursor): string {

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { createEngine } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { waitFor } from "@reprise/testing";
-import { openReadonly, RunQueries, verifyRuns, type AnyWorkflow } from "../../src/index.js";
+import { openReadonly, RunQueries, verifyRuns } from "../../src/index.js";
 import { nap, order } from "../fixtures/workflows-v1.js";
 import { BIN, FIXTURES } from "../helpers.js";
 
@@ -35,13 +35,7 @@ for (const [label, module] of [
   ["unchanged code", order],
   ["renamed step", (await import("../fixtures/workflows-v2-renamed.js")).order],
 ] as const) {
-  const report = verifyRuns(
-    new RunQueries(db),
-    new Map<string, AnyWorkflow>([
-      ["order", module],
-      ["nap", nap],
-    ]),
-  );
+  const report = verifyRuns(new RunQueries(db), [module, nap]);
   console.log(
     `in-process verify (${label}): ${report.checked} runs in ${Math.round(report.durationMs)} ms = ` +
       `${report.runsPerSecond} runs/s, ${report.problems.length} problems`,
