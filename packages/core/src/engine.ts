@@ -659,6 +659,11 @@ export class Engine {
       .catch((error: unknown) => this.#options.onError(error))
       .finally(() => {
         this.#executions.delete(run.id);
+        // A run that continued as new is still leased here: its next generation starts at once, from the one
+        // event the continuing commit wrote (or, while closing, goes back to the store for another engine).
+        const next = execution.continuation;
+        if (next !== undefined && this.#closing === undefined) this.#launch(next.run, next.history);
+        else if (next !== undefined) void this.#releaseQuietly([run.id]);
         if (this.#executions.size === 0) this.#heartbeat.pause();
         // While due runs wait for a free slot, every freed slot asks for a pass (pokes coalesce).
         if (this.#backlog) this.#loop.poke();

@@ -65,6 +65,7 @@ export class RunExecution {
   readonly runId: string;
   readonly #ctx: ExecutionContext;
   readonly #run: RunRecord;
+  #continuation: { readonly run: RunRecord; readonly history: readonly EventRecord[] } | undefined;
   /** What each step attempt's context is built from: the run's id and generation (commandIdentity). */
   readonly #attemptRun: { readonly runId: string; readonly generation: number };
   readonly #definition: WorkflowDefinition<never, unknown>;
@@ -680,9 +681,9 @@ export class RunExecution {
 
   /**
    * Ends this generation with `run_continued` and, in the same write, starts the next one: a fresh log whose
-   * `run_started` carries `input`. The run is released and due at once, so that the next generation starts from
-   * its one event like a new run (here or on any engine), with nothing of this generation left to replay. An input
-   * the codec refuses fails the run instead, as an unstorable return value does.
+   * `run_started` carries `input`. The lease is kept: the engine starts the next generation here as soon as this
+   * execution returns (`continuation`), from that one event, with nothing of this generation left to replay. An
+   * input the codec refuses fails the run instead, as an unstorable return value does.
    */
   async #continueAsNew(input: unknown): Promise<void> {
     const { workflow, version, generation } = this.#run;
@@ -698,10 +699,26 @@ export class RunExecution {
       return this.#finish({ status: "failed", error });
     }
     this.#record({ type: "run_continued", input }, what, nowMs);
-    await this.#flush({ status: "pending", release: true, wake: { atMs: nowMs } }, next);
+    await this.#flush({ status: "running", release: false }, next);
     this.#ctx.cache.delete(this.runId);
+    const run: RunRecord = {
+      ...this.#run,
+      generation: generation + 1,
+      input: next.input,
+      status: "running",
+      waitingFor: undefined,
+      wakeAtMs: undefined,
+      wake: undefined,
+      lastSeq: 1,
+      updatedAtMs: nowMs,
+    };
+    this.#continuation = { run, history: [next.startedEvent] };
     this.#ctx.emit("runContinued", { runId: this.runId, workflow, generation: generation + 1 });
-    this.#ctx.onParked(nowMs);
+  }
+
+  /** Set once this execution continued the run as new: the record and log its next generation starts from. */
+  get continuation(): { readonly run: RunRecord; readonly history: readonly EventRecord[] } | undefined {
+    return this.#continuation;
   }
 
   /** Parks a run that cannot proceed with this code, recording nothing in its log. */

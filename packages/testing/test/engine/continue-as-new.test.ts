@@ -41,6 +41,16 @@ describe("continueAsNew()", () => {
     expect(first.at(-1)).toMatchObject({ type: "run_continued", input: { i: 100, sum: (99 * 100) / 2 } });
   });
 
+  it("starts the next generation at once in the same engine: no poll, no second claim, no replay", async () => {
+    const f = await fixture();
+    const engine = f.engine({ workflows: [counter], pollIntervalMs: Number.POSITIVE_INFINITY });
+    const run = await engine.start(counter, { i: 0, until: 30, per: 10, sum: 0 }, { id: "quick" });
+    expect(await run.result()).toBe((29 * 30) / 2);
+    expect((await engine.getRun("quick"))?.generation).toBe(3);
+    // Every generation ran from the event its continuing commit wrote: nothing was read back and replayed.
+    expect(engine.stats().replays).toBe(0);
+  });
+
   it("keeps every signal sent while the run continues as new, each consumed once, in order", async () => {
     const collector = workflow("collector", function* (state: { got: string[]; want: number }) {
       const tick = yield* awaitSignal<string>("tick");
