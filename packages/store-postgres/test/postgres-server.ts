@@ -1,6 +1,10 @@
 // The PostgreSQL server the tests run against: found once per test file, or the suites are skipped with one line
 // on the terminal; REPRISE_REQUIRE naming "postgres" (CI) turns a missing server into a failure instead.
 import { randomBytes } from "node:crypto";
+import { closeSync, openSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import pg from "pg";
 
 /** The server's URL; REPRISE_TEST_POSTGRES_URL points elsewhere. */
@@ -29,11 +33,37 @@ export const skipPostgres = problem !== undefined && !REQUIRED.includes("postgre
 
 /** The title of a skipped suite (and the one line printed): why, and how to run it. */
 export const SKIPPED =
-  `skipped: no PostgreSQL at ${POSTGRES_URL} (${problem ?? ""}); start one or set REPRISE_TEST_POSTGRES_URL ` +
-  `(CI requires it via REPRISE_REQUIRE=postgres)`;
+  `skipped: no PostgreSQL at ${withoutPassword(POSTGRES_URL)} (${problem ?? ""}); start one or set ` +
+  `REPRISE_TEST_POSTGRES_URL (CI requires it via REPRISE_REQUIRE=postgres)`;
 
 // One line on the terminal (vitest's summary only counts skipped tests): say why, and how to run them.
-if (skipPostgres) process.stderr.write(`PostgresStore tests ${SKIPPED}\n`);
+if (skipPostgres && firstToSay()) process.stderr.write(`PostgresStore tests ${SKIPPED}\n`);
+
+/**
+ * Whether this test file is the first of the vitest run to report the skip: every file probes on its own (each
+ * runs in a worker of its own), but the terminal gets the line once. The run is told apart by the vitest
+ * process all workers share: the parent of a forked worker, or the process of a worker thread.
+ */
+function firstToSay(): boolean {
+  const run = isMainThread ? process.ppid : process.pid;
+  try {
+    closeSync(openSync(join(tmpdir(), `reprise-postgres-skip-${run}`), "wx"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A connection URL fit to print: its password replaced by "***". */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "REPRISE_TEST_POSTGRES_URL (not a valid URL)";
+  }
+}
 
 /**
  * Fails with a fix when the server is required but missing (REPRISE_REQUIRE=postgres); call it before using one.
@@ -44,7 +74,7 @@ if (skipPostgres) process.stderr.write(`PostgresStore tests ${SKIPPED}\n`);
 export function requirePostgres(): void {
   if (problem === undefined) return;
   throw new Error(
-    `PostgreSQL is not reachable at ${POSTGRES_URL} (${problem}), and REPRISE_REQUIRE=${process.env.REPRISE_REQUIRE ?? ""} ` +
+    `PostgreSQL is not reachable at ${withoutPassword(POSTGRES_URL)} (${problem}), and REPRISE_REQUIRE=${process.env.REPRISE_REQUIRE ?? ""} ` +
       `requires it: start a server (trust auth, database "test"), or set REPRISE_TEST_POSTGRES_URL to one.`,
   );
 }
