@@ -39,7 +39,12 @@ export interface StorePool {
  */
 export function createStorePool(options: ResolvedPostgresStoreOptions): StorePool {
   if (options.pool !== undefined) return { pool: borrowed(options.pool), end: async () => {} };
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.max, types: STORE_TYPES });
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    types: STORE_TYPES,
+  });
   // An idle client whose server went away emits 'error' on the pool; unhandled, that would crash the process.
   // The next query on a fresh client reports the problem where it can be handled, so nothing is lost here.
   pool.on("error", () => {});

@@ -20,6 +20,11 @@ export interface PostgresStoreOptions {
   /** Connections of the pool the store creates (ignored with `pool`). Default 10. */
   readonly max?: number | undefined;
   /**
+   * How long opening a connection may take before it fails (ignored with `pool`). Default 10,000 ms: a server
+   * that drops packets makes `open()` reject with PostgresUnreachableError instead of hanging. 0 waits for ever.
+   */
+  readonly connectTimeoutMs?: number | undefined;
+  /**
    * A pool of your own to run on instead of one from `connectionString`. The store does not end it on `close()`
    * (it is yours), and reads bigint columns as numbers per query, leaving the pool's type parsers alone.
    */
@@ -31,6 +36,7 @@ export interface ResolvedPostgresStoreOptions {
   readonly connectionString: string | undefined;
   readonly schema: string;
   readonly max: number;
+  readonly connectTimeoutMs: number;
   readonly pool: pg.Pool | undefined;
 }
 
@@ -38,6 +44,8 @@ export interface ResolvedPostgresStoreOptions {
 export const DEFAULT_SCHEMA = "reprise";
 /** Default of `PostgresStoreOptions.max`. */
 const DEFAULT_MAX = 10;
+/** Default of `PostgresStoreOptions.connectTimeoutMs`. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Unquoted identifiers only: no quoting rules to get wrong, and the name reads the same in psql. */
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -53,7 +61,13 @@ export function resolvePostgresStoreOptions(options: PostgresStoreOptions): Reso
       'PostgresStore.open() needs an options object, e.g. { connectionString: "postgres://localhost/app" }.',
     );
   }
-  const { connectionString, schema = DEFAULT_SCHEMA, max = DEFAULT_MAX, pool } = options;
+  const {
+    connectionString,
+    schema = DEFAULT_SCHEMA,
+    max = DEFAULT_MAX,
+    connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+    pool,
+  } = options;
   if (pool === undefined && (typeof connectionString !== "string" || connectionString.length === 0)) {
     throw new InvalidArgumentError(
       'PostgresStore.open() needs { connectionString } (e.g. "postgres://user@localhost:5432/app") or { pool }.',
@@ -75,5 +89,11 @@ export function resolvePostgresStoreOptions(options: PostgresStoreOptions): Reso
       `PostgresStore.open({ max }) must be an integer ≥ 1 (got ${String(max)}); the default is ${DEFAULT_MAX}.`,
     );
   }
-  return Object.freeze({ connectionString, schema, max, pool });
+  if (!Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs < 0) {
+    throw new InvalidArgumentError(
+      `PostgresStore.open({ connectTimeoutMs }) must be an integer ≥ 0 (got ${String(connectTimeoutMs)}); the ` +
+        `default is ${DEFAULT_CONNECT_TIMEOUT_MS}.`,
+    );
+  }
+  return Object.freeze({ connectionString, schema, max, connectTimeoutMs, pool });
 }

@@ -32,9 +32,12 @@ describe("PostgresStore.open options (no server needed)", () => {
     }
   });
 
-  it("needs a connectionString or a pool, and a pool size of at least 1", async () => {
+  it("needs a connectionString or a pool, a pool size of at least 1 and a connect timeout of at least 0", async () => {
     await expect(PostgresStore.open({})).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(PostgresStore.open({ connectionString: POSTGRES_URL, max: 0 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    await expect(PostgresStore.open({ connectionString: POSTGRES_URL, connectTimeoutMs: -1 })).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });
   });
@@ -42,7 +45,13 @@ describe("PostgresStore.open options (no server needed)", () => {
   it("fills in the defaults and freezes its own copy", () => {
     const options = { connectionString: POSTGRES_URL };
     const resolved = resolvePostgresStoreOptions(options);
-    expect(resolved).toEqual({ connectionString: POSTGRES_URL, schema: "reprise", max: 10, pool: undefined });
+    expect(resolved).toEqual({
+      connectionString: POSTGRES_URL,
+      schema: "reprise",
+      max: 10,
+      connectTimeoutMs: 10_000,
+      pool: undefined,
+    });
     expect(Object.isFrozen(resolved)).toBe(true);
     expect(resolved).not.toBe(options);
   });
@@ -57,6 +66,15 @@ describe("PostgresStore.open options (no server needed)", () => {
       /Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/app: .*server is running/,
     );
     expect((error as Error).message).not.toContain("s3cret");
+  });
+
+  it("gives up on a server that does not answer after connectTimeoutMs", async () => {
+    // A non-routable address: packets are dropped (or the network says so at once); either way, no hang.
+    const opening = PostgresStore.open({
+      connectionString: "postgres://app@10.255.255.1:5432/app",
+      connectTimeoutMs: 300,
+    });
+    await expect(opening).rejects.toBeInstanceOf(PostgresUnreachableError);
   });
 });
 
