@@ -1,0 +1,507 @@
+// PostgresStore: the Store contract on a pg.Pool through Kysely, in one PostgreSQL schema.
+// Every write method is one transaction (retried whole on a deadlock); driver errors become StoreErrors.
+import {
+  FINISHED_STATUSES,
+  LeaseLostError,
+  RepriseError,
+  RunFinishedError,
+  RunIdConflictError,
+  RunNotBlockedError,
+  RunNotFoundError,
+  StoreError,
+  type BlockedEpisodeEnd,
+  type BlockedEpisodeRecord,
+  type ClaimRequest,
+  type EventRecord,
+  type FinishedRunsPage,
+  type LeaseHolder,
+  type LeaseStatus,
+  type NewRun,
+  type NewSignal,
+  type ParkedRunBlock,
+  type ParkedRunsPage,
+  type PendingSignalRecord,
+  type RunCommit,
+  type RunFilter,
+  type RunOutcomeRecord,
+  type RunRecord,
+  type RunStatus,
+  type ServedWorkflow,
+  type SignalRecord,
+  type Store,
+} from "@reprise/core";
+import { Kysely, PostgresDialect } from "kysely";
+import { PostgresUnreachableError } from "./errors.js";
+import { migrate } from "./migrations.js";
+import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
+import { resolvePostgresStoreOptions, type PostgresStoreOptions } from "./postgres-store-options.js";
+import { cancelWithChildren } from "./run-cancellation.js";
+import { openBlockedEpisode, recordRunEnd, writeCommit } from "./run-commit.js";
+import { createRunRow } from "./run-creation.js";
+import { insertEvents } from "./run-events.js";
+import {
+  toFinishedRecord,
+  toOutcomeRecord,
+  toRecord,
+  type FinishedRow,
+  type OutcomeRow,
+  type RunRow,
+  type WriteRow,
+} from "./run-rows.js";
+import type { Database } from "./schema.js";
+import { queriesFor, RUN_COLUMNS, Statements, type Queries } from "./statements.js";
+
+/** SQLSTATEs after which a write's transaction was rolled back and may simply run again. */
+const RETRYABLE = new Set(["40P01", "40001"]); // deadlock_detected, serialization_failure
+/** How often a write runs at most when PostgreSQL keeps picking it as a deadlock's victim. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The PostgreSQL event log. Any number of engines, in one process or many, may open the same schema.
+ *
+ * @example
+ * const store = await PostgresStore.open({ connectionString: process.env.DATABASE_URL, schema: "reprise" });
+ * const engine = createEngine({ store, workflows: [order] });
+ * // ...
+ * await engine.close();
+ * await store.close();
+ */
+export class PostgresStore implements Store {
+  /** The PostgreSQL schema holding this store's tables. */
+  readonly schema: string;
+  /** `host:port/database` of the server (never credentials), for messages. */
+  readonly target: string;
+  readonly #db: Kysely<Database>;
+  readonly #queries: Queries;
+  readonly #reads: Statements;
+  /** Operations started and not yet settled: close() lets them finish before it ends the pool. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
+
+  private constructor(db: Kysely<Database>, schema: string, target: string) {
+    this.#db = db;
+    this.schema = schema;
+    this.target = target;
+    this.#queries = queriesFor(schema);
+    this.#reads = new Statements(db, this.#queries);
+  }
+
+  /**
+   * Connects, creates or migrates the schema as needed, and returns the store. Rejects with
+   * PostgresUnreachableError when the server cannot be used, SchemaTooNewError / NotAStoreSchemaError for a
+   * schema it must not write to, InvalidArgumentError for bad options.
+   *
+   * @example
+   * const store = await PostgresStore.open({ connectionString: "postgres://app@localhost:5432/app" });
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const resolved = resolvePostgresStoreOptions(options);
+    const target = describeTarget(resolved.connectionString);
+    const { pool } = createStorePool(resolved);
+    // Kysely's destroy() ends the pool: ours, or (for a caller's pool) a wrapper whose end() does nothing.
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await migrate(db, resolved.schema);
+      return new PostgresStore(db, resolved.schema, target);
+    } catch (error) {
+      await db.destroy().catch(() => {});
+      if (error instanceof RepriseError) throw error;
+      if (isUnreachable(error)) throw new PostgresUnreachableError(target, describePgError(error), { cause: error });
+      throw new StoreError(
+        `Cannot open PostgreSQL schema '${resolved.schema}' at ${target} as a Reprise store: ${describePgError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
+    return this.#write("create a run", (s) => createRunRow(s, run));
+  }
+
+  async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
+    if (runs.length === 0) return [];
+    // One transaction: every run or none. A conflict throws inside it, which rolls all of them back.
+    return this.#write("create runs", async (s) => {
+      const answers: { created: boolean; run: RunRecord }[] = [];
+      for (const run of runs) {
+        const answer = await createRunRow(s, run);
+        if (!answer.created && answer.run.workflow !== run.workflow) {
+          throw new RunIdConflictError(run.id, answer.run.workflow, run.workflow);
+        }
+        answers.push(answer);
+      }
+      return answers;
+    });
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#read("read a run", async (s) => {
+      const row = await s.get<RunRow>("getRun", { id: runId });
+      return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
+  async getRunOutcome(runId: string): Promise<RunOutcomeRecord | undefined> {
+    return this.#read("read a run's outcome", async (s) => {
+      const row = await s.get<OutcomeRow>("getRunOutcome", { id: runId });
+      return row === undefined ? undefined : toOutcomeRecord(row);
+    });
+  }
+
+  async finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage> {
+    return this.#read("read the runs that finished", async (s) => {
+      const rows =
+        limit <= 0 ? [] : await s.all<FinishedRow>("finishedRunsSince", { cursor, limit: Math.floor(limit) });
+      const last = rows.at(-1);
+      if (last !== undefined) return { runs: rows.map(toFinishedRecord), cursor: last.finished_seq };
+      // Nothing after the cursor: with a limit, the latest position is the cursor itself (or older), so only a
+      // zero limit ("where is now?") needs to look it up.
+      if (limit > 0) return { runs: [], cursor };
+      const latest = (await s.get<{ latest: number }>("latestFinishedSeq", {}))?.latest ?? 0;
+      return { runs: [], cursor: Math.max(cursor, latest) };
+    });
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunRecord[]> {
+    return this.#read("list runs", async () => {
+      // Its shape depends on the filter, so it is built per call; tools list runs, the engine's hot paths do not.
+      let query = this.#db.withSchema(this.schema).selectFrom("runs").select(RUN_COLUMNS);
+      if (filter.statuses !== undefined) {
+        if (filter.statuses.length === 0) return [];
+        query = query.where("status", "in", filter.statuses);
+      }
+      if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
+      if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
+      if (filter.version !== undefined) query = query.where("version", "=", filter.version);
+      const rows = await query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).execute();
+      return rows.map(toRecord);
+    });
+  }
+
+  async readEvents(runId: string, afterSeq = 0, generation?: number): Promise<EventRecord[]> {
+    return this.#read("read events", async (s) => {
+      // The type column holds what the engine wrote; decodeEvent validates it like every other field.
+      if (generation === undefined) return s.all<EventRecord>("readEvents", { runId, afterSeq });
+      const run = await s.get<{ run_key: number; generation: number }>("runGeneration", { runId });
+      if (run === undefined) return [];
+      if (run.generation === generation) return s.all<EventRecord>("readEvents", { runId, afterSeq });
+      return s.all<EventRecord>("readArchivedEvents", { runKey: run.run_key, generation, afterSeq });
+    });
+  }
+
+  async commit(commit: RunCommit): Promise<void> {
+    return this.#write("commit events", (s) => writeCommit(s, commit));
+  }
+
+  async sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }> {
+    return this.#write("store a signal", async (s) => {
+      // Locked: signals of one run get positions in commit order, and a commit parking the run waits or is waited for.
+      const row = await s.get<WriteRow>("getRunForWrite", { id: signal.runId });
+      if (row === undefined) throw new RunNotFoundError(signal.runId);
+      if (FINISHED_STATUSES.has(row.status as RunStatus)) {
+        // A resend of a signal this run already stored is acknowledged again, even after the run ended:
+        // the sender's first acknowledgement may have been lost, and the signal did arrive.
+        const known = await s.get("signalExists", { runId: signal.runId, signalId: signal.signalId });
+        if (known !== undefined) return { duplicate: true };
+        throw new RunFinishedError(signal.runId, row.status, `send signal '${signal.name}' to`);
+      }
+      const inserted = (await s.run("insertSignal", signal)) === 1;
+      if (inserted) await s.run("wakeSignalWaiter", { runId: signal.runId, name: signal.name, nowMs: signal.nowMs });
+      return { duplicate: !inserted };
+    });
+  }
+
+  async nextSignal(runId: string, name: string, afterPosition: number): Promise<SignalRecord | undefined> {
+    return this.#read("read a signal", async (s) => {
+      const row = await s.get<{
+        position: number;
+        signal_id: string;
+        name: string;
+        payload: string;
+        sent_at_ms: number;
+      }>("nextSignal", { runId, name, afterPosition });
+      if (row === undefined) return undefined;
+      return {
+        position: row.position,
+        signalId: row.signal_id,
+        name: row.name,
+        payload: row.payload,
+        sentAtMs: row.sent_at_ms,
+      };
+    });
+  }
+
+  async pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]> {
+    if (limit <= 0) return [];
+    return this.#read("read a run's pending signals", (s) =>
+      s.all<PendingSignalRecord>("pendingSignals", { runId, limit: Math.floor(limit) }),
+    );
+  }
+
+  async childrenOf(runId: string, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    return this.#read("list a run's children", async (s) =>
+      (await s.all<{ id: string }>("childrenOf", { parentId: runId, limit: Math.floor(limit) })).map((row) => row.id),
+    );
+  }
+
+  async requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void> {
+    return this.#write("request a cancellation", async (s) => {
+      const row = await s.get<WriteRow>("getRunForWrite", { id: runId });
+      if (row === undefined) throw new RunNotFoundError(runId);
+      if (FINISHED_STATUSES.has(row.status as RunStatus)) throw new RunFinishedError(runId, row.status, "cancel");
+      if (row.cancel_requested) return;
+      await cancelWithChildren(s, runId, reason, nowMs);
+    });
+  }
+
+  async claimDueRuns(request: ClaimRequest): Promise<RunRecord[]> {
+    if (request.workflows.length === 0 || request.limit <= 0) return [];
+    return this.#write("claim due runs", async (s) =>
+      (
+        await s.all<RunRow>("claimDueRuns", {
+          owner: request.owner,
+          nowMs: request.nowMs,
+          leaseUntilMs: request.nowMs + request.leaseMs,
+          limit: Math.floor(request.limit),
+          ...servedArgs(request.workflows),
+        })
+      ).map(toRecord),
+    );
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]> {
+    if (runIds.length === 0) return [];
+    return this.#write("renew leases", async (s) =>
+      (
+        await s.all<{ id: string; cancel_requested: boolean; cancel_reason: string | null }>("renewLeases", {
+          owner,
+          runIds,
+          leaseUntilMs: nowMs + leaseMs,
+        })
+      ).map((row) => ({
+        runId: row.id,
+        cancelRequested: row.cancel_requested,
+        cancelReason: row.cancel_reason ?? undefined,
+      })),
+    );
+  }
+
+  async releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void> {
+    if (runIds.length === 0) return;
+    return this.#write("release leases", async (s) => {
+      await s.run("releaseLeases", { owner, runIds, nowMs });
+    });
+  }
+
+  async registerLeaseHolder(holder: LeaseHolder, nowMs: number): Promise<void> {
+    return this.#write("record a lease holder", async (s) => {
+      await s.run("registerLeaseHolder", {
+        owner: holder.owner,
+        host: holder.host,
+        machineId: holder.machineId,
+        bootId: holder.bootId,
+        pidNamespace: holder.pidNamespace,
+        pid: holder.pid,
+        nowMs,
+      });
+    });
+  }
+
+  async leaseHoldersOn(host: string): Promise<LeaseHolder[]> {
+    return this.#read("read the lease holders", async (s) =>
+      (
+        await s.all<{
+          owner: string;
+          host: string;
+          machine_id: string | null;
+          boot_id: string | null;
+          pid_namespace: string | null;
+          pid: number;
+        }>("leaseHoldersOn", { host })
+      ).map((row) => ({
+        owner: row.owner,
+        host: row.host,
+        machineId: row.machine_id ?? undefined,
+        bootId: row.boot_id ?? undefined,
+        pidNamespace: row.pid_namespace ?? undefined,
+        pid: row.pid,
+      })),
+    );
+  }
+
+  async expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
+    if (owners.length === 0) return 0;
+    return this.#write("expire the leases of dead engines", async (s) => {
+      const expired = await s.run("expireLeasesOf", { owners, nowMs });
+      await s.run("forgetLeaseHolders", { owners });
+      return expired;
+    });
+  }
+
+  async nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
+    if (workflows.length === 0) return undefined;
+    return this.#read("find the next due run", async (s) => {
+      const row = await s.get<{ due_at_ms: number }>("nextDue", servedArgs(workflows));
+      return row?.due_at_ms;
+    });
+  }
+
+  async retryBlockedRuns(workflows: readonly ServedWorkflow[], nowMs: number): Promise<number> {
+    if (workflows.length === 0) return 0;
+    return this.#write("retry blocked runs", async (s) => {
+      // One statement makes the runs pending and closes their open episodes (data-modifying CTEs).
+      const row = await s.get<{ count: number }>("retryBlockedRuns", { ...servedArgs(workflows), nowMs });
+      return Number(row?.count ?? 0);
+    });
+  }
+
+  async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
+    return this.#read("read a run's blocked episodes", async (s) =>
+      (
+        await s.all<{
+          blockedAtMs: number;
+          lastSeq: number;
+          reason: string;
+          endedAtMs: number | null;
+          endedBy: string | null;
+        }>("blockedEpisodes", { runId })
+      ).map((row) => ({
+        blockedAtMs: row.blockedAtMs,
+        lastSeq: row.lastSeq,
+        reason: row.reason,
+        endedAtMs: row.endedAtMs ?? undefined,
+        endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
+      })),
+    );
+  }
+
+  async parkedRuns(workflows: readonly ServedWorkflow[], cursor: number, limit: number): Promise<ParkedRunsPage> {
+    if (workflows.length === 0 || limit <= 0) return { runs: [], cursor };
+    return this.#read("read parked runs", async (s) => {
+      const rows = await s.all<RunRow & { run_key: number }>("parkedRuns", {
+        ...servedArgs(workflows),
+        cursor,
+        limit: Math.floor(limit),
+      });
+      return { runs: rows.map(toRecord), cursor: rows.at(-1)?.run_key ?? cursor };
+    });
+  }
+
+  async blockParkedRun(block: ParkedRunBlock): Promise<boolean> {
+    return this.#write("block a parked run", async (s) => {
+      const { runId: id, expectedLastSeq, reason, error, nowMs } = block;
+      const row = await s.get<{ run_key: number }>("blockParkedRun", { id, expectedLastSeq, reason, error, nowMs });
+      if (row === undefined) return false;
+      await openBlockedEpisode(s, row.run_key, nowMs, expectedLastSeq, reason);
+      return true;
+    });
+  }
+
+  async forceCancelBlocked(
+    runId: string,
+    event: EventRecord,
+    reason: string | undefined,
+    nowMs: number,
+  ): Promise<void> {
+    return this.#write("force-cancel a blocked run", async (s) => {
+      const row = await s.get<WriteRow>("getRunForWrite", { id: runId });
+      if (row === undefined) throw new RunNotFoundError(runId);
+      if (FINISHED_STATUSES.has(row.status as RunStatus)) throw new RunFinishedError(runId, row.status, "cancel");
+      if (row.status !== "blocked") throw new RunNotBlockedError(runId, row.status);
+      const ended = await s.get<{ run_key: number; parent_id: string | null }>("forceCancelRun", {
+        id: runId,
+        expectedLastSeq: event.seq - 1,
+        lastSeq: event.seq,
+        reason,
+        nowMs,
+      });
+      // Still blocked, but its log moved on since the caller read it: the caller must look again.
+      if (ended === undefined) throw new LeaseLostError(runId, "forceCancelBlocked");
+      await insertEvents(s, ended.run_key, [event]);
+      await s.run("closeForceCancelledEpisode", { runKey: ended.run_key, nowMs });
+      await cancelWithChildren(s, runId, reason, nowMs);
+      await recordRunEnd(s, ended.run_key, runId, ended.parent_id, nowMs);
+    });
+  }
+
+  async registerWorkflows(workflows: readonly ServedWorkflow[], nowMs: number): Promise<void> {
+    if (workflows.length === 0) return;
+    return this.#write("register workflows", async (s) => {
+      await s.run("registerWorkflows", { ...servedArgs(workflows), nowMs });
+    });
+  }
+
+  async workflowLastSeenAtMs(workflow: string, version?: number): Promise<number | undefined> {
+    return this.#read("read the workflow registry", async (s) => {
+      const row =
+        version === undefined
+          ? await s.get<{ last_seen_at_ms: number | null }>("workflowLastSeen", { name: workflow })
+          : await s.get<{ last_seen_at_ms: number }>("workflowVersionLastSeen", { name: workflow, version });
+      return row?.last_seen_at_ms ?? undefined;
+    });
+  }
+
+  /** Lets operations already started finish, then ends the pool (unless it was the caller's). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#db.destroy();
+  }
+
+  /**
+   * Runs `body` in one transaction (READ COMMITTED; rows a write changes are locked until it commits). A write
+   * PostgreSQL rolled back as a deadlock's victim runs again from the start: nothing of it was kept.
+   */
+  #write<T>(action: string, body: (statements: Statements) => Promise<T>): Promise<T> {
+    return this.#track(action, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#db.transaction().execute((trx) => body(new Statements(trx, this.#queries)));
+        } catch (error) {
+          const code = (error as { code?: unknown } | null)?.code;
+          if (attempt < MAX_ATTEMPTS && typeof code === "string" && RETRYABLE.has(code)) continue;
+          throw error;
+        }
+      }
+    });
+  }
+
+  /** Runs a read on the pool: each statement on whichever connection is free, outside any transaction. */
+  #read<T>(action: string, body: (statements: Statements) => Promise<T>): Promise<T> {
+    return this.#track(action, () => body(this.#reads));
+  }
+
+  async #track<T>(action: string, operation: () => Promise<T>): Promise<T> {
+    if (this.#closed)
+      throw new StoreError(`Cannot ${action}: the store (schema '${this.schema}' at ${this.target}) is closed.`);
+    const running = operation();
+    this.#inFlight.add(running);
+    try {
+      return await running;
+    } catch (error) {
+      throw this.#wrap(action, error);
+    } finally {
+      this.#inFlight.delete(running);
+    }
+  }
+
+  /** Reprise errors pass through; driver errors become StoreErrors that say what was being done. */
+  #wrap(action: string, error: unknown): unknown {
+    if (error instanceof RepriseError) return error;
+    const hint = isUnreachable(error) ? " (the server is unreachable: check that PostgreSQL is running)" : "";
+    return new StoreError(
+      `Cannot ${action} in schema '${this.schema}' at ${this.target}: ${describePgError(error)}${hint}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Served workflows as the `names` / `versions` arrays the scheduling statements take. */
+function servedArgs(workflows: readonly ServedWorkflow[]): { names: string[]; versions: number[] } {
+  // Once each: registerWorkflows' upsert may not touch a row twice in one statement.
+  const unique = new Map(workflows.map(({ name, version }) => [`${version}:${name}`, { name, version }]));
+  const list = [...unique.values()];
+  return { names: list.map((served) => served.name), versions: list.map((served) => served.version) };
+}

@@ -1,0 +1,31 @@
+// Requesting a run's cancellation inside the caller's transaction, and cascading it to the children cancelled with it.
+// Never throws for a finished run: callers that must refuse one (requestCancel) check first.
+import type { Statements } from "./statements.js";
+
+/**
+ * Marks the run (if unfinished and not marked yet) and, breadth first, every unfinished child created with
+ * `onParentCancel: "cancel"`, their children in turn. Parent links never form a cycle (a child is created after
+ * its parent), so the walk ends.
+ *
+ * @example
+ * await cancelWithChildren(statements, "order-1", "customer request", nowMs);
+ */
+export async function cancelWithChildren(
+  statements: Statements,
+  runId: string,
+  reason: string | undefined,
+  nowMs: number,
+): Promise<void> {
+  await statements.run("requestCancel", { id: runId, reason, nowMs });
+  const queue = [runId];
+  for (let parentId = queue.shift(); parentId !== undefined; parentId = queue.shift()) {
+    const children = await statements.all<{ id: string; cancel_requested: boolean }>("childrenToCancel", { parentId });
+    for (const child of children) {
+      if (!child.cancel_requested) {
+        const why = `its parent run '${parentId}' was cancelled${reason === undefined ? "" : `: ${reason}`}`;
+        await statements.run("requestCancel", { id: child.id, reason: why, nowMs });
+      }
+      queue.push(child.id);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// Creating a run row with its first event, inside the caller's transaction: for createRun(s) and a commit's children.
+// Never decides conflicts: the caller compares workflows and throws RunIdConflictError where the contract says so.
+import type { NewRun, RunRecord } from "@reprise/core";
+import { insertEvents } from "./run-events.js";
+import { newRunRecord, toRecord, type RunRow } from "./run-rows.js";
+import type { Statements } from "./statements.js";
+
+/**
+ * Inserts a run with its first event, or reads the run that already has its id (`created: false`). A concurrent
+ * creator of the same id waits on the unique index until the first one commits, then finds it.
+ *
+ * @example
+ * const { created, run } = await createRunRow(statements, newRun);
+ */
+export async function createRunRow(statements: Statements, run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
+  const inserted = await statements.get<{ run_key: number }>("insertRun", {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version ?? 1,
+    status: run.lease === undefined ? "pending" : "running",
+    input: run.input,
+    leaseOwner: run.lease?.owner,
+    leaseExpiresAtMs: run.lease === undefined ? undefined : run.nowMs + run.lease.leaseMs,
+    nowMs: run.nowMs,
+    parentId: run.parent?.runId,
+    cancelWithParent: run.parent?.onParentCancel === "cancel",
+  });
+  if (inserted === undefined) {
+    const existing = await statements.get<RunRow>("getRun", { id: run.id });
+    return { created: false, run: toRecord(existing as RunRow) };
+  }
+  await insertEvents(statements, inserted.run_key, [run.startedEvent]);
+  return { created: true, run: newRunRecord(run) };
+}

@@ -1,0 +1,188 @@
+// Rows of the runs table and their mapping to the Store contract's RunRecord and WaitInfo (both directions).
+// Pure functions over plain objects: no statements run here.
+import type {
+  FinishedRunRecord,
+  NewRun,
+  RunOutcomeRecord,
+  RunRecord,
+  RunStatus,
+  RunUpdate,
+  WaitInfo,
+  WakeSet,
+} from "@reprise/core";
+import type { RunsTable } from "./schema.js";
+
+/** A `runs` row as the store's run queries select it (RUN_COLUMNS: everything but scheduling and lease columns). */
+export type RunRow = Omit<
+  RunsTable,
+  "run_key" | "due_at_ms" | "lease_owner" | "lease_expires_at_ms" | "finished_seq" | "cancel_with_parent"
+>;
+
+/** The columns `getRunOutcome` selects: how the run ended, if it has. */
+export type OutcomeRow = Pick<RunsTable, "status" | "result" | "error" | "reason">;
+
+/** The columns `finishedRunsSince` selects: a run that ended, with its position in the order of endings. */
+export type FinishedRow = Pick<RunsTable, "id" | "status" | "result" | "error" | "reason"> & {
+  readonly finished_seq: number;
+};
+
+/** The columns a write reads (and locks) before changing a run. */
+export type WriteRow = { readonly run_key: number } & Pick<
+  RunsTable,
+  "status" | "lease_owner" | "lease_expires_at_ms" | "last_seq" | "cancel_requested" | "parent_id"
+>;
+
+/**
+ * A run row as the Store contract's RunRecord.
+ *
+ * @example
+ * const run = toRecord(row); // { id, workflow, status, ..., wake }
+ */
+export function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    version: row.version,
+    generation: row.generation,
+    status: row.status as RunStatus,
+    input: row.input,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    waitingFor: toWaitInfo(row.wait_kind, row.wait_name),
+    wakeAtMs: row.wake_at_ms ?? undefined,
+    reason: row.reason ?? undefined,
+    cancelRequested: row.cancel_requested,
+    cancelReason: row.cancel_reason ?? undefined,
+    wake: toWakeSet(row),
+    parentId: row.parent_id ?? undefined,
+    lastSeq: row.last_seq,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+    finishedAtMs: row.finished_at_ms ?? undefined,
+  };
+}
+
+/**
+ * An outcome row as the Store contract's RunOutcomeRecord.
+ *
+ * @example
+ * toOutcomeRecord({ status: "completed", result: "...", error: null, reason: null });
+ */
+export function toOutcomeRecord(row: OutcomeRow): RunOutcomeRecord {
+  return {
+    status: row.status as RunStatus,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
+    reason: row.reason ?? undefined,
+  };
+}
+
+/**
+ * A finished row as the Store contract's FinishedRunRecord.
+ *
+ * @example
+ * rows.map(toFinishedRecord);
+ */
+export function toFinishedRecord(row: FinishedRow): FinishedRunRecord {
+  return { runId: row.id, outcome: toOutcomeRecord(row), position: row.finished_seq };
+}
+
+/**
+ * The row `insertRun` just wrote, as getRun would read it back (without spending a statement on reading it).
+ *
+ * @example
+ * return { created: true, run: newRunRecord(run) };
+ */
+export function newRunRecord(run: NewRun): RunRecord {
+  return toRecord({
+    id: run.id,
+    workflow: run.workflow,
+    status: run.lease === undefined ? "pending" : "running",
+    input: run.input,
+    result: null,
+    error: null,
+    wait_kind: null,
+    wait_name: null,
+    wake_at_ms: null,
+    reason: null,
+    cancel_requested: false,
+    cancel_reason: null,
+    last_seq: 1,
+    created_at_ms: run.nowMs,
+    updated_at_ms: run.nowMs,
+    finished_at_ms: null,
+    wake_signals: null,
+    wake_children: null,
+    parent_id: run.parent?.runId ?? null,
+    version: run.version ?? 1,
+    generation: 1,
+  });
+}
+
+/** The stored wake set of a parked run; undefined while it runs (nothing but a cancellation can wake it then). */
+function toWakeSet(row: RunRow): WakeSet | undefined {
+  if (row.status !== "sleeping" && row.status !== "waiting") return undefined;
+  return {
+    atMs: row.wake_at_ms ?? undefined,
+    signals: row.wake_signals ?? undefined,
+    children: row.wake_children ?? undefined,
+  };
+}
+
+/**
+ * A wake set's list as stored: the names, or NULL (undefined) for none, so "no signals" has one spelling.
+ *
+ * @example
+ * storedList([]); // undefined
+ */
+export function storedList(values: readonly string[] | undefined): readonly string[] | undefined {
+  return values === undefined || values.length === 0 ? undefined : values;
+}
+
+/**
+ * Whether a commit may change nothing about a run but its log: it keeps the run `running` under the same lease,
+ * with no wait, result, error or reason. It is progress only if the row has none of these either; the
+ * `recordProgress` statement checks that part.
+ *
+ * @example
+ * if (mayBeProgressOnly(commit.update)) await statements.get("recordProgress", args);
+ */
+export function mayBeProgressOnly(update: RunUpdate): boolean {
+  return (
+    !update.release &&
+    update.status === "running" &&
+    update.waitingFor === undefined &&
+    update.wakeAtMs === undefined &&
+    update.wake === undefined &&
+    update.result === undefined &&
+    update.error === undefined &&
+    update.reason === undefined
+  );
+}
+
+/**
+ * The stored wait columns as a WaitInfo (undefined for none or an unknown kind).
+ *
+ * @example
+ * toWaitInfo("signal", "approved"); // { kind: "signal", name: "approved" }
+ */
+export function toWaitInfo(kind: string | null, name: string | null): WaitInfo | undefined {
+  if (kind === "timer") return { kind: "timer" };
+  if (kind === "retry" && name !== null) return { kind: "retry", step: name };
+  if (kind === "signal" && name !== null) return { kind: "signal", name };
+  if (kind === "child" && name !== null) return { kind: "child", id: name };
+  return undefined;
+}
+
+/**
+ * The `wait_name` column of a WaitInfo.
+ *
+ * @example
+ * waitName({ kind: "retry", step: "charge" }); // "charge"
+ */
+export function waitName(wait: WaitInfo | undefined): string | undefined {
+  if (wait?.kind === "retry") return wait.step;
+  if (wait?.kind === "signal") return wait.name;
+  if (wait?.kind === "child") return wait.id;
+  return undefined;
+}
