@@ -118,7 +118,7 @@ export interface NewRun {
   readonly startedEvent: EventRecord;
   readonly nowMs: number;
   /**
-   * Creates the run already claimed by `owner` (status `running`, lease until `nowMs + leaseMs`), as if
+   * Creates the run already claimed by `owner` (status `running`, a lease of `leaseMs`; see the lease clock on Store), as if
    * `claimDueRuns` had taken it in the same write: an engine that serves the workflow and has a free slot
    * starts it without another commit. If the lease lapses the run is due, like any claimed run.
    */
@@ -333,7 +333,15 @@ export interface RunFilter {
 
 /**
  * A durable backend for runs, events and signals. Implementations must make each method atomic and
- * raise the documented errors; `describeStoreConformance` in @reprise/testing checks them.
+ * raise the documented errors; `describeStoreConformance` (@reprise/store-conformance) checks them.
+ *
+ * **Clocks.** Due times, wake-up times and timestamps are the caller's (`nowMs`, `wakeAtMs`: the engine's clock).
+ * Lease expiry is the store's decision, on its **lease clock**: a store that engines on several hosts share
+ * judges leases by one clock of its own (PostgresStore: the database server's), so that hosts whose clocks are
+ * minutes apart never take a live lease from each other; a store on one machine may use the `nowMs` it is given
+ * (SqliteStore). Fencing does not depend on either: a commit is refused (LeaseLostError) unless its `owner`
+ * still holds the lease and the log still ends at `expectedLastSeq`, so a holder whose lease passed to another
+ * engine can never write again, whatever its clock says.
  *
  * A write method's promise settles only once its effect is durable. Implementations may commit writes made
  * concurrently (e.g. by many runs at once) in one transaction (group commit), as long as each write stays
@@ -394,9 +402,13 @@ export interface Store {
    * RunFinishedError.
    */
   requestCancel(runId: string, reason: string | undefined, nowMs: number): Promise<void>;
-  /** Leases up to `limit` due runs of the given workflows (a run's name and version must both match), marks them `running`. */
+  /**
+   * Leases up to `limit` due runs (`dueAtMs <= nowMs`) of the given workflows (name and version must both match)
+   * whose lease is free or has expired, for `leaseMs` on the store's lease clock, and marks them `running`.
+   * Concurrent claims never return the same run.
+   */
   claimDueRuns(request: ClaimRequest): Promise<RunRecord[]>;
-  /** Extends the owner's leases; runs missing from the answer are no longer held. */
+  /** Extends the owner's leases by `leaseMs` from now (lease clock); runs missing from the answer are no longer held. */
   renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]>;
   /** Gives up leases without recording anything; the runs are due again at once. */
   releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void>;
@@ -405,7 +417,7 @@ export interface Store {
   /** The lease holders recorded with this `host`, in no particular order. */
   leaseHoldersOn(host: string): Promise<LeaseHolder[]>;
   /**
-   * For owners an engine proved dead: every lease one of them still holds expires at `nowMs` (the run becomes
+   * For owners an engine proved dead: every lease one of them still holds expires now (the run becomes
    * claimable at once; its log and projection do not change), and their holder records are forgotten. Leases
    * held by anyone else are never touched. Returns how many leases expired.
    */

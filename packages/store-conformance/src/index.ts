@@ -24,8 +24,10 @@ export type { StoreConformanceTarget } from "./conformance/harness.js";
  * runs after it. Pass `reopen` (another handle on the same data) to also check durability across close and
  * concurrent handles; without it those tests are reported as skipped.
  *
- * Every time is passed to the store as an argument (from 2030-01-01), so a store must not read a clock
- * of its own for due times, leases or timestamps. Errors are matched by their `code` ("LEASE_LOST",
+ * Due times and timestamps are passed to the store as arguments (from 2030-01-01), so a store must not read a
+ * clock of its own for them. Lease expiry may be judged by the store's own clock (see Store): the few tests that
+ * cross a lease's end wait for real (leases of SHORT_LEASE_MS), passing times that follow real time, so they
+ * hold either way. Errors are matched by their `code` ("LEASE_LOST",
  * "RUN_NOT_FOUND", "RUN_FINISHED", "STORE_ERROR").
  *
  * @example

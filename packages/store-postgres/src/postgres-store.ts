@@ -262,7 +262,7 @@ export class PostgresStore implements Store {
         await s.all<RunRow>("claimDueRuns", {
           owner: request.owner,
           nowMs: request.nowMs,
-          leaseUntilMs: request.nowMs + request.leaseMs,
+          leaseMs: request.leaseMs,
           limit: Math.floor(request.limit),
           ...servedArgs(request.workflows),
         })
@@ -277,7 +277,7 @@ export class PostgresStore implements Store {
         await s.all<{ id: string; cancel_requested: boolean; cancel_reason: string | null }>("renewLeases", {
           owner,
           runIds,
-          leaseUntilMs: nowMs + leaseMs,
+          leaseMs,
         })
       ).map((row) => ({
         runId: row.id,
@@ -330,10 +330,11 @@ export class PostgresStore implements Store {
     );
   }
 
-  async expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
+  /** Expires the leases now by the database's clock, which decides every lease here (`_nowMs` is not used). */
+  async expireLeasesOf(owners: readonly string[], _nowMs: number): Promise<number> {
     if (owners.length === 0) return 0;
     return this.#write("expire the leases of dead engines", async (s) => {
-      const expired = await s.run("expireLeasesOf", { owners, nowMs });
+      const expired = await s.run("expireLeasesOf", { owners });
       await s.run("forgetLeaseHolders", { owners });
       return expired;
     });

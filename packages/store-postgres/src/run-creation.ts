@@ -20,7 +20,7 @@ export async function createRunRow(statements: Statements, run: NewRun): Promise
     status: run.lease === undefined ? "pending" : "running",
     input: run.input,
     leaseOwner: run.lease?.owner,
-    leaseExpiresAtMs: run.lease === undefined ? undefined : run.nowMs + run.lease.leaseMs,
+    leaseMs: run.lease?.leaseMs,
     nowMs: run.nowMs,
     parentId: run.parent?.runId,
     cancelWithParent: run.parent?.onParentCancel === "cancel",

@@ -14,6 +14,16 @@ const FINISHED = ["completed", "failed", "cancelled"] as const;
 const servedBy = () =>
   sql<boolean>`(${sql.ref("workflow")}, ${sql.ref("version")}) in (select * from unnest(${param("names")}::text[], ${param("versions")}::int[]))`;
 
+/**
+ * The database's clock, in epoch ms: what lease expiry is decided by. Engines on several hosts share one store,
+ * and their clocks may be minutes apart; judged by each host's own clock, a fast one would take over leases that
+ * are still live. The statement's start time, so every row of one statement sees the same instant.
+ */
+const databaseNowMs = sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`;
+
+/** A lease of `leaseMs` (a parameter) from now on the database's clock; NULL when `leaseMs` is NULL. */
+const leaseUntil = (name: string) => sql<number>`${databaseNowMs} + ${param(name)}::bigint`;
+
 /** `column = any(array parameter)`: one statement for any number of ids. */
 const inArray = (column: string, name: string) => sql<boolean>`${sql.ref(column)} = any(${param(name)}::text[])`;
 
@@ -94,7 +104,7 @@ function buildQueries(schema: string) {
       status: string;
       input: string;
       leaseOwner: string | undefined;
-      leaseExpiresAtMs: number | undefined;
+      leaseMs: number | undefined;
       nowMs: number;
       parentId: string | undefined;
       cancelWithParent: boolean;
@@ -109,7 +119,7 @@ function buildQueries(schema: string) {
           status: param("status"),
           input: param("input"),
           lease_owner: param("leaseOwner"),
-          lease_expires_at_ms: param("leaseExpiresAtMs"),
+          lease_expires_at_ms: leaseUntil("leaseMs"),
           due_at_ms: param("nowMs"),
           cancel_requested: false,
           last_seq: 1,
@@ -408,13 +418,13 @@ function buildQueries(schema: string) {
      * instead of waiting for it and then finding them taken: two engines never get the same run, and neither
      * blocks the other. The subquery re-checks each row it locks, so a run claimed meanwhile is not returned.
      */
-    claimDueRuns: compileStatement<Served & { owner: string; nowMs: number; leaseUntilMs: number; limit: number }>(
+    claimDueRuns: compileStatement<Served & { owner: string; nowMs: number; leaseMs: number; limit: number }>(
       db
         .updateTable("runs")
         .set({
           status: "running",
           lease_owner: param("owner"),
-          lease_expires_at_ms: param("leaseUntilMs"),
+          lease_expires_at_ms: leaseUntil("leaseMs"),
           updated_at_ms: param("nowMs"),
         })
         .where(
@@ -424,7 +434,7 @@ function buildQueries(schema: string) {
             .selectFrom("runs")
             .select("run_key")
             .where("due_at_ms", "<=", param("nowMs"))
-            .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", param("nowMs"))]))
+            .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", databaseNowMs)]))
             .where(servedBy())
             .orderBy("due_at_ms")
             .limit(param("limit"))
@@ -433,10 +443,10 @@ function buildQueries(schema: string) {
         )
         .returning(runColumns),
     ),
-    renewLeases: compileStatement<{ owner: string; runIds: readonly string[]; leaseUntilMs: number }>(
+    renewLeases: compileStatement<{ owner: string; runIds: readonly string[]; leaseMs: number }>(
       db
         .updateTable("runs")
-        .set({ lease_expires_at_ms: param("leaseUntilMs") })
+        .set({ lease_expires_at_ms: leaseUntil("leaseMs") })
         .where("lease_owner", "=", param("owner"))
         .where(inArray("id", "runIds"))
         .returning(["id", "cancel_requested", "cancel_reason"]),
@@ -485,13 +495,13 @@ function buildQueries(schema: string) {
         .select(["owner", "host", "machine_id", "boot_id", "pid_namespace", "pid"])
         .where("host", "=", param("host")),
     ),
-    /** Expires the leases the given owners still hold, as of `nowMs` (never later than they would have expired). */
-    expireLeasesOf: compileStatement<{ owners: readonly string[]; nowMs: number }>(
+    /** Expires now, on the database's clock, the leases the given owners still hold (never extending one). */
+    expireLeasesOf: compileStatement<{ owners: readonly string[] }>(
       db
         .updateTable("runs")
-        .set({ lease_expires_at_ms: param("nowMs") })
+        .set({ lease_expires_at_ms: databaseNowMs })
         .where(inArray("lease_owner", "owners"))
-        .where("lease_expires_at_ms", ">", param("nowMs")),
+        .where("lease_expires_at_ms", ">", databaseNowMs),
     ),
     forgetLeaseHolders: compileStatement<{ owners: readonly string[] }>(
       db.deleteFrom("lease_holders").where(inArray("owner", "owners")),

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import {
   expectCode,
   Harness,
-  LONG_LEASE_MS,
+  RealTime,
+  SHORT_LEASE_MS,
   OTHER_WORKFLOW,
   OWNER_A,
   OWNER_B,
@@ -80,12 +81,13 @@ export function describeBatchCreation(ctx: ConformanceContext): void {
 
     it("creates runs with a lease already claimed, as createRun does", async () => {
       const harness = h();
-      const lease = { owner: OWNER_A, leaseMs: LONG_LEASE_MS };
+      const time = new RealTime();
+      const lease = { owner: OWNER_A, leaseMs: SHORT_LEASE_MS };
       const answers = await harness.store.createRuns([{ ...newRun("held"), lease }, newRun("free")]);
       expect(answers.map((answer) => answer.run.status)).toEqual(["running", "pending"]);
-      expect(await harness.claimIds(OWNER_B, T0 + 1)).toEqual(["free"]);
-      await harness.recordStep("held", T0 + 2, OWNER_A);
-      expect(await harness.claimIds(OWNER_B, T0 + LONG_LEASE_MS)).toEqual(["held"]);
+      expect(await harness.claimIds(OWNER_B, time.now())).toEqual(["free"]);
+      await harness.recordStep("held", time.now(), OWNER_A);
+      expect(await harness.claimIds(OWNER_B, await time.pastLease())).toEqual(["held"]);
     });
   });
 }

@@ -2,7 +2,18 @@
 // A refused commit must leave the run exactly as it was; an accepted one must write everything it carries.
 import type { RunRecord, RunUpdate } from "@reprise/core";
 import { describe, expect, it } from "vitest";
-import { encoded, expectCode, Harness, OWNER_A, OWNER_B, records, T0, type ConformanceContext } from "./harness.js";
+import {
+  encoded,
+  expectCode,
+  Harness,
+  OWNER_A,
+  OWNER_B,
+  RealTime,
+  records,
+  SHORT_LEASE_MS,
+  T0,
+  type ConformanceContext,
+} from "./harness.js";
 
 export function describeCommit(ctx: ConformanceContext): void {
   const h = () => new Harness(ctx.target().store);
@@ -269,16 +280,17 @@ export function describeCommit(ctx: ConformanceContext): void {
 
     it("without release keeps the lease: the holder commits again, others cannot claim until it expires", async () => {
       const harness = h();
-      await harness.createClaimed("r1", { leaseMs: 1_000 });
-      await harness.recordStep("r1", T0 + 10);
-      expect(await harness.claimIds(OWNER_B, T0 + 999)).toEqual([]);
+      const time = new RealTime();
+      await harness.createClaimed("r1", { leaseMs: SHORT_LEASE_MS, nowMs: time.now() });
+      await harness.recordStep("r1", time.now());
+      expect(await harness.claimIds(OWNER_B, time.now())).toEqual([]);
       await harness.commit("r1", {
         events: [{ type: "step_completed", name: "b", attempt: 1, result: 2 }],
         update: { status: "running", release: false },
-        nowMs: T0 + 20,
+        nowMs: time.now(),
       });
       // The engine died here: once its lease expires, the run (still `running`) is claimable.
-      expect(await harness.claimIds(OWNER_B, T0 + 1_001)).toEqual(["r1"]);
+      expect(await harness.claimIds(OWNER_B, await time.pastLease())).toEqual(["r1"]);
     });
 
     it("with release gives up the lease: the holder's next commit is refused; another engine claims it when due", async () => {

@@ -46,6 +46,41 @@ export interface ConformanceContext {
 export const T0 = Date.UTC(2030, 0, 1);
 /** A lease long enough never to expire inside a test that does not mean it to. */
 export const LONG_LEASE_MS = 60_000;
+
+/** The lease of tests that cross a lease's end: real time passes in them (see RealTime). */
+export const SHORT_LEASE_MS = 600;
+/** How long past a lease's end those tests wait, for calls still in flight on a loaded machine. */
+const LEASE_MARGIN_MS = 150;
+
+/**
+ * The caller's clock for tests that cross the end of a lease: T0 plus the real time elapsed since it was made.
+ * A store may decide lease expiry by a clock of its own (a database shared by hosts whose clocks disagree
+ * does), so these tests wait for real, and pass the times a caller on this machine would. A store that judges
+ * leases by the `nowMs` it is given sees the same instants.
+ *
+ * @example
+ * const time = new RealTime();
+ * await harness.createClaimed("r1", { leaseMs: SHORT_LEASE_MS, nowMs: time.now() });
+ * expect(await harness.claimIds(OWNER_B, await time.pastLease())).toEqual(["r1"]);
+ */
+export class RealTime {
+  readonly #startedMs = performance.now();
+
+  now(): number {
+    return T0 + Math.ceil(performance.now() - this.#startedMs);
+  }
+
+  /** Waits `ms` of real time and returns the time then. */
+  async wait(ms: number): Promise<number> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return this.now();
+  }
+
+  /** Waits out a lease of SHORT_LEASE_MS taken or renewed just now (plus a margin) and returns the time then. */
+  pastLease(): Promise<number> {
+    return this.wait(SHORT_LEASE_MS + LEASE_MARGIN_MS);
+  }
+}
 export const WORKFLOW = "conformance-order";
 export const OTHER_WORKFLOW = "conformance-invoice";
 export const OWNER_A = "engine-a";

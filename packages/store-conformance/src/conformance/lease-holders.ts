@@ -2,7 +2,16 @@
 // The store only records holders and expires what it is told to; deciding that a holder is dead is the engine's job.
 import type { LeaseHolder } from "@reprise/core";
 import { describe, expect, it } from "vitest";
-import { Harness, LONG_LEASE_MS, OWNER_A, OWNER_B, T0, type ConformanceContext } from "./harness.js";
+import {
+  Harness,
+  LONG_LEASE_MS,
+  OWNER_A,
+  OWNER_B,
+  RealTime,
+  SHORT_LEASE_MS,
+  T0,
+  type ConformanceContext,
+} from "./harness.js";
 
 const HOST = "conformance-host";
 
@@ -51,18 +60,19 @@ export function describeLeaseHolders(ctx: ConformanceContext): void {
       const harness = h();
       await harness.createClaimed("alive", { owner: OWNER_B });
       await harness.createClaimed("parked", { owner: OWNER_A });
-      await harness.createClaimed("moved", { owner: OWNER_A, leaseMs: 100 });
-      await harness.parkSleeping("parked", T0 + 1, T0 + 5_000);
+      const time = new RealTime();
+      await harness.createClaimed("moved", { owner: OWNER_A, leaseMs: SHORT_LEASE_MS, nowMs: time.now() });
+      await harness.parkSleeping("parked", T0 + 1, T0 + LONG_LEASE_MS);
       // "moved" was taken over by OWNER_B after its lease lapsed: OWNER_A's death must not free it again.
-      expect(await harness.claimIds(OWNER_B, T0 + 200)).toEqual(["moved"]);
+      expect(await harness.claimIds(OWNER_B, await time.pastLease())).toEqual(["moved"]);
       const parked = await harness.snapshot("parked");
 
-      expect(await harness.store.expireLeasesOf([OWNER_A], T0 + 300)).toBe(0);
-      expect(await harness.claimIds("engine-c", T0 + 300)).toEqual([]);
+      expect(await harness.store.expireLeasesOf([OWNER_A], time.now())).toBe(0);
+      expect(await harness.claimIds("engine-c", time.now())).toEqual([]);
       expect(await harness.snapshot("parked")).toEqual(parked);
-      await harness.recordStep("alive", T0 + 301, OWNER_B);
-      await harness.recordStep("moved", T0 + 301, OWNER_B);
-      expect(await harness.store.expireLeasesOf([], T0 + 300)).toBe(0);
+      await harness.recordStep("alive", time.now(), OWNER_B);
+      await harness.recordStep("moved", time.now(), OWNER_B);
+      expect(await harness.store.expireLeasesOf([], time.now())).toBe(0);
     });
 
     it("forgets the dead owners' holder records and keeps everyone else's", async () => {

@@ -1,7 +1,16 @@
 // Conformance: keeping and giving up leases (renewLeases, releaseLeases).
 // A lease is identified by its owner string, never by the connection or handle that took it.
 import { describe, expect, it } from "vitest";
-import { expectCode, Harness, OWNER_A, OWNER_B, T0, type ConformanceContext } from "./harness.js";
+import {
+  expectCode,
+  Harness,
+  OWNER_A,
+  OWNER_B,
+  RealTime,
+  SHORT_LEASE_MS,
+  T0,
+  type ConformanceContext,
+} from "./harness.js";
 
 export function describeLeases(ctx: ConformanceContext): void {
   const h = () => new Harness(ctx.target().store);
@@ -18,10 +27,13 @@ export function describeLeases(ctx: ConformanceContext): void {
 
     it("keeps other engines out until the renewed lease expires", async () => {
       const harness = h();
-      await harness.createClaimed("r1", { leaseMs: 1_000 });
-      expect(await harness.store.renewLeases(OWNER_A, ["r1"], T0 + 800, 1_000)).toHaveLength(1);
-      expect(await harness.claimIds(OWNER_B, T0 + 1_500)).toEqual([]);
-      expect(await harness.claimIds(OWNER_B, T0 + 1_801)).toEqual(["r1"]);
+      const time = new RealTime();
+      await harness.createClaimed("r1", { leaseMs: SHORT_LEASE_MS, nowMs: time.now() });
+      const renewedAt = await time.wait(SHORT_LEASE_MS / 2);
+      expect(await harness.store.renewLeases(OWNER_A, ["r1"], renewedAt, SHORT_LEASE_MS)).toHaveLength(1);
+      // Past the first lease's end, well before the renewed one's.
+      expect(await harness.claimIds(OWNER_B, await time.wait(SHORT_LEASE_MS / 2 + 50))).toEqual([]);
+      expect(await harness.claimIds(OWNER_B, await time.pastLease())).toEqual(["r1"]);
     });
 
     it("reports a requested cancellation with its reason", async () => {

@@ -7,6 +7,8 @@ import {
   OTHER_WORKFLOW,
   OWNER_A,
   OWNER_B,
+  RealTime,
+  SHORT_LEASE_MS,
   startedRecord,
   T0,
   WORKFLOW,
@@ -66,23 +68,27 @@ export function describeRuns(ctx: ConformanceContext): void {
 
     it("with a lease creates the run claimed by that owner, as a claim would, until the lease expires", async () => {
       const harness = h();
-      const started = startedRecord(WORKFLOW, "leased", T0);
+      const time = new RealTime();
+      const startedAt = time.now();
+      const started = startedRecord(WORKFLOW, "leased", startedAt);
       const { created, run } = await harness.store.createRun({
         id: "order-1",
         workflow: WORKFLOW,
         input: started.input,
         startedEvent: started.event,
-        nowMs: T0,
-        lease: { owner: OWNER_A, leaseMs: 1_000 },
+        nowMs: startedAt,
+        lease: { owner: OWNER_A, leaseMs: SHORT_LEASE_MS },
       });
       expect(created).toBe(true);
       expect(run).toMatchObject({ id: "order-1", status: "running", lastSeq: 1 });
       expect(await harness.store.getRun("order-1")).toEqual(run);
-      expect(await harness.claimIds(OWNER_B, T0 + 999)).toEqual([]);
-      expect(await harness.store.renewLeases(OWNER_A, ["order-1"], T0 + 500, 1_000)).toHaveLength(1);
-      await harness.recordStep("order-1", T0 + 600);
-      expect(await harness.claimIds(OWNER_B, T0 + 1_499)).toEqual([]);
-      expect(await harness.claimIds(OWNER_B, T0 + 1_500)).toEqual(["order-1"]);
+      expect(await harness.claimIds(OWNER_B, time.now())).toEqual([]);
+      const renewedAt = await time.wait(SHORT_LEASE_MS / 2);
+      expect(await harness.store.renewLeases(OWNER_A, ["order-1"], renewedAt, SHORT_LEASE_MS)).toHaveLength(1);
+      await harness.recordStep("order-1", time.now());
+      // Past the lease taken at creation, before the renewed one ends.
+      expect(await harness.claimIds(OWNER_B, await time.wait(SHORT_LEASE_MS / 2 + 50))).toEqual([]);
+      expect(await harness.claimIds(OWNER_B, await time.pastLease())).toEqual(["order-1"]);
     });
 
     it("with a lease for an id that exists takes no lease and returns the stored run", async () => {

@@ -7,6 +7,9 @@ import {
   OTHER_WORKFLOW,
   OWNER_A,
   OWNER_B,
+  LONG_LEASE_MS,
+  RealTime,
+  SHORT_LEASE_MS,
   T0,
   WORKFLOW,
   type ConformanceContext,
@@ -126,17 +129,18 @@ export function describeScheduling(ctx: ConformanceContext): void {
 
     it("takes over a run whose lease expired; the old holder's commits are refused and its renewals drop it", async () => {
       const harness = h();
-      await harness.createClaimed("r1", { owner: OWNER_A, leaseMs: 1_000 });
-      const [taken] = await harness.claim(OWNER_B, T0 + 1_001, { leaseMs: 1_000 });
+      const time = new RealTime();
+      await harness.createClaimed("r1", { owner: OWNER_A, leaseMs: SHORT_LEASE_MS, nowMs: time.now() });
+      const [taken] = await harness.claim(OWNER_B, await time.pastLease(), { leaseMs: LONG_LEASE_MS });
       expect(taken).toMatchObject({ id: "r1", status: "running" });
-      expect(await harness.store.renewLeases(OWNER_A, ["r1"], T0 + 1_002, 1_000)).toEqual([]);
+      expect(await harness.store.renewLeases(OWNER_A, ["r1"], time.now(), 1_000)).toEqual([]);
       const before = await harness.snapshot("r1");
       const refused = await harness
         .commit("r1", {
           owner: OWNER_A,
           events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
           update: { status: "running", release: false },
-          nowMs: T0 + 1_003,
+          nowMs: time.now(),
         })
         .catch((error: unknown) => error);
       expect(refused).toMatchObject({ code: "LEASE_LOST" });
@@ -145,7 +149,7 @@ export function describeScheduling(ctx: ConformanceContext): void {
         owner: OWNER_B,
         events: [{ type: "step_completed", name: "a", attempt: 1, result: 1 }],
         update: { status: "running", release: false },
-        nowMs: T0 + 1_004,
+        nowMs: time.now(),
       });
     });
 
