@@ -47,6 +47,7 @@ import {
   type StartManyItem,
 } from "./start-many.js";
 import { FINISHED_STATUSES, type LeaseHolder, type NewRun, type RunRecord, type ServedWorkflow } from "./store.js";
+import { StoreChangeWatch } from "./store-changes.js";
 import { WorkLoop } from "./work-loop.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
@@ -93,13 +94,17 @@ export class Engine {
   readonly #createdAtMs: number;
   /** The start-up check of parked runs while it runs (see #checkParked). */
   #parkedCheck: Promise<void> | undefined;
+  /** The store's change notifications, if it has them: other processes' writes wake this engine at once. */
+  readonly #changes: StoreChangeWatch;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
     this.#served = this.#options.workflows.served;
     this.#createdAtMs = this.#options.clock.nowMs();
     const { store, clock } = this.#options;
-    this.#watchers = new RunWatchers(store, { polling: this.#options.pollIntervalMs !== Number.POSITIVE_INFINITY });
+    // With change notifications, waiters learn of other engines' endings even when the engine never polls.
+    const polling = this.#options.pollIntervalMs !== Number.POSITIVE_INFINITY || StoreChangeWatch.available(store);
+    this.#watchers = new RunWatchers(store, { polling });
     this.#context = {
       store,
       clock,
@@ -146,7 +151,42 @@ export class Engine {
       // A failed pass is retried even when polling is off: a store error must not stop the engine for good.
       retryDelayMs: Math.min(this.#options.pollIntervalMs, ERROR_RETRY_DELAY_MS),
     });
+    this.#changes = new StoreChangeWatch(
+      store,
+      {
+        runsDue: (atMs, workflows) => {
+          if (this.#served.length === 0) return;
+          if (workflows !== undefined && !workflows.some((name) => this.#options.workflows.hasName(name))) return;
+          if (atMs === undefined) this.#loop.poke();
+          else this.#loop.wakeAt(atMs);
+        },
+        // Only when someone waits: with nobody waiting the next interval poll moves the cursor anyway.
+        runsEnded: () => {
+          if (this.#watchers.watching > 0) this.#watchers.poll().catch(this.#options.onError);
+        },
+        runsWoken: (runIds) => {
+          for (const runId of runIds) this.#executions.get(runId)?.execution.notify();
+        },
+        cancelRequested: (runIds) => {
+          for (const runId of runIds) if (this.#executions.has(runId)) void this.#deliverCancellation(runId);
+        },
+      },
+      this.#options.onError,
+    );
     this.#loop.poke();
+  }
+
+  /**
+   * Another process requested the cancellation of a run executing here: read the request (and its reason) and
+   * deliver it now rather than at the next lease renewal.
+   */
+  async #deliverCancellation(runId: string): Promise<void> {
+    try {
+      const run = await this.#options.store.getRun(runId);
+      if (run?.cancelRequested === true) this.#executions.get(runId)?.execution.requestCancel(run.cancelReason);
+    } catch (error) {
+      this.#options.onError(error);
+    }
   }
 
   /**
@@ -547,6 +587,7 @@ export class Engine {
   }
 
   async #shutDown(): Promise<void> {
+    const unsubscribed = this.#changes.close().catch(this.#options.onError);
     await this.#loop.stop();
     await this.#parkedCheck;
     const settled = Promise.allSettled([...this.#executions.values()].map((entry) => entry.done));
@@ -566,6 +607,7 @@ export class Engine {
       }
     } finally {
       this.#watchers.notifyAll();
+      await unsubscribed;
     }
   }
 

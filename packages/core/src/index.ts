@@ -125,6 +125,8 @@ export {
   type ParkedRunBlock,
   type ParentCancelPolicy,
   type ServedWorkflow,
+  type StoreChange,
+  type ChangeSubscription,
 } from "./store.js";
 export {
   RepriseError,

@@ -1,5 +1,5 @@
 // Waiting for runs to finish (RunHandle.result): wake-ups on local completion and on each poll, and the wait itself.
-// A poll asks the store once what ended since the last poll; it never reads each waiting run. Decodes nothing itself.
+// A poll (on the interval, or when the store reports runs ended) asks what ended since the last one; decodes nothing.
 import { EngineClosedError, RunNotFoundError } from "./errors.js";
 import { finishedOutcome } from "./run-info.js";
 import type { RunOutcomeRecord, Store } from "./store.js";
@@ -31,6 +31,9 @@ export class RunWatchers {
   #cursorRead: Promise<void> | undefined;
   /** Counts registrations, so that a poll can tell whether a waiter arrived while it read. */
   #registrations = 0;
+  /** The poll reading now, and the one queued after it (see poll). */
+  #pollInProgress: Promise<void> | undefined;
+  #pollAfter: Promise<void> | undefined;
 
   constructor(store: Store, options: { readonly polling: boolean }) {
     this.#store = store;
@@ -84,8 +87,28 @@ export class RunWatchers {
   /**
    * Hands the waiters of every run that ended since the last poll its final state. With nobody waiting it only
    * moves the cursor to "now" (one cheap query), so a later waiter never pages through old endings.
+   *
+   * Single-flight: the engine polls on its interval and whenever the store reports runs ended (a change
+   * notification), and those may overlap. A call made while a poll reads gets one more poll after it (calls
+   * meanwhile share it), so its answer still covers every ending committed before the call.
    */
-  async poll(): Promise<void> {
+  poll(): Promise<void> {
+    if (this.#pollInProgress === undefined) {
+      this.#pollInProgress = this.#pollOnce().finally(() => {
+        this.#pollInProgress = undefined;
+      });
+      return this.#pollInProgress;
+    }
+    this.#pollAfter ??= this.#pollInProgress
+      .catch(() => {})
+      .then(() => {
+        this.#pollAfter = undefined;
+        return this.poll();
+      });
+    return this.#pollAfter;
+  }
+
+  async #pollOnce(): Promise<void> {
     if (!this.#polling) return;
     if (this.#cursor === undefined) return this.ready();
     if (this.#waiters.size === 0) {

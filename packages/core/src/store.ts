@@ -332,6 +332,45 @@ export interface RunFilter {
 }
 
 /**
+ * What another process (or another engine on the same store) changed, as a store's change notifications report
+ * it (`Store.watchChanges`). A hint to look again, never the data itself:
+ *
+ * - `runsDue`: runs became claimable (created, signalled, cancelled, woken by a child's end, released, retried),
+ *   now, or at `atMs` (by the writer's clock) when given; `workflows`, when given, names every workflow they
+ *   belong to (absent: any workflow).
+ * - `runsEnded`: runs finished; waiters of `result()` read `finishedRunsSince` again.
+ * - `runsWoken`: a signal reached these runs' inboxes, or a child they may wait for ended: an engine executing
+ *   one of them looks at its inbox again (it may be waiting in memory, not parked).
+ * - `cancelRequested`: cancellation was requested for these runs: an engine executing one delivers it now,
+ *   without waiting for its next lease renewal.
+ *
+ * @example
+ * const subscription = await store.watchChanges?.((change) => {
+ *   if (change.kind === "runsDue") console.log("runs due", change.atMs ?? "now", change.workflows ?? "any");
+ * }, console.error);
+ */
+export type StoreChange =
+  | {
+      readonly kind: "runsDue";
+      readonly atMs?: number | undefined;
+      readonly workflows?: readonly string[] | undefined;
+    }
+  | { readonly kind: "runsEnded" }
+  | { readonly kind: "runsWoken"; readonly runIds: readonly string[] }
+  | { readonly kind: "cancelRequested"; readonly runIds: readonly string[] };
+
+/**
+ * A subscription to a store's change notifications (`Store.watchChanges`); `close()` ends it (idempotent).
+ *
+ * @example
+ * const subscription = await store.watchChanges?.(onChange, onError);
+ * await subscription?.close();
+ */
+export interface ChangeSubscription {
+  close(): Promise<void>;
+}
+
+/**
  * A durable backend for runs, events and signals. Implementations must make each method atomic and
  * raise the documented errors; `describeStoreConformance` (@reprise/store-conformance) checks them.
  *
@@ -464,5 +503,27 @@ export interface Store {
   registerWorkflows(workflows: readonly ServedWorkflow[], nowMs: number): Promise<void>;
   /** When an engine serving `workflow` (at `version`, or at any version when omitted) last reported in, if ever. */
   workflowLastSeenAtMs(workflow: string, version?: number): Promise<number | undefined>;
+  /**
+   * Optional: change notifications, so that engines learn of other processes' writes at once instead of at their
+   * next poll. `onChange` receives StoreChanges for writes committed by any process on the store (this one too),
+   * never for uncommitted ones; `onError` receives problems of the notification connection, which the store
+   * re-establishes by itself. The promise resolves once the subscription is registered (the first connection may
+   * still be under way; a failed attempt goes to `onError` and is retried).
+   *
+   * The rule for implementations: a change may be spurious, coalesced or late, and nothing may depend on it for
+   * correctness (engines still poll every `pollIntervalMs`). But a store that implements this method delivers the
+   * changes of writes committed by any process within tens of milliseconds while its notification connection is
+   * up, and when that connection comes (back) up it delivers `runsDue` and `runsEnded` (anything may have
+   * changed while it was down). A subscriber registered while the connection is up gets those two at once too,
+   * covering the writes between its last look at the store and its registration.
+   *
+   * @example
+   * const subscription = await store.watchChanges?.((change) => console.log(change.kind), console.error);
+   * await subscription?.close();
+   */
+  watchChanges?(
+    onChange: (change: StoreChange) => void,
+    onError: (error: unknown) => void,
+  ): Promise<ChangeSubscription>;
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import {
   StoreError,
   type BlockedEpisodeEnd,
   type BlockedEpisodeRecord,
+  type ChangeSubscription,
   type ClaimRequest,
   type EventRecord,
   type FinishedRunsPage,
@@ -29,12 +30,20 @@ import {
   type ServedWorkflow,
   type SignalRecord,
   type Store,
+  type StoreChange,
 } from "@reprise/core";
 import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { ChangeListener, type ListenConnection } from "./change-listener.js";
+import { changeChannel, noteRunsDue, noteRunsWoken, sendNotedChanges } from "./change-notifications.js";
 import { PostgresUnreachableError } from "./errors.js";
 import { migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
-import { resolvePostgresStoreOptions, type PostgresStoreOptions } from "./postgres-store-options.js";
+import {
+  resolvePostgresStoreOptions,
+  type PostgresStoreOptions,
+  type ResolvedPostgresStoreOptions,
+} from "./postgres-store-options.js";
 import { cancelWithChildren } from "./run-cancellation.js";
 import { openBlockedEpisode, recordRunEnd, writeCommit } from "./run-commit.js";
 import { createRunRow } from "./run-creation.js";
@@ -77,13 +86,26 @@ export class PostgresStore implements Store {
   /** Operations started and not yet settled: close() lets them finish before it ends the pool. */
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
+  /** The LISTENing connection behind watchChanges, opened with its first subscriber. */
+  readonly #listener: ChangeListener;
 
-  private constructor(db: Kysely<Database>, schema: string, target: string) {
+  private constructor(
+    db: Kysely<Database>,
+    schema: string,
+    target: string,
+    connectListener: () => Promise<ListenConnection>,
+  ) {
     this.#db = db;
     this.schema = schema;
     this.target = target;
     this.#queries = queriesFor(schema);
     this.#reads = new Statements(db, this.#queries);
+    this.#listener = new ChangeListener({
+      connect: connectListener,
+      channel: changeChannel(schema),
+      applicationName: `reprise changes ${schema}`,
+      target,
+    });
   }
 
   /**
@@ -102,7 +124,7 @@ export class PostgresStore implements Store {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await migrate(db, resolved.schema);
-      return new PostgresStore(db, resolved.schema, target);
+      return new PostgresStore(db, resolved.schema, target, () => connectListener(resolved));
     } catch (error) {
       await db.destroy().catch(() => {});
       if (error instanceof RepriseError) throw error;
@@ -206,7 +228,12 @@ export class PostgresStore implements Store {
         throw new RunFinishedError(signal.runId, row.status, `send signal '${signal.name}' to`);
       }
       const inserted = (await s.run("insertSignal", signal)) === 1;
-      if (inserted) await s.run("wakeSignalWaiter", { runId: signal.runId, name: signal.name, nowMs: signal.nowMs });
+      if (inserted) {
+        const woke = await s.run("wakeSignalWaiter", { runId: signal.runId, name: signal.name, nowMs: signal.nowMs });
+        // A parked waiter is now due; otherwise an engine may be executing the run and waiting for it in memory.
+        if (woke > 0) noteRunsDue(s);
+        else noteRunsWoken(s, [signal.runId]);
+      }
       return { duplicate: !inserted };
     });
   }
@@ -290,7 +317,7 @@ export class PostgresStore implements Store {
   async releaseLeases(owner: string, runIds: readonly string[], nowMs: number): Promise<void> {
     if (runIds.length === 0) return;
     return this.#write("release leases", async (s) => {
-      await s.run("releaseLeases", { owner, runIds, nowMs });
+      if ((await s.run("releaseLeases", { owner, runIds, nowMs })) > 0) noteRunsDue(s);
     });
   }
 
@@ -335,6 +362,7 @@ export class PostgresStore implements Store {
     if (owners.length === 0) return 0;
     return this.#write("expire the leases of dead engines", async (s) => {
       const expired = await s.run("expireLeasesOf", { owners });
+      if (expired > 0) noteRunsDue(s);
       await s.run("forgetLeaseHolders", { owners });
       return expired;
     });
@@ -353,7 +381,9 @@ export class PostgresStore implements Store {
     return this.#write("retry blocked runs", async (s) => {
       // One statement makes the runs pending and closes their open episodes (data-modifying CTEs).
       const row = await s.get<{ count: number }>("retryBlockedRuns", { ...servedArgs(workflows), nowMs });
-      return Number(row?.count ?? 0);
+      const count = Number(row?.count ?? 0);
+      if (count > 0) for (const { name } of workflows) noteRunsDue(s, { workflow: name });
+      return count;
     });
   }
 
@@ -443,10 +473,33 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * Change notifications (see Store.watchChanges) over one connection of its own per store, outside the pool
+   * (with a caller's `pool`, one client held out of it): LISTEN on the schema's channel (`<schema>_reprise`),
+   * which every write that makes runs due or ends them notifies. When the connection drops it is opened again,
+   * after 0.1 s, then up to 5 s between attempts; the first failure goes to `onError`, and subscribers get
+   * `runsDue` and `runsEnded` when it is back. The connection shows as "reprise changes <schema>" in
+   * pg_stat_activity. Throws StoreError once the store is closed.
+   *
+   * @example
+   * const subscription = await store.watchChanges((change) => console.log(change.kind), console.error);
+   * await subscription.close();
+   */
+  async watchChanges(
+    onChange: (change: StoreChange) => void,
+    onError: (error: unknown) => void,
+  ): Promise<ChangeSubscription> {
+    if (this.#closed) {
+      throw new StoreError(`Cannot watch changes: the store (schema '${this.schema}' at ${this.target}) is closed.`);
+    }
+    return this.#listener.subscribe(onChange, onError);
+  }
+
   /** Lets operations already started finish, then ends the pool (unless it was the caller's). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#listener.close();
     await Promise.allSettled([...this.#inFlight]);
     await this.#db.destroy();
   }
@@ -459,7 +512,13 @@ export class PostgresStore implements Store {
     return this.#track(action, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#db.transaction().execute((trx) => body(new Statements(trx, this.#queries)));
+          return await this.#db.transaction().execute(async (trx) => {
+            const statements = new Statements(trx, this.#queries);
+            const result = await body(statements);
+            // Last: what the write noted for other processes goes out with its COMMIT (never for a rollback).
+            await sendNotedChanges(statements);
+            return result;
+          });
         } catch (error) {
           const code = (error as { code?: unknown } | null)?.code;
           if (attempt < MAX_ATTEMPTS && typeof code === "string" && RETRYABLE.has(code)) continue;
@@ -497,6 +556,45 @@ export class PostgresStore implements Store {
       { cause: error },
     );
   }
+}
+
+/** How long ending a listening connection may take before its socket is simply destroyed (a dead server). */
+const LISTENER_END_TIMEOUT_MS = 1_000;
+
+/**
+ * A connection for the change listener: a client of its own from `connectionString` (keep-alive on, so a dead
+ * peer is noticed), or one held out of the caller's pool and destroyed, not returned, when given up.
+ */
+async function connectListener(options: ResolvedPostgresStoreOptions): Promise<ListenConnection> {
+  if (options.pool !== undefined) {
+    const client = await options.pool.connect();
+    return { client, close: async () => client.release(true) };
+  }
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    keepAlive: true,
+  });
+  // Errors are handled by the listener once connected; one while connecting rejects connect() instead.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return {
+    client,
+    close: async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ended = client.end().catch(() => {});
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, LISTENER_END_TIMEOUT_MS)));
+      await Promise.race([ended, late]);
+      clearTimeout(timer);
+      // Still not ended: the server or network is gone; drop the socket.
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    },
+  };
 }
 
 /** Served workflows as the `names` / `versions` arrays the scheduling statements take. */

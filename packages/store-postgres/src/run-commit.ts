@@ -7,6 +7,7 @@ import {
   type RunCommit,
   type RunStatus,
 } from "@reprise/core";
+import { noteRunEnded, noteRunsDue, noteRunsWoken } from "./change-notifications.js";
 import { cancelWithChildren } from "./run-cancellation.js";
 import { createRunRow } from "./run-creation.js";
 import { insertEvents } from "./run-events.js";
@@ -43,7 +44,12 @@ export async function writeCommit(statements: Statements, commit: RunCommit): Pr
     if ((await statements.run("consumeSignal", { runId, position, seq })) !== 1) throw new LeaseLostError(runId, owner);
   }
   // After the signals: whether an awaited signal is still waiting decides when the run is due.
-  if (row !== undefined) await updateProjection(statements, commit, await dueAfterCommit(statements, commit, row), row);
+  if (row !== undefined) {
+    const dueAtMs = await dueAfterCommit(statements, commit, row);
+    await updateProjection(statements, commit, dueAtMs, row);
+    // Released with a due time: other engines hear of it (now, or the timer's time) instead of at their next poll.
+    if (commit.update.release && dueAtMs !== null) noteRunsDue(statements, { atMs: dueAtMs, nowMs: commit.nowMs });
+  }
   // After the projection: the next generation's log starts again at seq 1.
   if (commit.continueAsNew !== undefined) await startNextGeneration(statements, runKey, commit.continueAsNew);
   if (commit.update.status === "blocked") {
@@ -72,9 +78,12 @@ export async function recordRunEnd(
     // Wait for a write that holds the parent (it may be parking it to wait for this child right now): the wake-up
     // then sees the parent as parked. If this write locks it first, that write sees this child ended instead.
     await statements.get("lockRun", { id: parentId });
-    await statements.run("wakeParent", { parentId, childId: runId, nowMs });
+    // A parked parent waiting for it is due now; otherwise its engine may be waiting for it in memory.
+    if ((await statements.run("wakeParent", { parentId, childId: runId, nowMs })) > 0) noteRunsDue(statements);
+    else noteRunsWoken(statements, [parentId]);
   }
   await statements.run("assignFinishedSeq", { runKey });
+  noteRunEnded(statements);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Creating a run row with its first event, inside the caller's transaction: for createRun(s) and a commit's children.
 // Never decides conflicts: the caller compares workflows and throws RunIdConflictError where the contract says so.
 import type { NewRun, RunRecord } from "@reprise/core";
+import { noteRunsDue } from "./change-notifications.js";
 import { insertEvents } from "./run-events.js";
 import { newRunRecord, toRecord, type RunRow } from "./run-rows.js";
 import type { Statements } from "./statements.js";
@@ -30,5 +31,7 @@ export async function createRunRow(statements: Statements, run: NewRun): Promise
     return { created: false, run: toRecord(existing as RunRow) };
   }
   await insertEvents(statements, inserted.run_key, [run.startedEvent]);
+  // A run created claimed is its creator's to start; any other is due for whichever engine serves it.
+  if (run.lease === undefined) noteRunsDue(statements, { workflow: run.workflow });
   return { created: true, run: newRunRecord(run) };
 }

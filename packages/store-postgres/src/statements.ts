@@ -1,6 +1,7 @@
 // Every query the store runs, built with Kysely and compiled once per schema (then cached), plus the executor
 // that binds arguments and runs them on a pool or inside a transaction. Nothing here decides when to run what.
 import { sql, type Kysely } from "kysely";
+import { changeChannel } from "./change-notifications.js";
 import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
 import type { Database } from "./schema.js";
 
@@ -682,6 +683,13 @@ function buildQueries(schema: string) {
         .where("name", "=", param("name"))
         .where("version", "=", param("version")),
     ),
+    /** Sends a write's change notifications (change-notifications.ts) on the schema's channel, one per payload. */
+    notifyChanges: compileStatement<{ payloads: readonly string[] }>({
+      compile: () =>
+        sql`select pg_notify(${changeChannel(schema)}, payload) from unnest(${param("payloads")}::text[]) as payload`.compile(
+          builder,
+        ),
+    }),
   } as const;
 }
 

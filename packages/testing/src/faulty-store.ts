@@ -23,12 +23,13 @@ import {
 } from "@reprise/core";
 
 /**
- * The name of a Store method.
+ * The name of a Store method. The optional `watchChanges` is not one: a FaultyStore passes no change
+ * notifications on, so engines on it rely on polling alone (which faults must never break).
  *
  * @example
  * const writes: StoreMethod[] = ["commit", "sendSignal"];
  */
-export type StoreMethod = keyof Store;
+export type StoreMethod = Exclude<keyof Store, "watchChanges">;
 
 /**
  * Every Store method a FaultyStore counts and may fail by default: all but `close`.
