@@ -32,6 +32,7 @@ import {
 } from "@reprise/core";
 import { Kysely, PostgresDialect } from "kysely";
 import { PostgresUnreachableError } from "./errors.js";
+import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
 import { resolvePostgresStoreOptions, type PostgresStoreOptions } from "./postgres-store-options.js";
@@ -50,6 +51,20 @@ import {
 } from "./run-rows.js";
 import type { Database } from "./schema.js";
 import { queriesFor, RUN_COLUMNS, Statements, type Queries } from "./statements.js";
+
+/** Counters of `PostgresStore.stats()`. */
+export interface PostgresStoreStats {
+  /** Write transactions committed; with group commit, one carries every write of its batch. */
+  readonly transactions: number;
+  /** Store writes committed: each call of a write method (createRun, commit, sendSignal, claimDueRuns, ...). */
+  readonly writes: number;
+  /** Writes that threw (e.g. LeaseLostError) or whose transaction did not commit, undone without the others. */
+  readonly failedWrites: number;
+  /** The store's own SQL statements (reads and writes), not counting BEGIN, COMMIT and savepoints. */
+  readonly statements: number;
+  /** Messages to the server the store waited for one by one: statements plus BEGIN, COMMIT and savepoints. */
+  readonly roundTrips: number;
+}
 
 /** SQLSTATEs after which a write's transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(["40P01", "40001"]); // deadlock_detected, serialization_failure
@@ -76,14 +91,19 @@ export class PostgresStore implements Store {
   readonly #reads: Statements;
   /** Operations started and not yet settled: close() lets them finish before it ends the pool. */
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Batches writes into shared transactions; undefined with `groupCommit: false`. */
+  readonly #group: GroupCommit | undefined;
+  /** Counters of reads, and of writes when each has a transaction of its own; see stats(). */
+  readonly #counters = { transactions: 0, writes: 0, failedWrites: 0, statements: 0, roundTrips: 0 };
   #closed = false;
 
-  private constructor(db: Kysely<Database>, schema: string, target: string) {
+  private constructor(db: Kysely<Database>, schema: string, target: string, groupCommit: boolean) {
     this.#db = db;
     this.schema = schema;
     this.target = target;
     this.#queries = queriesFor(schema);
-    this.#reads = new Statements(db, this.#queries);
+    this.#reads = new Statements(db, this.#queries, this.#counters);
+    this.#group = groupCommit ? new GroupCommit(db, this.#queries) : undefined;
   }
 
   /**
@@ -102,7 +122,7 @@ export class PostgresStore implements Store {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await migrate(db, resolved.schema);
-      return new PostgresStore(db, resolved.schema, target);
+      return new PostgresStore(db, resolved.schema, target, resolved.groupCommit);
     } catch (error) {
       await db.destroy().catch(() => {});
       if (error instanceof RepriseError) throw error;
@@ -442,6 +462,29 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * What this store has done so far: committed write transactions, the writes they carried (one per write method
+   * call), writes undone, statements and round trips. Counts, not times, so tests can guard the cost of a workflow
+   * (and that group commit shares transactions) without flaking on a busy machine.
+   *
+   * @example
+   * const before = store.stats();
+   * await (await engine.start(order, input)).result();
+   * console.log(store.stats().transactions - before.transactions);
+   */
+  stats(): PostgresStoreStats {
+    const own = this.#counters;
+    const group = this.#group?.counters;
+    // Reads always count in `own`; reads run on the pool, one round trip each.
+    return {
+      transactions: own.transactions + (group?.transactions ?? 0),
+      writes: own.writes + (group?.writes ?? 0),
+      failedWrites: own.failedWrites + (group?.failedWrites ?? 0),
+      statements: own.statements + (group?.statements ?? 0),
+      roundTrips: own.roundTrips + own.statements + (group?.roundTrips ?? 0) + (group?.statements ?? 0),
+    };
+  }
+
   /** Lets operations already started finish, then ends the pool (unless it was the caller's). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -451,17 +494,28 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Runs `body` in one transaction (READ COMMITTED; rows a write changes are locked until it commits). A write
-   * PostgreSQL rolled back as a deadlock's victim runs again from the start: nothing of it was kept.
+   * Runs `body` atomically (READ COMMITTED; rows a write changes are locked until it commits): in the next group
+   * commit batch (group-commit.ts), or with `groupCommit: false` in a transaction of its own. A write PostgreSQL
+   * rolled back as a deadlock's victim runs again from the start: nothing of it was kept.
    */
   #write<T>(action: string, body: (statements: Statements) => Promise<T>): Promise<T> {
+    const group = this.#group;
+    if (group !== undefined) return this.#track(action, () => group.enqueue(body));
     return this.#track(action, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#db.transaction().execute((trx) => body(new Statements(trx, this.#queries)));
+          const value = await this.#db
+            .transaction()
+            .execute((trx) => body(new Statements(trx, this.#queries, this.#counters)));
+          this.#counters.transactions += 1;
+          this.#counters.writes += 1;
+          this.#counters.roundTrips += 2; // BEGIN and COMMIT
+          return value;
         } catch (error) {
+          this.#counters.roundTrips += 2; // BEGIN and ROLLBACK
           const code = (error as { code?: unknown } | null)?.code;
           if (attempt < MAX_ATTEMPTS && typeof code === "string" && RETRYABLE.has(code)) continue;
+          this.#counters.failedWrites += 1;
           throw error;
         }
       }

@@ -706,10 +706,13 @@ export function queriesFor(schema: string): Queries {
 export class Statements {
   readonly #db: Kysely<Database>;
   readonly #queries: Queries;
+  readonly #counters: { statements: number };
 
-  constructor(db: Kysely<Database>, queries: Queries) {
+  /** `counters.statements` counts every statement run through this executor (PostgresStore.stats()). */
+  constructor(db: Kysely<Database>, queries: Queries, counters: { statements: number } = { statements: 0 }) {
     this.#db = db;
     this.#queries = queries;
+    this.#counters = counters;
   }
 
   async all<R, K extends keyof Queries = keyof Queries>(key: K, args: Args<Queries[K]>): Promise<R[]> {
@@ -727,6 +730,7 @@ export class Statements {
 
   #execute<R>(key: keyof Queries, args: unknown) {
     const statement = this.#queries[key] as CompiledStatement<Record<string, unknown>>;
+    this.#counters.statements += 1;
     return this.#db.executeQuery<R>({
       ...statement.compiled,
       parameters: statement.bind(args as Record<string, unknown>),
