@@ -1,6 +1,7 @@
 // Group commit for PostgreSQL: store writes queued while a batch is in flight share the next batch's transaction,
 // on one connection, with one COMMIT (one WAL flush) for all of them. A write that fails is undone alone.
 import { CompiledQuery, type Kysely } from "kysely";
+import { runBulk, type BulkWrite } from "./bulk-writes.js";
 import type { Database } from "./schema.js";
 import { Statements, type Queries } from "./statements.js";
 
@@ -31,6 +32,8 @@ interface PendingWrite {
   readonly body: (statements: Statements) => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** The write in a form that can be merged with others of the batch (bulk-writes.ts), if it has one. */
+  readonly bulk: BulkWrite | undefined;
   /** Times this write was rolled back as a deadlock's victim and queued again. */
   attempts: number;
 }
@@ -91,11 +94,12 @@ export class GroupCommit {
 
   /**
    * Runs `body` atomically in the next batch transaction; settles once that transaction committed, or with the
-   * error `body` threw, or with the error that failed the batch.
+   * error `body` threw, or with the error that failed the batch. `bulk`, the same write in mergeable form, lets
+   * the batch write it together with its neighbours; `body` must then do exactly what `bulk` describes.
    */
-  enqueue<T>(body: (statements: Statements) => Promise<T>): Promise<T> {
+  enqueue<T>(body: (statements: Statements) => Promise<T>, bulk?: BulkWrite): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ body, resolve: resolve as (value: unknown) => void, reject, attempts: 1 });
+      this.#queue.push({ body, resolve: resolve as (value: unknown) => void, reject, bulk, attempts: 1 });
       if (this.#busy) return;
       this.#busy = true;
       // The first batch after a quiet spell waits for the rest of this turn, so writes requested together (all
@@ -155,22 +159,41 @@ export class GroupCommit {
     for (const { write, value } of succeeded) write.resolve(value);
   }
 
-  /** Runs every write without savepoints; on the first failure, rolls back and runs the batch in savepoints. */
+  /**
+   * Runs every write without savepoints, consecutive mergeable writes of distinct runs together (bulk-writes.ts);
+   * on the first failure, rolls back and runs the batch again, each write in a savepoint of its own.
+   */
   async #optimistic(
     statements: Statements,
     batch: readonly PendingWrite[],
     run: (query: CompiledQuery) => Promise<void>,
   ): Promise<BatchOutcome> {
     const succeeded: { write: PendingWrite; value: unknown }[] = [];
-    for (const write of batch) {
-      try {
-        succeeded.push({ write, value: await write.body(statements) });
-      } catch {
-        // Its statements ran outside a savepoint (or aborted the transaction): start over, each write isolated.
-        await run(ROLLBACK);
-        await run(BEGIN);
-        return this.#isolated(statements, batch, run);
+    try {
+      for (let index = 0; index < batch.length; ) {
+        const segment = mergeableSegment(batch, index);
+        if (segment.length < 2) {
+          const write = batch[index++] as PendingWrite;
+          succeeded.push({ write, value: await write.body(statements) });
+          continue;
+        }
+        index += segment.length;
+        const outcomes = await runBulk(
+          statements,
+          segment.map((write) => write.bulk as BulkWrite),
+        );
+        for (const [position, write] of segment.entries()) {
+          const outcome = outcomes[position];
+          // Not done by the merged statements (a failed guard, an existing id): its own body says why.
+          const value = outcome?.done === true ? outcome.value : await write.body(statements);
+          succeeded.push({ write, value });
+        }
       }
+    } catch {
+      // Statements ran outside a savepoint (or aborted the transaction): start over, each write isolated.
+      await run(ROLLBACK);
+      await run(BEGIN);
+      return this.#isolated(statements, batch, run);
     }
     return { succeeded, failed: [], again: [] };
   }
@@ -203,6 +226,22 @@ export class GroupCommit {
     }
     return outcome;
   }
+}
+
+/**
+ * The mergeable writes starting at `start`, up to the first write that is not mergeable or touches a run already
+ * in the segment: writes of distinct runs commute, so the segment may run as one, before the writes after it.
+ */
+function mergeableSegment(batch: readonly PendingWrite[], start: number): PendingWrite[] {
+  const segment: PendingWrite[] = [];
+  const runs = new Set<string>();
+  for (let index = start; index < batch.length; index++) {
+    const write = batch[index] as PendingWrite;
+    if (write.bulk === undefined || runs.has(write.bulk.runId)) break;
+    runs.add(write.bulk.runId);
+    segment.push(write);
+  }
+  return segment;
 }
 
 /** What a batch's writes did before its COMMIT: values to deliver, errors to deliver, and writes to run again. */

@@ -32,6 +32,7 @@ import {
 } from "@reprise/core";
 import { Kysely, PostgresDialect } from "kysely";
 import { PostgresUnreachableError } from "./errors.js";
+import { progressCommit, runCreation, type BulkWrite } from "./bulk-writes.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
@@ -135,7 +136,7 @@ export class PostgresStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
-    return this.#write("create a run", (s) => createRunRow(s, run));
+    return this.#write("create a run", (s) => createRunRow(s, run), runCreation(run));
   }
 
   async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
@@ -210,7 +211,7 @@ export class PostgresStore implements Store {
   }
 
   async commit(commit: RunCommit): Promise<void> {
-    return this.#write("commit events", (s) => writeCommit(s, commit));
+    return this.#write("commit events", (s) => writeCommit(s, commit), progressCommit(commit));
   }
 
   async sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }> {
@@ -495,12 +496,13 @@ export class PostgresStore implements Store {
 
   /**
    * Runs `body` atomically (READ COMMITTED; rows a write changes are locked until it commits): in the next group
-   * commit batch (group-commit.ts), or with `groupCommit: false` in a transaction of its own. A write PostgreSQL
+   * commit batch (group-commit.ts; `bulk` lets it merge the write with others), or with `groupCommit: false` in
+   * a transaction of its own. A write PostgreSQL
    * rolled back as a deadlock's victim runs again from the start: nothing of it was kept.
    */
-  #write<T>(action: string, body: (statements: Statements) => Promise<T>): Promise<T> {
+  #write<T>(action: string, body: (statements: Statements) => Promise<T>, bulk?: BulkWrite): Promise<T> {
     const group = this.#group;
-    if (group !== undefined) return this.#track(action, () => group.enqueue(body));
+    if (group !== undefined) return this.#track(action, () => group.enqueue(body, bulk));
     return this.#track(action, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
