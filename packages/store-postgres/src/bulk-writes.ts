@@ -9,7 +9,7 @@ import type { Statements } from "./statements.js";
  * the statements below, so writes of different runs commute: a batch may run them together in any order.
  */
 export type BulkWrite =
-  { readonly kind: "progress"; readonly runId: string; readonly commit: RunCommit }
+  | { readonly kind: "progress"; readonly runId: string; readonly commit: RunCommit }
   | { readonly kind: "create"; readonly runId: string; readonly run: NewRun };
 
 /**

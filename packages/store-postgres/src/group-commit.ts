@@ -170,7 +170,7 @@ export class GroupCommit {
   ): Promise<BatchOutcome> {
     const succeeded: { write: PendingWrite; value: unknown }[] = [];
     try {
-      for (let index = 0; index < batch.length; ) {
+      for (let index = 0; index < batch.length;) {
         const segment = mergeableSegment(batch, index);
         if (segment.length < 2) {
           const write = batch[index++] as PendingWrite;
