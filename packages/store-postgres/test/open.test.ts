@@ -45,7 +45,7 @@ describe("PostgresStore.open options (no server needed)", () => {
   it("refuses a groupCommit that is not a boolean", async () => {
     await expect(
       PostgresStore.open({ connectionString: POSTGRES_URL, groupCommit: "yes" as unknown as boolean }),
-    ).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("groupCommit") });
+    ).rejects.toThrow(/groupCommit/);
   });
 
   it("fills in the defaults and freezes its own copy", () => {
