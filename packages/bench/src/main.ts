@@ -1,5 +1,6 @@
 // `pnpm bench`: every case of the performance issue in one process, on one disk, against the built packages (dist)
 // as users run them; prints a table, writes results.json. Usage: pnpm bench [--quick] [--dir <dir>] [--out <file>]
+// [--store sqlite|postgres] [--postgres-url <url>] (postgres: postgres-main.ts, results-postgres.json)
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -18,6 +19,7 @@ import { measureThroughput } from "./cases/throughput.js";
 import { measureStarts } from "./cases/starts.js";
 import { measureSignals, measureTimers } from "./cases/timers-signals.js";
 import { measureWaitingHandles } from "./cases/waiting-handles.js";
+import { runPostgresBench } from "./postgres-main.js";
 import { BenchDirectory, nowMs } from "./measure.js";
 import { renderMarkdown, renderTable, rounded } from "./report.js";
 import { goalVerdicts, ratios, tableRows, type Measurements } from "./summary.js";
@@ -102,8 +104,20 @@ function sqliteVersion(): string {
   return version;
 }
 
+/** The server `--store postgres` uses unless `--postgres-url` names another (the tests' default, too). */
+const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test";
+
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
+  const store = argument("--store") ?? "sqlite";
+  if (store === "postgres") {
+    const url = argument("--postgres-url") ?? process.env.REPRISE_TEST_POSTGRES_URL ?? DEFAULT_POSTGRES_URL;
+    const out = argument("--out") ?? fileURLToPath(new URL("../results-postgres.json", import.meta.url));
+    return runPostgresBench({ url, quick, out });
+  }
+  if (store !== "sqlite") {
+    throw new Error(`--store must be "sqlite" (the default) or "postgres", got ${JSON.stringify(store)}.`);
+  }
   const plan = quick ? QUICK : FULL;
   const dir = new BenchDirectory(argument("--dir"));
   const out = argument("--out") ?? fileURLToPath(new URL("../results.json", import.meta.url));

@@ -1,9 +1,13 @@
 // Measuring helpers for the benchmark: repetitions summarised as median and spread, percentiles, temp stores.
-// Nothing here knows about Reprise's internals; cases use the public API and raw better-sqlite3 only.
+// Nothing here knows about Reprise's internals; cases use the public API and raw better-sqlite3 / pg only.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Store } from "@reprise/core";
+import { PostgresStore } from "@reprise/store-postgres";
 import { SqliteStore } from "@reprise/store-sqlite";
+import pg from "pg";
 
 /** Several repetitions of one number: the median is what the table shows, min and max are its spread. */
 export interface Summary {
@@ -56,8 +60,26 @@ export async function repeat<T>(count: number, warmups: number, fn: (index: numb
 /** Where a case's store lives: a file in the benchmark directory (durable), or `:memory:` (no disk at all). */
 export type Storage = "file" | "memory";
 
+/** A store a case runs on: the Store contract plus the counters both stores keep (`stats()`). */
+export type BenchStore = Store & {
+  stats(): { transactions: number; writes: number; statements: number };
+  close(): Promise<void>;
+};
+
+/**
+ * Where the workload cases get their stores: fresh SQLite files (BenchDirectory) or fresh PostgreSQL schemas
+ * (PostgresSchemas), so the same case measures either store.
+ */
+export interface StoreSource {
+  /** Which store this source makes, for the table's headings. */
+  readonly kind: "sqlite" | "postgres";
+  /** A new, empty store; `storage: "memory"` only exists for SQLite. */
+  store(label: string, storage?: Storage): Promise<BenchStore>;
+}
+
 /** A fresh directory for the benchmark's databases; every case creates its files under it. */
-export class BenchDirectory {
+export class BenchDirectory implements StoreSource {
+  readonly kind = "sqlite";
   readonly path: string;
   #next = 0;
 
@@ -82,10 +104,64 @@ export class BenchDirectory {
 }
 
 /**
- * The store's transaction and write counters (SqliteStore.stats()). NaN on a store without them, so the same
+ * Fresh PostgreSQL schemas on one server, one per store, dropped by `cleanup`; `groupCommit` is passed to every
+ * PostgresStore it opens, so one run can measure the store with and without it.
+ *
+ * @example
+ * const schemas = new PostgresSchemas("postgres://postgres@127.0.0.1:5432/test", { groupCommit: true });
+ * const store = await schemas.store("throughput");
+ */
+export class PostgresSchemas implements StoreSource {
+  readonly kind = "postgres";
+  readonly url: string;
+  readonly groupCommit: boolean;
+  readonly #created: string[];
+
+  constructor(url: string, options: { groupCommit: boolean }, created: string[] = []) {
+    this.url = url;
+    this.groupCommit = options.groupCommit;
+    this.#created = created;
+  }
+
+  /** The same server and schema list with group commit set otherwise (cleanup drops the schemas of both). */
+  withGroupCommit(groupCommit: boolean): PostgresSchemas {
+    return new PostgresSchemas(this.url, { groupCommit }, this.#created);
+  }
+
+  /** A schema name no other store of this run uses (created by the store that opens it). */
+  schemaName(label: string): string {
+    const name = `bench_${label.replace(/[^a-z0-9]/g, "_")}_${randomBytes(4).toString("hex")}`;
+    this.#created.push(name);
+    return name;
+  }
+
+  async store(label: string, storage: Storage = "file"): Promise<PostgresStore> {
+    if (storage === "memory") throw new Error("PostgreSQL has no in-memory store; this case is SQLite only.");
+    return this.open(this.schemaName(label));
+  }
+
+  /** A store on `schema` (created and migrated if new). */
+  open(schema: string): Promise<PostgresStore> {
+    return PostgresStore.open({ connectionString: this.url, schema, groupCommit: this.groupCommit });
+  }
+
+  /** Drops every schema this run created. */
+  async cleanup(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      for (const schema of this.#created.splice(0)) await client.query(`drop schema if exists "${schema}" cascade`);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/**
+ * The store's transaction and write counters (stats()). NaN on a store without them, so the same
  * benchmark can also be run against an older checkout for a before/after comparison.
  */
-export function storeCounters(store: SqliteStore): { transactions: number; writes: number; statements: number } {
+export function storeCounters(store: Store): { transactions: number; writes: number; statements: number } {
   type Counters = { transactions: number; writes: number; statements?: number };
   const stats = (store as { stats?: () => Counters }).stats;
   if (stats === undefined) return { transactions: Number.NaN, writes: Number.NaN, statements: Number.NaN };

@@ -29,6 +29,12 @@ export interface PostgresStoreOptions {
    * (it is yours), and reads bigint columns as numbers per query, leaving the pool's type parsers alone.
    */
   readonly pool?: pg.Pool | undefined;
+  /**
+   * Group commit (default true): writes requested while a batch is being written share the next batch's
+   * transaction and COMMIT, each still atomic and failing alone (group-commit.ts). `false` gives every write a
+   * transaction of its own on any free pool connection: one COMMIT (and WAL flush) per write, the way to compare.
+   */
+  readonly groupCommit?: boolean | undefined;
 }
 
 /** PostgresStoreOptions checked, with every default filled in. */
@@ -38,6 +44,7 @@ export interface ResolvedPostgresStoreOptions {
   readonly max: number;
   readonly connectTimeoutMs: number;
   readonly pool: pg.Pool | undefined;
+  readonly groupCommit: boolean;
 }
 
 /** Default of `PostgresStoreOptions.schema`. */
@@ -67,6 +74,7 @@ export function resolvePostgresStoreOptions(options: PostgresStoreOptions): Reso
     max = DEFAULT_MAX,
     connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
     pool,
+    groupCommit = true,
   } = options;
   if (pool === undefined && (typeof connectionString !== "string" || connectionString.length === 0)) {
     throw new InvalidArgumentError(
@@ -95,5 +103,10 @@ export function resolvePostgresStoreOptions(options: PostgresStoreOptions): Reso
         `default is ${DEFAULT_CONNECT_TIMEOUT_MS}.`,
     );
   }
-  return Object.freeze({ connectionString, schema, max, connectTimeoutMs, pool });
+  if (typeof groupCommit !== "boolean") {
+    throw new InvalidArgumentError(
+      `PostgresStore.open({ groupCommit }) must be true or false (got ${String(groupCommit)}); the default is true.`,
+    );
+  }
+  return Object.freeze({ connectionString, schema, max, connectTimeoutMs, pool, groupCommit });
 }

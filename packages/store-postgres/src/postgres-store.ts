@@ -37,6 +37,8 @@ import pg from "pg";
 import { ChangeListener, type ListenConnection } from "./change-listener.js";
 import { changeChannel, noteRunsDue, noteRunsWoken, sendNotedChanges } from "./change-notifications.js";
 import { PostgresUnreachableError } from "./errors.js";
+import { progressCommit, runCreation, type BulkWrite } from "./bulk-writes.js";
+import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
 import {
@@ -59,6 +61,20 @@ import {
 } from "./run-rows.js";
 import type { Database } from "./schema.js";
 import { queriesFor, RUN_COLUMNS, Statements, type Queries } from "./statements.js";
+
+/** Counters of `PostgresStore.stats()`. */
+export interface PostgresStoreStats {
+  /** Write transactions committed; with group commit, one carries every write of its batch. */
+  readonly transactions: number;
+  /** Store writes committed: each call of a write method (createRun, commit, sendSignal, claimDueRuns, ...). */
+  readonly writes: number;
+  /** Writes that threw (e.g. LeaseLostError) or whose transaction did not commit, undone without the others. */
+  readonly failedWrites: number;
+  /** The store's own SQL statements (reads and writes), not counting BEGIN, COMMIT and savepoints. */
+  readonly statements: number;
+  /** Messages to the server the store waited for one by one: statements plus BEGIN, COMMIT and savepoints. */
+  readonly roundTrips: number;
+}
 
 /** SQLSTATEs after which a write's transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(["40P01", "40001"]); // deadlock_detected, serialization_failure
@@ -85,6 +101,10 @@ export class PostgresStore implements Store {
   readonly #reads: Statements;
   /** Operations started and not yet settled: close() lets them finish before it ends the pool. */
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Batches writes into shared transactions; undefined with `groupCommit: false`. */
+  readonly #group: GroupCommit | undefined;
+  /** Counters of reads, and of writes when each has a transaction of its own; see stats(). */
+  readonly #counters = { transactions: 0, writes: 0, failedWrites: 0, statements: 0, roundTrips: 0 };
   #closed = false;
   /** The LISTENing connection behind watchChanges, opened with its first subscriber. */
   readonly #listener: ChangeListener;
@@ -93,13 +113,15 @@ export class PostgresStore implements Store {
     db: Kysely<Database>,
     schema: string,
     target: string,
+    groupCommit: boolean,
     connectListener: () => Promise<ListenConnection>,
   ) {
     this.#db = db;
     this.schema = schema;
     this.target = target;
     this.#queries = queriesFor(schema);
-    this.#reads = new Statements(db, this.#queries);
+    this.#reads = new Statements(db, this.#queries, this.#counters);
+    this.#group = groupCommit ? new GroupCommit(db, this.#queries) : undefined;
     this.#listener = new ChangeListener({
       connect: connectListener,
       channel: changeChannel(schema),
@@ -124,7 +146,7 @@ export class PostgresStore implements Store {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await migrate(db, resolved.schema);
-      return new PostgresStore(db, resolved.schema, target, () => connectListener(resolved));
+      return new PostgresStore(db, resolved.schema, target, resolved.groupCommit, () => connectListener(resolved));
     } catch (error) {
       await db.destroy().catch(() => {});
       if (error instanceof RepriseError) throw error;
@@ -137,7 +159,7 @@ export class PostgresStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
-    return this.#write("create a run", (s) => createRunRow(s, run));
+    return this.#write("create a run", (s) => createRunRow(s, run), runCreation(run));
   }
 
   async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
@@ -212,7 +234,7 @@ export class PostgresStore implements Store {
   }
 
   async commit(commit: RunCommit): Promise<void> {
-    return this.#write("commit events", (s) => writeCommit(s, commit));
+    return this.#write("commit events", (s) => writeCommit(s, commit), progressCommit(commit));
   }
 
   async sendSignal(signal: NewSignal): Promise<{ duplicate: boolean }> {
@@ -495,6 +517,29 @@ export class PostgresStore implements Store {
     return this.#listener.subscribe(onChange, onError);
   }
 
+  /**
+   * What this store has done so far: committed write transactions, the writes they carried (one per write method
+   * call), writes undone, statements and round trips. Counts, not times, so tests can guard the cost of a workflow
+   * (and that group commit shares transactions) without flaking on a busy machine.
+   *
+   * @example
+   * const before = store.stats();
+   * await (await engine.start(order, input)).result();
+   * console.log(store.stats().transactions - before.transactions);
+   */
+  stats(): PostgresStoreStats {
+    const own = this.#counters;
+    const group = this.#group?.counters;
+    // Reads always count in `own`; reads run on the pool, one round trip each.
+    return {
+      transactions: own.transactions + (group?.transactions ?? 0),
+      writes: own.writes + (group?.writes ?? 0),
+      failedWrites: own.failedWrites + (group?.failedWrites ?? 0),
+      statements: own.statements + (group?.statements ?? 0),
+      roundTrips: own.roundTrips + own.statements + (group?.roundTrips ?? 0) + (group?.statements ?? 0),
+    };
+  }
+
   /** Lets operations already started finish, then ends the pool (unless it was the caller's). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -505,23 +550,33 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Runs `body` in one transaction (READ COMMITTED; rows a write changes are locked until it commits). A write
-   * PostgreSQL rolled back as a deadlock's victim runs again from the start: nothing of it was kept.
+   * Runs `body` atomically (READ COMMITTED; rows a write changes are locked until it commits): in the next group
+   * commit batch (group-commit.ts; `bulk` lets it merge the write with others), or with `groupCommit: false` in
+   * a transaction of its own. A write PostgreSQL
+   * rolled back as a deadlock's victim runs again from the start: nothing of it was kept.
    */
-  #write<T>(action: string, body: (statements: Statements) => Promise<T>): Promise<T> {
+  #write<T>(action: string, body: (statements: Statements) => Promise<T>, bulk?: BulkWrite): Promise<T> {
+    const group = this.#group;
+    if (group !== undefined) return this.#track(action, () => group.enqueue(body, bulk));
     return this.#track(action, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#db.transaction().execute(async (trx) => {
-            const statements = new Statements(trx, this.#queries);
+          const value = await this.#db.transaction().execute(async (trx) => {
+            const statements = new Statements(trx, this.#queries, this.#counters);
             const result = await body(statements);
             // Last: what the write noted for other processes goes out with its COMMIT (never for a rollback).
             await sendNotedChanges(statements);
             return result;
           });
+          this.#counters.transactions += 1;
+          this.#counters.writes += 1;
+          this.#counters.roundTrips += 2; // BEGIN and COMMIT
+          return value;
         } catch (error) {
+          this.#counters.roundTrips += 2; // BEGIN and ROLLBACK
           const code = (error as { code?: unknown } | null)?.code;
           if (attempt < MAX_ATTEMPTS && typeof code === "string" && RETRYABLE.has(code)) continue;
+          this.#counters.failedWrites += 1;
           throw error;
         }
       }

@@ -1,6 +1,6 @@
 // Every query the store runs, built with Kysely and compiled once per schema (then cached), plus the executor
 // that binds arguments and runs them on a pool or inside a transaction. Nothing here decides when to run what.
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import { changeChannel } from "./change-notifications.js";
 import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
 import type { Database } from "./schema.js";
@@ -66,6 +66,9 @@ export const RUN_COLUMNS = runColumns;
 
 /** Served workflows as the `names` / `versions` arguments of the scheduling statements. */
 type Served = { names: string[]; versions: number[] };
+
+/** A raw SQL statement in the shape compileStatement takes (compiled by the same non-executing builder). */
+const rawStatement = (query: RawBuilder<unknown>) => ({ compile: () => query.compile(builder) });
 
 /** Compiles every fixed-shape statement for one schema (its tables qualified by name). */
 function buildQueries(schema: string) {
@@ -282,6 +285,75 @@ function buildQueries(schema: string) {
      * and a reader never sees a smaller position appear after a larger one. Run it last in the write: the lock
      * serialises only the end of ending writes.
      */
+    /**
+     * recordProgress for many runs at once (group commit's batches): the same guard per run, the arguments as
+     * parallel arrays; returns the id and key of each run it moved on (a missing id: that commit takes the slow path).
+     */
+    recordProgressMany: compileStatement<{
+      ids: string[];
+      owners: string[];
+      expectedLastSeqs: number[];
+      lastSeqs: number[];
+      nowMs: number[];
+    }>(
+      // Raw SQL: Kysely's typings have no UPDATE … FROM a function; the guard is recordProgress's, run by run.
+      rawStatement(
+        sql`update ${sql.table(`${schema}.runs`)} as runs set last_seq = progress.last_seq, updated_at_ms = progress.now_ms from unnest(${param("ids")}::text[], ${param("owners")}::text[], ${param("expectedLastSeqs")}::int[], ${param("lastSeqs")}::int[], ${param("nowMs")}::bigint[]) as progress(id, owner, expected, last_seq, now_ms) where runs.id = progress.id and runs.lease_owner = progress.owner and runs.last_seq = progress.expected and runs.status = 'running' and runs.wait_kind is null and runs.wait_name is null and runs.wake_at_ms is null and runs.wake_signals is null and runs.wake_children is null and runs.reason is null and runs.result is null and runs.error is null returning runs.id, runs.run_key`,
+      ),
+    ),
+    /** insertEvents for the events of many runs at once: every column, the run key included, as an array. */
+    insertEventsMany: compileStatement<{
+      runKeys: number[];
+      seqs: number[];
+      types: string[];
+      atMs: number[];
+      data: string[];
+    }>(
+      db
+        .insertInto("events")
+        .columns(["run_key", "seq", "type", "at_ms", "data"])
+        .expression(
+          sql`select * from unnest(${param("runKeys")}::bigint[], ${param("seqs")}::int[], ${param("types")}::text[], ${param("atMs")}::bigint[], ${param("data")}::text[])`,
+        ),
+    ),
+    /** insertRun for many runs at once; returns the id and key of each one created (a missing id already existed). */
+    insertRunsMany: compileStatement<{
+      ids: string[];
+      workflows: string[];
+      versions: number[];
+      statuses: string[];
+      inputs: string[];
+      leaseOwners: (string | null)[];
+      leaseMs: (number | null)[];
+      nowMs: number[];
+      parentIds: (string | null)[];
+      cancelWithParents: boolean[];
+    }>(
+      db
+        .insertInto("runs")
+        .columns([
+          "id",
+          "workflow",
+          "version",
+          "status",
+          "input",
+          "lease_owner",
+          "lease_expires_at_ms",
+          "due_at_ms",
+          "created_at_ms",
+          "updated_at_ms",
+          "parent_id",
+          "cancel_with_parent",
+          "generation",
+          "cancel_requested",
+          "last_seq",
+        ])
+        .expression(
+          sql`select id, workflow, version, status, input, lease_owner, ${databaseNowMs} + lease_ms, now_ms, now_ms, now_ms, parent_id, cancel_with_parent, 1, false, 1 from unnest(${param("ids")}::text[], ${param("workflows")}::text[], ${param("versions")}::int[], ${param("statuses")}::text[], ${param("inputs")}::text[], ${param("leaseOwners")}::text[], ${param("leaseMs")}::bigint[], ${param("nowMs")}::bigint[], ${param("parentIds")}::text[], ${param("cancelWithParents")}::boolean[]) as created(id, workflow, version, status, input, lease_owner, lease_ms, now_ms, parent_id, cancel_with_parent)`,
+        )
+        .onConflict((oc) => oc.column("id").doNothing())
+        .returning(["id", "run_key"]),
+    ),
     assignFinishedSeq: compileStatement<{ runKey: number }>(
       db
         .with("next", (qc) =>
@@ -724,10 +796,13 @@ export function queriesFor(schema: string): Queries {
 export class Statements {
   readonly #db: Kysely<Database>;
   readonly #queries: Queries;
+  readonly #counters: { statements: number };
 
-  constructor(db: Kysely<Database>, queries: Queries) {
+  /** `counters.statements` counts every statement run through this executor (PostgresStore.stats()). */
+  constructor(db: Kysely<Database>, queries: Queries, counters: { statements: number } = { statements: 0 }) {
     this.#db = db;
     this.#queries = queries;
+    this.#counters = counters;
   }
 
   async all<R, K extends keyof Queries = keyof Queries>(key: K, args: Args<Queries[K]>): Promise<R[]> {
@@ -745,6 +820,7 @@ export class Statements {
 
   #execute<R>(key: keyof Queries, args: unknown) {
     const statement = this.#queries[key] as CompiledStatement<Record<string, unknown>>;
+    this.#counters.statements += 1;
     return this.#db.executeQuery<R>({
       ...statement.compiled,
       parameters: statement.bind(args as Record<string, unknown>),

@@ -42,6 +42,12 @@ describe("PostgresStore.open options (no server needed)", () => {
     });
   });
 
+  it("refuses a groupCommit that is not a boolean", async () => {
+    await expect(
+      PostgresStore.open({ connectionString: POSTGRES_URL, groupCommit: "yes" as unknown as boolean }),
+    ).rejects.toThrow(/groupCommit/);
+  });
+
   it("fills in the defaults and freezes its own copy", () => {
     const options = { connectionString: POSTGRES_URL };
     const resolved = resolvePostgresStoreOptions(options);
@@ -51,6 +57,7 @@ describe("PostgresStore.open options (no server needed)", () => {
       max: 10,
       connectTimeoutMs: 10_000,
       pool: undefined,
+      groupCommit: true,
     });
     expect(Object.isFrozen(resolved)).toBe(true);
     expect(resolved).not.toBe(options);

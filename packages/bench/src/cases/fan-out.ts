@@ -1,7 +1,7 @@
 // Fan-out inside one run: a run whose steps all run at once in one `all`, one run at a time, start() → result().
 // Steps of one group that finish together share a commit, so the commits per run are counted, not assumed.
 import { createEngine } from "@reprise/core";
-import { type BenchDirectory, nowMs, percentile, repeat, storeCounters, summarize, type Summary } from "../measure.js";
+import { type StoreSource, nowMs, percentile, repeat, storeCounters, summarize, type Summary } from "../measure.js";
 import { fanOut } from "../workflows.js";
 
 export interface FanOutResult {
@@ -27,7 +27,7 @@ const WARMUP_RUNS = 10;
  * fanOut.p50Ms.median; // ms from start() to result() for one run of 100 steps side by side
  */
 export async function measureFanOut(
-  dir: BenchDirectory,
+  dir: StoreSource,
   options: { readonly steps: number; readonly runs: number; readonly repetitions: number },
 ): Promise<FanOutResult> {
   const { steps, runs } = options;

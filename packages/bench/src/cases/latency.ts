@@ -1,7 +1,7 @@
 // Latency: one workflow at a time, start() → result(), on an otherwise idle engine with default settings.
 // Every write on the path is a durable commit of its own, so the floor is (commits per run) × (one commit).
 import { createEngine } from "@reprise/core";
-import { type BenchDirectory, nowMs, percentile, repeat, storeCounters, summarize, type Summary } from "../measure.js";
+import { type StoreSource, nowMs, percentile, repeat, storeCounters, summarize, type Summary } from "../measure.js";
 import { threeSteps } from "../workflows.js";
 
 export interface LatencyResult {
@@ -14,7 +14,7 @@ export interface LatencyResult {
 
 const WARMUP_RUNS = 30;
 
-export async function measureLatency(dir: BenchDirectory, runs: number, repetitions: number): Promise<LatencyResult> {
+export async function measureLatency(dir: StoreSource, runs: number, repetitions: number): Promise<LatencyResult> {
   const samples = await repeat(repetitions, 0, async () => {
     const store = await dir.store("latency");
     const engine = createEngine({ store, workflows: [threeSteps] });

@@ -1,7 +1,7 @@
 // Starting many runs: awaited one by one, as concurrent start() calls, and as one startMany(), on a client engine.
 // Measures only run creation (the runs stay pending: no engine serves them), through the public API.
 import { createEngine, type Engine } from "@reprise/core";
-import { type BenchDirectory, nowMs, repeat, storeCounters, summarize, type Summary } from "../measure.js";
+import { type StoreSource, nowMs, repeat, storeCounters, summarize, type Summary } from "../measure.js";
 import { threeSteps } from "../workflows.js";
 
 /** How one way of starting runs did: starts per second and the store transactions it took. */
@@ -35,7 +35,7 @@ const WAYS: Record<keyof Omit<StartsResult, "runs">, StartAll> = {
   },
 };
 
-export async function measureStarts(dir: BenchDirectory, runs: number, repetitions: number): Promise<StartsResult> {
+export async function measureStarts(dir: StoreSource, runs: number, repetitions: number): Promise<StartsResult> {
   const measure = async (startAll: StartAll): Promise<StartCost> => {
     const samples = await repeat(repetitions, 1, async () => {
       const store = await dir.store("starts");

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodeValue } from "@reprise/core";
 import { encodeEvent } from "@reprise/core/internal";
 import type { EventRecord, RunCommit, Store } from "@reprise/core";
-import { type BenchDirectory, nowMs, repeat, type Storage, summarize, type Summary } from "../measure.js";
+import { type StoreSource, nowMs, repeat, type Storage, summarize, type Summary } from "../measure.js";
 import { newRun } from "../new-runs.js";
 import { threeSteps } from "../workflows.js";
 
@@ -31,7 +31,7 @@ const LEASE = { owner: "bench-store-alone", leaseMs: 60_000 };
  * Per workflow, exactly the writes of a three-step run that `start()` claims: createRun with a lease, a commit
  * per step, the last one with run_completed and the final projection. Events are encoded before timing.
  */
-export async function measureStoreAlone(dir: BenchDirectory, options: StoreAloneOptions): Promise<StoreAloneResult> {
+export async function measureStoreAlone(dir: StoreSource, options: StoreAloneOptions): Promise<StoreAloneResult> {
   let statementsPerWorkflow = 0;
   const samples = await repeat(options.repetitions, 1, async () => {
     const store = await dir.store("store-alone", options.storage);

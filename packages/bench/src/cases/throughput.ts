@@ -1,15 +1,7 @@
 // Throughput: many workflows started at once through the public API, default (durable) settings, until all results.
 // Reports workflows/s and steps/s, plus how many transactions the store needed (group commit at work).
 import { createEngine, type EngineOptions } from "@reprise/core";
-import {
-  type BenchDirectory,
-  nowMs,
-  repeat,
-  type Storage,
-  storeCounters,
-  summarize,
-  type Summary,
-} from "../measure.js";
+import { type StoreSource, nowMs, repeat, type Storage, storeCounters, summarize, type Summary } from "../measure.js";
 import { threeSteps, threeStepsInAll, threeStepsWithPayload } from "../workflows.js";
 
 export interface ThroughputResult {
@@ -42,7 +34,7 @@ export interface ThroughputOptions {
   readonly storage?: Storage;
 }
 
-export async function measureThroughput(dir: BenchDirectory, options: ThroughputOptions): Promise<ThroughputResult> {
+export async function measureThroughput(dir: StoreSource, options: ThroughputOptions): Promise<ThroughputResult> {
   const samples = await repeat(options.repetitions, options.warmups ?? 1, () => once(dir, options));
   return {
     workflows: options.workflows,
@@ -55,7 +47,7 @@ export async function measureThroughput(dir: BenchDirectory, options: Throughput
 }
 
 async function once(
-  dir: BenchDirectory,
+  dir: StoreSource,
   options: ThroughputOptions,
 ): Promise<{ workflowsPerSecond: number; transactions: number; writes: number; statements: number }> {
   const store = await dir.store("throughput", options.storage);
