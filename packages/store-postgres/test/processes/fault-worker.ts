@@ -1,6 +1,6 @@
 // A worker process for the fault tests: an engine on a PostgresStore that serves the fault workflows until it is
 // killed. Configured by the JSON in REPRISE_FAULT_WORKER; reports on stdout as JSON lines (ready, errors).
-import { createEngine } from "@reprise/core";
+import { createEngine, LeaseLostError, type RunCommit } from "@reprise/core";
 import { PostgresStore } from "../../src/index.js";
 import { chaosWorkflow, stepsWorkflow } from "../fault-workflows.js";
 
@@ -29,8 +29,26 @@ const store = await PostgresStore.open({
   max: config.max ?? 4,
   connectTimeoutMs: 2_000,
 });
+// The store as the engine sees it, except that a commit refused for a lost lease is reported first: the engine
+// drops such a commit silently (another engine owns the run now), and the stall test must see that it happened.
+const fencedStore = new Proxy(store, {
+  get(target, property) {
+    if (property === "commit") {
+      return async (commit: RunCommit) => {
+        try {
+          await target.commit(commit);
+        } catch (error) {
+          if (error instanceof LeaseLostError) say({ fenced: commit.runId, events: commit.events.length });
+          throw error;
+        }
+      };
+    }
+    const value: unknown = Reflect.get(target, property, target);
+    return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  },
+});
 const engine = createEngine({
-  store,
+  store: fencedStore,
   workflows: [stepsWorkflow, chaosWorkflow],
   leaseMs: config.leaseMs,
   pollIntervalMs: config.pollIntervalMs,
