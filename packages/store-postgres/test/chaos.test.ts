@@ -36,7 +36,7 @@ const STEP_NAMES = Array.from({ length: STEPS }, (_, i) => `s${i + 1}`);
 
 describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "seeded chaos on PostgresStore", () => {
   const schema = freshSchemaName();
-  const directory = mkdtempSync(join(tmpdir(), "reprise-pg-chaos-"));
+  let directory: string | undefined;
   const workers: (Worker | undefined)[] = [];
   const closers: (() => Promise<void>)[] = [];
 
@@ -44,7 +44,7 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "seeded chaos on Postgres
     for (const worker of workers.splice(0)) if (worker !== undefined) await killWorker(worker);
     for (const close of closers.splice(0).reverse()) await close();
     await dropSchema(schema);
-    rmSync(directory, { recursive: true, force: true });
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
   });
 
   it(
@@ -55,11 +55,13 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "seeded chaos on Postgres
       console.log(`PostgreSQL chaos seed ${SEED} (set REPRISE_PG_CHAOS_SEED=${SEED} to replay this schedule)`);
       const random = seeded(SEED);
       const pick = (count: number) => Math.floor(random() * count);
+      directory = mkdtempSync(join(tmpdir(), "reprise-pg-chaos-"));
       const ledger = join(directory, "ledger.jsonl");
       const clientApp = `fault-chaos-client-${process.pid}`;
       const store = await PostgresStore.open({ connectionString: taggedUrl(clientApp), schema, max: 2 });
       // The test's own engine serves nothing: it starts runs and sends signals, like an application's web tier.
-      const client: Engine = createEngine({ store, workflows: [] });
+      const clientErrors: unknown[] = [];
+      const client: Engine = createEngine({ store, workflows: [], onError: (error) => clientErrors.push(error) });
       closers.push(
         () => store.close(),
         () => client.close(),
@@ -188,6 +190,8 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "seeded chaos on Postgres
       }
       // A resend after the run ended is still acknowledged as a duplicate: the signal did arrive.
       expect(await client.signal("chaos-1", "sig", "late", { id: "chaos-1:sig-1" })).toMatchObject({ duplicate: true });
+      // What the engines survived was the chaos itself (cut connections), reported as StoreErrors, nothing else.
+      for (const error of clientErrors) expect(error, String(error)).toBeInstanceOf(StoreError);
       for (const worker of workers) {
         for (const message of worker?.messages().filter((line) => line.error !== undefined) ?? []) {
           expect(message, JSON.stringify(message)).toMatchObject({ error: "StoreError" });

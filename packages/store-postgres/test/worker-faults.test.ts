@@ -27,8 +27,8 @@ const STEP_MS = 1_200;
 const STEP_NAMES = ["s1", "s2", "s3"];
 
 describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "worker processes on PostgresStore that die or stall", () => {
-  let schema: string;
-  let directory: string;
+  let schema: string | undefined;
+  let directory: string | undefined;
   let ledger: string;
   const workers: Worker[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -36,26 +36,30 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "worker processes on Post
   afterEach(async () => {
     for (const worker of workers.splice(0)) await killWorker(worker);
     for (const close of closers.splice(0).reverse()) await close();
-    await dropSchema(schema);
-    rmSync(directory, { recursive: true, force: true });
+    if (schema !== undefined) await dropSchema(schema);
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+    schema = directory = undefined;
   });
 
   /** A fresh schema (created here first), a ledger, and a worker that starts RUNS runs of STEPS long steps. */
-  async function setUp(connectionString = POSTGRES_URL): Promise<{ store: PostgresStore; worker: Worker }> {
+  async function setUp(
+    connectionString = POSTGRES_URL,
+  ): Promise<{ schema: string; store: PostgresStore; worker: Worker }> {
     requirePostgres();
-    schema = freshSchemaName();
+    const fresh = freshSchemaName();
+    schema = fresh;
     directory = mkdtempSync(join(tmpdir(), "reprise-pg-worker-"));
     ledger = join(directory, "ledger.jsonl");
-    const store = await PostgresStore.open({ connectionString: POSTGRES_URL, schema });
+    const store = await PostgresStore.open({ connectionString: POSTGRES_URL, schema: fresh });
     closers.push(() => store.close());
     const start = Array.from({ length: RUNS }, (_, i) => ({
       id: `w-${i + 1}`,
       input: { steps: STEPS, stepMs: STEP_MS, ledger },
     }));
-    const worker = spawnWorker({ connectionString, schema, leaseMs: LEASE_MS, pollIntervalMs: 20, start });
+    const worker = spawnWorker({ connectionString, schema: fresh, leaseMs: LEASE_MS, pollIntervalMs: 20, start });
     workers.push(worker);
     await worker.ready;
-    return { store, worker };
+    return { schema: fresh, store, worker };
   }
 
   /** Waits until the worker has begun step `name` of every run (it is then mid-step: each step takes STEP_MS). */
@@ -95,7 +99,7 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "worker processes on Post
   }
 
   it("a worker SIGKILLed mid-step: another engine takes its runs over and finishes them, each step once", async () => {
-    const { store, worker } = await setUp();
+    const { schema, store, worker } = await setUp();
     await midStep(worker, "s2");
     const workerPid = worker.child.pid as number;
     worker.child.kill("SIGKILL");
@@ -120,7 +124,7 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "worker processes on Post
   it("a worker stalled past its lease is taken over; once it resumes, its late commits are refused", async () => {
     // A stalled client must not hold row locks meanwhile: the server ends a transaction it left open.
     const url = taggedUrl(`fault-stall-${process.pid}`, { idle_in_transaction_session_timeout: "500ms" });
-    const { store, worker } = await setUp(url);
+    const { schema, store, worker } = await setUp(url);
     await midStep(worker, "s2");
     const workerPid = worker.child.pid as number;
     worker.child.kill("SIGSTOP");
