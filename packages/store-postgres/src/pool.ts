@@ -48,14 +48,26 @@ export function createStorePool(options: ResolvedPostgresStoreOptions): StorePoo
   // An idle client whose server went away emits 'error' on the pool; unhandled, that would crash the process.
   // The next query on a fresh client reports the problem where it can be handled, so nothing is lost here.
   pool.on("error", () => {});
+  // While a client is checked out pg-pool drops that listener, and a connection lost between two statements
+  // (a transaction between its queries, a backend terminated, the server restarted) makes the client emit
+  // 'error' with no listener: an uncaught exception that kills the whole process. Every client keeps a listener
+  // for good; the loss still surfaces as the rejection of the statement that tries it, and pg-pool discards
+  // the unusable client when it comes back.
+  pool.on("connect", (client) => client.on("error", ignoreClientError));
   return { pool, end: () => pool.end() };
 }
+
+/** Swallows a client's 'error' event: the failed statement (or the next one) reports the loss where it is handled. */
+function ignoreClientError(): void {}
 
 /** A caller's pool whose clients run the store's queries with STORE_TYPES, and which the store never ends. */
 function borrowed(pool: pg.Pool): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
+      // As for the store's own pool (see createStorePool): a connection lost while the store holds the client
+      // must not crash the caller's process. The listener lives as long as the checkout.
+      client.on("error", ignoreClientError);
       return {
         query: ((sql: string, parameters: readonly unknown[]) =>
           client.query({
@@ -63,7 +75,10 @@ function borrowed(pool: pg.Pool): PostgresPool {
             values: [...parameters],
             types: STORE_TYPES,
           })) as unknown as PostgresPoolClient["query"],
-        release: (destroy?: boolean) => client.release(destroy),
+        release: (destroy?: boolean) => {
+          client.removeListener("error", ignoreClientError);
+          client.release(destroy);
+        },
       };
     },
     end: async () => {},
