@@ -3,7 +3,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { createEngine, RepriseError, type Engine, type RunReader, type Store } from "@reprise/core";
-import { PostgresStore } from "@reprise/store-postgres";
+import type { PostgresStore } from "@reprise/store-postgres";
 import { LATEST_SCHEMA_VERSION, SqliteRunReader, SqliteStore, StoreFileUnreadableError } from "@reprise/store-sqlite";
 import { CliError } from "./errors.js";
 
@@ -165,6 +165,8 @@ export async function openWorkerStore(
 }
 
 async function openPostgres(target: Extract<StoreTarget, { kind: "postgres" }>): Promise<PostgresStore> {
+  // Loaded only for a URL: a command on a SQLite file does not pay for the PostgreSQL driver's start-up.
+  const { PostgresStore } = await import("@reprise/store-postgres");
   try {
     return await PostgresStore.open({ connectionString: target.connectionString, schema: target.schema, max: 4 });
   } catch (error) {
