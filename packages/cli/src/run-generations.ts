@@ -1,6 +1,6 @@
 // A run's generations (one per `continueAsNew`, plus the first): which earlier ones are kept, and the decoded log
 // of one of them, read through the store's RunReader. Shared by `reprise show --generation` and the inspector.
-import type { EventType, HistoryEvent, RunReader } from "@reprise/core";
+import type { HistoryEvent, RunReader } from "@reprise/core";
 import { decodeEvent } from "@reprise/core/internal";
 import { CliError } from "./errors.js";
 
@@ -63,7 +63,7 @@ export async function readEarlierGeneration(
   if (records.length === 0) {
     throw new GenerationNotFoundError(runId, generation, describeMissing(runId, generations, generation));
   }
-  return records.map((record) => decodeEvent(runId, { ...record, type: record.type as EventType }));
+  return records.map((record) => decodeEvent(runId, record));
 }
 
 /**

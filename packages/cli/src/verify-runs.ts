@@ -6,7 +6,6 @@ import {
   CorruptEventError,
   NonDeterminismError,
   type EventRecord,
-  type EventType,
   type HistoryEvent,
   type RunReader,
   type RunStatus,
@@ -206,7 +205,7 @@ function replayRun(
   let branch: string | undefined;
   try {
     for (const record of records) {
-      const event = decodeEvent(run.id, { ...record, type: record.type as EventType });
+      const event = decodeEvent(run.id, record);
       branch = branchOf(replayer, event);
       replayer.apply(event);
     }

@@ -21,11 +21,11 @@ afterAll(() => seeded.cleanup());
 const fingerprint = (filename: string) => createHash("sha256").update(readFileSync(filename)).digest("hex");
 
 async function verifyInProcess(filename: string, workflows: readonly AnyWorkflow[]): Promise<VerifyReport> {
-  const { reader, close } = await openReader(filename, process.cwd());
+  const opened = await openReader(filename, process.cwd());
   try {
-    return await verifyRuns(reader, workflows);
+    return await verifyRuns(opened.reader, workflows);
   } finally {
-    await close();
+    await opened.close();
   }
 }
 

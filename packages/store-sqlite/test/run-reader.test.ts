@@ -68,7 +68,7 @@ describe("SqliteRunReader.open", () => {
     other.close();
     expect(await problemOf(foreign)).toBe("foreign");
     const newer = file();
-    (await SqliteStore.open({ filename: newer })).close();
+    await (await SqliteStore.open({ filename: newer })).close();
     const bumped = new Database(newer);
     bumped.pragma(`user_version = ${(bumped.pragma("user_version", { simple: true }) as number) + 1}`);
     bumped.close();
