@@ -18,13 +18,28 @@ export interface CommandContext {
 }
 
 /**
- * `--db <file>`, defaulting to REPRISE_DB or ./reprise.db.
+ * `--db <file|url>`: a SQLite file or a `postgres://` URL, defaulting to REPRISE_DB or ./reprise.db.
  *
  * @example
- * command.addOption(dbOption());
+ * command.addOption(dbOption()).addOption(schemaOption());
  */
 export function dbOption(): Option {
-  return new Option("--db <file>", "the Reprise SQLite database").env("REPRISE_DB").default(DEFAULT_DB);
+  return new Option("--db <file|url>", "the Reprise store: a SQLite file, or a postgres:// URL")
+    .env("REPRISE_DB")
+    .default(DEFAULT_DB);
+}
+
+/**
+ * `--schema <name>`: the PostgreSQL schema of a `postgres://` --db (default: its `?schema=` parameter, else "reprise").
+ *
+ * @example
+ * command.addOption(dbOption()).addOption(schemaOption());
+ */
+export function schemaOption(): Option {
+  return new Option(
+    "--schema <name>",
+    "PostgreSQL schema of a postgres:// --db (default: ?schema= in the URL, else reprise)",
+  ).env("REPRISE_SCHEMA");
 }
 
 /**

@@ -18,8 +18,17 @@ export {
   type VerifyPatch,
   type VerifyVersionCount,
 } from "./verify-runs.js";
-export { RunQueries, type RunSummary, type RunPage, type RunPageQuery, type PageCursor } from "./run-queries.js";
-export { openReadonly, requireDatabase } from "./database.js";
+export {
+  openClient,
+  openReader,
+  openWorkerStore,
+  parseDbOption,
+  requireDatabase,
+  DEFAULT_POSTGRES_SCHEMA,
+  type Client,
+  type OpenedReader,
+  type StoreTarget,
+} from "./database.js";
 export { loadWorkflows, type LoadedWorkflows } from "./load-workflows.js";
 export { WorkflowCatalog, type AnyWorkflow } from "./workflow-catalog.js";
 export {

@@ -1,9 +1,8 @@
 // A run's generations (one per `continueAsNew`, plus the first): which earlier ones are kept, and the decoded log
-// of one of them, read from `event_archive`. Shared by `reprise show --generation` and the inspector.
-import type { EventType, HistoryEvent } from "@reprise/core";
+// of one of them, read through the store's RunReader. Shared by `reprise show --generation` and the inspector.
+import type { HistoryEvent, RunReader } from "@reprise/core";
 import { decodeEvent } from "@reprise/core/internal";
 import { CliError } from "./errors.js";
-import type { RunQueries } from "./run-queries.js";
 
 /**
  * Where a run stands in its generations: the current one, and the earlier ones whose events are kept.
@@ -34,13 +33,16 @@ export class GenerationNotFoundError extends CliError {
 }
 
 /**
- * The run's generations: `current` from its row, `kept` from `event_archive`.
+ * The run's generations: `current` from its row, `kept` from the store (RunReader.keptGenerations).
  *
  * @example
- * const { current, kept } = runGenerations(queries, run); // { current: 3, kept: [1, 2] }
+ * const { current, kept } = await runGenerations(reader, run); // { current: 3, kept: [1, 2] }
  */
-export function runGenerations(queries: RunQueries, run: { id: string; generation: number }): RunGenerations {
-  return { current: run.generation, kept: run.generation > 1 ? queries.archivedGenerations(run.id) : [] };
+export async function runGenerations(
+  reader: RunReader,
+  run: { id: string; generation: number },
+): Promise<RunGenerations> {
+  return { current: run.generation, kept: run.generation > 1 ? await reader.keptGenerations(run.id) : [] };
 }
 
 /**
@@ -49,19 +51,19 @@ export function runGenerations(queries: RunQueries, run: { id: string; generatio
  * those the run has; CorruptEventError for an event that cannot be decoded.
  *
  * @example
- * const history = readEarlierGeneration(queries, "order-1", { current: 3, kept: [1, 2] }, 1);
+ * const history = await readEarlierGeneration(reader, "order-1", { current: 3, kept: [1, 2] }, 1);
  */
-export function readEarlierGeneration(
-  queries: RunQueries,
+export async function readEarlierGeneration(
+  reader: RunReader,
   runId: string,
   generations: RunGenerations,
   generation: number,
-): HistoryEvent[] {
-  const records = generation < generations.current ? queries.archivedEvents(runId, generation) : [];
+): Promise<HistoryEvent[]> {
+  const records = generation < generations.current ? await reader.readEvents(runId, 0, generation) : [];
   if (records.length === 0) {
     throw new GenerationNotFoundError(runId, generation, describeMissing(runId, generations, generation));
   }
-  return records.map((record) => decodeEvent(runId, { ...record, type: record.type as EventType }));
+  return records.map((record) => decodeEvent(runId, record));
 }
 
 /**

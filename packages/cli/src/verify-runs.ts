@@ -5,13 +5,17 @@ import { performance } from "node:perf_hooks";
 import {
   CorruptEventError,
   NonDeterminismError,
-  type EventType,
+  type EventRecord,
   type HistoryEvent,
+  type RunReader,
   type RunStatus,
+  type UnfinishedRunRecord,
   type WorkflowDefinition,
 } from "@reprise/core";
 import { decodeEvent, Replayer } from "@reprise/core/internal";
-import type { RunQueries, UnfinishedRun } from "./run-queries.js";
+
+/** Unfinished runs read per page: enough to keep the reads' cost small next to the replays. */
+const VERIFY_PAGE_SIZE = 500;
 import { WorkflowCatalog, type AnyWorkflow } from "./workflow-catalog.js";
 
 /** Why a run would not continue with the new code. */
@@ -102,18 +106,22 @@ export interface VerifyReport {
 }
 
 /**
- * Replays every unfinished run (pending, running, sleeping, waiting, blocked) against `workflows`, inside
- * one read transaction, and reports where the code and each history disagree. Each run replays with the
+ * Replays every unfinished run (pending, running, sleeping, waiting, blocked) against `workflows`, walking
+ * them page by page through the store's RunReader (each run's log is read in one read, so it replays a state the
+ * run was really in), and reports where the code and each history disagree. Each run replays with the
  * definition of its own workflow and version: a new version next to the old one leaves the old runs' code as it
  * was, and a run whose version the module lacks is a `missing-workflow` problem naming that version.
  *
  * @example
- * const db = openReadonly(filename, "snapshot.db");
- * const report = verifyRuns(new RunQueries(db), (await loadWorkflows("./dist/workflows.js", cwd)).catalog);
+ * const reader = await SqliteRunReader.open({ filename: "snapshot.db" });
+ * const report = await verifyRuns(reader, (await loadWorkflows("./dist/workflows.js", cwd)).catalog);
  * if (report.problems.length > 0) process.exitCode = 3;
- * verifyRuns(new RunQueries(db), [orderV1, orderV2, nap]); // definitions work too
+ * await verifyRuns(postgresStore, [orderV1, orderV2, nap]); // any store; definitions work too
  */
-export function verifyRuns(queries: RunQueries, workflows: WorkflowCatalog | readonly AnyWorkflow[]): VerifyReport {
+export async function verifyRuns(
+  reader: RunReader,
+  workflows: WorkflowCatalog | readonly AnyWorkflow[],
+): Promise<VerifyReport> {
   const catalog = workflows instanceof WorkflowCatalog ? workflows : new WorkflowCatalog(workflows);
   const startedAt = performance.now();
   const problems: VerifyProblem[] = [];
@@ -122,8 +130,8 @@ export function verifyRuns(queries: RunQueries, workflows: WorkflowCatalog | rea
   const patches = new Map<string, { oldPath: string[]; newPath: string[] }>();
   const versions = new VersionCounter(catalog);
   let checked = 0;
-  queries.snapshot(() => {
-    for (const run of queries.unfinishedRuns()) {
+  for (let page = await reader.unfinishedRuns(undefined, VERIFY_PAGE_SIZE); ;) {
+    for (const run of page.runs) {
       checked++;
       versions.count(run);
       const definition = catalog.get(run.workflow, run.version);
@@ -133,7 +141,7 @@ export function verifyRuns(queries: RunQueries, workflows: WorkflowCatalog | rea
         problems.push({ kind: "missing-workflow", runId: run.id, workflow: run.workflow, status: run.status, version });
         continue;
       }
-      const outcome = replayRun(run, definition, queries);
+      const outcome = replayRun(run, definition, await reader.readEvents(run.id));
       if (outcome.problem !== undefined) problems.push(outcome.problem);
       else if (run.status === "blocked") unblocked.push(run.id);
       if (outcome.warning !== undefined) warnings.push(outcome.warning);
@@ -143,7 +151,9 @@ export function verifyRuns(queries: RunQueries, workflows: WorkflowCatalog | rea
         (applies ? paths.newPath : paths.oldPath).push(run.id);
       }
     }
-  });
+    if (page.next === undefined) break;
+    page = await reader.unfinishedRuns(page.next, VERIFY_PAGE_SIZE);
+  }
   const durationMs = performance.now() - startedAt;
   return {
     checked,
@@ -168,7 +178,7 @@ class VersionCounter {
     }
   }
 
-  count(run: UnfinishedRun): void {
+  count(run: UnfinishedRunRecord): void {
     this.#entry(run.workflow, run.version, false).runs++;
   }
 
@@ -187,15 +197,15 @@ class VersionCounter {
 }
 
 function replayRun(
-  run: UnfinishedRun,
+  run: UnfinishedRunRecord,
   definition: AnyWorkflow,
-  queries: RunQueries,
+  records: readonly EventRecord[],
 ): { problem?: VerifyProblem; warning?: VerifyWarning; patches?: ReadonlyMap<string, boolean> } {
   const replayer = new Replayer(run.id, definition as WorkflowDefinition<never, unknown>);
   let branch: string | undefined;
   try {
-    for (const record of queries.events(run.id)) {
-      const event = decodeEvent(run.id, { ...record, type: record.type as EventType });
+    for (const record of records) {
+      const event = decodeEvent(run.id, record);
       branch = branchOf(replayer, event);
       replayer.apply(event);
     }

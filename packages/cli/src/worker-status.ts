@@ -1,9 +1,7 @@
 // The worker's live one-line status on a terminal: runs active, waiting, sleeping, completed, failed, blocked, steps.
-// Counts come from a read-only connection every second; off a terminal nothing is printed here.
-import type { Engine, RunStatus } from "@reprise/core";
-import type BetterSqlite3 from "better-sqlite3";
+// Counts come from the store's RunReader every second; off a terminal nothing is printed here.
+import type { Engine, RunReader, RunStatusCounts } from "@reprise/core";
 import { paint, type CliIo } from "./cli-io.js";
-import { RunQueries } from "./run-queries.js";
 
 /** How often the status line refreshes. */
 const REFRESH_MS = 1000;
@@ -12,25 +10,32 @@ const REFRESH_MS = 1000;
  * Redraws one status line on stderr while the worker runs (only when stderr is a terminal).
  *
  * @example
- * const status = startWorkerStatus(io, engine, db, ["order"]);
+ * const status = startWorkerStatus(io, engine, store, ["order"]);
  * // ... on shutdown:
  * status.stop();
  */
 export function startWorkerStatus(
   io: CliIo,
   engine: Engine,
-  db: BetterSqlite3.Database,
+  reader: RunReader,
   workflows: readonly string[],
 ): { stop(): void } {
   if (io.stderr.isTTY !== true) return { stop() {} };
-  const queries = new RunQueries(db);
-  const draw = () => {
-    let counts: Record<RunStatus, number>;
+  let stopped = false;
+  let drawing = false;
+  const draw = async () => {
+    // One count at a time: a slow store must not pile up reads, and a line drawn after stop() would stay.
+    if (drawing || stopped) return;
+    drawing = true;
+    let counts: RunStatusCounts;
     try {
-      counts = queries.countByStatus();
+      counts = await reader.countRunsByStatus();
     } catch {
-      return; // A busy or vanished file is not worth interrupting the worker for; the next tick retries.
+      return; // A busy store or a lost connection is not worth interrupting the worker for; the next tick retries.
+    } finally {
+      drawing = false;
     }
+    if (stopped) return;
     const color = (style: Parameters<typeof paint>[2], text: string) => paint(io, io.stderr, style, text);
     const line =
       `${color("bold", "reprise worker")} ${workflows.join(", ")} · ` +
@@ -41,11 +46,12 @@ export function startWorkerStatus(
       `${engine.stats().stepAttempts} step attempts here`;
     io.stderr.write(`\r\u001b[2K${truncate(line, io.stderr.columns)}`);
   };
-  draw();
-  const timer = setInterval(draw, REFRESH_MS);
+  void draw();
+  const timer = setInterval(() => void draw(), REFRESH_MS);
   timer.unref();
   return {
     stop() {
+      stopped = true;
       clearInterval(timer);
       io.stderr.write("\r\u001b[2K");
     },

@@ -7,7 +7,7 @@ import { createEngine, step, workflow } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { waitFor } from "@reprise/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openReadonly, RunQueries, verifyRuns, type AnyWorkflow, type VerifyReport } from "../src/index.js";
+import { openReader, verifyRuns, type AnyWorkflow, type VerifyReport } from "../src/index.js";
 import { order as renamedOrder } from "./fixtures/workflows-v2-renamed.js";
 import { nap, order } from "./fixtures/workflows-v1.js";
 import { FIXTURES, parallelDatabase, runCli, seededDatabase, type SeededDatabase } from "./helpers.js";
@@ -20,12 +20,12 @@ afterAll(() => seeded.cleanup());
 
 const fingerprint = (filename: string) => createHash("sha256").update(readFileSync(filename)).digest("hex");
 
-function verifyInProcess(filename: string, workflows: readonly AnyWorkflow[]): VerifyReport {
-  const db = openReadonly(filename, filename);
+async function verifyInProcess(filename: string, workflows: readonly AnyWorkflow[]): Promise<VerifyReport> {
+  const opened = await openReader(filename, process.cwd());
   try {
-    return verifyRuns(new RunQueries(db), workflows);
+    return await verifyRuns(opened.reader, workflows);
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 
@@ -99,12 +99,12 @@ describe("reprise verify", () => {
     );
   });
 
-  it("says what the new code threw when it ends the workflow early", () => {
+  it("says what the new code threw when it ends the workflow early", async () => {
     const throwing = workflow("order", function* () {
       yield* step("reserve", () => "unused");
       throw new TypeError("order.items is undefined");
     });
-    const report = verifyInProcess(seeded.filename, [throwing, nap]);
+    const report = await verifyInProcess(seeded.filename, [throwing, nap]);
     expect(report.problems[0]).toMatchObject({
       kind: "diverged",
       runId: "order-1",
@@ -128,7 +128,7 @@ describe("reprise verify", () => {
       await engine.close();
       await store.close();
     }
-    const report = verifyInProcess(seeded.filename, [order, nap]);
+    const report = await verifyInProcess(seeded.filename, [order, nap]);
     expect(report.unblocked).toEqual(["order-1", "order-2"]);
     expect(report.problems).toEqual([]);
   });

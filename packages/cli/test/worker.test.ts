@@ -8,7 +8,7 @@ import { createEngine } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { waitFor } from "@reprise/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { openReadonly, type CliIo } from "../src/index.js";
+import type { CliIo } from "../src/index.js";
 import { startWorkerStatus } from "../src/worker-status.js";
 import { order } from "./fixtures/workflows-v1.js";
 import { FIXTURES, seededDatabase, spawnCli } from "./helpers.js";
@@ -68,9 +68,7 @@ describe("the worker's status line", () => {
     cleanups.push(() => seeded.cleanup());
     const store = await SqliteStore.open({ filename: seeded.filename });
     const engine = createEngine({ store, workflows: [], pollIntervalMs: Number.POSITIVE_INFINITY });
-    const db = openReadonly(seeded.filename, "reprise.db");
     cleanups.push(async () => {
-      db.close();
       await engine.close();
       await store.close();
     });
@@ -82,7 +80,9 @@ describe("the worker's status line", () => {
       cwd: seeded.dir,
       readStdin: async () => "",
     };
-    const status = startWorkerStatus(io, engine, db, ["order", "nap"]);
+    const status = startWorkerStatus(io, engine, store, ["order", "nap"]);
+    // The counts are read asynchronously (the store may be a server); the first line follows at once.
+    await waitFor(() => written.includes("step attempts here"), { message: "the status line" });
     status.stop();
     expect(written).toBe(
       "\r\u001b[2Kreprise worker order, nap · 0 active · 2 waiting · 1 sleeping · 1 completed · 0 failed · 0 blocked · " +

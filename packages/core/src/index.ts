@@ -129,6 +129,17 @@ export {
   type ChangeSubscription,
 } from "./store.js";
 export {
+  UNFINISHED_STATUSES,
+  zeroStatusCounts,
+  type RunReader,
+  type RunSummary,
+  type RunPage,
+  type RunPageCursor,
+  type RunPageQuery,
+  type RunStatusCounts,
+  type UnfinishedRunRecord,
+} from "./store-reader.js";
+export {
   RepriseError,
   NonDeterminismError,
   RunNotFoundError,

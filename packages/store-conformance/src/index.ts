@@ -1,5 +1,6 @@
 // describeStoreConformance: one behavioural vitest suite that every Store implementation must pass.
-// It checks the Store interface's contract only (through its methods), never a backend's tables or SQL.
+// It checks the Store interface's contract only (through its methods), never a backend's tables or SQL. Also
+// describeRunReaderConformance, the suite of the read interface tools use (run-reader-conformance.ts).
 import { afterEach, beforeEach, describe } from "vitest";
 import { describeBatchCreation } from "./conformance/batch-creation.js";
 import { describeBlockedEpisodes } from "./conformance/blocked-episodes.js";
@@ -17,6 +18,7 @@ import { describeSignals } from "./conformance/signals.js";
 import { describeWakeSet } from "./conformance/wake-set.js";
 
 export type { StoreConformanceTarget } from "./conformance/harness.js";
+export { describeRunReaderConformance, type RunReaderConformanceTarget } from "./run-reader-conformance.js";
 
 /**
  * Declares the Store conformance suite (about 80 vitest tests) for one store implementation. Call it at the

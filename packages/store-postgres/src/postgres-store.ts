@@ -31,6 +31,12 @@ import {
   type SignalRecord,
   type Store,
   type StoreChange,
+  type RunPage,
+  type RunPageCursor,
+  type RunPageQuery,
+  type RunReader,
+  type RunStatusCounts,
+  type UnfinishedRunRecord,
 } from "@reprise/core";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
@@ -59,6 +65,7 @@ import {
   type RunRow,
   type WriteRow,
 } from "./run-rows.js";
+import { PostgresRunQueries } from "./run-reader.js";
 import type { Database } from "./schema.js";
 import { queriesFor, RUN_COLUMNS, Statements, type Queries } from "./statements.js";
 
@@ -91,7 +98,7 @@ const MAX_ATTEMPTS = 5;
  * await engine.close();
  * await store.close();
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, RunReader {
   /** The PostgreSQL schema holding this store's tables. */
   readonly schema: string;
   /** `host:port/database` of the server (never credentials), for messages. */
@@ -99,6 +106,8 @@ export class PostgresStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #queries: Queries;
   readonly #reads: Statements;
+  /** The RunReader queries tools use (run-reader.ts), in this store's schema. */
+  readonly #runQueries: PostgresRunQueries;
   /** Operations started and not yet settled: close() lets them finish before it ends the pool. */
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Batches writes into shared transactions; undefined with `groupCommit: false`. */
@@ -122,6 +131,7 @@ export class PostgresStore implements Store {
     this.#queries = queriesFor(schema);
     this.#reads = new Statements(db, this.#queries, this.#counters);
     this.#group = groupCommit ? new GroupCommit(db, this.#queries) : undefined;
+    this.#runQueries = new PostgresRunQueries(db, schema);
     this.#listener = new ChangeListener({
       connect: connectListener,
       channel: changeChannel(schema),
@@ -407,6 +417,32 @@ export class PostgresStore implements Store {
       if (count > 0) for (const { name } of workflows) noteRunsDue(s, { workflow: name });
       return count;
     });
+  }
+
+  // RunReader (see run-reader.ts): what tools read besides the Store methods.
+
+  async runsPage(query: RunPageQuery): Promise<RunPage> {
+    return this.#read("list runs", () => this.#runQueries.runsPage(query));
+  }
+
+  async countRunsByStatus(workflow?: string): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#runQueries.countRunsByStatus(workflow));
+  }
+
+  async workflowsWithRuns(limit: number): Promise<string[]> {
+    return this.#read("list workflows", () => this.#runQueries.workflowsWithRuns(limit));
+  }
+
+  async unfinishedRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<UnfinishedRunRecord>> {
+    return this.#read("list unfinished runs", () => this.#runQueries.unfinishedRuns(after, limit));
+  }
+
+  async keptGenerations(runId: string): Promise<number[]> {
+    return this.#read("list a run's generations", () => this.#runQueries.keptGenerations(runId));
+  }
+
+  async highestServedVersion(workflow: string): Promise<number | undefined> {
+    return this.#read("read the workflow registry", () => this.#runQueries.highestServedVersion(workflow));
   }
 
   async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {

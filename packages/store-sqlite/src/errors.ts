@@ -64,3 +64,50 @@ export class DatabaseFileLostError extends StoreError {
     this.lastVerifiedAtMs = lastVerifiedAtMs;
   }
 }
+
+/**
+ * Why `SqliteRunReader.open` cannot read a file: there is none, it is not SQLite, it is an empty SQLite file (no
+ * engine has used it yet), a SQLite file of something else, or a store of a newer or older schema version.
+ */
+export type StoreFileUnreadableProblem = "missing" | "not-sqlite" | "empty" | "foreign" | "newer" | "older";
+
+const UNREADABLE: Record<StoreFileUnreadableProblem, string> = {
+  missing: "there is no file at that path",
+  "not-sqlite": "it is not a SQLite database, so not a Reprise store",
+  empty: "it is an empty SQLite database, not a Reprise store yet (an engine creates the store when it opens it)",
+  foreign: "it is a SQLite database but not a Reprise store (it has other tables)",
+  newer: "its schema version is newer than this @reprise/store-sqlite reads; upgrade it",
+  older:
+    "its schema version is older than this @reprise/store-sqlite reads; open it once with SqliteStore to migrate it",
+};
+
+/**
+ * A file `SqliteRunReader.open` refuses to read: `problem` says why, `schemaVersion` which version a store of
+ * another version has. Nothing was written to the file.
+ *
+ * @example
+ * try {
+ *   await SqliteRunReader.open({ filename: "backup.db" });
+ * } catch (error) {
+ *   if (error instanceof StoreFileUnreadableError && error.problem === "older") console.error("migrate it first");
+ * }
+ */
+export class StoreFileUnreadableError extends StoreError {
+  readonly filename: string;
+  readonly problem: StoreFileUnreadableProblem;
+  readonly schemaVersion: number | undefined;
+
+  constructor(
+    filename: string,
+    problem: StoreFileUnreadableProblem,
+    options: { schemaVersion?: number; cause?: unknown } = {},
+  ) {
+    const version = options.schemaVersion === undefined ? "" : ` (schema version ${options.schemaVersion})`;
+    super(`Cannot read '${filename}' as a Reprise store: ${UNREADABLE[problem]}${version}.`, {
+      cause: options.cause,
+    });
+    this.filename = filename;
+    this.problem = problem;
+    this.schemaVersion = options.schemaVersion;
+  }
+}

@@ -31,6 +31,12 @@ import {
   type ServedWorkflow,
   type SignalRecord,
   type Store,
+  type RunPage,
+  type RunPageCursor,
+  type RunPageQuery,
+  type RunReader,
+  type RunStatusCounts,
+  type UnfinishedRunRecord,
 } from "@reprise/core";
 import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
@@ -49,6 +55,7 @@ import {
 } from "./run-rows.js";
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
+import { SqliteRunQueries } from "./run-reader.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
 
@@ -79,11 +86,13 @@ export interface SqliteStoreStats {
  * await engine.close();
  * await store.close();
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, RunReader {
   readonly filename: string;
   readonly #db: BetterSqlite3.Database;
   readonly #statements: PreparedStatements;
   readonly #group: GroupCommit;
+  /** The RunReader queries tools use (run-reader.ts), on this store's connection. */
+  readonly #runQueries: SqliteRunQueries;
   /** Checks the files this store opened after each commit; undefined for ":memory:", which has no file to lose. */
   readonly #fileGuard: DatabaseFileGuard | undefined;
   #closed = false;
@@ -92,6 +101,7 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.filename = filename;
     this.#statements = new PreparedStatements(db);
+    this.#runQueries = new SqliteRunQueries(db);
     const guard =
       fileCheckIntervalMs === undefined
         ? undefined
@@ -417,6 +427,32 @@ export class SqliteStore implements Store {
           endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
         })),
     );
+  }
+
+  // RunReader (see run-reader.ts): what tools read besides the Store methods above.
+
+  async runsPage(query: RunPageQuery): Promise<RunPage> {
+    return this.#read("list runs", () => this.#runQueries.runsPage(query));
+  }
+
+  async countRunsByStatus(workflow?: string): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#runQueries.countRunsByStatus(workflow));
+  }
+
+  async workflowsWithRuns(limit: number): Promise<string[]> {
+    return this.#read("list workflows", () => this.#runQueries.workflowsWithRuns(limit));
+  }
+
+  async unfinishedRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<UnfinishedRunRecord>> {
+    return this.#read("list unfinished runs", () => this.#runQueries.unfinishedRuns(after, limit));
+  }
+
+  async keptGenerations(runId: string): Promise<number[]> {
+    return this.#read("list a run's generations", () => this.#runQueries.keptGenerations(runId));
+  }
+
+  async highestServedVersion(workflow: string): Promise<number | undefined> {
+    return this.#read("read the workflow registry", () => this.#runQueries.highestServedVersion(workflow));
   }
 
   async forceCancelBlocked(

@@ -1,11 +1,12 @@
 // `reprise cancel <runId>`: asks a run to stop; the engine that runs it throws CancelledError into the workflow.
 // Marks the run only (`finally` blocks run in a worker, never in the CLI); `--force` ends a blocked run at once.
 import type { Command } from "commander";
-import { dbOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
-import { openClient, requireDatabase } from "../database.js";
+import { dbOption, schemaOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
+import { openClient } from "../database.js";
 
 interface CancelOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly reason?: string;
   readonly force?: boolean;
   readonly json?: boolean;
@@ -26,11 +27,11 @@ export function defineCancelCommand(program: Command, context: CommandContext): 
     .option("--reason <text>", "why; stored with the run and shown by reprise show")
     .option("--force", "end a blocked run as cancelled now, without running its code (no compensation runs)")
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(jsonOption())
     .action(async (runId: string, options: CancelOptions) => {
       const { io } = context;
-      const filename = requireDatabase(options.db, io.cwd);
-      const client = await openClient(filename, options.db);
+      const client = await openClient(options.db, io.cwd, options.schema);
       try {
         const result = await client.engine.cancel(runId, { reason: options.reason, force: options.force === true });
         const run = await client.engine.getRun(runId);

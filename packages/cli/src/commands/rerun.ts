@@ -2,14 +2,15 @@
 // one. The old run is left as it is; the new one gets `--id`, or `<runId>-rerun-<n>` with the first free n.
 import type { Engine } from "@reprise/core";
 import type { Command } from "commander";
-import { dbOption, jsonOption, workflowsOption, type CommandContext } from "../command-context.js";
-import { openClient, requireDatabase } from "../database.js";
+import { dbOption, schemaOption, jsonOption, workflowsOption, type CommandContext } from "../command-context.js";
+import { openClient } from "../database.js";
 import { CliError } from "../errors.js";
 import { loadWorkflows, pickWorkflow } from "../load-workflows.js";
 import { reportStart, startRun } from "../start-outcome.js";
 
 interface RerunOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly workflows?: string;
   readonly id?: string;
   readonly json?: boolean;
@@ -35,12 +36,12 @@ export function defineRerunCommand(program: Command, context: CommandContext): v
     .option("--id <newRunId>", "the new run's id (default: <runId>-rerun-<n>, the first n not taken)")
     .addOption(workflowsOption())
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(jsonOption())
     .action(async (runId: string, options: RerunOptions) => {
       const { io } = context;
       const loaded = options.workflows === undefined ? undefined : await loadWorkflows(options.workflows, io.cwd);
-      const filename = requireDatabase(options.db, io.cwd);
-      const client = await openClient(filename, options.db);
+      const client = await openClient(options.db, io.cwd, options.schema);
       try {
         const original = await client.engine.getRun(runId);
         if (original === undefined) {

@@ -5,6 +5,7 @@ import { Option, type Command } from "commander";
 import { paint } from "../cli-io.js";
 import {
   dbOption,
+  schemaOption,
   integerOption,
   InvalidOptionValue,
   jsonOption,
@@ -12,13 +13,14 @@ import {
   workflowVersionOption,
   type CommandContext,
 } from "../command-context.js";
-import { openClient, requireDatabase } from "../database.js";
+import { openClient } from "../database.js";
 import { formatFromNow, formatTable, formatTime } from "../format.js";
 import { runToJson } from "../run-json.js";
 import { describeWait, STATUS_STYLE } from "../timeline-text.js";
 
 interface RunsOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly status?: RunStatus[];
   readonly workflow?: string;
   readonly parent?: string;
@@ -39,6 +41,7 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
     .summary("list runs, newest first")
     .description("list runs, newest first")
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(
       new Option(
         "--status <status>",
@@ -52,8 +55,7 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
     .addOption(jsonOption())
     .action(async (options: RunsOptions) => {
       const { io } = context;
-      const filename = requireDatabase(options.db, io.cwd);
-      const client = await openClient(filename, options.db);
+      const client = await openClient(options.db, io.cwd, options.schema);
       try {
         const runs = await client.engine.listRuns({
           status: options.status,

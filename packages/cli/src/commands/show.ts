@@ -1,12 +1,19 @@
 // `reprise show <runId>`: status, version, input, outcome, current wait, unconsumed signals, parent and children,
 // timeline; `--events` adds the log, `--generation <n>` shows an earlier generation instead. Reads through the
-// public engine API on a client engine, and earlier generations from the file read-only; changes nothing.
+// public engine API on a client engine, and earlier generations through the store's RunReader; changes nothing.
 import type { HistoryEvent, RunInfo, WorkflowDefinition } from "@reprise/core";
 import { Option, type Command } from "commander";
 import { paint } from "../cli-io.js";
 import { lanesFromLog, lanesFromReplay, type BranchLanes, type EventPlace } from "../branch-lanes.js";
-import { dbOption, integerOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
-import { openClient, openReadonly, requireDatabase } from "../database.js";
+import {
+  dbOption,
+  schemaOption,
+  integerOption,
+  jsonOption,
+  printJson,
+  type CommandContext,
+} from "../command-context.js";
+import { openClient } from "../database.js";
 import { CliError } from "../errors.js";
 import { formatTime, formatValue } from "../format.js";
 import { formatEarlierGenerationHeader } from "../generation-text.js";
@@ -15,12 +22,12 @@ import { toJsonSafe } from "../json-safe.js";
 import { formatPendingSignals } from "../pending-signals-text.js";
 import { generationVersion, readEarlierGeneration, runGenerations, type RunGenerations } from "../run-generations.js";
 import { eventToJson, runToJson } from "../run-json.js";
-import { RunQueries } from "../run-queries.js";
 import { buildTimeline } from "../timeline.js";
 import { formatRunHeader, formatTimeline } from "../timeline-text.js";
 
 interface ShowOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly json?: boolean;
   readonly events?: boolean;
   readonly workflows?: string;
@@ -40,6 +47,7 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
     .description("show a run: status, input, result or error, what it waits for, and its timeline")
     .argument("<runId>", "the run's id")
     .addOption(dbOption())
+    .addOption(schemaOption())
     .option("--events", "also print every event of the run's log")
     .addOption(
       integerOption(
@@ -60,18 +68,16 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
       const { io } = context;
       // With the code, parallel branches are placed by replay; without it, from the log alone (branch-lanes.ts).
       const loaded = options.workflows === undefined ? undefined : await loadWorkflows(options.workflows, io.cwd);
-      const filename = requireDatabase(options.db, io.cwd);
-      const client = await openClient(filename, options.db);
-      const db = openReadonly(filename, options.db);
+      const client = await openClient(options.db, io.cwd, options.schema);
       try {
         const run = await client.engine.getRun(runId);
         if (run === undefined)
           throw new CliError(`no run with id '${runId}' in ${options.db}; list runs with: reprise runs`);
-        const queries = new RunQueries(db);
-        const generations = runGenerations(queries, run);
+        const reader = client.store;
+        const generations = await runGenerations(reader, run);
         const shown = options.generation ?? run.generation;
         const earlier =
-          shown === run.generation ? undefined : readEarlierGeneration(queries, runId, generations, shown);
+          shown === run.generation ? undefined : await readEarlierGeneration(reader, runId, generations, shown);
         const history = earlier ?? (await client.engine.history(runId));
         const nowMs = Date.now();
         // A generation replays with the code of the version its run_started names (the run's, for the current one).
@@ -98,7 +104,6 @@ export function defineShowCommand(program: Command, context: CommandContext): vo
           for (const event of history) io.stdout.write(`  ${formatEvent(event, lanes.places[event.seq])}\n`);
         }
       } finally {
-        db.close();
         await client.close();
       }
     });

@@ -5,14 +5,15 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { paint } from "../cli-io.js";
-import { dbOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
-import { openClient, requireDatabase } from "../database.js";
+import { dbOption, schemaOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
+import { openClient } from "../database.js";
 import { CliError, UsageError } from "../errors.js";
 import { parseJson } from "../json-input.js";
 import { signalMismatch } from "../pending-signals-text.js";
 
 interface SignalOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly file?: string;
   readonly id?: string;
   readonly json?: boolean;
@@ -35,12 +36,12 @@ export function defineSignalCommand(program: Command, context: CommandContext): 
     .option("--file <path>", "read the JSON payload from a file ('-' for stdin)")
     .option("--id <signalId>", "a de-duplication id: a second signal with the same id is ignored")
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(jsonOption())
     .action(async (runId: string, name: string, payloadText: string | undefined, options: SignalOptions) => {
       const { io } = context;
       const payload = await readPayload(payloadText, options.file, context);
-      const filename = requireDatabase(options.db, io.cwd);
-      const client = await openClient(filename, options.db);
+      const client = await openClient(options.db, io.cwd, options.schema);
       try {
         // Read before sending: afterwards the run may already have taken the signal and moved on to another wait.
         const before = await client.engine.getRun(runId);

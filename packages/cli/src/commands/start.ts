@@ -6,20 +6,21 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import {
   dbOption,
+  schemaOption,
   jsonOption,
   workflowsOption,
   workflowVersionOption,
   type CommandContext,
 } from "../command-context.js";
-import { openClient, openReadonly, requireDatabase } from "../database.js";
+import { openClient } from "../database.js";
 import { CliError, UsageError } from "../errors.js";
 import { parseJson } from "../json-input.js";
 import { loadWorkflows, pickWorkflow } from "../load-workflows.js";
-import { RunQueries } from "../run-queries.js";
 import { reportStart, startRun } from "../start-outcome.js";
 
 interface StartOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly workflows?: string;
   readonly id?: string;
   readonly file?: string;
@@ -49,6 +50,7 @@ export function defineStartCommand(program: Command, context: CommandContext): v
       ),
     )
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(jsonOption())
     .action(async (workflowName: string, inputText: string | undefined, options: StartOptions) => {
       const { io } = context;
@@ -60,11 +62,12 @@ export function defineStartCommand(program: Command, context: CommandContext): v
         options.workflows === undefined
           ? undefined
           : pickWorkflow(await loadWorkflows(options.workflows, io.cwd), workflowName, options.workflowVersion);
-      const filename = requireDatabase(options.db, io.cwd);
-      const version =
-        definition?.version ?? options.workflowVersion ?? highestServedVersion(filename, options.db, workflowName);
-      const client = await openClient(filename, options.db);
+      const client = await openClient(options.db, io.cwd, options.schema);
       try {
+        // Started by name, a run gets the highest version a worker has served on this store (undefined: none has,
+        // and the engine starts it on version 1), so that it does not wait for code nobody runs any more.
+        const version =
+          definition?.version ?? options.workflowVersion ?? (await client.store.highestServedVersion(workflowName));
         const outcome = await startRun(client.engine, definition ?? workflowName, input, options.id, version);
         reportStart(io, outcome, { json: options.json === true });
       } finally {
@@ -85,17 +88,4 @@ async function readInput(file: string, cwd: string): Promise<unknown> {
     throw new CliError(`cannot read the input from ${file}: ${(error as Error).message}`, { cause: error });
   }
   return parseJson(text, `the input in ${file}`);
-}
-
-/**
- * Started by name, a run gets the highest version a worker has served on this database (undefined: none has,
- * and the engine starts it on version 1), so that it does not wait for an engine with code nobody runs any more.
- */
-function highestServedVersion(filename: string, shownAs: string, workflow: string): number | undefined {
-  const db = openReadonly(filename, shownAs);
-  try {
-    return new RunQueries(db).highestServedVersion(workflow);
-  } finally {
-    db.close();
-  }
 }

@@ -1,14 +1,15 @@
 // `reprise ui`: serves the web inspector for a database until SIGINT/SIGTERM.
 // Binds 127.0.0.1 by default; any other host needs --token, which every request must then carry.
 import { Option, type Command } from "commander";
-import { dbOption, integerOption, type CommandContext } from "../command-context.js";
+import { dbOption, schemaOption, integerOption, type CommandContext } from "../command-context.js";
 import { loadWorkflows } from "../load-workflows.js";
-import { requireDatabase } from "../database.js";
+import { openClient } from "../database.js";
 import { startInspectorServer } from "../inspector/inspector-server.js";
 import { untilShutdownSignal } from "../shutdown-signals.js";
 
 interface UiOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly port: number;
   readonly host: string;
   readonly token?: string;
@@ -27,6 +28,7 @@ export function defineUiCommand(program: Command, context: CommandContext): void
     .summary("serve the web inspector")
     .description("serve the web inspector (run list, timelines, signal and cancel) until Ctrl-C")
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(integerOption("--port <port>", "port to listen on (0 picks a free one)", 0, 65_535).default(4318))
     .option("--host <host>", "address to listen on; anything but loopback requires --token", "127.0.0.1")
     .addOption(
@@ -44,17 +46,21 @@ export function defineUiCommand(program: Command, context: CommandContext): void
     .action(async (options: UiOptions) => {
       const { io } = context;
       const loaded = options.workflows === undefined ? undefined : await loadWorkflows(options.workflows, io.cwd);
-      const filename = requireDatabase(options.db, io.cwd);
-      const server = await startInspectorServer({
-        filename,
-        host: options.host,
-        port: options.port,
-        token: options.token,
-        workflows: loaded === undefined ? undefined : loaded.catalog.definitions(),
-      });
-      io.stdout.write(`reprise inspector for ${options.db} at ${server.url}\n`);
-      await untilShutdownSignal(() => undefined);
-      await server.close();
+      const client = await openClient(options.db, io.cwd, options.schema);
+      try {
+        const server = await startInspectorServer({
+          store: client.store,
+          host: options.host,
+          port: options.port,
+          token: options.token,
+          workflows: loaded === undefined ? undefined : loaded.catalog.definitions(),
+        });
+        io.stdout.write(`reprise inspector for ${options.db} at ${server.url}\n`);
+        await untilShutdownSignal(() => undefined);
+        await server.close();
+      } finally {
+        await client.close();
+      }
       io.stdout.write("inspector stopped\n");
     });
 }

@@ -1,18 +1,25 @@
 // `reprise verify --workflows <module>`: the pre-deploy gate. Replays every unfinished run against the new code
-// on a read-only connection; exits 3 when a run would become blocked or wait unserved (workflow not in the module).
+// through the store's read-only RunReader; exits 3 when a run would become blocked or wait unserved (workflow not in the module).
 import type { Command } from "commander";
 import { paint, type CliIo } from "../cli-io.js";
-import { dbOption, jsonOption, printJson, workflowsOption, type CommandContext } from "../command-context.js";
-import { openReadonly, requireDatabase } from "../database.js";
+import {
+  dbOption,
+  schemaOption,
+  jsonOption,
+  printJson,
+  workflowsOption,
+  type CommandContext,
+} from "../command-context.js";
+import { openReader } from "../database.js";
 import { EXIT_CODES } from "../errors.js";
 import { loadWorkflows } from "../load-workflows.js";
-import { RunQueries } from "../run-queries.js";
 import { verifyRuns, type VerifyProblem, type VerifyReport } from "../verify-runs.js";
 import { formatVersionCounts } from "../verify-versions-text.js";
 import { describeVersion } from "../workflow-catalog.js";
 
 interface VerifyOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly workflows: string;
   readonly json?: boolean;
 }
@@ -36,17 +43,17 @@ export function defineVerifyCommand(program: Command, context: CommandContext): 
     )
     .addOption(workflowsOption().makeOptionMandatory())
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(jsonOption())
     .action(async (options: VerifyOptions) => {
       const { io } = context;
       const loaded = await loadWorkflows(options.workflows, io.cwd);
-      const filename = requireDatabase(options.db, io.cwd);
-      const db = openReadonly(filename, options.db);
+      const opened = await openReader(options.db, io.cwd, options.schema);
       let report: VerifyReport;
       try {
-        report = verifyRuns(new RunQueries(db), loaded.catalog);
+        report = await verifyRuns(opened.reader, loaded.catalog);
       } finally {
-        db.close();
+        await opened.close();
       }
       if (report.problems.length > 0) context.exitCode = EXIT_CODES.verifyFoundProblems;
       if (options.json === true) return printJson(io, { ...report, durationMs: Math.round(report.durationMs) });

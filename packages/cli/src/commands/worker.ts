@@ -1,12 +1,10 @@
 // `reprise worker --workflows <module>`: runs an engine for the module's workflows until SIGINT/SIGTERM, then
 // closes it gracefully (running steps finish or are released). Creates the database when it does not exist.
-import { resolve } from "node:path";
 import { createEngine } from "@reprise/core";
-import { SqliteStore } from "@reprise/store-sqlite";
 import type { Command } from "commander";
 import { paint } from "../cli-io.js";
-import { dbOption, integerOption, workflowsOption, type CommandContext } from "../command-context.js";
-import { openReadonly } from "../database.js";
+import { dbOption, schemaOption, integerOption, workflowsOption, type CommandContext } from "../command-context.js";
+import { openWorkerStore } from "../database.js";
 import { loadWorkflows } from "../load-workflows.js";
 import { describeFailure } from "../report-error.js";
 import { untilShutdownSignal } from "../shutdown-signals.js";
@@ -16,6 +14,7 @@ import { startWorkerStatus } from "../worker-status.js";
 
 interface WorkerOptions {
   readonly db: string;
+  readonly schema?: string;
   readonly workflows: string;
   readonly concurrency?: number;
   readonly pollInterval?: number;
@@ -36,6 +35,7 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
     .description("execute runs of the module's workflows until SIGINT/SIGTERM, then shut down gracefully")
     .addOption(workflowsOption().makeOptionMandatory())
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(integerOption("--concurrency <n>", "most runs executing at once (default 100)", 1, 100_000))
     .addOption(
       integerOption(
@@ -64,8 +64,7 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
     .action(async (options: WorkerOptions) => {
       const { io } = context;
       const loaded = await loadWorkflows(options.workflows, io.cwd);
-      const filename = resolve(io.cwd, options.db);
-      const store = await SqliteStore.open({ filename });
+      const { store } = await openWorkerStore(options.db, io.cwd, options.schema);
       const names = loaded.catalog.names();
       // One line per run this worker fails or blocks, so that problems do not go unnoticed in its output.
       const reportingStore = reportRunProblems(store, (problem) =>
@@ -85,8 +84,7 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
       io.stdout.write(
         `reprise worker (pid ${process.pid}) serving ${describeServed(loaded.catalog)} on ${options.db}; Ctrl-C stops it\n`,
       );
-      const statusDb = openReadonly(filename, options.db);
-      const status = startWorkerStatus(io, engine, statusDb, names);
+      const status = startWorkerStatus(io, engine, store, names);
       const signal = await untilShutdownSignal(() =>
         io.stderr.write("\nforced exit: in-flight steps are left to lease expiry\n"),
       );
@@ -97,7 +95,6 @@ export function defineWorkerCommand(program: Command, context: CommandContext): 
       try {
         await engine.close();
       } finally {
-        statusDb.close();
         await store.close();
       }
       io.stdout.write(`stopped (${engine.stats().stepAttempts} step attempts in this worker)\n`);

@@ -1,11 +1,15 @@
 // createInspectorHandler: the web inspector as a node:http request handler that an app can mount.
 // Routes requests, applies the access policy to each, and owns the connections it opened; no HTML contains data.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createEngine, InvalidArgumentError, type Engine, type WorkflowDefinition } from "@reprise/core";
-import { SqliteStore } from "@reprise/store-sqlite";
-import type BetterSqlite3 from "better-sqlite3";
-import { openReadonly } from "../database.js";
-import { RunQueries } from "../run-queries.js";
+import {
+  createEngine,
+  InvalidArgumentError,
+  type Engine,
+  type RunReader,
+  type Store,
+  type WorkflowDefinition,
+} from "@reprise/core";
+import { SqliteRunReader, SqliteStore } from "@reprise/store-sqlite";
 import { WorkflowCatalog, type AnyWorkflow } from "../workflow-catalog.js";
 import { loadAssets, renderShell } from "./assets.js";
 import { cancelRun, getRunDetail, listRuns, runVersion, sendSignal, type InspectorBackend } from "./inspector-api.js";
@@ -23,16 +27,21 @@ import {
 } from "./security.js";
 
 /**
- * Options of `createInspectorHandler`. Give `filename` (the handler opens the store) or `store` (yours, left open).
+ * Options of `createInspectorHandler`. Give `filename` (the handler opens the SQLite store) or `store` (yours,
+ * of any kind, left open).
  *
  * @example
  * await createInspectorHandler({ filename: "reprise.db", basePath: "/reprise", token: process.env.INSPECTOR_TOKEN });
+ * await createInspectorHandler({ store: postgresStore, basePath: "/reprise", token: process.env.INSPECTOR_TOKEN });
  */
 export interface InspectorOptions {
-  /** Path of the Reprise SQLite file. */
+  /** Path of a Reprise SQLite file. */
   readonly filename?: string;
-  /** An open file-backed store, e.g. your app's; the handler reads the same file and never closes it. */
-  readonly store?: SqliteStore;
+  /**
+   * An open store that is also a RunReader (SqliteStore, PostgresStore), e.g. your app's; the handler reads and
+   * acts through it and never closes it.
+   */
+  readonly store?: Store & RunReader;
   /** Access token every request must carry. Without one, only requests for localhost are answered. */
   readonly token?: string;
   /** Where the handler is mounted, e.g. "/reprise" (default: the root). */
@@ -77,7 +86,7 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
   // Before anything is opened: two different definitions of one name and version are refused here.
   const workflows = new WorkflowCatalog((options.workflows ?? []) as readonly AnyWorkflow[]);
   const opened = await openBackend(options);
-  const backend: InspectorBackend = { queries: new RunQueries(opened.readonly), engine: opened.engine, workflows };
+  const backend: InspectorBackend = { reader: opened.reader, engine: opened.engine, workflows };
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((error: unknown) => fail(req, res, error));
   }) as InspectorHandler;
@@ -108,7 +117,7 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
     }
     if (path === "/assets/inspector.js") return sendBody(res, 200, "text/javascript; charset=utf-8", assets.script);
     if (path === "/assets/inspector.css") return sendBody(res, 200, "text/css; charset=utf-8", assets.stylesheet);
-    if (path === "/api/runs") return sendJson(res, 200, listRuns(backend, url.searchParams));
+    if (path === "/api/runs") return sendJson(res, 200, await listRuns(backend, url.searchParams));
     const runId = runPath(path, "");
     if (runId !== undefined) {
       const version = await runVersion(backend, runId, url.searchParams);
@@ -164,30 +173,29 @@ function runPath(path: string, suffix: string): string | undefined {
 
 async function openBackend(
   options: InspectorOptions,
-): Promise<{ readonly: BetterSqlite3.Database; engine: Engine; close(): Promise<void> }> {
-  const filename = options.store?.filename ?? options.filename;
-  if (filename === undefined || (options.filename !== undefined && options.store !== undefined)) {
+): Promise<{ reader: RunReader; engine: Engine; close(): Promise<void> }> {
+  if ((options.filename === undefined) === (options.store === undefined)) {
     throw new InvalidArgumentError("createInspectorHandler() needs exactly one of { filename } or { store }.");
   }
-  if (filename === ":memory:") {
-    throw new InvalidArgumentError("The inspector reads the store's file; an in-memory store has none. Use a file.");
-  }
-  const readonly = openReadonly(filename, filename);
   let store = options.store;
-  try {
-    store ??= await SqliteStore.open({ filename });
-  } catch (error) {
-    readonly.close();
-    throw error;
+  if (store === undefined) {
+    const filename = options.filename as string;
+    if (filename === ":memory:") {
+      throw new InvalidArgumentError(
+        "createInspectorHandler({ filename }) needs a store file; for an in-memory store, pass { store } instead.",
+      );
+    }
+    // Checked read-only first, so that a file that is not a Reprise store of this version is never changed.
+    await (await SqliteRunReader.open({ filename })).close();
+    store = await SqliteStore.open({ filename });
   }
   const ownStore = options.store === undefined ? store : undefined;
   const engine = createEngine({ store, workflows: [], pollIntervalMs: Number.POSITIVE_INFINITY });
   return {
-    readonly,
+    reader: store,
     engine,
     async close() {
       await engine.close();
-      readonly.close();
       await ownStore?.close();
     },
   };

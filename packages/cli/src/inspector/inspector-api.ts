@@ -1,12 +1,15 @@
 // The inspector's JSON API: run pages with counts, one run (any of its generations) with a page of its events and
-// timeline, signal and cancel. Reads pages and earlier generations through read-only queries and everything else
-// through a client engine (the public API).
+// timeline, signal and cancel. Reads pages and earlier generations through the store's RunReader and everything
+// else through a client engine (the public API).
 import {
   RUN_STATUSES,
   RepriseError,
   type Engine,
   type HistoryEvent,
+  type RunPageCursor,
+  type RunReader,
   type RunStatus,
+  type RunSummary,
   type WorkflowDefinition,
 } from "@reprise/core";
 import { JsonInputError, parseJson } from "../json-input.js";
@@ -20,7 +23,6 @@ import {
 } from "../run-generations.js";
 import { toJsonSafe } from "../json-safe.js";
 import { runToJson } from "../run-json.js";
-import type { PageCursor, RunQueries } from "../run-queries.js";
 import { buildTimeline } from "../timeline.js";
 import { describeWait } from "../timeline-text.js";
 import type { WorkflowCatalog } from "../workflow-catalog.js";
@@ -29,9 +31,11 @@ import { HttpError } from "./responses.js";
 
 /** Runs per page unless the client asks for fewer or more (at most 200). */
 const DEFAULT_PAGE_SIZE = 50;
+/** Workflow names offered in the list's filter, at most. */
+const MAX_WORKFLOWS_LISTED = 500;
 /** What the API reads and acts through. */
 export interface InspectorBackend {
-  readonly queries: RunQueries;
+  readonly reader: RunReader;
   readonly engine: Engine;
   /**
    * Workflow code by name and version, to place parallel branches by replay; runs of a version not here are
@@ -44,9 +48,9 @@ export interface InspectorBackend {
  * GET api/runs: a page of runs, counts per status and the workflow names, for the list view.
  *
  * @example
- * listRuns(backend, new URLSearchParams("status=waiting&limit=20"));
+ * await listRuns(backend, new URLSearchParams("status=waiting&limit=20"));
  */
-export function listRuns(backend: InspectorBackend, params: URLSearchParams): Record<string, unknown> {
+export async function listRuns(backend: InspectorBackend, params: URLSearchParams): Promise<Record<string, unknown>> {
   const status = optional(params.get("status"));
   if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) {
     throw new HttpError(400, `unknown status '${status}'; use one of ${RUN_STATUSES.join(", ")}`);
@@ -54,23 +58,55 @@ export function listRuns(backend: InspectorBackend, params: URLSearchParams): Re
   const limit = Number(params.get("limit") ?? DEFAULT_PAGE_SIZE);
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, "limit must be from 1 to 200");
   const workflow = optional(params.get("workflow"));
-  const { queries } = backend;
-  return queries.snapshot(() => {
-    const page = queries.page({
-      status: status as RunStatus | undefined,
-      workflow,
-      search: optional(params.get("q")),
-      limit,
-      after: decodeCursor(optional(params.get("cursor"))),
-    });
-    return {
-      runs: page.runs,
-      next: page.next === undefined ? null : encodeCursor(page.next),
-      counts: queries.countByStatus(workflow),
-      workflows: queries.workflowNames(),
-      nowMs: Date.now(),
-    };
-  });
+  const { reader } = backend;
+  const after = decodeCursor(optional(params.get("cursor")));
+  // Three reads: the counts may be a moment newer than the page, which a list view refreshed every few seconds
+  // does not mind; each is consistent in itself.
+  const [page, counts, workflows] = await act(() =>
+    Promise.all([
+      reader.runsPage({
+        statuses: status === undefined ? undefined : [status as RunStatus],
+        workflow,
+        idContains: optional(params.get("q")),
+        limit,
+        after,
+      }),
+      reader.countRunsByStatus(workflow),
+      reader.workflowsWithRuns(MAX_WORKFLOWS_LISTED),
+    ]),
+  );
+  return {
+    runs: page.runs.map(summaryToJson),
+    next: page.next === undefined ? null : encodeCursor(page.next),
+    counts,
+    workflows,
+    nowMs: Date.now(),
+  };
+}
+
+/** A list line as the inspector's page reads it (nulls, not absent fields; the wait as kind and name). */
+function summaryToJson(run: RunSummary): Record<string, unknown> {
+  const wait = run.waitingFor;
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    generation: run.generation,
+    status: run.status,
+    waitKind: wait?.kind ?? null,
+    waitName:
+      wait === undefined || wait.kind === "timer"
+        ? null
+        : wait.kind === "retry"
+          ? wait.step
+          : wait.kind === "signal"
+            ? wait.name
+            : wait.id,
+    wakeAtMs: run.wakeAtMs ?? null,
+    createdAtMs: run.createdAtMs,
+    updatedAtMs: run.updatedAtMs,
+    finishedAtMs: run.finishedAtMs ?? null,
+  };
 }
 
 /**
@@ -92,12 +128,12 @@ export async function getRunDetail(
   const asked = parseGeneration(params);
   const run = await act(() => backend.engine.getRun(runId));
   if (run === undefined) throw new HttpError(404, `no run with id '${runId}'`);
-  const generations = runGenerations(backend.queries, run);
+  const generations = await act(() => runGenerations(backend.reader, run));
   const shown = asked ?? run.generation;
   const current = shown === run.generation;
   const history = current
     ? await act(() => backend.engine.history(runId))
-    : earlierHistory(backend.queries, runId, generations, shown);
+    : await earlierHistory(backend.reader, runId, generations, shown);
   const nowMs = Date.now();
   const version = current ? run.version : generationVersion(history, run.version);
   const definition = backend.workflows?.get(run.workflow, version) as WorkflowDefinition<never, unknown> | undefined;
@@ -199,14 +235,14 @@ function generationInput(history: readonly HistoryEvent[]): unknown {
 }
 
 /** An earlier generation's log from event_archive: 404 when it is not kept, 422 for an unreadable event. */
-function earlierHistory(
-  queries: RunQueries,
+async function earlierHistory(
+  reader: RunReader,
   runId: string,
   generations: RunGenerations,
   generation: number,
-): HistoryEvent[] {
+): Promise<HistoryEvent[]> {
   try {
-    return readEarlierGeneration(queries, runId, generations, generation);
+    return await readEarlierGeneration(reader, runId, generations, generation);
   } catch (error) {
     if (error instanceof GenerationNotFoundError) throw new HttpError(404, error.message);
     throw asHttpError(error);
@@ -239,11 +275,11 @@ function asHttpError(error: unknown): unknown {
   return new HttpError(status, error.message);
 }
 
-function encodeCursor(cursor: PageCursor): string {
+function encodeCursor(cursor: RunPageCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAtMs, cursor.id])).toString("base64url");
 }
 
-function decodeCursor(text: string | undefined): PageCursor | undefined {
+function decodeCursor(text: string | undefined): RunPageCursor | undefined {
   if (text === undefined) return undefined;
   try {
     const [createdAtMs, id] = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as [unknown, unknown];

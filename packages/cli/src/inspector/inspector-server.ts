@@ -11,7 +11,10 @@ import { createLimitedServer, type InspectorServerLimits } from "./server-limits
 
 /** Options of `startInspectorServer`. */
 export interface InspectorServerOptions {
-  readonly filename: string;
+  /** A SQLite store file, opened (and closed on stop) by the server; or give `store`. */
+  readonly filename?: string;
+  /** An open store of any kind (SqliteStore, PostgresStore); the server reads through it and leaves it open. */
+  readonly store?: InspectorOptions["store"];
   /** Default 127.0.0.1. Any other host requires `token`. */
   readonly host?: string;
   /** Default 4318; 0 picks a free port. */
@@ -56,6 +59,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   }
   const handler = await createInspectorHandler({
     filename: options.filename,
+    store: options.store,
     token: options.token,
     workflows: options.workflows,
   });

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { createEngine } from "@reprise/core";
 import { SqliteStore } from "@reprise/store-sqlite";
 import { waitFor } from "@reprise/testing";
-import { openReadonly, RunQueries, verifyRuns } from "../../src/index.js";
+import { openReader, verifyRuns } from "../../src/index.js";
 import { nap, order } from "../fixtures/workflows-v1.js";
 import { BIN, FIXTURES } from "../helpers.js";
 
@@ -30,18 +30,18 @@ await engine.close();
 await store.close();
 console.log(`seeded ${runs} waiting runs in ${Math.round(performance.now() - seedStarted)} ms`);
 
-const db = openReadonly(filename, filename);
+const opened = await openReader(filename, process.cwd());
 for (const [label, module] of [
   ["unchanged code", order],
   ["renamed step", (await import("../fixtures/workflows-v2-renamed.js")).order],
 ] as const) {
-  const report = verifyRuns(new RunQueries(db), [module, nap]);
+  const report = await verifyRuns(opened.reader, [module, nap]);
   console.log(
     `in-process verify (${label}): ${report.checked} runs in ${Math.round(report.durationMs)} ms = ` +
       `${report.runsPerSecond} runs/s, ${report.problems.length} problems`,
   );
 }
-db.close();
+await opened.close();
 
 for (const module of [FIXTURES.v1, FIXTURES.v2]) {
   const started = performance.now();

@@ -1,14 +1,15 @@
-// Run lists stay fast with 100,000 runs: every page query walks an index from its cursor instead of sorting
-// the table, whatever the filters and however deep the page.
+// RunReader's run lists stay fast with 100,000 runs on SQLite: every page query walks an index from its cursor
+// instead of sorting the table, whatever the filters and however deep the page; counts read the status index only.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { SqliteStore } from "@reprise/store-sqlite";
+import type { RunPageQuery } from "@reprise/core";
 import Database from "better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openReadonly, RunQueries, type RunPageQuery } from "../src/index.js";
+import { SqliteStore } from "../src/index.js";
+import { SqliteRunQueries } from "../src/run-reader.js";
 
 const RUNS = 100_000;
 const STATUSES = ["waiting", "completed", "completed", "completed", "sleeping", "failed", "pending", "blocked"];
@@ -16,7 +17,7 @@ let dir: string;
 let filename: string;
 let db: BetterSqlite3.Database;
 let raw: BetterSqlite3.Database;
-let queries: RunQueries;
+let queries: SqliteRunQueries;
 const preparedSql: string[] = [];
 
 beforeAll(async () => {
@@ -42,7 +43,7 @@ beforeAll(async () => {
     }
   })();
   writer.close();
-  const readonly = openReadonly(filename, "reprise.db");
+  const readonly = new Database(filename, { readonly: true, fileMustExist: true });
   raw = readonly;
   // Record the SQL each query prepares, to ask SQLite how it will run it.
   db = new Proxy(readonly, {
@@ -57,7 +58,7 @@ beforeAll(async () => {
       return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
-  queries = new RunQueries(db);
+  queries = new SqliteRunQueries(db);
 }, 60_000);
 
 afterAll(() => {
@@ -69,7 +70,7 @@ afterAll(() => {
 function planAndTime(query: RunPageQuery): { plan: string; ms: number; ids: string[] } {
   const before = preparedSql.length;
   const started = performance.now();
-  const page = queries.page(query);
+  const page = queries.runsPage(query);
   const ms = performance.now() - started;
   const sql = preparedSql[before] ?? preparedSql.at(-1) ?? "";
   return { plan: explain(sql), ms, ids: page.runs.map((run) => run.id) };
@@ -98,7 +99,7 @@ describe("run pages over 100,000 runs", () => {
   it("use the status and workflow indexes when filtered", () => {
     const byStatus = planAndTime({
       limit: 50,
-      status: "waiting",
+      statuses: ["waiting"],
       after: { createdAtMs: 1_900_000_010_000, id: "run-050000" },
     });
     expect(byStatus.plan).toMatch(/SEARCH runs USING INDEX runs_status_created \(status=\? AND created_at_ms<\?\)/);
@@ -110,7 +111,7 @@ describe("run pages over 100,000 runs", () => {
 
   it("count per status from the status index without reading the table", () => {
     const started = performance.now();
-    const counts = queries.countByStatus();
+    const counts = queries.countRunsByStatus();
     const ms = performance.now() - started;
     expect(counts).toEqual({
       pending: 12_500,

@@ -1,0 +1,168 @@
+// RunReader: the read-only interface tools (the CLI, the inspector) use on any store, SQLite or PostgreSQL.
+// Paged run lists, counts, the runs `verify` replays and kept generations; no SQL and no writes here.
+import type { EventRecord } from "./events.js";
+import type { BlockedEpisodeRecord, PendingSignalRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
+
+/**
+ * One line of a run list: a run's row without its (possibly large) input, result and error.
+ *
+ * @example
+ * const { runs } = await reader.runsPage({ statuses: ["waiting"], limit: 20 });
+ * for (const run of runs) console.log(run.id, run.status, run.waitingFor?.kind);
+ */
+export interface RunSummary {
+  readonly id: string;
+  readonly workflow: string;
+  /** The version of the workflow's definition the run started on. */
+  readonly version: number;
+  /** The run's current generation: 1, plus one per `continueAsNew`. */
+  readonly generation: number;
+  readonly status: RunStatus;
+  readonly waitingFor?: WaitInfo | undefined;
+  readonly wakeAtMs?: number | undefined;
+  readonly parentId?: string | undefined;
+  readonly cancelRequested: boolean;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+  readonly finishedAtMs?: number | undefined;
+}
+
+/**
+ * Where a page of runs continues: the `(createdAtMs, id)` of the last run of the page before. Keyset paging, so
+ * that a deep page costs what the first one does, and runs created meanwhile never shift a page.
+ *
+ * @example
+ * const next: RunPageCursor = { createdAtMs: 1767225600000, id: "order-1001" };
+ */
+export interface RunPageCursor {
+  readonly createdAtMs: number;
+  readonly id: string;
+}
+
+/**
+ * Filters and position of `runsPage`. Every filter given must match (an empty `statuses` matches nothing).
+ *
+ * @example
+ * const query: RunPageQuery = { statuses: ["failed", "blocked"], workflow: "order", limit: 50 };
+ */
+export interface RunPageQuery {
+  readonly statuses?: readonly RunStatus[] | undefined;
+  readonly workflow?: string | undefined;
+  /** Only runs that started on this version of their workflow. */
+  readonly version?: number | undefined;
+  /** Only children of this run. */
+  readonly parent?: string | undefined;
+  /** Only runs whose id contains this text, ignoring the case of ASCII letters (a store may fold others too). */
+  readonly idContains?: string | undefined;
+  /** Start after this run (the `next` of the page before); the first page without it. */
+  readonly after?: RunPageCursor | undefined;
+  /** At most this many runs: a whole number from 1. */
+  readonly limit: number;
+}
+
+/**
+ * A page of runs and where the next one starts (undefined on the last page).
+ *
+ * @example
+ * let page = await reader.runsPage({ limit: 100 });
+ * while (page.next !== undefined) page = await reader.runsPage({ limit: 100, after: page.next });
+ */
+export interface RunPage<R = RunSummary> {
+  readonly runs: readonly R[];
+  readonly next?: RunPageCursor | undefined;
+}
+
+/**
+ * A run `verify` replays: the version says which code replays it.
+ *
+ * @example
+ * const code = catalog.get(run.workflow, run.version);
+ */
+export interface UnfinishedRunRecord {
+  readonly id: string;
+  readonly workflow: string;
+  readonly version: number;
+  readonly status: RunStatus;
+}
+
+/**
+ * How many runs have each status; statuses without runs are 0.
+ *
+ * @example
+ * const counts: RunStatusCounts = await reader.countRunsByStatus();
+ * console.log(counts.waiting, counts.blocked);
+ */
+export type RunStatusCounts = Record<RunStatus, number>;
+
+/**
+ * What tools read from a store, on any backend. Read-only: no method writes. `SqliteStore` and `PostgresStore`
+ * implement it themselves (`const reader: RunReader = store`); `SqliteRunReader.open(filename)` reads a SQLite
+ * file on a read-only connection. `describeRunReaderConformance` (@reprise/store-conformance) checks an
+ * implementation.
+ *
+ * Each method is one read and sees one consistent state of the store; two calls may see different states (a
+ * run listed on one page may have finished by the time its events are read). Keyset pages never skip or repeat a
+ * run that exists throughout the walk.
+ *
+ * `getRun`, `readEvents`, `blockedEpisodes` and `pendingSignals` are the Store methods of those names.
+ *
+ * @example
+ * const reader: RunReader = await SqliteStore.open({ filename: "reprise.db" });
+ * const page = await reader.runsPage({ statuses: ["waiting"], limit: 50 });
+ * const more = await reader.runsPage({ statuses: ["waiting"], limit: 50, after: page.next });
+ * const counts = await reader.countRunsByStatus("order");
+ */
+export interface RunReader {
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** As Store.readEvents: the current generation's events, or those of `generation` (`[]` when not kept). */
+  readEvents(runId: string, afterSeq?: number, generation?: number): Promise<EventRecord[]>;
+  blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]>;
+  pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]>;
+  /** Runs matching the query, newest first (`createdAtMs` descending, then `id` descending), after `query.after`. */
+  runsPage(query: RunPageQuery): Promise<RunPage>;
+  /** How many runs have each status, of one workflow when `workflow` is given. */
+  countRunsByStatus(workflow?: string): Promise<RunStatusCounts>;
+  /** Names of the workflows that have runs, sorted by code unit, at most `limit`. */
+  workflowsWithRuns(limit: number): Promise<string[]>;
+  /**
+   * Runs not finished (pending, running, sleeping, waiting, blocked), oldest first (`createdAtMs`, then `id`),
+   * after `after`, at most `limit`; `next` continues the walk (undefined once there are no more).
+   */
+  unfinishedRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<UnfinishedRunRecord>>;
+  /**
+   * The earlier generations of a run whose events are still kept, ascending (each readable with
+   * `readEvents(runId, 0, generation)`): `[]` for a run that never continued as new, and for an unknown run.
+   */
+  keptGenerations(runId: string): Promise<number[]>;
+  /**
+   * The highest version of `workflow` an engine has served on this store (`registerWorkflows`), if any: what a
+   * run started by name, without the workflow's code at hand, should start on.
+   */
+  highestServedVersion(workflow: string): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * Statuses a run can still leave, as `unfinishedRuns` selects them.
+ *
+ * @example
+ * if (UNFINISHED_STATUSES.includes(run.status)) console.log("in flight");
+ */
+export const UNFINISHED_STATUSES: readonly RunStatus[] = Object.freeze([
+  "pending",
+  "running",
+  "sleeping",
+  "waiting",
+  "blocked",
+]);
+
+/**
+ * Every status at 0: what a store fills in from its per-status counts.
+ *
+ * @example
+ * const counts = zeroStatusCounts();
+ * counts.waiting = 3;
+ */
+export function zeroStatusCounts(): RunStatusCounts {
+  return { pending: 0, running: 0, sleeping: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0, blocked: 0 };
+}

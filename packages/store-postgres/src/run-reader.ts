@@ -1,0 +1,206 @@
+// The RunReader contract's own queries on PostgreSQL (paged lists, counts, unfinished runs, generations):
+// PostgresStore runs them in its schema; each is one statement, so it sees one snapshot. Nothing here writes.
+import {
+  InvalidArgumentError,
+  UNFINISHED_STATUSES,
+  zeroStatusCounts,
+  type RunPage,
+  type RunPageCursor,
+  type RunPageQuery,
+  type RunStatus,
+  type RunStatusCounts,
+  type RunSummary,
+  type UnfinishedRunRecord,
+} from "@reprise/core";
+import { sql, type Kysely } from "kysely";
+import { toWaitInfo } from "./run-rows.js";
+import type { Database } from "./schema.js";
+
+/** The columns a run list selects: no input, result or error (they can be large, and a list never shows them). */
+const SUMMARY_COLUMNS = [
+  "id",
+  "workflow",
+  "version",
+  "generation",
+  "status",
+  "wait_kind",
+  "wait_name",
+  "wake_at_ms",
+  "parent_id",
+  "cancel_requested",
+  "created_at_ms",
+  "updated_at_ms",
+  "finished_at_ms",
+] as const;
+
+/**
+ * The reader's queries in one schema. Their shapes depend on the filters, so they are built per call: tools read
+ * this way, the engine's hot paths never do.
+ *
+ * @example
+ * const queries = new PostgresRunQueries(db, "reprise");
+ * const page = await queries.runsPage({ statuses: ["waiting"], limit: 50 });
+ */
+export class PostgresRunQueries {
+  readonly #db: Kysely<Database>;
+  readonly #schema: string;
+
+  constructor(db: Kysely<Database>, schema: string) {
+    this.#db = db;
+    this.#schema = schema;
+  }
+
+  /** Keyset paging along the (status | workflow | parent, created_at_ms) indexes: every page costs the same. */
+  async runsPage(query: RunPageQuery): Promise<RunPage> {
+    const limit = checkLimit(query.limit, "runsPage");
+    if (query.statuses !== undefined && query.statuses.length === 0) return { runs: [] };
+    let select = this.#from().selectFrom("runs").select(SUMMARY_COLUMNS);
+    if (query.statuses !== undefined) select = select.where("status", "in", query.statuses);
+    if (query.workflow !== undefined) select = select.where("workflow", "=", query.workflow);
+    if (query.version !== undefined) select = select.where("version", "=", query.version);
+    if (query.parent !== undefined) select = select.where("parent_id", "=", query.parent);
+    if (query.idContains !== undefined && query.idContains !== "") {
+      // ILIKE ignores case as SQLite's LIKE does (and folds non-ASCII letters too); % and _ match literally.
+      const pattern = `%${escapeLike(query.idContains)}%`;
+      select = select.where(sql<boolean>`${sql.ref("id")} ilike ${pattern} escape '\\'`);
+    }
+    const after = query.after;
+    if (after !== undefined) {
+      // A row comparison: PostgreSQL walks the (…, created_at_ms, id) order from the cursor on.
+      select = select.where(sql<boolean>`(created_at_ms, id) < (${after.createdAtMs}, ${after.id})`);
+    }
+    const rows = await select
+      .orderBy("created_at_ms", "desc")
+      .orderBy("id", "desc")
+      .limit(limit + 1)
+      .execute();
+    const runs = rows.slice(0, limit).map(toSummary);
+    const last = runs.at(-1);
+    return { runs, next: rows.length > limit && last !== undefined ? cursorOf(last) : undefined };
+  }
+
+  async countRunsByStatus(workflow?: string): Promise<RunStatusCounts> {
+    let select = this.#from()
+      .selectFrom("runs")
+      .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+      .groupBy("status");
+    if (workflow !== undefined) select = select.where("workflow", "=", workflow);
+    const counts = zeroStatusCounts();
+    // count(*) is a bigint, which the store's pool reads as a number (pool.ts).
+    for (const row of await select.execute()) counts[row.status as RunStatus] = Number(row.n);
+    return counts;
+  }
+
+  async workflowsWithRuns(limit: number): Promise<string[]> {
+    const rows = await this.#from()
+      .selectFrom("runs")
+      .select("workflow")
+      // GROUP BY rather than DISTINCT, so that the order may use another collation than the column's.
+      .groupBy("workflow")
+      // Code-unit order, as SQLite sorts: the database's collation could order names differently.
+      .orderBy(sql`workflow collate "C"`)
+      .limit(checkLimit(limit, "workflowsWithRuns"))
+      .execute();
+    return rows.map((row) => row.workflow);
+  }
+
+  async unfinishedRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<UnfinishedRunRecord>> {
+    const max = checkLimit(limit, "unfinishedRuns");
+    let select = this.#from()
+      .selectFrom("runs")
+      .select(["id", "workflow", "version", "status", "created_at_ms"])
+      .where("status", "in", UNFINISHED_STATUSES);
+    if (after !== undefined) {
+      select = select.where(sql<boolean>`(created_at_ms, id) > (${after.createdAtMs}, ${after.id})`);
+    }
+    const rows = await select
+      .orderBy("created_at_ms")
+      .orderBy("id")
+      .limit(max + 1)
+      .execute();
+    const page = rows.slice(0, max);
+    const last = page.at(-1);
+    return {
+      runs: page.map((row) => ({
+        id: row.id,
+        workflow: row.workflow,
+        version: row.version,
+        status: row.status as RunStatus,
+      })),
+      next: rows.length > max && last !== undefined ? { createdAtMs: last.created_at_ms, id: last.id } : undefined,
+    };
+  }
+
+  async keptGenerations(runId: string): Promise<number[]> {
+    const rows = await this.#from()
+      .selectFrom("event_archive")
+      .select("generation")
+      .distinct()
+      .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", runId))
+      .orderBy("generation")
+      .execute();
+    return rows.map((row) => row.generation);
+  }
+
+  async highestServedVersion(workflow: string): Promise<number | undefined> {
+    const row = await this.#from()
+      .selectFrom("workflows")
+      .select((eb) => eb.fn.max<number | null>("version").as("version"))
+      .where("name", "=", workflow)
+      .executeTakeFirst();
+    return row?.version ?? undefined;
+  }
+
+  #from(): Kysely<Database> {
+    return this.#db.withSchema(this.#schema);
+  }
+}
+
+interface SummaryRow {
+  id: string;
+  workflow: string;
+  version: number;
+  generation: number;
+  status: string;
+  wait_kind: string | null;
+  wait_name: string | null;
+  wake_at_ms: number | null;
+  parent_id: string | null;
+  cancel_requested: boolean;
+  created_at_ms: number;
+  updated_at_ms: number;
+  finished_at_ms: number | null;
+}
+
+function toSummary(row: SummaryRow): RunSummary {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    version: row.version,
+    generation: row.generation,
+    status: row.status as RunStatus,
+    waitingFor: toWaitInfo(row.wait_kind, row.wait_name),
+    wakeAtMs: row.wake_at_ms ?? undefined,
+    parentId: row.parent_id ?? undefined,
+    cancelRequested: row.cancel_requested,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+    finishedAtMs: row.finished_at_ms ?? undefined,
+  };
+}
+
+function cursorOf(run: RunSummary): RunPageCursor {
+  return { createdAtMs: run.createdAtMs, id: run.id };
+}
+
+function checkLimit(limit: number, method: string): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(`${method}() needs a limit that is a whole number from 1 (got ${String(limit)}).`);
+  }
+  return limit;
+}
+
+/** LIKE treats % and _ as wildcards; escape them (and the escape character) so a search matches them literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}

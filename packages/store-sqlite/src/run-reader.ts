@@ -1,0 +1,381 @@
+// The RunReader contract on SQLite: the queries tools need (paged lists, counts, unfinished runs, generations),
+// run by SqliteStore on its own connection, and SqliteRunReader, which reads a store file on a read-only one.
+import Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
+import {
+  InvalidArgumentError,
+  RepriseError,
+  StoreError,
+  UNFINISHED_STATUSES,
+  zeroStatusCounts,
+  type BlockedEpisodeEnd,
+  type BlockedEpisodeRecord,
+  type EventRecord,
+  type PendingSignalRecord,
+  type RunPage,
+  type RunPageCursor,
+  type RunPageQuery,
+  type RunReader,
+  type RunRecord,
+  type RunStatus,
+  type RunStatusCounts,
+  type RunSummary,
+  type UnfinishedRunRecord,
+} from "@reprise/core";
+import { sql, type CompiledQuery } from "kysely";
+import { StoreFileUnreadableError } from "./errors.js";
+import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
+import { builder, toSqlite } from "./query-builder.js";
+import { toRecord, toWaitInfo, type RunRow } from "./run-rows.js";
+import { PreparedStatements } from "./statements.js";
+
+/** The columns a run list selects: no input, result or error (they can be large, and a list never shows them). */
+const SUMMARY_COLUMNS = [
+  "id",
+  "workflow",
+  "version",
+  "generation",
+  "status",
+  "wait_kind",
+  "wait_name",
+  "wake_at_ms",
+  "parent_id",
+  "cancel_requested",
+  "created_at_ms",
+  "updated_at_ms",
+  "finished_at_ms",
+] as const;
+
+interface SummaryRow {
+  id: string;
+  workflow: string;
+  version: number;
+  generation: number;
+  status: string;
+  wait_kind: string | null;
+  wait_name: string | null;
+  wake_at_ms: number | null;
+  parent_id: string | null;
+  cancel_requested: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  finished_at_ms: number | null;
+}
+
+/**
+ * The reader's queries on one connection, synchronous: SqliteStore runs them inside its own guard (closed store,
+ * lost file), SqliteRunReader on its read-only connection. Statements are prepared once per distinct SQL text;
+ * each query is one statement, so it sees one snapshot of the file.
+ *
+ * @example
+ * const queries = new SqliteRunQueries(db);
+ * const page = queries.runsPage({ statuses: ["waiting"], limit: 50 });
+ */
+export class SqliteRunQueries {
+  readonly #db: BetterSqlite3.Database;
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#db = db;
+  }
+
+  /** Keyset paging along the (status | workflow | parent, created_at_ms) indexes: every page costs the same. */
+  runsPage(query: RunPageQuery): RunPage {
+    const limit = checkLimit(query.limit, "runsPage");
+    if (query.statuses !== undefined && query.statuses.length === 0) return { runs: [] };
+    let select = builder.selectFrom("runs").select(SUMMARY_COLUMNS);
+    if (query.statuses !== undefined) select = select.where("status", "in", query.statuses);
+    if (query.workflow !== undefined) select = select.where("workflow", "=", query.workflow);
+    if (query.version !== undefined) select = select.where("version", "=", query.version);
+    if (query.parent !== undefined) select = select.where("parent_id", "=", query.parent);
+    if (query.idContains !== undefined && query.idContains !== "") {
+      // SQLite's LIKE ignores the case of ASCII letters, as the contract says; % and _ are escaped to match literally.
+      const pattern = `%${escapeLike(query.idContains)}%`;
+      select = select.where(sql<boolean>`${sql.ref("id")} like ${pattern} escape '\\'`);
+    }
+    const after = query.after;
+    if (after !== undefined) {
+      // The first term bounds the index range; the second breaks ties between runs created in the same ms.
+      select = select
+        .where("created_at_ms", "<=", after.createdAtMs)
+        .where((eb) => eb.or([eb("created_at_ms", "<", after.createdAtMs), eb("id", "<", after.id)]));
+    }
+    const rows = this.#all<SummaryRow>(
+      select
+        .orderBy("created_at_ms", "desc")
+        .orderBy("id", "desc")
+        .limit(limit + 1)
+        .compile(),
+    );
+    return pageOf(rows.slice(0, limit).map(toSummary), rows.length > limit);
+  }
+
+  countRunsByStatus(workflow?: string): RunStatusCounts {
+    let select = builder
+      .selectFrom("runs")
+      .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+      .groupBy("status");
+    if (workflow !== undefined) select = select.where("workflow", "=", workflow);
+    const counts = zeroStatusCounts();
+    for (const row of this.#all<{ status: RunStatus; n: number }>(select.compile())) counts[row.status] = row.n;
+    return counts;
+  }
+
+  workflowsWithRuns(limit: number): string[] {
+    const compiled = builder
+      .selectFrom("runs")
+      .select("workflow")
+      .distinct()
+      .orderBy("workflow")
+      .limit(checkLimit(limit, "workflowsWithRuns"))
+      .compile();
+    return this.#all<{ workflow: string }>(compiled).map((row) => row.workflow);
+  }
+
+  unfinishedRuns(after: RunPageCursor | undefined, limit: number): RunPage<UnfinishedRunRecord> {
+    const max = checkLimit(limit, "unfinishedRuns");
+    let select = builder
+      .selectFrom("runs")
+      .select(["id", "workflow", "version", "status", "created_at_ms as createdAtMs"])
+      .where("status", "in", UNFINISHED_STATUSES);
+    if (after !== undefined) {
+      select = select
+        .where("created_at_ms", ">=", after.createdAtMs)
+        .where((eb) => eb.or([eb("created_at_ms", ">", after.createdAtMs), eb("id", ">", after.id)]));
+    }
+    const rows = this.#all<UnfinishedRunRecord & { createdAtMs: number }>(
+      select
+        .orderBy("created_at_ms")
+        .orderBy("id")
+        .limit(max + 1)
+        .compile(),
+    );
+    const page = rows.slice(0, max);
+    const last = page.at(-1);
+    return {
+      runs: page.map(({ id, workflow, version, status }) => ({ id, workflow, version, status })),
+      next: rows.length > max && last !== undefined ? { createdAtMs: last.createdAtMs, id: last.id } : undefined,
+    };
+  }
+
+  keptGenerations(runId: string): number[] {
+    const compiled = builder
+      .selectFrom("event_archive")
+      .select("generation")
+      .distinct()
+      .where("run_key", "=", (eb) => eb.selectFrom("runs").select("run_key").where("id", "=", runId))
+      .orderBy("generation")
+      .compile();
+    return this.#all<{ generation: number }>(compiled).map((row) => row.generation);
+  }
+
+  highestServedVersion(workflow: string): number | undefined {
+    const compiled = builder
+      .selectFrom("workflows")
+      .select((eb) => eb.fn.max<number | null>("version").as("version"))
+      .where("name", "=", workflow)
+      .compile();
+    return this.#all<{ version: number | null }>(compiled)[0]?.version ?? undefined;
+  }
+
+  #all<R>(compiled: Pick<CompiledQuery, "sql" | "parameters">): R[] {
+    let statement = this.#statements.get(compiled.sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(compiled.sql);
+      this.#statements.set(compiled.sql, statement);
+    }
+    return statement.all(...compiled.parameters.map(toSqlite)) as R[];
+  }
+}
+
+/**
+ * Reads a Reprise SQLite file on a read-only connection: it never writes, migrates or takes the write lock, so
+ * tools may read a file that engines are using, a snapshot, or one on a read-only disk. Only files of this
+ * package's schema version are read (an older one is migrated by opening it with SqliteStore once).
+ *
+ * @example
+ * const reader = await SqliteRunReader.open({ filename: "snapshot.db" });
+ * try {
+ *   const counts = await reader.countRunsByStatus();
+ * } finally {
+ *   await reader.close();
+ * }
+ */
+export class SqliteRunReader implements RunReader {
+  readonly filename: string;
+  readonly #db: BetterSqlite3.Database;
+  readonly #queries: SqliteRunQueries;
+  readonly #statements: PreparedStatements;
+  #closed = false;
+
+  private constructor(db: BetterSqlite3.Database, filename: string) {
+    this.#db = db;
+    this.filename = filename;
+    this.#queries = new SqliteRunQueries(db);
+    this.#statements = new PreparedStatements(db);
+  }
+
+  /**
+   * Opens an existing store file read-only. Rejects with StoreFileUnreadableError (its `problem` says why) for
+   * a missing file, one that is not SQLite, not a Reprise store, or of another schema version.
+   *
+   * @example
+   * const reader = await SqliteRunReader.open({ filename: "/var/lib/app/reprise.db" });
+   */
+  static async open(options: { readonly filename: string }): Promise<SqliteRunReader> {
+    const { filename } = options;
+    if (typeof filename !== "string" || filename === "" || filename === ":memory:") {
+      throw new InvalidArgumentError("SqliteRunReader.open({ filename }) needs the path of a store file.");
+    }
+    let db: BetterSqlite3.Database | undefined;
+    try {
+      db = new Database(filename, { readonly: true, fileMustExist: true });
+      checkStoreFile(db, filename);
+      return new SqliteRunReader(db, filename);
+    } catch (error) {
+      db?.close();
+      if (error instanceof RepriseError) throw error;
+      const code = (error as { code?: unknown }).code;
+      if (code === "SQLITE_NOTADB") throw new StoreFileUnreadableError(filename, "not-sqlite", { cause: error });
+      if (code === "SQLITE_CANTOPEN") throw new StoreFileUnreadableError(filename, "missing", { cause: error });
+      throw new StoreError(`Cannot read '${filename}': ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#read("read a run", () => {
+      const row = this.#statements.get<RunRow>("getRun", { id: runId });
+      return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
+  async readEvents(runId: string, afterSeq = 0, generation?: number): Promise<EventRecord[]> {
+    return this.#read("read events", () =>
+      this.#db
+        .transaction(() => {
+          if (generation === undefined) return this.#statements.all<EventRecord>("readEvents", { runId, afterSeq });
+          const run = this.#statements.get<{ run_key: number; generation: number }>("runGeneration", { runId });
+          if (run === undefined) return [];
+          if (run.generation === generation) {
+            return this.#statements.all<EventRecord>("readEvents", { runId, afterSeq });
+          }
+          return this.#statements.all<EventRecord>("readArchivedEvents", { runKey: run.run_key, generation, afterSeq });
+        })
+        .deferred(),
+    );
+  }
+
+  async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {
+    return this.#read("read a run's blocked episodes", () =>
+      this.#statements
+        .all<{
+          blockedAtMs: number;
+          lastSeq: number;
+          reason: string;
+          endedAtMs: number | null;
+          endedBy: string | null;
+        }>("blockedEpisodes", { runId })
+        .map((row) => ({
+          blockedAtMs: row.blockedAtMs,
+          lastSeq: row.lastSeq,
+          reason: row.reason,
+          endedAtMs: row.endedAtMs ?? undefined,
+          endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
+        })),
+    );
+  }
+
+  async pendingSignals(runId: string, limit: number): Promise<PendingSignalRecord[]> {
+    return this.#read("read a run's pending signals", () =>
+      this.#statements.all<PendingSignalRecord>("pendingSignals", { runId, limit }),
+    );
+  }
+
+  async runsPage(query: RunPageQuery): Promise<RunPage> {
+    return this.#read("list runs", () => this.#queries.runsPage(query));
+  }
+
+  async countRunsByStatus(workflow?: string): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#queries.countRunsByStatus(workflow));
+  }
+
+  async workflowsWithRuns(limit: number): Promise<string[]> {
+    return this.#read("list workflows", () => this.#queries.workflowsWithRuns(limit));
+  }
+
+  async unfinishedRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<UnfinishedRunRecord>> {
+    return this.#read("list unfinished runs", () => this.#queries.unfinishedRuns(after, limit));
+  }
+
+  async keptGenerations(runId: string): Promise<number[]> {
+    return this.#read("list a run's generations", () => this.#queries.keptGenerations(runId));
+  }
+
+  async highestServedVersion(workflow: string): Promise<number | undefined> {
+    return this.#read("read the workflow registry", () => this.#queries.highestServedVersion(workflow));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #read<T>(action: string, body: () => T): T {
+    if (this.#closed) throw new StoreError(`Cannot ${action}: the reader of '${this.filename}' is closed.`);
+    try {
+      return body();
+    } catch (error) {
+      if (error instanceof RepriseError) throw error;
+      throw new StoreError(`Cannot ${action} in '${this.filename}': ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+/** Refuses files that are not Reprise stores of the schema version this package reads. */
+function checkStoreFile(db: BetterSqlite3.Database, filename: string): void {
+  const applicationId = db.pragma("application_id", { simple: true }) as number;
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (applicationId !== REPRISE_APPLICATION_ID) {
+    const { n } = db.prepare("select count(*) as n from sqlite_schema where type = 'table'").get() as { n: number };
+    throw new StoreFileUnreadableError(filename, n === 0 ? "empty" : "foreign");
+  }
+  if (version > LATEST_SCHEMA_VERSION)
+    throw new StoreFileUnreadableError(filename, "newer", { schemaVersion: version });
+  if (version < LATEST_SCHEMA_VERSION)
+    throw new StoreFileUnreadableError(filename, "older", { schemaVersion: version });
+}
+
+function checkLimit(limit: number, method: string): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(`${method}() needs a limit that is a whole number from 1 (got ${String(limit)}).`);
+  }
+  return limit;
+}
+
+function pageOf(runs: RunSummary[], more: boolean): RunPage {
+  const last = runs.at(-1);
+  return { runs, next: more && last !== undefined ? { createdAtMs: last.createdAtMs, id: last.id } : undefined };
+}
+
+function toSummary(row: SummaryRow): RunSummary {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    version: row.version,
+    generation: row.generation,
+    status: row.status as RunStatus,
+    waitingFor: toWaitInfo(row.wait_kind, row.wait_name),
+    wakeAtMs: row.wake_at_ms ?? undefined,
+    parentId: row.parent_id ?? undefined,
+    cancelRequested: row.cancel_requested === 1,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+    finishedAtMs: row.finished_at_ms ?? undefined,
+  };
+}
+
+/** LIKE treats % and _ as wildcards; escape them (and the escape character) so a search matches them literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
