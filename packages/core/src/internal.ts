@@ -13,3 +13,4 @@ export {
 export { describeCommand, describeEvent } from "./describe-commands.js";
 export { encodeEvent, decodeEvent } from "./events.js";
 export { parkUpdate } from "./wake-set.js";
+export { mayBeProgressOnly, toWaitInfo, waitName } from "./stored-waits.js";

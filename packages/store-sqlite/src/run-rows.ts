@@ -1,16 +1,8 @@
 // Rows of the runs table and their mapping to the Store contract's RunRecord and WaitInfo (both directions).
 // Pure functions over plain objects: no statements run here.
-import type {
-  FinishedRunRecord,
-  NewRun,
-  RunOutcomeRecord,
-  RunRecord,
-  RunStatus,
-  RunUpdate,
-  WaitInfo,
-  WakeSet,
-} from "@reprise/core";
+import type { FinishedRunRecord, NewRun, RunOutcomeRecord, RunRecord, RunStatus, WakeSet } from "@reprise/core";
 import type { RunsTable } from "./schema.js";
+import { mayBeProgressOnly, toWaitInfo, waitName } from "@reprise/core/internal";
 
 /** A `runs` row as the store's run queries select it (RUN_COLUMNS: everything but scheduling and lease columns). */
 export type RunRow = Omit<
@@ -123,37 +115,5 @@ export function jsonList(values: readonly string[] | undefined): string | undefi
   return values === undefined || values.length === 0 ? undefined : JSON.stringify(values);
 }
 
-/**
- * Whether a commit may change nothing about a run but its log: it keeps the run `running` under the same lease,
- * with no wait, result, error or reason. It is progress only if the row has none of these either; the
- * `recordProgress` statement checks that part. The full update would write the same values back, except
- * `due_at_ms`: it would move to `nowMs`, and leaving it at the (earlier) time the run was claimed is just as
- * correct: either way the run is due at once if this engine dies and its lease expires.
- */
-export function mayBeProgressOnly(update: RunUpdate): boolean {
-  return (
-    !update.release &&
-    update.status === "running" &&
-    update.waitingFor === undefined &&
-    update.wakeAtMs === undefined &&
-    update.wake === undefined &&
-    update.result === undefined &&
-    update.error === undefined &&
-    update.reason === undefined
-  );
-}
-
-export function toWaitInfo(kind: string | null, name: string | null): WaitInfo | undefined {
-  if (kind === "timer") return { kind: "timer" };
-  if (kind === "retry" && name !== null) return { kind: "retry", step: name };
-  if (kind === "signal" && name !== null) return { kind: "signal", name };
-  if (kind === "child" && name !== null) return { kind: "child", id: name };
-  return undefined;
-}
-
-export function waitName(wait: WaitInfo | undefined): string | undefined {
-  if (wait?.kind === "retry") return wait.step;
-  if (wait?.kind === "signal") return wait.name;
-  if (wait?.kind === "child") return wait.id;
-  return undefined;
-}
+// Shared by both stores: how a wait is stored, and which commits may skip rewriting the projection.
+export { mayBeProgressOnly, toWaitInfo, waitName };
