@@ -102,6 +102,29 @@ export class RunIdConflictError extends RepriseError {
 }
 
 /**
+ * `importRuns` (`reprise copy`) was given runs whose ids the target store already holds; nothing was written.
+ * `runIds` lists the first few of them, `count` how many there are.
+ *
+ * @example
+ * await expect(target.importRuns(page.runs)).rejects.toBeInstanceOf(RunsAlreadyExistError);
+ */
+export class RunsAlreadyExistError extends RepriseError {
+  readonly runIds: readonly string[];
+  readonly count: number;
+  constructor(runIds: readonly string[]) {
+    const shown = runIds.slice(0, 5);
+    super(
+      "RUNS_ALREADY_EXIST",
+      `The target store already holds ${runIds.length === 1 ? "run" : `${runIds.length} of these runs, e.g.`} ` +
+        `${shown.map((id) => `'${id}'`).join(", ")}, so nothing was copied. Copy into an empty store (a new ` +
+        `SQLite file or PostgreSQL schema), or remove those runs from the target first.`,
+    );
+    this.runIds = shown;
+    this.count = runIds.length;
+  }
+}
+
+/**
  * A workflow was named (e.g. `engine.start("order", ...)`) that no engine on this store has registered.
  *
  * @example

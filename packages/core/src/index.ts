@@ -139,12 +139,14 @@ export {
   type RunStatusCounts,
   type UnfinishedRunRecord,
 } from "./store-reader.js";
+export { type ExportedSignal, type RunExport, type RunExporter, type RunImporter } from "./run-transfer.js";
 export {
   RepriseError,
   NonDeterminismError,
   RunNotFoundError,
   RunFinishedError,
   RunIdConflictError,
+  RunsAlreadyExistError,
   UnknownWorkflowError,
   PayloadTooLargeError,
   UnencodableValueError,

@@ -14,3 +14,4 @@ export { describeCommand, describeEvent } from "./describe-commands.js";
 export { encodeEvent, decodeEvent } from "./events.js";
 export { parkUpdate } from "./wake-set.js";
 export { mayBeProgressOnly, toWaitInfo, waitName } from "./stored-waits.js";
+export { archivedGenerations, groupRows, toEventRecord } from "./exported-rows.js";

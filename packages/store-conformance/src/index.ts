@@ -19,6 +19,11 @@ import { describeWakeSet } from "./conformance/wake-set.js";
 
 export type { StoreConformanceTarget } from "./conformance/harness.js";
 export { describeRunReaderConformance, type RunReaderConformanceTarget } from "./run-reader-conformance.js";
+export {
+  describeRunTransferConformance,
+  type RunTransferConformanceTarget,
+  type TransferStore,
+} from "./run-transfer-conformance.js";
 
 /**
  * Declares the Store conformance suite (about 80 vitest tests) for one store implementation. Call it at the

@@ -36,6 +36,9 @@ import {
   type RunPageQuery,
   type RunReader,
   type RunStatusCounts,
+  type RunExport,
+  type RunExporter,
+  type RunImporter,
   type UnfinishedRunRecord,
 } from "@reprise/core";
 import { Kysely, PostgresDialect } from "kysely";
@@ -55,6 +58,8 @@ import {
 import { cancelWithChildren } from "./run-cancellation.js";
 import { openBlockedEpisode, recordRunEnd, writeCommit } from "./run-commit.js";
 import { createRunRow } from "./run-creation.js";
+import { checkLimit } from "./run-reader.js";
+import { existingRunIds, exportRuns, importRuns } from "./run-transfer.js";
 import { insertEvents } from "./run-events.js";
 import {
   toFinishedRecord,
@@ -98,7 +103,7 @@ const MAX_ATTEMPTS = 5;
  * await engine.close();
  * await store.close();
  */
-export class PostgresStore implements Store, RunReader {
+export class PostgresStore implements Store, RunReader, RunExporter, RunImporter {
   /** The PostgreSQL schema holding this store's tables. */
   readonly schema: string;
   /** `host:port/database` of the server (never credentials), for messages. */
@@ -443,6 +448,34 @@ export class PostgresStore implements Store, RunReader {
 
   async highestServedVersion(workflow: string): Promise<number | undefined> {
     return this.#read("read the workflow registry", () => this.#runQueries.highestServedVersion(workflow));
+  }
+
+  // RunExporter and RunImporter (see run-transfer.ts): whole runs out of and into this schema, for `reprise copy`.
+
+  async exportRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<RunExport>> {
+    const max = checkLimit(limit, "exportRuns");
+    return this.#track("export runs", () =>
+      // REPEATABLE READ: the page's statements all read one snapshot, so a run and its events agree.
+      this.#db
+        .transaction()
+        .setIsolationLevel("repeatable read")
+        .execute((trx) => exportRuns(trx, this.schema, after, max)),
+    );
+  }
+
+  async existingRunIds(runIds: readonly string[]): Promise<string[]> {
+    return this.#track("look up run ids", () => existingRunIds(this.#db, this.schema, runIds));
+  }
+
+  async importRuns(runs: readonly RunExport[]): Promise<void> {
+    if (runs.length === 0) return;
+    // A transaction of its own, not a group commit batch: it may be large, and it is all or nothing.
+    await this.#track("import runs", () =>
+      this.#db.transaction().execute(async (trx) => {
+        await importRuns(trx, this.schema, runs);
+        this.#counters.transactions += 1;
+      }),
+    );
   }
 
   async blockedEpisodes(runId: string): Promise<BlockedEpisodeRecord[]> {

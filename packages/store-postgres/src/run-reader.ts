@@ -193,7 +193,8 @@ function cursorOf(run: RunSummary): RunPageCursor {
   return { createdAtMs: run.createdAtMs, id: run.id };
 }
 
-function checkLimit(limit: number, method: string): number {
+/** A page size as the reader's methods take it: a whole number from 1, else InvalidArgumentError. */
+export function checkLimit(limit: number, method: string): number {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new InvalidArgumentError(`${method}() needs a limit that is a whole number from 1 (got ${String(limit)}).`);
   }

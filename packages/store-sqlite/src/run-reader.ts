@@ -21,12 +21,15 @@ import {
   type RunStatusCounts,
   type RunSummary,
   type UnfinishedRunRecord,
+  type RunExport,
+  type RunExporter,
 } from "@reprise/core";
 import { sql, type CompiledQuery } from "kysely";
 import { StoreFileUnreadableError } from "./errors.js";
 import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { toRecord, toWaitInfo, type RunRow } from "./run-rows.js";
+import { SqliteRunTransfer } from "./run-transfer.js";
 import { PreparedStatements } from "./statements.js";
 
 /** The columns a run list selects: no input, result or error (they can be large, and a list never shows them). */
@@ -201,17 +204,19 @@ export class SqliteRunQueries {
  *   await reader.close();
  * }
  */
-export class SqliteRunReader implements RunReader {
+export class SqliteRunReader implements RunReader, RunExporter {
   readonly filename: string;
   readonly #db: BetterSqlite3.Database;
   readonly #queries: SqliteRunQueries;
   readonly #statements: PreparedStatements;
+  readonly #transfer: SqliteRunTransfer;
   #closed = false;
 
   private constructor(db: BetterSqlite3.Database, filename: string) {
     this.#db = db;
     this.filename = filename;
     this.#queries = new SqliteRunQueries(db);
+    this.#transfer = new SqliteRunTransfer(db);
     this.#statements = new PreparedStatements(db);
   }
 
@@ -315,6 +320,12 @@ export class SqliteRunReader implements RunReader {
     return this.#read("read the workflow registry", () => this.#queries.highestServedVersion(workflow));
   }
 
+  /** Whole runs, oldest first, for `reprise copy` (RunExporter); leases are judged by this host's clock. */
+  async exportRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<RunExport>> {
+    const max = checkLimit(limit, "exportRuns");
+    return this.#read("export runs", () => this.#transfer.exportRuns(after, max, Date.now()));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -346,7 +357,8 @@ function checkStoreFile(db: BetterSqlite3.Database, filename: string): void {
     throw new StoreFileUnreadableError(filename, "older", { schemaVersion: version });
 }
 
-function checkLimit(limit: number, method: string): number {
+/** A page size as the reader's methods take it: a whole number from 1, else InvalidArgumentError. */
+export function checkLimit(limit: number, method: string): number {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new InvalidArgumentError(`${method}() needs a limit that is a whole number from 1 (got ${String(limit)}).`);
   }

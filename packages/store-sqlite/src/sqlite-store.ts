@@ -37,6 +37,9 @@ import {
   type RunReader,
   type RunStatusCounts,
   type UnfinishedRunRecord,
+  type RunExport,
+  type RunExporter,
+  type RunImporter,
 } from "@reprise/core";
 import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
@@ -55,7 +58,8 @@ import {
 } from "./run-rows.js";
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
-import { SqliteRunQueries } from "./run-reader.js";
+import { SqliteRunQueries, checkLimit } from "./run-reader.js";
+import { SqliteRunTransfer } from "./run-transfer.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
 
@@ -86,13 +90,15 @@ export interface SqliteStoreStats {
  * await engine.close();
  * await store.close();
  */
-export class SqliteStore implements Store, RunReader {
+export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
   readonly filename: string;
   readonly #db: BetterSqlite3.Database;
   readonly #statements: PreparedStatements;
   readonly #group: GroupCommit;
   /** The RunReader queries tools use (run-reader.ts), on this store's connection. */
   readonly #runQueries: SqliteRunQueries;
+  /** Whole runs in and out (run-transfer.ts): `reprise copy`. */
+  readonly #transfer: SqliteRunTransfer;
   /** Checks the files this store opened after each commit; undefined for ":memory:", which has no file to lose. */
   readonly #fileGuard: DatabaseFileGuard | undefined;
   #closed = false;
@@ -102,6 +108,7 @@ export class SqliteStore implements Store, RunReader {
     this.filename = filename;
     this.#statements = new PreparedStatements(db);
     this.#runQueries = new SqliteRunQueries(db);
+    this.#transfer = new SqliteRunTransfer(db);
     const guard =
       fileCheckIntervalMs === undefined
         ? undefined
@@ -453,6 +460,23 @@ export class SqliteStore implements Store, RunReader {
 
   async highestServedVersion(workflow: string): Promise<number | undefined> {
     return this.#read("read the workflow registry", () => this.#runQueries.highestServedVersion(workflow));
+  }
+
+  // RunExporter and RunImporter (see run-transfer.ts): whole runs out of and into this store.
+
+  async exportRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<RunExport>> {
+    const max = checkLimit(limit, "exportRuns");
+    // Leases are judged by this host's clock, the clock SQLite engines pass as nowMs.
+    return this.#read("export runs", () => this.#transfer.exportRuns(after, max, Date.now()));
+  }
+
+  async existingRunIds(runIds: readonly string[]): Promise<string[]> {
+    return this.#read("look up run ids", () => this.#transfer.existingRunIds(runIds));
+  }
+
+  async importRuns(runs: readonly RunExport[]): Promise<void> {
+    if (runs.length === 0) return;
+    return this.#write("import runs", () => this.#transfer.importRuns(runs));
   }
 
   async forceCancelBlocked(
