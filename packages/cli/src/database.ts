@@ -2,7 +2,15 @@
 // Read-only commands get a RunReader (a SQLite file read-only); commands that act on runs get a Store and a client engine.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { createEngine, RepriseError, type Engine, type RunReader, type Store } from "@reprise/core";
+import {
+  createEngine,
+  RepriseError,
+  type Engine,
+  type RunExporter,
+  type RunImporter,
+  type RunReader,
+  type Store,
+} from "@reprise/core";
 import type { PostgresStore } from "@reprise/store-postgres";
 import { LATEST_SCHEMA_VERSION, SqliteRunReader, SqliteStore, StoreFileUnreadableError } from "@reprise/store-sqlite";
 import { CliError } from "./errors.js";
@@ -82,9 +90,12 @@ export function requireDatabase(dbOption: string, cwd: string): string {
   return filename;
 }
 
+/** A store as the CLI opens it for writing: the Store, its RunReader, and moving whole runs in and out. */
+export type ToolStore = Store & RunReader & RunExporter & RunImporter;
+
 /** What a command opened: the store's reader, and a way to let go of it. */
 export interface OpenedReader {
-  readonly reader: RunReader;
+  readonly reader: RunReader & RunExporter;
   readonly target: StoreTarget;
   close(): Promise<void>;
 }
@@ -110,7 +121,7 @@ export async function openReader(dbOption: string, cwd: string, schemaOption?: s
 
 /** A store (also its RunReader) plus an engine that executes nothing: it only starts, signals, cancels and reads runs. */
 export interface Client {
-  readonly store: Store & RunReader;
+  readonly store: ToolStore;
   readonly engine: Engine;
   readonly target: StoreTarget;
   close(): Promise<void>;
@@ -127,7 +138,7 @@ export interface Client {
  */
 export async function openClient(dbOption: string, cwd: string, schemaOption?: string): Promise<Client> {
   const target = parseDbOption(dbOption, cwd, schemaOption);
-  let store: Store & RunReader;
+  let store: ToolStore;
   if (target.kind === "postgres") {
     store = await openPostgres(target);
   } else {
@@ -158,7 +169,7 @@ export async function openWorkerStore(
   dbOption: string,
   cwd: string,
   schemaOption?: string,
-): Promise<{ store: Store & RunReader; target: StoreTarget }> {
+): Promise<{ store: ToolStore; target: StoreTarget }> {
   const target = parseDbOption(dbOption, cwd, schemaOption);
   const store = target.kind === "postgres" ? await openPostgres(target) : await SqliteStore.open(target);
   return { store, target };

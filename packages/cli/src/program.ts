@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { paint } from "./cli-io.js";
 import type { CommandContext } from "./command-context.js";
 import { defineCancelCommand } from "./commands/cancel.js";
+import { defineCopyCommand } from "./commands/copy.js";
 import { defineRerunCommand } from "./commands/rerun.js";
 import { defineRunsCommand } from "./commands/runs.js";
 import { defineShowCommand } from "./commands/show.js";
@@ -52,5 +53,6 @@ export function buildProgram(context: CommandContext): Command {
   defineVerifyCommand(program, context);
   defineWorkerCommand(program, context);
   defineUiCommand(program, context);
+  defineCopyCommand(program, context);
   return program;
 }
