@@ -112,7 +112,7 @@ export interface OpenedReader {
 export async function openReader(dbOption: string, cwd: string, schemaOption?: string): Promise<OpenedReader> {
   const target = parseDbOption(dbOption, cwd, schemaOption);
   if (target.kind === "postgres") {
-    const store = await openPostgres(target);
+    const store = await openPostgres(target, false);
     return { reader: store, target, close: () => store.close() };
   }
   const reader = await openSqliteReader(requireDatabase(dbOption, cwd), target.shownAs);
@@ -140,7 +140,7 @@ export async function openClient(dbOption: string, cwd: string, schemaOption?: s
   const target = parseDbOption(dbOption, cwd, schemaOption);
   let store: ToolStore;
   if (target.kind === "postgres") {
-    store = await openPostgres(target);
+    store = await openPostgres(target, false);
   } else {
     const filename = requireDatabase(dbOption, cwd);
     await (await openSqliteReader(filename, target.shownAs)).close();
@@ -171,15 +171,27 @@ export async function openWorkerStore(
   schemaOption?: string,
 ): Promise<{ store: ToolStore; target: StoreTarget }> {
   const target = parseDbOption(dbOption, cwd, schemaOption);
-  const store = target.kind === "postgres" ? await openPostgres(target) : await SqliteStore.open(target);
+  const store = target.kind === "postgres" ? await openPostgres(target, true) : await SqliteStore.open(target);
   return { store, target };
 }
 
-async function openPostgres(target: Extract<StoreTarget, { kind: "postgres" }>): Promise<PostgresStore> {
+/**
+ * A PostgresStore on the target. Only workers (and a copy's target) create or migrate the schema (`migrate`); the
+ * other commands open an existing store as it is, so a mistyped schema is an error, not a new empty store.
+ */
+async function openPostgres(
+  target: Extract<StoreTarget, { kind: "postgres" }>,
+  migrate: boolean,
+): Promise<PostgresStore> {
   // Loaded only for a URL: a command on a SQLite file does not pay for the PostgreSQL driver's start-up.
   const { PostgresStore } = await import("@reprise/store-postgres");
   try {
-    return await PostgresStore.open({ connectionString: target.connectionString, schema: target.schema, max: 4 });
+    return await PostgresStore.open({
+      connectionString: target.connectionString,
+      schema: target.schema,
+      max: 4,
+      migrate,
+    });
   } catch (error) {
     // The store's errors say what is wrong and what to do; the CLI prints them as its one line.
     if (error instanceof RepriseError)

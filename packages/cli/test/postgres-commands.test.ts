@@ -121,6 +121,19 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "the commands on PostgreS
     }
   });
 
+  it("a mistyped schema is an error for every reading or acting command, and is not created", async () => {
+    const typo = `${schema}_typo`;
+    for (const args of [["runs"], ["show", "order-1"], ["cancel", "order-1"], ["start", "nap"]]) {
+      const { code, stderr } = await runCli([...args, "--db", `${POSTGRES_URL}?schema=${typo}`]);
+      expect(code, args.join(" ")).toBe(1);
+      expect(stderr).toContain(`schema '${typo}' holds no Reprise store. Check the schema name`);
+    }
+    const probe = await PostgresStore.open({ connectionString: POSTGRES_URL, schema: typo, migrate: false }).catch(
+      (error: unknown) => error,
+    );
+    expect(probe).toMatchObject({ name: "SchemaNotFoundError" });
+  });
+
   it("an unreachable server is one clear line (exit 1)", async () => {
     const { code, stderr } = await runCli(["runs", "--db", "postgres://nobody@127.0.0.1:1/none?schema=x"]);
     expect(code).toBe(1);

@@ -72,3 +72,43 @@ export class NotAStoreSchemaError extends StoreError {
     this.schema = schema;
   }
 }
+
+/**
+ * `PostgresStore.open({ migrate: false })` found no Reprise store in the schema (it is missing, or empty).
+ *
+ * @example
+ * await PostgresStore.open({ connectionString, schema: "reprsie", migrate: false }); // rejects: no such store
+ */
+export class SchemaNotFoundError extends StoreError {
+  readonly schema: string;
+
+  constructor(schema: string) {
+    super(
+      `PostgreSQL schema '${schema}' holds no Reprise store. Check the schema name (?schema= in the URL, or ` +
+        `--schema); a worker creates the store when it first opens the schema.`,
+    );
+    this.schema = schema;
+  }
+}
+
+/**
+ * `PostgresStore.open({ migrate: false })` found a store of an older schema version, which it must not migrate.
+ *
+ * @example
+ * await PostgresStore.open({ connectionString, migrate: false }); // rejects until a worker has migrated it
+ */
+export class SchemaTooOldError extends StoreError {
+  readonly schema: string;
+  readonly found: number;
+  readonly supported: number;
+
+  constructor(schema: string, found: number, supported: number) {
+    super(
+      `PostgreSQL schema '${schema}' has Reprise schema version ${found}, older than this version of ` +
+        `@reprise/store-postgres reads (${supported}). Start a worker of this version on it once to migrate it.`,
+    );
+    this.schema = schema;
+    this.found = found;
+    this.supported = supported;
+  }
+}

@@ -2,5 +2,11 @@
 // errors. The schema, statements, migrations and the pool plumbing stay internal.
 export { PostgresStore, type PostgresStoreStats } from "./postgres-store.js";
 export type { PostgresStoreOptions } from "./postgres-store-options.js";
-export { NotAStoreSchemaError, PostgresUnreachableError, SchemaTooNewError } from "./errors.js";
+export {
+  NotAStoreSchemaError,
+  PostgresUnreachableError,
+  SchemaNotFoundError,
+  SchemaTooNewError,
+  SchemaTooOldError,
+} from "./errors.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations.js";

@@ -1,7 +1,7 @@
 // In-code schema migrations inside the store's PostgreSQL schema, numbered in its `meta` table and applied in one
 // transaction under an advisory lock, so processes opening the same schema at once migrate it exactly once.
 import { sql, type CompiledQuery, type Kysely } from "kysely";
-import { NotAStoreSchemaError, SchemaTooNewError } from "./errors.js";
+import { NotAStoreSchemaError, SchemaNotFoundError, SchemaTooNewError, SchemaTooOldError } from "./errors.js";
 import { builder } from "./query-builder.js";
 import type { Database } from "./schema.js";
 
@@ -188,6 +188,19 @@ export async function migrate(db: Kysely<Database>, schema: string): Promise<voi
       .onConflict((oc) => oc.column("key").doUpdateSet({ value: LATEST_SCHEMA_VERSION }))
       .execute();
   });
+}
+
+/**
+ * Checks that `schema` holds a store of this version, changing nothing (`PostgresStore.open({ migrate: false })`).
+ *
+ * @example
+ * await checkSchema(db, "reprise"); // or SchemaNotFoundError, SchemaTooOldError, SchemaTooNewError
+ */
+export async function checkSchema(db: Kysely<Database>, schema: string): Promise<void> {
+  const version = await schemaVersion(db, schema);
+  if (version === 0) throw new SchemaNotFoundError(schema);
+  if (version < LATEST_SCHEMA_VERSION) throw new SchemaTooOldError(schema, version, LATEST_SCHEMA_VERSION);
+  if (version > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(schema, version, LATEST_SCHEMA_VERSION);
 }
 
 /** The schema's version: 0 for a missing or empty schema; NotAStoreSchemaError for one with other tables. */

@@ -35,6 +35,13 @@ export interface PostgresStoreOptions {
    * transaction of its own on any free pool connection: one COMMIT (and WAL flush) per write, the way to compare.
    */
   readonly groupCommit?: boolean | undefined;
+  /**
+   * Create and migrate the schema as needed (default true). `false` opens an existing store only, changing
+   * nothing: a missing schema rejects with SchemaNotFoundError and an older version with SchemaTooOldError. Tools
+   * that read or act on runs (the `reprise` CLI, the inspector) open this way, so a mistyped schema name is an
+   * error rather than a new, empty store.
+   */
+  readonly migrate?: boolean | undefined;
 }
 
 /** PostgresStoreOptions checked, with every default filled in. */
@@ -45,6 +52,7 @@ export interface ResolvedPostgresStoreOptions {
   readonly connectTimeoutMs: number;
   readonly pool: pg.Pool | undefined;
   readonly groupCommit: boolean;
+  readonly migrate: boolean;
 }
 
 /** Default of `PostgresStoreOptions.schema`. */
@@ -75,6 +83,7 @@ export function resolvePostgresStoreOptions(options: PostgresStoreOptions): Reso
     connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
     pool,
     groupCommit = true,
+    migrate = true,
   } = options;
   if (pool === undefined && (typeof connectionString !== "string" || connectionString.length === 0)) {
     throw new InvalidArgumentError(
@@ -108,5 +117,10 @@ export function resolvePostgresStoreOptions(options: PostgresStoreOptions): Reso
       `PostgresStore.open({ groupCommit }) must be true or false (got ${String(groupCommit)}); the default is true.`,
     );
   }
-  return Object.freeze({ connectionString, schema, max, connectTimeoutMs, pool, groupCommit });
+  if (typeof migrate !== "boolean") {
+    throw new InvalidArgumentError(
+      `PostgresStore.open({ migrate }) must be true or false (got ${String(migrate)}); the default is true.`,
+    );
+  }
+  return Object.freeze({ connectionString, schema, max, connectTimeoutMs, pool, groupCommit, migrate });
 }

@@ -48,7 +48,7 @@ import { changeChannel, noteRunsDue, noteRunsWoken, sendNotedChanges } from "./c
 import { PostgresUnreachableError } from "./errors.js";
 import { progressCommit, runCreation, type BulkWrite } from "./bulk-writes.js";
 import { GroupCommit } from "./group-commit.js";
-import { migrate } from "./migrations.js";
+import { checkSchema, migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
 import {
   resolvePostgresStoreOptions,
@@ -160,7 +160,8 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
     // Kysely's destroy() ends the pool: ours, or (for a caller's pool) a wrapper whose end() does nothing.
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
-      await migrate(db, resolved.schema);
+      if (resolved.migrate) await migrate(db, resolved.schema);
+      else await checkSchema(db, resolved.schema);
       return new PostgresStore(db, resolved.schema, target, resolved.groupCommit, () => connectListener(resolved));
     } catch (error) {
       await db.destroy().catch(() => {});

@@ -9,7 +9,9 @@ import {
   NotAStoreSchemaError,
   PostgresStore,
   PostgresUnreachableError,
+  SchemaNotFoundError,
   SchemaTooNewError,
+  SchemaTooOldError,
 } from "../src/index.js";
 import { resolvePostgresStoreOptions } from "../src/postgres-store-options.js";
 import {
@@ -58,6 +60,7 @@ describe("PostgresStore.open options (no server needed)", () => {
       connectTimeoutMs: 10_000,
       pool: undefined,
       groupCommit: true,
+      migrate: true,
     });
     expect(Object.isFrozen(resolved)).toBe(true);
     expect(resolved).not.toBe(options);
@@ -115,6 +118,53 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "PostgresStore.open on a 
       client.query<{ value: string }>(`select value from "${name}".meta where key = 'schema_version'`),
     );
     expect(Number(rows[0]?.value)).toBe(newer);
+  });
+
+  it("with migrate: false, opens an existing store and creates no missing schema", async () => {
+    const name = schema();
+    const missing: unknown = await PostgresStore.open({
+      connectionString: POSTGRES_URL,
+      schema: name,
+      migrate: false,
+    }).catch((caught: unknown) => caught);
+    expect(missing).toBeInstanceOf(SchemaNotFoundError);
+    expect((missing as Error).message).toContain(`schema '${name}' holds no Reprise store. Check the schema name`);
+    const { rows } = await withClient((client) =>
+      client.query(`select 1 from pg_namespace where nspname = $1`, [name]),
+    );
+    expect(rows).toEqual([]);
+    await (await PostgresStore.open({ connectionString: POSTGRES_URL, schema: name })).close();
+    const store = await PostgresStore.open({ connectionString: POSTGRES_URL, schema: name, migrate: false });
+    expect(await store.listRuns({ limit: 1 })).toEqual([]);
+    await store.close();
+  });
+
+  // An older store needs a schema version before the latest: none exists while the latest is 1.
+  it.skipIf(LATEST_SCHEMA_VERSION < 2)("with migrate: false, refuses an older store without migrating it", async () => {
+    const name = schema();
+    const older = LATEST_SCHEMA_VERSION - 1;
+    await (await PostgresStore.open({ connectionString: POSTGRES_URL, schema: name })).close();
+    await withClient((client) =>
+      client.query(`update "${name}".meta set value = ${older} where key = 'schema_version'`),
+    );
+    const error: unknown = await PostgresStore.open({
+      connectionString: POSTGRES_URL,
+      schema: name,
+      migrate: false,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SchemaTooOldError);
+    expect(error).toMatchObject({ found: older, supported: LATEST_SCHEMA_VERSION });
+    expect((error as Error).message).toContain("Start a worker of this version on it once to migrate it");
+    const { rows } = await withClient((client) =>
+      client.query<{ value: string }>(`select value from "${name}".meta where key = 'schema_version'`),
+    );
+    expect(Number(rows[0]?.value)).toBe(older);
+  });
+
+  it("refuses a migrate option that is not a boolean", async () => {
+    await expect(
+      PostgresStore.open({ connectionString: POSTGRES_URL, migrate: "no" as unknown as boolean }),
+    ).rejects.toThrow(/migrate/);
   });
 
   it("refuses a schema that holds other tables, and creates nothing in it", async () => {
