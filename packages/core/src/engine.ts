@@ -608,6 +608,8 @@ export class Engine {
     } finally {
       this.#watchers.notifyAll();
       await unsubscribed;
+      // A poll started by a change notification just before close must finish before the caller closes the store.
+      await this.#watchers.settled();
     }
   }
 

@@ -108,6 +108,16 @@ export class RunWatchers {
     return this.#pollAfter;
   }
 
+  /**
+   * Resolves once no poll is reading the store (failures are the poll's caller's to report). The engine awaits it
+   * on close, so that a poll a change notification started never reads a store the caller has closed meanwhile.
+   */
+  async settled(): Promise<void> {
+    while (this.#pollInProgress !== undefined || this.#pollAfter !== undefined) {
+      await (this.#pollAfter ?? this.#pollInProgress)?.catch(() => {});
+    }
+  }
+
   async #pollOnce(): Promise<void> {
     if (!this.#polling) return;
     if (this.#cursor === undefined) return this.ready();
