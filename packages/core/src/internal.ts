@@ -14,4 +14,12 @@ export { describeCommand, describeEvent } from "./describe-commands.js";
 export { encodeEvent, decodeEvent } from "./events.js";
 export { parkUpdate } from "./wake-set.js";
 export { mayBeProgressOnly, toWaitInfo, waitName } from "./stored-waits.js";
-export { archivedGenerations, groupRows, toEventRecord } from "./exported-rows.js";
+export {
+  archivedGenerations,
+  groupRows,
+  toBlockedEpisode,
+  toEventRecord,
+  toExportedSignal,
+  type BlockedEpisodeRow,
+  type SignalRow,
+} from "./exported-rows.js";

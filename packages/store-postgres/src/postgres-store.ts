@@ -9,7 +9,6 @@ import {
   RunNotBlockedError,
   RunNotFoundError,
   StoreError,
-  type BlockedEpisodeEnd,
   type BlockedEpisodeRecord,
   type ChangeSubscription,
   type ClaimRequest,
@@ -41,6 +40,7 @@ import {
   type RunImporter,
   type UnfinishedRunRecord,
 } from "@reprise/core";
+import { toBlockedEpisode } from "@reprise/core/internal";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { ChangeListener, type ListenConnection } from "./change-listener.js";
@@ -489,13 +489,7 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
           endedAtMs: number | null;
           endedBy: string | null;
         }>("blockedEpisodes", { runId })
-      ).map((row) => ({
-        blockedAtMs: row.blockedAtMs,
-        lastSeq: row.lastSeq,
-        reason: row.reason,
-        endedAtMs: row.endedAtMs ?? undefined,
-        endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
-      })),
+      ).map(toBlockedEpisode),
     );
   }
 

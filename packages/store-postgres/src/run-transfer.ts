@@ -3,13 +3,18 @@
 import {
   FINISHED_STATUSES,
   RunsAlreadyExistError,
-  type BlockedEpisodeEnd,
   type EventRecord,
   type RunExport,
   type RunPage,
   type RunPageCursor,
 } from "@reprise/core";
-import { archivedGenerations, groupRows, toEventRecord } from "@reprise/core/internal";
+import {
+  archivedGenerations,
+  groupRows,
+  toBlockedEpisode,
+  toEventRecord,
+  toExportedSignal,
+} from "@reprise/core/internal";
 import { sql, type Kysely } from "kysely";
 import { toRecord, waitName } from "./run-rows.js";
 import type { Database, RunsTable } from "./schema.js";
@@ -114,20 +119,8 @@ export async function exportRuns(
         : undefined,
     events: (eventsOf.get(row.run_key) ?? []).map(toEventRecord),
     earlierGenerations: archivedGenerations(archivedOf.get(row.run_key) ?? []),
-    signals: (signalsOf.get(row.id) ?? []).map((signal) => ({
-      signalId: signal.signalId,
-      name: signal.name,
-      payload: signal.payload,
-      sentAtMs: signal.sentAtMs,
-      consumedSeq: signal.consumedSeq ?? undefined,
-    })),
-    blockedEpisodes: (blocksOf.get(row.run_key) ?? []).map((block) => ({
-      blockedAtMs: block.blockedAtMs,
-      lastSeq: block.lastSeq,
-      reason: block.reason,
-      endedAtMs: block.endedAtMs ?? undefined,
-      endedBy: block.endedBy === null ? undefined : (block.endedBy as BlockedEpisodeEnd),
-    })),
+    signals: (signalsOf.get(row.id) ?? []).map(toExportedSignal),
+    blockedEpisodes: (blocksOf.get(row.run_key) ?? []).map(toBlockedEpisode),
   }));
   const last = page.at(-1);
   return {

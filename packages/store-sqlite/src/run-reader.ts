@@ -8,7 +8,6 @@ import {
   StoreError,
   UNFINISHED_STATUSES,
   zeroStatusCounts,
-  type BlockedEpisodeEnd,
   type BlockedEpisodeRecord,
   type EventRecord,
   type PendingSignalRecord,
@@ -24,6 +23,7 @@ import {
   type RunExport,
   type RunExporter,
 } from "@reprise/core";
+import { toBlockedEpisode } from "@reprise/core/internal";
 import { sql, type CompiledQuery } from "kysely";
 import { StoreFileUnreadableError } from "./errors.js";
 import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
@@ -280,13 +280,7 @@ export class SqliteRunReader implements RunReader, RunExporter {
           endedAtMs: number | null;
           endedBy: string | null;
         }>("blockedEpisodes", { runId })
-        .map((row) => ({
-          blockedAtMs: row.blockedAtMs,
-          lastSeq: row.lastSeq,
-          reason: row.reason,
-          endedAtMs: row.endedAtMs ?? undefined,
-          endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
-        })),
+        .map(toBlockedEpisode),
     );
   }
 

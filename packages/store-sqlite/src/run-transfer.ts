@@ -4,15 +4,19 @@ import type BetterSqlite3 from "better-sqlite3";
 import {
   FINISHED_STATUSES,
   RunsAlreadyExistError,
-  type BlockedEpisodeEnd,
   type EventRecord,
-  type ExportedSignal,
   type RunExport,
   type RunPage,
   type RunPageCursor,
 } from "@reprise/core";
 import type { CompiledQuery } from "kysely";
-import { archivedGenerations, groupRows, toEventRecord } from "@reprise/core/internal";
+import {
+  archivedGenerations,
+  groupRows,
+  toBlockedEpisode,
+  toEventRecord,
+  toExportedSignal,
+} from "@reprise/core/internal";
 import { sql } from "kysely";
 import { builder, toSqlite } from "./query-builder.js";
 import { jsonList, toRecord, waitName } from "./run-rows.js";
@@ -173,20 +177,8 @@ export class SqliteRunTransfer {
           : undefined,
       events: (events.get(row.run_key) ?? []).map(toEventRecord),
       earlierGenerations: archivedGenerations(archived.get(row.run_key) ?? []),
-      signals: (signals.get(row.id) ?? []).map((signal): ExportedSignal => ({
-        signalId: signal.signalId,
-        name: signal.name,
-        payload: signal.payload,
-        sentAtMs: signal.sentAtMs,
-        consumedSeq: signal.consumedSeq ?? undefined,
-      })),
-      blockedEpisodes: (blocks.get(row.run_key) ?? []).map((block) => ({
-        blockedAtMs: block.blockedAtMs,
-        lastSeq: block.lastSeq,
-        reason: block.reason,
-        endedAtMs: block.endedAtMs ?? undefined,
-        endedBy: block.endedBy === null ? undefined : (block.endedBy as BlockedEpisodeEnd),
-      })),
+      signals: (signals.get(row.id) ?? []).map(toExportedSignal),
+      blockedEpisodes: (blocks.get(row.run_key) ?? []).map(toBlockedEpisode),
     }));
     const last = page.at(-1);
     return {

@@ -10,7 +10,6 @@ import {
   RunNotFoundError,
   RepriseError,
   StoreError,
-  type BlockedEpisodeEnd,
   type BlockedEpisodeRecord,
   type ClaimRequest,
   RunIdConflictError,
@@ -41,6 +40,7 @@ import {
   type RunExporter,
   type RunImporter,
 } from "@reprise/core";
+import { toBlockedEpisode } from "@reprise/core/internal";
 import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
 import { openBlockedEpisode, writeCommit } from "./run-commit.js";
@@ -426,13 +426,7 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
           endedAtMs: number | null;
           endedBy: string | null;
         }>("blockedEpisodes", { runId })
-        .map((row) => ({
-          blockedAtMs: row.blockedAtMs,
-          lastSeq: row.lastSeq,
-          reason: row.reason,
-          endedAtMs: row.endedAtMs ?? undefined,
-          endedBy: row.endedBy === null ? undefined : (row.endedBy as BlockedEpisodeEnd),
-        })),
+        .map(toBlockedEpisode),
     );
   }
 
