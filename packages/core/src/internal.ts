@@ -14,3 +14,11 @@ export { describeCommand, describeEvent } from "./describe-commands.js";
 export { encodeEvent, decodeEvent } from "./events.js";
 export { parkUpdate } from "./wake-set.js";
 export { mayBeProgressOnly, toWaitInfo, waitName } from "./stored-waits.js";
+export {
+  admitCandidates,
+  hasPerKeyLimits,
+  interleave,
+  longestPeriodMs,
+  queueRoom,
+  type QueueUsage,
+} from "./queue-admission.js";

@@ -29,6 +29,7 @@ import {
   type RunRecord,
   type RunStatus,
   type ServedWorkflow,
+  type QueueLimits,
   type SignalRecord,
   type Store,
   type RunPage,
@@ -57,6 +58,7 @@ import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { SqliteRunQueries } from "./run-reader.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
+import { QueueClaims } from "./queue-claims.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
 
 /** Counters of `SqliteStore.stats()`. */
@@ -90,6 +92,8 @@ export class SqliteStore implements Store, RunReader {
   readonly filename: string;
   readonly #db: BetterSqlite3.Database;
   readonly #statements: PreparedStatements;
+  /** Claims and due times with queues (queue-claims.ts). */
+  readonly #queueClaims: QueueClaims;
   readonly #group: GroupCommit;
   /** The RunReader queries tools use (run-reader.ts), on this store's connection. */
   readonly #runQueries: SqliteRunQueries;
@@ -101,6 +105,7 @@ export class SqliteStore implements Store, RunReader {
     this.#db = db;
     this.filename = filename;
     this.#statements = new PreparedStatements(db);
+    this.#queueClaims = new QueueClaims(db);
     this.#runQueries = new SqliteRunQueries(db);
     const guard =
       fileCheckIntervalMs === undefined
@@ -198,6 +203,7 @@ export class SqliteStore implements Store, RunReader {
       if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
       if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
       if (filter.version !== undefined) query = query.where("version", "=", filter.version);
+      if (filter.queue !== undefined) query = query.where("queue", "=", filter.queue);
       const compiled = query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).compile();
       const rows = this.#db.prepare(compiled.sql).all(...compiled.parameters.map(toSqlite)) as RunRow[];
       return rows.map(toRecord);
@@ -281,16 +287,29 @@ export class SqliteStore implements Store, RunReader {
 
   async claimDueRuns(request: ClaimRequest): Promise<RunRecord[]> {
     if (request.workflows.length === 0 || request.limit <= 0) return [];
-    return this.#write("claim due runs", () =>
-      this.#statements
+    return this.#write("claim due runs", () => {
+      const workflows = servedJson(request.workflows);
+      // Inside BEGIN IMMEDIATE: no other process writes between counting a queue's runs and taking them.
+      const queues = this.#queueClaims.queueNames();
+      if (queues.length > 0) return this.#queueClaims.claim(request, queues, workflows);
+      return this.#statements
         .all<RunRow>("claimDueRuns", {
           owner: request.owner,
           nowMs: request.nowMs,
           leaseUntilMs: request.nowMs + request.leaseMs,
           limit: request.limit,
-          workflows: servedJson(request.workflows),
+          workflows,
         })
-        .map(toRecord),
+        .map(toRecord);
+    });
+  }
+
+  async setPriority(runIds: readonly string[], priority: number, nowMs: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    return this.#write("change run priorities", () =>
+      this.#statements
+        .all<{ id: string }>("setPriority", { ids: JSON.stringify(runIds), priority, nowMs })
+        .map((row) => row.id),
     );
   }
 
@@ -364,9 +383,16 @@ export class SqliteStore implements Store, RunReader {
     });
   }
 
-  async nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
+  async nextDueAtMs(
+    workflows: readonly ServedWorkflow[],
+    limits?: { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number },
+  ): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
     return this.#read("find the next due run", () => {
+      const queues = limits === undefined ? [] : this.#queueClaims.queueNames();
+      if (limits !== undefined && queues.length > 0) {
+        return this.#queueClaims.nextDueAtMs(queues, limits.queues, limits.nowMs, servedJson(workflows));
+      }
       const row = this.#statements.get<{ due_at_ms: number }>("nextDue", { workflows: servedJson(workflows) });
       return row?.due_at_ms;
     });
@@ -529,7 +555,8 @@ export class SqliteStore implements Store, RunReader {
   stats(): SqliteStoreStats {
     const { transactions, writes, failedWrites } = this.#group.counters;
     const fileChecks = this.#fileGuard?.checks ?? 0;
-    return { transactions, writes, failedWrites, statements: this.#statements.executed, fileChecks };
+    const statements = this.#statements.executed + this.#queueClaims.executed;
+    return { transactions, writes, failedWrites, statements, fileChecks };
   }
 
   async close(): Promise<void> {
