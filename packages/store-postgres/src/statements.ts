@@ -2,6 +2,7 @@
 // that binds arguments and runs them on a pool or inside a transaction. Nothing here decides when to run what.
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { changeChannel } from "./change-notifications.js";
+import { queueQueries } from "./queue-statements.js";
 import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
 import type { Database } from "./schema.js";
 
@@ -54,6 +55,9 @@ const runColumns = [
   "parent_id",
   "version",
   "generation",
+  "queue",
+  "queue_key",
+  "priority",
 ] as const;
 
 /**
@@ -112,10 +116,17 @@ function buildQueries(schema: string) {
       nowMs: number;
       parentId: string | undefined;
       cancelWithParent: boolean;
+      queue: string | undefined;
+      queueKey: string | undefined;
+      priority: number;
+      dueAtMs: number;
     }>(
       db
         .insertInto("runs")
         .values({
+          queue: param("queue"),
+          queue_key: param("queueKey"),
+          priority: param("priority"),
           id: param("id"),
           workflow: param("workflow"),
           version: param("version"),
@@ -124,7 +135,7 @@ function buildQueries(schema: string) {
           input: param("input"),
           lease_owner: param("leaseOwner"),
           lease_expires_at_ms: leaseUntil("leaseMs"),
-          due_at_ms: param("nowMs"),
+          due_at_ms: param("dueAtMs"),
           cancel_requested: false,
           last_seq: 1,
           created_at_ms: param("nowMs"),
@@ -755,6 +766,7 @@ function buildQueries(schema: string) {
         .where("name", "=", param("name"))
         .where("version", "=", param("version")),
     ),
+    ...queueQueries(db, { servedBy, databaseNowMs, leaseUntil, runColumns }),
     /** Sends a write's change notifications (change-notifications.ts) on the schema's channel, one per payload. */
     notifyChanges: compileStatement<{ payloads: readonly string[] }>({
       compile: () =>
