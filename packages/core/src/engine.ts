@@ -503,7 +503,8 @@ export class Engine {
     const { store, clock } = this.#options;
     const record = await store.getRun(runId);
     if (record === undefined) throw new RunNotFoundError(runId);
-    if (FINISHED_STATUSES.has(record.status)) throw new RunFinishedError(runId, record.status, "change the priority of");
+    if (FINISHED_STATUSES.has(record.status))
+      throw new RunFinishedError(runId, record.status, "change the priority of");
     if (record.queue === undefined) {
       throw new InvalidArgumentError(
         `Run '${runId}' was started without a queue, so it has no priority to change; priorities order the runs ` +

@@ -100,7 +100,9 @@ const QUEUE_OPTION_NAMES: ReadonlySet<string> = new Set([
 function resolveQueue(name: string, options: unknown): QueueLimits {
   const where = `createEngine({ queues: { ${JSON.stringify(name)}: ... } })`;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new InvalidArgumentError(`${where} takes an object such as { concurrency: 20 } (got ${String(options)}).`);
+    throw new InvalidArgumentError(
+      `${where} takes an object such as { concurrency: 20 } (got ${JSON.stringify(options) ?? typeof options}).`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!QUEUE_OPTION_NAMES.has(key)) {
@@ -121,7 +123,9 @@ function resolveQueue(name: string, options: unknown): QueueLimits {
 function limitNumber(what: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`${what} must be a positive integer (got ${String(value)}).`);
+    throw new InvalidArgumentError(
+      `${what} must be a positive integer (got ${JSON.stringify(value) ?? typeof value}).`,
+    );
   }
   return value;
 }
@@ -173,7 +177,10 @@ export function runPlacement(options: QueueStartOptions, nowMs: number, api: str
   }
   let dueAtMs: number | undefined;
   if (startAt !== undefined) {
-    dueAtMs = typeof startAt === "number" ? epochMs(startAt, `${api} { startAt }`) : deadlineToMs(startAt, `${api} { startAt }`);
+    dueAtMs =
+      typeof startAt === "number"
+        ? epochMs(startAt, `${api} { startAt }`)
+        : deadlineToMs(startAt, `${api} { startAt }`);
   } else if (delay !== undefined) {
     const delayMs = durationToMs(delay, `${api} { delay }`);
     if (delayMs < 0) throw new InvalidArgumentError(`${api} { delay } must not be negative (got ${delayMs} ms).`);
@@ -188,7 +195,8 @@ export function runPlacement(options: QueueStartOptions, nowMs: number, api: str
 }
 
 function epochMs(value: number, what: string): number {
-  if (!Number.isFinite(value)) throw new InvalidArgumentError(`${what} must be finite epoch milliseconds (got ${value}).`);
+  if (!Number.isFinite(value))
+    throw new InvalidArgumentError(`${what} must be finite epoch milliseconds (got ${value}).`);
   return value;
 }
 

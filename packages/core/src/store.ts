@@ -542,7 +542,7 @@ export interface Store {
    */
   nextDueAtMs(
     workflows: readonly ServedWorkflow[],
-    limits?: { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number } | undefined,
+    limits?: { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number },
   ): Promise<number | undefined>;
   /**
    * Sets the priority of the given runs that are in a queue and not finished, in one write; returns their ids

@@ -146,10 +146,7 @@ export function queueQueries(db: Kysely<Database>, parts: QueueStatementParts) {
         .where("started_at_ms", ">", param("sinceMs")),
     ),
     pruneStarts: compileStatement<{ queue: string; beforeMs: number }>(
-      db
-        .deleteFrom("queue_starts")
-        .where("queue", "=", param("queue"))
-        .where("started_at_ms", "<=", param("beforeMs")),
+      db.deleteFrom("queue_starts").where("queue", "=", param("queue")).where("started_at_ms", "<=", param("beforeMs")),
     ),
     recordStarts: compileStatement<{ queues: string[]; keys: (string | null)[]; runKeys: number[]; nowMs: number }>(
       db

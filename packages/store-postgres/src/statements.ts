@@ -501,6 +501,8 @@ function buildQueries(schema: string) {
      * Leases due runs. SKIP LOCKED lets concurrent claimers pass over rows another claim (or any write) holds
      * instead of waiting for it and then finding them taken: two engines never get the same run, and neither
      * blocks the other. The subquery re-checks each row it locks, so a run claimed meanwhile is not returned.
+     * Only runs without a queue: a claim takes this path when it found no queue, and under READ COMMITTED runs
+     * of a queue may have been committed since it looked; they wait for a claim that applies their queue's rules.
      */
     claimDueRuns: compileStatement<Served & { owner: string; nowMs: number; leaseMs: number; limit: number }>(
       db
@@ -518,6 +520,7 @@ function buildQueries(schema: string) {
             .selectFrom("runs")
             .select("run_key")
             .where("due_at_ms", "<=", param("nowMs"))
+            .where("queue", "is", null)
             .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", databaseNowMs)]))
             .where(servedBy())
             .orderBy("due_at_ms")

@@ -199,7 +199,12 @@ export class QueueClaims {
     for (const candidate of chosen) {
       if (candidate.queue === null) continue;
       if (longestPeriodMs(request.queues?.[candidate.queue] ?? NO_LIMITS) === 0) continue;
-      this.#run("recordStart", { queue: candidate.queue, queueKey: candidate.queue_key, nowMs, runKey: candidate.run_key });
+      this.#run("recordStart", {
+        queue: candidate.queue,
+        queueKey: candidate.queue_key,
+        nowMs,
+        runKey: candidate.run_key,
+      });
     }
     return rows.map(toRecord);
   }

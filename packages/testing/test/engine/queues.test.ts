@@ -238,7 +238,7 @@ describe("virtual time", () => {
       const [one, two] = await t.startMany([
         { workflow: email, input: "x", id: "many-1", queue: "email", priority: 7 },
         { workflow: email, input: "y", id: "many-2", delay: 60_000 },
-      ]);
+      ] as const);
       expect(await one.result()).toBe("sent:x");
       expect(await t.getRun(one.id)).toMatchObject({ queue: "email", priority: 7 });
       expect((await t.getRun(two.id))?.status).toBe("pending");
