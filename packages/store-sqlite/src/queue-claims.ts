@@ -44,7 +44,9 @@ const QUEUE_QUERIES = {
       .selectFrom("runs")
       .select(["run_key", "queue", "queue_key", "due_at_ms"])
       .where("queue", "=", param("queue"))
-      .where("due_at_ms", "<=", param("nowMs"))
+      // `+`: through runs_queue_next (queue, due time) SQLite would read every due run of the queue and sort them
+      // on each claim; walking runs_queue_due in claim order stops after the runs the claim takes.
+      .where(sql<boolean>`+due_at_ms <= ${param("nowMs")}`)
       .where(leaseFree)
       .where(servedBy("workflows"))
       .orderBy("priority")
