@@ -18,7 +18,8 @@ import { inJsonArray, RUN_COLUMNS, servedBy } from "./statements.js";
 /** Not leased, or leased by a lease that has run out (SQLite judges leases by the caller's `nowMs`). */
 const leaseFree = sql<boolean>`(lease_owner is null or lease_expires_at_ms <= ${param("nowMs")})`;
 
-const QUEUE_QUERIES = {
+/** The compiled SQL of the queue statements (tests read their query plans). */
+export const QUEUE_QUERIES = {
   listQueues: compileStatement<Record<string, never>>(builder.selectFrom("queues").select("name").orderBy("name")),
   /** Due runs without a queue, by due time, through `runs_due_unqueued`. */
   unqueuedCandidates: compileStatement<{ nowMs: number; limit: number; workflows: string }>(
