@@ -298,9 +298,11 @@ async function main(): Promise<void> {
     });
     writeFileSync(out, await formatJson(JSON.stringify(document, null, 2)));
     process.stdout.write(`\nQueues:\n`);
-    for (const [label, result] of Object.entries(queueThroughput)) {
-      process.stdout.write(`  throughput ${label}: ${result.workflowsPerSecond.median.toFixed(0)} workflows/s\n`);
-    }
+    const { withoutQueue, withLimits } = queueThroughput;
+    process.stdout.write(
+      `  throughput without a queue ${withoutQueue.workflowsPerSecond.median.toFixed(0)} workflows/s, in a queue ` +
+        `with limits ${withLimits.workflowsPerSecond.median.toFixed(0)} workflows/s\n`,
+    );
     for (const cost of queueClaims) {
       process.stdout.write(
         `  ${cost.queuedRuns} queued: claim of one run ${cost.claimOneUs.median.toFixed(0)} µs ` +
