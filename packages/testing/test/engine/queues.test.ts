@@ -10,9 +10,51 @@ import {
   step,
   workflow,
 } from "@reprise/core";
-import { describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
 import { createTestEngine, waitFor } from "../../src/index.js";
 import { fixture } from "../fixtures.js";
+import { QUEUED_LEDGER_QUEUES, queuedLedgerWorkflow } from "../processes/queue-workflows.js";
+
+const workerScript = join(dirname(fileURLToPath(import.meta.url)), "../processes/queue-worker.ts");
+const workers: ChildProcess[] = [];
+afterEach(() => {
+  for (const worker of workers.splice(0)) if (worker.exitCode === null) worker.kill("SIGKILL");
+});
+
+/** Starts queue-worker.ts in a process of its own; resolves once its engine is up. */
+async function spawnQueueWorker(filename: string, ledger: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@reprise/source", workerScript, filename], {
+    env: { ...process.env, REPRISE_LEDGER: ledger },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  workers.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`queue worker exited with ${String(code)}`)));
+  });
+  return child;
+}
+
+/** The most ledger entries open at once (an "enter" without its "exit" yet), in the file's order. */
+function mostAtOnce(ledger: string): { most: number; entered: number } {
+  let open = 0;
+  let most = 0;
+  let entered = 0;
+  const lines = existsSync(ledger) ? readFileSync(ledger, "utf8").trim().split("\n") : [];
+  for (const line of lines.filter((l) => l.length > 0)) {
+    const entry = JSON.parse(line) as { enter?: number; exit?: number };
+    if (entry.enter !== undefined) {
+      open += 1;
+      entered += 1;
+      most = Math.max(most, open);
+    } else open -= 1;
+  }
+  return { most, entered };
+}
 
 /** Counts step bodies executing at once, and the most ever seen. */
 function concurrencyProbe() {
@@ -73,6 +115,24 @@ describe("queue limits across engines", () => {
     expect(probe.max).toBeLessThanOrEqual(3);
     expect(probe.max).toBeGreaterThanOrEqual(1);
   });
+
+  it("three worker processes on one SQLite file never execute more runs of a queue than its concurrency", async () => {
+    const f = await fixture();
+    const ledger = `${f.tmp.filename}.ledger`;
+    for (let i = 0; i < 3; i += 1) await spawnQueueWorker(f.tmp.filename, ledger);
+    const client = f.engine({ queues: QUEUED_LEDGER_QUEUES });
+    const runs = await client.startMany(
+      Array.from({ length: 18 }, (_, n) => ({
+        workflow: queuedLedgerWorkflow,
+        input: { n, holdMs: 15 },
+        queue: "jobs",
+      })),
+    );
+    expect(await Promise.all(runs.map((run) => run.result()))).toEqual(Array.from({ length: 18 }, (_, n) => n));
+    const { most, entered } = mostAtOnce(ledger);
+    expect(entered).toBe(18);
+    expect(most).toBeLessThanOrEqual(3);
+  }, 60_000);
 
   it("runs of a key at its limit wait while other keys' runs go ahead (per-key fairness)", async () => {
     const f = await fixture();
