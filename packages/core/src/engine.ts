@@ -262,6 +262,7 @@ export class Engine {
    * @example
    * const run = await engine.start(greet, "Ada", { id: "greet-ada" });
    * const same = await engine.start(greet, "Ada", { id: "greet-ada" }); // same run, nothing new starts
+   * await engine.start(importJob, input, { queue: "imports", key: customerId, priority: 10, delay: { hours: 1 } });
    */
   async start<I, O>(workflow: WorkflowDefinition<I, O>, input: I, options?: StartOptions): Promise<RunHandle<O>>;
   async start(workflow: string, input: unknown, options?: StartOptions): Promise<RunHandle>;

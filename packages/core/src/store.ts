@@ -312,7 +312,9 @@ export interface QueueLimits {
  *   start at `nowMs` for each run it takes of a queue with a rate limit in `queues` (and may forget starts older
  *   than the longest period it was given for that queue).
  * A queue missing from `queues` has no limits for this claim. Each claim enforces the limits of its own request:
- * engines that disagree about a queue's limits each apply their own view when they claim.
+ * engines that disagree about a queue's limits each apply their own view when they claim. A claim that cannot
+ * take every run it could takes from the runs without a queue and from each queue in turn (one each, round robin),
+ * so that none starves the others.
  * A claim may step over at most MAX_QUEUE_SCAN due runs per queue whose key is at its limit; runs beyond them wait
  * for a later claim.
  */
