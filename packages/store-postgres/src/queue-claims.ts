@@ -36,7 +36,8 @@ function limited(limits: QueueLimits): boolean {
  * queues whose limits it applies; a second claimer of the same queue waits there until the first commits, and its
  * next statements see the runs the first took (each statement of READ COMMITTED takes a fresh snapshot). An
  * advisory lock would do the same but needs a hash of the name (collisions would serialise unrelated queues);
- * the row is already there and its lock ends with the transaction whatever happens. Runs of queues without limits
+ * the row is already there and its lock ends with the transaction whatever happens (createRun's insert of the
+ * name, ON CONFLICT DO NOTHING, does not wait for that lock). Runs of queues without limits
  * need no lock: FOR UPDATE SKIP LOCKED on the runs keeps two claimers from taking the same run, as before.
  *
  * @example
