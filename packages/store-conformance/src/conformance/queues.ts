@@ -176,6 +176,18 @@ export function describeQueues(ctx: ConformanceContext): void {
       expect(await claimQueued(store(), OWNER_B, T0 + 1_010, limits)).toEqual(["e2", "e3"]);
     });
 
+    it("a run due again after a sleep is a new start: it waits for the rate limit like a new run", async () => {
+      const limits = { jobs: { rateLimit: { limit: 2, periodMs: 1_000 } } };
+      await createQueued(store(), "sleeper", { nowMs: T0 });
+      expect(await claimQueued(store(), OWNER_A, T0, limits)).toEqual(["sleeper"]);
+      await h().parkSleeping("sleeper", T0 + 1, T0 + 10);
+      await createQueued(store(), "other", { nowMs: T0 + 5 });
+      expect(await claimQueued(store(), OWNER_A, T0 + 5, limits)).toEqual(["other"]);
+      expect(await claimQueued(store(), OWNER_B, T0 + 10, limits)).toEqual([]);
+      expect(await store().nextDueAtMs(served(WORKFLOW), { queues: limits, nowMs: T0 + 10 })).toBe(T0 + 1_000);
+      expect(await claimQueued(store(), OWNER_B, T0 + 1_000, limits)).toEqual(["sleeper"]);
+    });
+
     it("a per-key rate limit counts each key's starts apart", async () => {
       const limits = { jobs: { perKeyRateLimit: { limit: 1, periodMs: 1_000 } } };
       await createQueued(store(), "a1", { key: "a", nowMs: T0 });
