@@ -1,7 +1,7 @@
 // The user-facing shape of queues: `createEngine({ queues })` and the queue/key/priority/startAt/delay options of
 // start, startMany and child runs, validated into the plain data of the Store contract. Writes nothing.
 import { deadlineToMs, durationToMs, type DeadlineInput, type DurationInput } from "./duration.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError, InvalidDurationError } from "./errors.js";
 import type { NewRun, QueueLimits, RateLimit } from "./store.js";
 import { textProblem } from "./text-checks.js";
 
@@ -195,8 +195,7 @@ export function runPlacement(options: QueueStartOptions, nowMs: number, api: str
 }
 
 function epochMs(value: number, what: string): number {
-  if (!Number.isFinite(value))
-    throw new InvalidArgumentError(`${what} must be finite epoch milliseconds (got ${value}).`);
+  if (!Number.isFinite(value)) throw new InvalidDurationError(what, value, "not finite epoch milliseconds");
   return value;
 }
 

@@ -339,6 +339,7 @@ describe("bad queue options", () => {
       [{ queue: "q", startAt: "tomorrow" }, /ISO-8601/],
       [{ queue: "q", startAt: 1, delay: 1 }, /not both/],
       [{ queue: "q", delay: -5 }, /must not be negative/],
+      [{ queue: "q", startAt: Number.NaN }, /not finite epoch milliseconds/],
       [{ queue: "" }, /must not be empty/],
     ];
     for (const [options, message] of cases) {
