@@ -10,6 +10,7 @@ import { measureFanOut } from "./cases/fan-out.js";
 import { measureFloor } from "./cases/floor.js";
 import { measureIdleMemory } from "./cases/idle-memory.js";
 import { measureLatency } from "./cases/latency.js";
+import { measureQueueClaimCost, measureQueueThroughput } from "./cases/queues.js";
 import { measureReplay } from "./cases/replay.js";
 import { measureScheduler } from "./cases/scheduler.js";
 import { measureStartUpCheck } from "./cases/start-up-check.js";
@@ -42,6 +43,8 @@ interface Plan {
   /** Steps in the one `all` of the fan-out run, and how many such runs are timed one after another. */
   readonly fanOutSteps: number;
   readonly fanOutRuns: number;
+  /** Due runs waiting in a queue while claims are timed (the small store has 1,000). */
+  readonly queuedRuns: number;
 }
 
 const FULL: Plan = {
@@ -61,6 +64,7 @@ const FULL: Plan = {
   waitingHandlesWorkflows: 5_000,
   fanOutSteps: 100,
   fanOutRuns: 100,
+  queuedRuns: 100_000,
 };
 
 const QUICK: Plan = {
@@ -80,6 +84,7 @@ const QUICK: Plan = {
   waitingHandlesWorkflows: 1_000,
   fanOutSteps: 100,
   fanOutRuns: 30,
+  queuedRuns: 100_000,
 };
 
 function argument(name: string): string | undefined {
@@ -212,6 +217,14 @@ async function main(): Promise<void> {
       steps: "all",
     });
 
+    step(`queues: ${plan.throughputWorkflows} workflows in a queue with limits, and without`);
+    const queueThroughput = await measureQueueThroughput(dir, { workflows: plan.throughputWorkflows, repetitions: 3 });
+    step(`queues: claim cost with 1,000 and ${plan.queuedRuns} queued runs`);
+    const queueClaims = [
+      await measureQueueClaimCost(dir, 1_000, R),
+      await measureQueueClaimCost(dir, plan.queuedRuns, R),
+    ];
+
     step("diagnostic: completion awaited with whenIdle() instead of result()");
     const idleCompletion = await measureThroughput(dir, {
       workflows: plan.throughputWorkflows,
@@ -279,10 +292,25 @@ async function main(): Promise<void> {
       starts,
       waitingHandles,
       fanOut: { oneRun: fanOut, concurrentRuns: fanOutThroughput },
+      queues: { throughput: queueThroughput, claimCost: queueClaims },
       diagnostics: { throughputInMemory, storeAlone, storeAloneInMemory },
       markdown: renderMarkdown(rows).split("\n"),
     });
     writeFileSync(out, await formatJson(JSON.stringify(document, null, 2)));
+    process.stdout.write(`\nQueues:\n`);
+    const { withoutQueue, withLimits } = queueThroughput;
+    process.stdout.write(
+      `  throughput without a queue ${withoutQueue.workflowsPerSecond.median.toFixed(0)} workflows/s, in a queue ` +
+        `with limits ${withLimits.workflowsPerSecond.median.toFixed(0)} workflows/s\n`,
+    );
+    for (const cost of queueClaims) {
+      process.stdout.write(
+        `  ${cost.queuedRuns} queued: claim of one run ${cost.claimOneUs.median.toFixed(0)} µs ` +
+          `(${cost.claimOneStatements.toFixed(1)} statements), claim of a full queue ` +
+          `${cost.claimFullUs.median.toFixed(0)} µs (${cost.claimFullStatements.toFixed(1)} statements), ` +
+          `nextDueAtMs ${cost.nextDueFullUs.median.toFixed(0)} µs\n`,
+      );
+    }
     process.stdout.write(`\nwrote ${out} (${((nowMs() - began) / 1000).toFixed(0)} s in all)\n`);
   } finally {
     dir.cleanup();

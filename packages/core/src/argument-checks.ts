@@ -58,5 +58,8 @@ export function runFilter(options: ListRunsOptions): RunFilter {
   if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
     throw new InvalidArgumentError(`listRuns({ version }) must be a positive integer (got ${String(version)}).`);
   }
-  return { statuses, workflow: options.workflow, parent: options.parent, version, limit };
+  if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.length === 0)) {
+    throw new InvalidArgumentError(`listRuns({ queue }) must be a queue name (got ${JSON.stringify(options.queue)}).`);
+  }
+  return { statuses, workflow: options.workflow, parent: options.parent, version, queue: options.queue, limit };
 }

@@ -21,6 +21,12 @@ export interface ChildOptions {
    * its name, else the definition's own.
    */
   readonly version?: number;
+  /** The child's queue (docs/queues.md); default none. The parent's queue is not inherited. */
+  readonly queue?: string;
+  /** The child's key within its queue (per-key limits). Needs `queue`. */
+  readonly key?: string;
+  /** The child's priority within its queue: lower runs first; default 0. Needs `queue`. */
+  readonly priority?: number;
 }
 
 /**

@@ -3,9 +3,10 @@
 import { systemClock, type Clock } from "./clock.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./codec.js";
 import type { EngineHooks } from "./engine-hooks.js";
+import { resolveQueueOptions, type QueueOptions, type QueueStartOptions } from "./queue-options.js";
 import { InvalidArgumentError } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryPolicy } from "./retry.js";
-import type { RunStatus, Store } from "./store.js";
+import type { QueueLimits, RunStatus, Store } from "./store.js";
 import { WorkflowRegistry } from "./workflow-registry.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -56,6 +57,11 @@ export interface EngineOptions {
    * `crypto.randomUUID()` for uuid(). Tests pass a seeded function so that runs are reproducible.
    */
   readonly random?: (key: string) => number;
+  /**
+   * Flow control by queue name: concurrency, per-key concurrency and rate limits that hold across every engine
+   * on the store (docs/queues.md). Runs go into a queue with `start(wf, input, { queue })`.
+   */
+  readonly queues?: Readonly<Record<string, QueueOptions>>;
 }
 
 /**
@@ -64,7 +70,7 @@ export interface EngineOptions {
  * @example
  * await engine.start(greet, "Ada", { id: "greet-ada" });
  */
-export interface StartOptions {
+export interface StartOptions extends QueueStartOptions {
   /** The run's id; starting again with the same id returns the existing run. Default: a random UUID. */
   readonly id?: string;
   /**
@@ -144,6 +150,8 @@ export interface ListRunsOptions {
   readonly parent?: string;
   /** Only runs that started on this version of their workflow (`workflow(name, fn, { version })`). */
   readonly version?: number;
+  /** Only runs started in this queue. */
+  readonly queue?: string;
   /** At most this many runs, newest first. Default 100, at most 10,000. */
   readonly limit?: number;
 }
@@ -164,6 +172,8 @@ export interface ResolvedEngineOptions {
   readonly onError: (error: unknown) => void;
   readonly on: EngineHooks | undefined;
   readonly random: ((key: string) => number) | undefined;
+  /** Queue limits by name, periods in milliseconds: what this engine's claims pass to the store. */
+  readonly queues: Readonly<Record<string, QueueLimits>>;
 }
 
 /** Validates options and fills in defaults; throws InvalidArgumentError naming the bad option. */
@@ -201,6 +211,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     onError: options.onError ?? ((error: unknown) => console.error("[reprise]", error)),
     on: checkedHooks(options.on),
     random: options.random,
+    queues: resolveQueueOptions(options.queues),
   });
 }
 

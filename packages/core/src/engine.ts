@@ -48,6 +48,8 @@ import {
 } from "./start-many.js";
 import { FINISHED_STATUSES, type LeaseHolder, type NewRun, type RunRecord, type ServedWorkflow } from "./store.js";
 import { StoreChangeWatch } from "./store-changes.js";
+import { assertPriority, runPlacement, type QueueStartOptions } from "./queue-options.js";
+import { Scheduler, storeClaimSource } from "./scheduler.js";
 import { WorkLoop } from "./work-loop.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
@@ -96,12 +98,23 @@ export class Engine {
   #parkedCheck: Promise<void> | undefined;
   /** The store's change notifications, if it has them: other processes' writes wake this engine at once. */
   readonly #changes: StoreChangeWatch;
+  /** Where claims come from (scheduler.ts): due runs and queues, with this engine's queue limits. */
+  readonly #scheduler: Scheduler;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
     this.#served = this.#options.workflows.served;
     this.#createdAtMs = this.#options.clock.nowMs();
     const { store, clock } = this.#options;
+    this.#scheduler = new Scheduler([
+      storeClaimSource({
+        store,
+        owner: this.#owner,
+        leaseMs: this.#options.leaseMs,
+        served: this.#served,
+        queues: this.#options.queues,
+      }),
+    ]);
     // With change notifications, waiters learn of other engines' endings even when the engine never polls.
     const polling = this.#options.pollIntervalMs !== Number.POSITIVE_INFINITY || StoreChangeWatch.available(store);
     this.#watchers = new RunWatchers(store, { polling });
@@ -249,6 +262,7 @@ export class Engine {
    * @example
    * const run = await engine.start(greet, "Ada", { id: "greet-ada" });
    * const same = await engine.start(greet, "Ada", { id: "greet-ada" }); // same run, nothing new starts
+   * await engine.start(importJob, input, { queue: "imports", key: customerId, priority: 10, delay: { hours: 1 } });
    */
   async start<I, O>(workflow: WorkflowDefinition<I, O>, input: I, options?: StartOptions): Promise<RunHandle<O>>;
   async start(workflow: string, input: unknown, options?: StartOptions): Promise<RunHandle>;
@@ -314,7 +328,7 @@ export class Engine {
   async #newRun(
     workflow: WorkflowDefinition<never, unknown> | string,
     input: unknown,
-    options: { readonly id?: string | undefined; readonly version?: number | undefined },
+    options: { readonly id?: string | undefined; readonly version?: number | undefined } & QueueStartOptions,
     nowMs: number,
     api = "start()",
     registered?: Set<string>,
@@ -327,7 +341,8 @@ export class Engine {
     const encodedInput = encodeValue(input, "The workflow input", limit);
     const started = runStartedEvent({ workflow: name, version, generation: 1 }, input, nowMs);
     const startedEvent = encodeEvent(started, "The workflow input", limit);
-    return { id: runId, workflow: name, version, input: encodedInput, startedEvent, nowMs };
+    const placement = runPlacement(options, nowMs, api);
+    return { id: runId, workflow: name, version, input: encodedInput, startedEvent, nowMs, ...placement };
   }
 
   /**
@@ -352,7 +367,9 @@ export class Engine {
   /**
    * Creates runs in one store write and sets each going. While this engine has free slots and nothing queued,
    * a run it serves is created already claimed by it and starts at once: one commit instead of two (create, then
-   * claim) before its first step. Throws RunIdConflictError for an id another workflow has.
+   * claim) before its first step. Runs in a queue, and delayed ones, never take that path: a queue's limits and
+   * priority order are applied by the store's claim, across every engine, and a creation cannot apply them.
+   * Throws RunIdConflictError for an id another workflow has.
    */
   async #create(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
     let free = this.#closing === undefined && !this.#backlog ? this.#freeSlots() : 0;
@@ -360,6 +377,7 @@ export class Engine {
     const lease = { owner: this.#owner, leaseMs: this.#options.leaseMs };
     const toCreate = runs.map((run) => {
       if (free <= 0 || leased.has(run.id) || !this.#serves(run.workflow, run.version ?? 1)) return run;
+      if (run.queue !== undefined || run.dueAtMs !== undefined) return run;
       free -= 1;
       leased.add(run.id);
       return { ...run, lease };
@@ -467,6 +485,40 @@ export class Engine {
       blocked,
       message: blocked ? blockedCancelMessage(runId) : `Cancellation of run '${runId}' requested.`,
     };
+  }
+
+  /**
+   * Changes the priority of a run in a queue (lower runs first; docs/queues.md). A queued run is claimed by its
+   * new priority from the next claim on; a run executing now keeps its slot, and the priority orders its next
+   * claims (after a sleep or a wait). Throws RunNotFoundError, RunFinishedError for a finished run, and
+   * InvalidArgumentError for a run started without a queue or a priority that is not an integer within ±1,000,000.
+   *
+   * @example
+   * await engine.start(importJob, input, { id: "import-42", queue: "imports", priority: 10 });
+   * await engine.setPriority("import-42", 1); // runs before the priority-10 imports that are still waiting
+   */
+  async setPriority(runId: string, priority: number): Promise<void> {
+    this.#assertOpen("change a run's priority");
+    assertId(runId, "run id");
+    assertPriority(priority, `setPriority('${runId}', priority)`);
+    const { store, clock } = this.#options;
+    const record = await store.getRun(runId);
+    if (record === undefined) throw new RunNotFoundError(runId);
+    if (FINISHED_STATUSES.has(record.status))
+      throw new RunFinishedError(runId, record.status, "change the priority of");
+    if (record.queue === undefined) {
+      throw new InvalidArgumentError(
+        `Run '${runId}' was started without a queue, so it has no priority to change; priorities order the runs ` +
+          `of a queue (start it with { queue, priority }).`,
+      );
+    }
+    const changed = await store.setPriority([runId], priority, clock.nowMs());
+    // It finished between the read and the write.
+    if (changed.length === 0) {
+      const status = (await store.getRunOutcome(runId))?.status ?? "completed";
+      throw new RunFinishedError(runId, status, "change the priority of");
+    }
+    this.#loop.poke();
   }
 
   /** Ends a blocked run as cancelled in one store write, without running its code (see cancel). */
@@ -632,7 +684,7 @@ export class Engine {
         continue;
       }
       if (this.#closing !== undefined || this.#served.length === 0) return;
-      const nextDueAtMs = await this.#options.store.nextDueAtMs(this.#served);
+      const nextDueAtMs = await this.#scheduler.nextDueAtMs(this.#options.clock.nowMs());
       if (this.#executions.size > 0 || this.#loop.busy) continue;
       if (nextDueAtMs === undefined || nextDueAtMs > this.#options.clock.nowMs()) return;
       this.#loop.poke();
@@ -645,7 +697,7 @@ export class Engine {
       await this.#startUp();
       this.#startedUp = true;
     }
-    const { store, clock, leaseMs, pollIntervalMs } = this.#options;
+    const { store, clock, pollIntervalMs } = this.#options;
     // Runs finished here wake their waiters at once; a poll (at most once per interval) asks the store, in one
     // query, which runs ended elsewhere since the last poll.
     if (clock.nowMs() - this.#lastWatcherPollMs >= pollIntervalMs) {
@@ -661,18 +713,12 @@ export class Engine {
     const capacity = this.#freeSlots();
     this.#backlog = capacity <= 0;
     if (this.#backlog) return pollIntervalMs;
-    const claimed = await store.claimDueRuns({
-      owner: this.#owner,
-      nowMs: clock.nowMs(),
-      leaseMs,
-      limit: capacity,
-      workflows: this.#served,
-    });
+    const claimed = await this.#scheduler.claim(capacity, clock.nowMs());
     // A run created here while every slot was busy starts from the event start() wrote, if its log still ends there.
     for (const run of claimed) this.#launch(run, this.#startedEvents.take(run.id, run.lastSeq));
     this.#backlog = claimed.length === capacity;
     if (this.#backlog) return pollIntervalMs;
-    const nextDueAtMs = await store.nextDueAtMs(this.#served);
+    const nextDueAtMs = await this.#scheduler.nextDueAtMs(clock.nowMs());
     if (nextDueAtMs === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, Math.max(1, nextDueAtMs - clock.nowMs()));
   }
@@ -709,8 +755,9 @@ export class Engine {
         if (next !== undefined && this.#closing === undefined) this.#launch(next.run, next.history);
         else if (next !== undefined) void this.#releaseQuietly([run.id]);
         if (this.#executions.size === 0) this.#heartbeat.pause();
-        // While due runs wait for a free slot, every freed slot asks for a pass (pokes coalesce).
-        if (this.#backlog) this.#loop.poke();
+        // While due runs wait for a free slot, every freed slot asks for a pass (pokes coalesce); so does a slot
+        // of a queue, whose due runs may wait for it whatever this engine's own slots say.
+        if (this.#backlog || run.queue !== undefined) this.#loop.poke();
       });
     this.#executions.set(run.id, { execution, done });
     this.#heartbeat.ensureRunning();

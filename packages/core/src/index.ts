@@ -166,3 +166,14 @@ export {
   EngineClosedError,
   StoreError,
 } from "./errors.js";
+export {
+  DEFAULT_PRIORITY,
+  MAX_PRIORITY,
+  MAX_QUEUE_NAME_LENGTH,
+  MAX_RATE_PERIOD_MS,
+  type QueueOptions,
+  type QueueStartOptions,
+  type RateLimitOptions,
+} from "./queue-options.js";
+export { MAX_QUEUE_SCAN, type QueueLimits, type RateLimit } from "./store.js";
+export { Scheduler, storeClaimSource, type ClaimSource } from "./scheduler.js";

@@ -23,3 +23,11 @@ export {
   type BlockedEpisodeRow,
   type SignalRow,
 } from "./exported-rows.js";
+export {
+  admitCandidates,
+  hasPerKeyLimits,
+  interleave,
+  longestPeriodMs,
+  queueRoom,
+  type QueueUsage,
+} from "./queue-admission.js";

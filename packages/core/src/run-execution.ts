@@ -13,6 +13,7 @@ import type { ExecutionContext } from "./execution-context.js";
 import { defaultChildId } from "./children.js";
 import type { Command } from "./commands.js";
 import {
+  InvalidArgumentError,
   CorruptEventError,
   LeaseLostError,
   PayloadTooLargeError,
@@ -43,6 +44,7 @@ import {
 } from "./step-attempt.js";
 import { FINISHED_STATUSES, type NewRun, type RunCommit, type RunRecord, type RunUpdate } from "./store.js";
 import { parkUpdate } from "./wake-set.js";
+import { runPlacement } from "./queue-options.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /**
@@ -366,9 +368,15 @@ export class RunExecution {
           ),
           nowMs,
           parent: { runId: this.runId, onParentCancel: options.onParentCancel ?? "cancel" },
+          ...runPlacement({ queue: options.queue, key: options.key, priority: options.priority }, nowMs, "child()"),
         };
       } catch (error) {
-        if (error instanceof UnencodableValueError || error instanceof PayloadTooLargeError) return failed(error);
+        if (
+          error instanceof UnencodableValueError ||
+          error instanceof PayloadTooLargeError ||
+          error instanceof InvalidArgumentError
+        )
+          return failed(error);
         throw error;
       }
     }

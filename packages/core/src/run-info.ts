@@ -72,6 +72,12 @@ export interface RunInfo<O = unknown> {
    * pages through all of them). Set by `getRun` only.
    */
   readonly children?: readonly string[] | undefined;
+  /** The queue the run was started in (docs/queues.md), if any. */
+  readonly queue?: string | undefined;
+  /** The run's key within its queue (per-key limits), if any. */
+  readonly key?: string | undefined;
+  /** The run's priority within its queue: lower runs first; 0 unless set. */
+  readonly priority: number;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly finishedAtMs?: number | undefined;
@@ -191,6 +197,9 @@ function decodeRun<O>(record: RunRecord, reason: string | undefined): { info: Ru
     cancelRequested: record.cancelRequested,
     lastSeq: record.lastSeq,
     parentId: record.parentId,
+    queue: record.queue,
+    key: record.queueKey,
+    priority: record.priority ?? 0,
     createdAtMs: record.createdAtMs,
     updatedAtMs: record.updatedAtMs,
     finishedAtMs: record.finishedAtMs,

@@ -1,6 +1,7 @@
 // The shape and checks of `engine.startMany(items)`: the item type, the typed handles it returns, the batch limit,
 // and how an item's error names its index. It writes nothing; engine.ts validates every item before any write.
 import { InvalidArgumentError, RepriseError } from "./errors.js";
+import type { QueueStartOptions } from "./queue-options.js";
 import type { RunHandle } from "./run-handle.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -13,9 +14,9 @@ export const MAX_START_MANY_ITEMS = 10_000;
  * back that run, as `start()` does.
  *
  * @example
- * const item: StartManyItem = { workflow: order, input: { sku: "MUG" }, id: "order-7" };
+ * const item: StartManyItem = { workflow: order, input: { sku: "MUG" }, id: "order-7", queue: "orders", priority: 5 };
  */
-export interface StartManyItem {
+export interface StartManyItem extends QueueStartOptions {
   readonly workflow: WorkflowDefinition<never, unknown> | string;
   readonly input: unknown;
   readonly id?: string | undefined;

@@ -103,6 +103,12 @@ export interface RunRecord {
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly finishedAtMs?: number | undefined;
+  /** The queue the run was started in (see QueueLimits), if any. */
+  readonly queue?: string | undefined;
+  /** The run's key within its queue (per-key limits), if any. */
+  readonly queueKey?: string | undefined;
+  /** The run's priority within its queue: lower runs first; 0 unless set (also for runs without a queue). */
+  readonly priority?: number | undefined;
 }
 
 /** The part of a run record that says how it ended, still encoded: all `result()` needs to read. */
@@ -125,6 +131,17 @@ export interface NewRun {
   readonly lease?: { readonly owner: string; readonly leaseMs: number } | undefined;
   /** Set for a child run: its parent, and whether cancelling the parent cancels it (`"cancel"`) or not. */
   readonly parent?: { readonly runId: string; readonly onParentCancel: ParentCancelPolicy } | undefined;
+  /** The queue the run belongs to for good (claimed by the queue rules of ClaimRequest.queues). */
+  readonly queue?: string | undefined;
+  /** The run's key within its queue, for per-key limits; only with `queue`. */
+  readonly queueKey?: string | undefined;
+  /** Orders the due runs of its queue: lower first; default 0. */
+  readonly priority?: number | undefined;
+  /**
+   * A delayed start: the run is created `pending` and first due at `dueAtMs` instead of `nowMs` (never with
+   * `lease`). The run's id stays the de-duplication key: a second create with the same id returns the run as is.
+   */
+  readonly dueAtMs?: number | undefined;
 }
 
 /** The projection written together with a commit's events. */
@@ -250,14 +267,69 @@ export interface NewSignal {
   readonly nowMs: number;
 }
 
-/** A request for due runs. */
+/**
+ * A rate limit as stores enforce it: at most `limit` execution starts in any window of `periodMs` (a sliding
+ * window: a claim at `nowMs` counts the starts recorded in (nowMs - periodMs, nowMs]).
+ *
+ * @example
+ * const rate: RateLimit = { limit: 100, periodMs: 60_000 };
+ */
+export interface RateLimit {
+  readonly limit: number;
+  readonly periodMs: number;
+}
+
+/**
+ * The flow-control limits of one queue, as the claiming engine configures them (EngineOptions.queues), passed
+ * to the store in every ClaimRequest. Every field is optional; a queue with none is only priority-ordered.
+ *
+ * @example
+ * const queues: Record<string, QueueLimits> = { email: { concurrency: 20, rateLimit: { limit: 100, periodMs: 60_000 } } };
+ */
+export interface QueueLimits {
+  /** Most runs of the queue executing at once, across every engine on the store. */
+  readonly concurrency?: number | undefined;
+  /** Most runs with the same `queueKey` executing at once (runs without a key are not limited by it). */
+  readonly perKeyConcurrency?: number | undefined;
+  /** Most execution starts of the queue per period. */
+  readonly rateLimit?: RateLimit | undefined;
+  /** Most execution starts per period of runs with the same `queueKey`. */
+  readonly perKeyRateLimit?: RateLimit | undefined;
+}
+
+/**
+ * A request for due runs.
+ *
+ * **Queues.** A run created with a `queue` is claimed by its queue's rules; a run without one by due time only.
+ * The due runs of one queue are claimed in order of `priority` (lower first), then due time, then creation
+ * (first in, first out), whatever queue limits apply. For a queue named in `queues`, a claim takes a run only if,
+ * counted inside the same atomic claim (so that concurrent claimers of any process never exceed a limit together):
+ * - `concurrency`: the queue's runs that are `running` with a live lease (lease clock), plus the runs this claim
+ *   takes, stay within the limit. Parked runs (sleeping, waiting), blocked and pending runs hold no slot;
+ * - `perKeyConcurrency`: the same, counting only the runs with the run's `queueKey`;
+ * - `rateLimit` / `perKeyRateLimit`: the starts recorded for the queue (for the key) in the sliding window
+ *   (nowMs - periodMs, nowMs] of the caller's clock, plus this claim's, stay within `limit`. The claim records a
+ *   start at `nowMs` for each run it takes of a queue with a rate limit in `queues` (and may forget starts older
+ *   than the longest period it was given for that queue).
+ * A queue missing from `queues` has no limits for this claim. Each claim enforces the limits of its own request:
+ * engines that disagree about a queue's limits each apply their own view when they claim. A claim that cannot
+ * take every run it could takes from the runs without a queue and from each queue in turn (one each, round robin),
+ * so that none starves the others.
+ * A claim may step over at most MAX_QUEUE_SCAN due runs per queue whose key is at its limit; runs beyond them wait
+ * for a later claim.
+ */
 export interface ClaimRequest {
   readonly owner: string;
   readonly nowMs: number;
   readonly leaseMs: number;
   readonly limit: number;
   readonly workflows: readonly ServedWorkflow[];
+  /** Limits of the queues the claimer configures, by queue name (see above); absent: no queue has limits. */
+  readonly queues?: Readonly<Record<string, QueueLimits>> | undefined;
 }
+
+/** How many due runs of keys at their limit a claim steps over per queue, at most (see ClaimRequest). */
+export const MAX_QUEUE_SCAN = 1_000;
 
 /** What a lease renewal learns about a held run. */
 export interface LeaseStatus {
@@ -328,6 +400,8 @@ export interface RunFilter {
   readonly parent?: string | undefined;
   /** Only runs that started on this version of their workflow. */
   readonly version?: number | undefined;
+  /** Only runs started in this queue. */
+  readonly queue?: string | undefined;
   readonly limit: number;
 }
 
@@ -461,8 +535,22 @@ export interface Store {
    * held by anyone else are never touched. Returns how many leases expired.
    */
   expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number>;
-  /** Earliest time a run of these workflows becomes due, if any. */
-  nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined>;
+  /**
+   * Earliest time a run of these workflows becomes due, if any. With `limits` (the queue limits a claim at
+   * `nowMs` would pass), a due run that such a claim would not take is left out: one of a queue whose concurrency
+   * is used up (a slot frees only with a write), and one held back by a rate limit until the window may admit a
+   * start again (then that time counts). An answer may be early (spurious wake-ups are harmless), never late for
+   * a run such a claim would take, and never `<= nowMs` unless such a claim would take a run.
+   */
+  nextDueAtMs(
+    workflows: readonly ServedWorkflow[],
+    limits?: { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number },
+  ): Promise<number | undefined>;
+  /**
+   * Sets the priority of the given runs that are in a queue and not finished, in one write; returns their ids
+   * (unknown, finished and unqueued runs are skipped). Their next claims order them by the new priority.
+   */
+  setPriority(runIds: readonly string[], priority: number, nowMs: number): Promise<string[]>;
   /**
    * Makes `blocked` runs of these workflows due again (new code may fix them); returns how many. In the same
    * write, closes the open blocked episode of each of them (`endedAtMs` = `nowMs`, `endedBy` "retried").

@@ -12,6 +12,7 @@ import type { ConformanceContext, StoreConformanceTarget } from "./conformance/h
 import { describeLeaseHolders } from "./conformance/lease-holders.js";
 import { describeLeases } from "./conformance/leases.js";
 import { describeRegistryAndLifecycle } from "./conformance/registry.js";
+import { describeQueues } from "./conformance/queues.js";
 import { describeRuns } from "./conformance/runs.js";
 import { describeScheduling } from "./conformance/scheduling.js";
 import { describeSignals } from "./conformance/signals.js";
@@ -81,6 +82,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
 
     describeRuns(ctx);
+    describeQueues(ctx);
     describeBatchCreation(ctx);
     describeFinishedRuns(ctx);
     describeCommit(ctx);

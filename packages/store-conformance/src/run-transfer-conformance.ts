@@ -119,6 +119,19 @@ export function describeRunTransferConformance(
         nowMs: T0 + 16,
         startChildren: [h.childRun("g-parent/2", "g-parent", T0 + 16, "cancel")],
       });
+      // A delayed start in a queue, with a key and a priority.
+      const queued = startedRecord(WORKFLOW, { id: "h-queued" }, T0 + 17);
+      await source.createRun({
+        id: "h-queued",
+        workflow: WORKFLOW,
+        input: queued.input,
+        startedEvent: queued.event,
+        nowMs: T0 + 17,
+        queue: "imports",
+        queueKey: "customer-7",
+        priority: 5,
+        dueAtMs: T0 + 50_000,
+      });
     };
 
     it("moves every run with its record, events of every generation, inbox and blocked episodes", async () => {
@@ -133,7 +146,9 @@ export function describeRunTransferConformance(
         "f-continued",
         "g-parent",
         "g-parent/2",
+        "h-queued",
       ]);
+      expect(exported.at(-1)?.record).toMatchObject({ queue: "imports", queueKey: "customer-7", priority: 5 });
       await target.importRuns(exported);
       const moved = await exportAll(target, 3);
       // g-parent holds a live lease on the source (it is still running there); a move never carries one.
@@ -166,6 +181,17 @@ export function describeRunTransferConformance(
 
     it("moved runs are scheduled on the target as they were on the source", async () => {
       await writeVariety();
+      // The target already knows another queue, so its claims walk queues by name: the moved run's queue too.
+      const elsewhere = startedRecord(WORKFLOW, { id: "later" }, T0);
+      await target.createRun({
+        id: "later",
+        workflow: WORKFLOW,
+        input: elsewhere.input,
+        startedEvent: elsewhere.event,
+        nowMs: T0,
+        queue: "emails",
+        dueAtMs: T0 + 10 * LONG_LEASE_MS,
+      });
       await target.importRuns(await exportAll(source));
       const workflows = ALL;
       expect(await target.nextDueAtMs(workflows)).toBe(await source.nextDueAtMs(workflows));
@@ -187,7 +213,7 @@ export function describeRunTransferConformance(
         limit: 100,
         workflows,
       });
-      expect(later.map((run) => run.id).sort()).toEqual(["b-sleeping", "c-waiting"]);
+      expect(later.map((run) => run.id).sort()).toEqual(["b-sleeping", "c-waiting", "h-queued"]);
     });
 
     it("a moved run's inbox de-duplicates by signal id and wakes it as before", async () => {

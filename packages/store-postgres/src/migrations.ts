@@ -127,6 +127,53 @@ const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    // Version 7 (queues and flow control; numbered as the SQLite schema that adds the same): each run's queue,
+    // key and priority, the queue names (whose rows claims lock), the rate-limit windows, and the indexes that keep
+    // a claim's cost independent of how many runs wait (see the SQLite migration of the same number).
+    version: 7,
+    statements: (schema) => {
+      const ddl = builder.schema.withSchema(schema);
+      return [
+        ddl.alterTable("runs").addColumn("queue", "text"),
+        ddl.alterTable("runs").addColumn("queue_key", "text"),
+        ddl.alterTable("runs").addColumn("priority", "integer", (c) => c.notNull().defaultTo(0)),
+        ddl
+          .createIndex("runs_queue_due")
+          .on("runs")
+          .columns(["queue", "priority", "due_at_ms", "run_key"])
+          .where(sql<boolean>`due_at_ms is not null and queue is not null`),
+        ddl
+          .createIndex("runs_queue_next")
+          .on("runs")
+          .columns(["queue", "due_at_ms"])
+          .where(sql<boolean>`due_at_ms is not null and queue is not null`),
+        ddl
+          .createIndex("runs_queue_running")
+          .on("runs")
+          .columns(["queue", "queue_key"])
+          .where(sql<boolean>`status = 'running' and queue is not null`),
+        ddl
+          .createIndex("runs_due_unqueued")
+          .on("runs")
+          .column("due_at_ms")
+          .where(sql<boolean>`due_at_ms is not null and queue is null`),
+        ddl.createTable("queues").addColumn("name", "text", (c) => c.primaryKey()),
+        ddl
+          .createTable("queue_starts")
+          .addColumn("queue", "text", (c) => c.notNull())
+          .addColumn("queue_key", "text")
+          .addColumn("started_at_ms", "bigint", (c) => c.notNull())
+          .addColumn("run_key", "bigint", (c) => c.notNull()),
+        ddl.createIndex("queue_starts_window").on("queue_starts").columns(["queue", "started_at_ms"]),
+        ddl
+          .createIndex("queue_starts_key")
+          .on("queue_starts")
+          .columns(["queue", "queue_key", "started_at_ms"])
+          .where(sql<boolean>`queue_key is not null`),
+      ];
+    },
+  },
 ];
 
 /**

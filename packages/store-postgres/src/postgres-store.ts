@@ -27,6 +27,7 @@ import {
   type RunRecord,
   type RunStatus,
   type ServedWorkflow,
+  type QueueLimits,
   type SignalRecord,
   type Store,
   type StoreChange,
@@ -47,6 +48,7 @@ import { ChangeListener, type ListenConnection } from "./change-listener.js";
 import { changeChannel, noteRunsDue, noteRunsWoken, sendNotedChanges } from "./change-notifications.js";
 import { PostgresUnreachableError } from "./errors.js";
 import { progressCommit, runCreation, type BulkWrite } from "./bulk-writes.js";
+import { claimWithQueues, nextDueWithQueues } from "./queue-claims.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkSchema, migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
@@ -175,7 +177,9 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
   }
 
   async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
-    return this.#write("create a run", (s) => createRunRow(s, run), runCreation(run));
+    // A queued or delayed run is written on its own: the merged insert (bulk-writes.ts) has no queue columns.
+    const bulk = run.queue === undefined && run.dueAtMs === undefined ? runCreation(run) : undefined;
+    return this.#write("create a run", (s) => createRunRow(s, run), bulk);
   }
 
   async createRuns(runs: readonly NewRun[]): Promise<{ created: boolean; run: RunRecord }[]> {
@@ -233,6 +237,7 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
       if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
       if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
       if (filter.version !== undefined) query = query.where("version", "=", filter.version);
+      if (filter.queue !== undefined) query = query.where("queue", "=", filter.queue);
       const rows = await query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).execute();
       return rows.map(toRecord);
     });
@@ -322,8 +327,10 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
 
   async claimDueRuns(request: ClaimRequest): Promise<RunRecord[]> {
     if (request.workflows.length === 0 || request.limit <= 0) return [];
-    return this.#write("claim due runs", async (s) =>
-      (
+    return this.#write("claim due runs", async (s) => {
+      const queues = (await s.all<{ name: string }>("listQueues", {})).map((row) => row.name);
+      if (queues.length > 0) return claimWithQueues(s, request, queues, servedArgs(request.workflows));
+      return (
         await s.all<RunRow>("claimDueRuns", {
           owner: request.owner,
           nowMs: request.nowMs,
@@ -331,8 +338,17 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
           limit: Math.floor(request.limit),
           ...servedArgs(request.workflows),
         })
-      ).map(toRecord),
-    );
+      ).map(toRecord);
+    });
+  }
+
+  async setPriority(runIds: readonly string[], priority: number, nowMs: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    return this.#write("change run priorities", async (s) => {
+      const rows = await s.all<{ id: string }>("setPriority", { ids: runIds, priority, nowMs });
+      if (rows.length > 0) noteRunsDue(s);
+      return rows.map((row) => row.id);
+    });
   }
 
   async renewLeases(owner: string, runIds: readonly string[], nowMs: number, leaseMs: number): Promise<LeaseStatus[]> {
@@ -406,9 +422,16 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
     });
   }
 
-  async nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
+  async nextDueAtMs(
+    workflows: readonly ServedWorkflow[],
+    limits?: { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number },
+  ): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
     return this.#read("find the next due run", async (s) => {
+      if (limits !== undefined) {
+        const queues = (await s.all<{ name: string }>("listQueues", {})).map((row) => row.name);
+        if (queues.length > 0) return nextDueWithQueues(s, queues, limits.queues, limits.nowMs, servedArgs(workflows));
+      }
       const row = await s.get<{ due_at_ms: number }>("nextDue", servedArgs(workflows));
       return row?.due_at_ms;
     });

@@ -25,13 +25,19 @@ export async function createRunRow(statements: Statements, run: NewRun): Promise
     nowMs: run.nowMs,
     parentId: run.parent?.runId,
     cancelWithParent: run.parent?.onParentCancel === "cancel",
+    queue: run.queue,
+    queueKey: run.queue === undefined ? undefined : run.queueKey,
+    priority: run.priority ?? 0,
+    // A run created claimed is due now (its lease lapses like any claim); a delayed one is due when it starts.
+    dueAtMs: run.lease === undefined ? (run.dueAtMs ?? run.nowMs) : run.nowMs,
   });
   if (inserted === undefined) {
     const existing = await statements.get<RunRow>("getRun", { id: run.id });
     return { created: false, run: toRecord(existing as RunRow) };
   }
+  if (run.queue !== undefined) await statements.run("registerQueue", { name: run.queue });
   await insertEvents(statements, inserted.run_key, [run.startedEvent]);
   // A run created claimed is its creator's to start; any other is due for whichever engine serves it.
-  if (run.lease === undefined) noteRunsDue(statements, { workflow: run.workflow });
+  if (run.lease === undefined) noteRunsDue(statements, { workflow: run.workflow, atMs: run.dueAtMs, nowMs: run.nowMs });
   return { created: true, run: newRunRecord(run) };
 }

@@ -209,8 +209,20 @@ export async function importRuns(trx: Kysely<Database>, schema: string, runs: re
       wake_children: wake?.children !== undefined && wake.children.length > 0 ? [...wake.children] : null,
       parent_id: record.parentId ?? null,
       cancel_with_parent: run.cancelWithParent,
+      queue: record.queue ?? null,
+      queue_key: record.queueKey ?? null,
+      priority: record.priority ?? 0,
     };
   });
+  // A claim visits the queues this table names: a queue first seen in an import must be in it too.
+  const queues = [...new Set(runs.flatMap((run) => (run.record.queue === undefined ? [] : [run.record.queue])))];
+  if (queues.length > 0) {
+    await db
+      .insertInto("queues")
+      .values(queues.map((name) => ({ name })))
+      .onConflict((oc) => oc.column("name").doNothing())
+      .execute();
+  }
   const keyOf = new Map<string, number>();
   for (const chunk of chunks(runRows)) {
     for (const row of await db.insertInto("runs").values(chunk).returning(["id", "run_key"]).execute()) {

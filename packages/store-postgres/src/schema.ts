@@ -41,6 +41,12 @@ export interface RunsTable {
   parent_id: string | null;
   /** Cancelling the parent cancels this child (`onParentCancel: "cancel"`). */
   cancel_with_parent: boolean;
+  /** The run's queue (NULL: none). Schema version 7. */
+  queue: string | null;
+  /** The run's key within its queue, for per-key limits (NULL: none). Schema version 7. */
+  queue_key: string | null;
+  /** Orders the due runs of the run's queue: lower first. Schema version 7. */
+  priority: number;
 }
 
 /** The append-only log of each run's current generation: one row per event, keyed (run_key, seq). */
@@ -113,6 +119,22 @@ export interface MetaTable {
   value: number;
 }
 
+/**
+ * Every queue name a run was ever created in, one row each: what a claim walks to visit each queue, and the row a
+ * claim of a queue with limits locks (FOR UPDATE) so that concurrent claimers count and take one at a time.
+ */
+export interface QueuesTable {
+  name: string;
+}
+
+/** Execution starts of runs in rate-limited queues, kept for the longest period a claim passed. Schema version 7. */
+export interface QueueStartsTable {
+  queue: string;
+  queue_key: string | null;
+  started_at_ms: number;
+  run_key: number;
+}
+
 /** The whole schema, for Kysely's query builder. */
 export interface Database {
   runs: RunsTable;
@@ -123,4 +145,6 @@ export interface Database {
   lease_holders: LeaseHoldersTable;
   run_blocks: RunBlocksTable;
   meta: MetaTable;
+  queues: QueuesTable;
+  queue_starts: QueueStartsTable;
 }

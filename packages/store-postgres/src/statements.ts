@@ -2,6 +2,7 @@
 // that binds arguments and runs them on a pool or inside a transaction. Nothing here decides when to run what.
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { changeChannel } from "./change-notifications.js";
+import { queueQueries } from "./queue-statements.js";
 import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
 import type { Database } from "./schema.js";
 
@@ -54,6 +55,9 @@ const runColumns = [
   "parent_id",
   "version",
   "generation",
+  "queue",
+  "queue_key",
+  "priority",
 ] as const;
 
 /**
@@ -112,10 +116,17 @@ function buildQueries(schema: string) {
       nowMs: number;
       parentId: string | undefined;
       cancelWithParent: boolean;
+      queue: string | undefined;
+      queueKey: string | undefined;
+      priority: number;
+      dueAtMs: number;
     }>(
       db
         .insertInto("runs")
         .values({
+          queue: param("queue"),
+          queue_key: param("queueKey"),
+          priority: param("priority"),
           id: param("id"),
           workflow: param("workflow"),
           version: param("version"),
@@ -124,7 +135,7 @@ function buildQueries(schema: string) {
           input: param("input"),
           lease_owner: param("leaseOwner"),
           lease_expires_at_ms: leaseUntil("leaseMs"),
-          due_at_ms: param("nowMs"),
+          due_at_ms: param("dueAtMs"),
           cancel_requested: false,
           last_seq: 1,
           created_at_ms: param("nowMs"),
@@ -490,6 +501,8 @@ function buildQueries(schema: string) {
      * Leases due runs. SKIP LOCKED lets concurrent claimers pass over rows another claim (or any write) holds
      * instead of waiting for it and then finding them taken: two engines never get the same run, and neither
      * blocks the other. The subquery re-checks each row it locks, so a run claimed meanwhile is not returned.
+     * Only runs without a queue: a claim takes this path when it found no queue, and under READ COMMITTED runs
+     * of a queue may have been committed since it looked; they wait for a claim that applies their queue's rules.
      */
     claimDueRuns: compileStatement<Served & { owner: string; nowMs: number; leaseMs: number; limit: number }>(
       db
@@ -507,6 +520,7 @@ function buildQueries(schema: string) {
             .selectFrom("runs")
             .select("run_key")
             .where("due_at_ms", "<=", param("nowMs"))
+            .where("queue", "is", null)
             .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at_ms", "<=", databaseNowMs)]))
             .where(servedBy())
             .orderBy("due_at_ms")
@@ -755,6 +769,7 @@ function buildQueries(schema: string) {
         .where("name", "=", param("name"))
         .where("version", "=", param("version")),
     ),
+    ...queueQueries(db, { servedBy, databaseNowMs, leaseUntil, runColumns }),
     /** Sends a write's change notifications (change-notifications.ts) on the schema's channel, one per payload. */
     notifyChanges: compileStatement<{ payloads: readonly string[] }>({
       compile: () =>

@@ -243,6 +243,57 @@ const MIGRATIONS: readonly Migration[] = [
         .modifyEnd(sql`without rowid`),
     ],
   },
+  {
+    // Version 7 (queues and flow control) adds, without rebuilding anything:
+    // - `runs.queue`, `runs.queue_key` and `runs.priority` (every earlier run: no queue, priority 0);
+    // - `queues` (every queue name runs were created in) and `queue_starts` (the rate-limit windows);
+    // - the indexes that keep a claim's cost independent of how many runs wait: each queue's due runs in claim
+    //   order (priority, due time, creation), each queue's next due time, each queue's executing runs (what
+    //   concurrency limits count), and the due runs without a queue (so that queued runs are never stepped over
+    //   by the claim of runs without one).
+    version: 7,
+    statements: [
+      builder.schema.alterTable("runs").addColumn("queue", "text"),
+      builder.schema.alterTable("runs").addColumn("queue_key", "text"),
+      builder.schema.alterTable("runs").addColumn("priority", "integer", (c) => c.notNull().defaultTo(0)),
+      builder.schema
+        .createIndex("runs_queue_due")
+        .on("runs")
+        .columns(["queue", "priority", "due_at_ms", "run_key"])
+        .where(sql<boolean>`due_at_ms is not null and queue is not null`),
+      builder.schema
+        .createIndex("runs_queue_next")
+        .on("runs")
+        .columns(["queue", "due_at_ms"])
+        .where(sql<boolean>`due_at_ms is not null and queue is not null`),
+      builder.schema
+        .createIndex("runs_queue_running")
+        .on("runs")
+        .columns(["queue", "queue_key"])
+        .where(sql<boolean>`status = 'running' and queue is not null`),
+      builder.schema
+        .createIndex("runs_due_unqueued")
+        .on("runs")
+        .column("due_at_ms")
+        .where(sql<boolean>`due_at_ms is not null and queue is null`),
+      builder.schema
+        .createTable("queues")
+        .addColumn("name", "text", (c) => c.primaryKey().notNull())
+        .modifyEnd(sql`without rowid`),
+      builder.schema
+        .createTable("queue_starts")
+        .addColumn("queue", "text", (c) => c.notNull())
+        .addColumn("queue_key", "text")
+        .addColumn("started_at_ms", "integer", (c) => c.notNull())
+        .addColumn("run_key", "integer", (c) => c.notNull()),
+      builder.schema.createIndex("queue_starts_window").on("queue_starts").columns(["queue", "started_at_ms"]),
+      builder.schema
+        .createIndex("queue_starts_key")
+        .on("queue_starts")
+        .columns(["queue", "queue_key", "started_at_ms"])
+        .where(sql<boolean>`queue_key is not null`),
+    ],
+  },
 ];
 
 /** Newest schema version this code knows. */

@@ -23,10 +23,16 @@ export function createRunRow(statements: PreparedStatements, run: NewRun): { cre
     nowMs: run.nowMs,
     parentId: run.parent?.runId,
     cancelWithParent: run.parent?.onParentCancel === "cancel" ? 1 : 0,
+    queue: run.queue,
+    queueKey: run.queue === undefined ? undefined : run.queueKey,
+    priority: run.priority ?? 0,
+    // A run created claimed is due now (its lease lapses like any claim); a delayed one is due when it starts.
+    dueAtMs: run.lease === undefined ? (run.dueAtMs ?? run.nowMs) : run.nowMs,
   });
   if (inserted.changes === 0) {
     return { created: false, run: toRecord(statements.get<RunRow>("getRun", { id: run.id }) as RunRow) };
   }
+  if (run.queue !== undefined) statements.run("registerQueue", { name: run.queue });
   // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
   insertEvents(statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
   return { created: true, run: newRunRecord(run) };

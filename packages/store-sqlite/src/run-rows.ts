@@ -57,6 +57,9 @@ export function toRecord(row: RunRow): RunRecord {
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
     finishedAtMs: row.finished_at_ms ?? undefined,
+    queue: row.queue ?? undefined,
+    queueKey: row.queue_key ?? undefined,
+    priority: row.priority,
   };
 }
 
@@ -99,6 +102,9 @@ export function newRunRecord(run: NewRun): RunRecord {
     parent_id: run.parent?.runId ?? null,
     version: run.version ?? 1,
     generation: 1,
+    queue: run.queue ?? null,
+    queue_key: run.queue === undefined ? null : (run.queueKey ?? null),
+    priority: run.priority ?? 0,
   });
 }
 

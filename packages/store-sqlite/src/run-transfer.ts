@@ -224,9 +224,22 @@ export class SqliteRunTransfer {
           wake_children: jsonList(wake?.children) ?? null,
           parent_id: record.parentId ?? null,
           cancel_with_parent: run.cancelWithParent ? 1 : 0,
+          queue: record.queue ?? null,
+          queue_key: record.queueKey ?? null,
+          priority: record.priority ?? 0,
         })
         .compile(),
     );
+    // A claim visits the queues this table names: a queue first seen in an import must be in it too.
+    if (record.queue !== undefined) {
+      this.#run(
+        builder
+          .insertInto("queues")
+          .values({ name: record.queue })
+          .onConflict((oc) => oc.column("name").doNothing())
+          .compile(),
+      );
+    }
     const runKey = Number(inserted.lastInsertRowid);
     for (const event of run.events) {
       this.#run(

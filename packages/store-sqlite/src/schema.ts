@@ -45,6 +45,12 @@ export interface RunsTable {
   version: number;
   /** The run's current generation (1 + its `continueAsNew`s); `events` holds this one. Schema version 6. */
   generation: number;
+  /** The run's queue (NULL: none). Schema version 7. */
+  queue: string | null;
+  /** The run's key within its queue, for per-key limits (NULL: none). Schema version 7. */
+  queue_key: string | null;
+  /** Orders the due runs of the run's queue: lower first. Schema version 7. */
+  priority: number;
 }
 
 /** The append-only log: one row per event, keyed (run_key, seq), stored WITHOUT ROWID. */
@@ -118,6 +124,22 @@ export interface RunBlocksTable {
   ended_by: string | null;
 }
 
+/** Every queue name a run was ever created in: what a claim walks to visit each queue. Schema version 7. */
+export interface QueuesTable {
+  name: string;
+}
+
+/**
+ * Execution starts of runs in rate-limited queues (one row per claim of such a run), kept for the longest
+ * rate-limit period a claim passed: the sliding window that rate limits count. Schema version 7.
+ */
+export interface QueueStartsTable {
+  queue: string;
+  queue_key: string | null;
+  started_at_ms: number;
+  run_key: number;
+}
+
 /** The whole database, for Kysely's query builder. */
 export interface Database {
   runs: RunsTable;
@@ -127,4 +149,6 @@ export interface Database {
   workflows: WorkflowsTable;
   lease_holders: LeaseHoldersTable;
   run_blocks: RunBlocksTable;
+  queues: QueuesTable;
+  queue_starts: QueueStartsTable;
 }

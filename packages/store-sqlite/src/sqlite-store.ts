@@ -28,6 +28,7 @@ import {
   type RunRecord,
   type RunStatus,
   type ServedWorkflow,
+  type QueueLimits,
   type SignalRecord,
   type Store,
   type RunPage,
@@ -61,6 +62,7 @@ import { builder, toSqlite } from "./query-builder.js";
 import { SqliteRunQueries, checkLimit } from "./run-reader.js";
 import { SqliteRunTransfer } from "./run-transfer.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
+import { QueueClaims } from "./queue-claims.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
 
 /** Counters of `SqliteStore.stats()`. */
@@ -94,6 +96,8 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
   readonly filename: string;
   readonly #db: BetterSqlite3.Database;
   readonly #statements: PreparedStatements;
+  /** Claims and due times with queues (queue-claims.ts). */
+  readonly #queueClaims: QueueClaims;
   readonly #group: GroupCommit;
   /** The RunReader queries tools use (run-reader.ts), on this store's connection. */
   readonly #runQueries: SqliteRunQueries;
@@ -107,6 +111,7 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
     this.#db = db;
     this.filename = filename;
     this.#statements = new PreparedStatements(db);
+    this.#queueClaims = new QueueClaims(db);
     this.#runQueries = new SqliteRunQueries(db);
     this.#transfer = new SqliteRunTransfer(db);
     const guard =
@@ -205,6 +210,7 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
       if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
       if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
       if (filter.version !== undefined) query = query.where("version", "=", filter.version);
+      if (filter.queue !== undefined) query = query.where("queue", "=", filter.queue);
       const compiled = query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).compile();
       const rows = this.#db.prepare(compiled.sql).all(...compiled.parameters.map(toSqlite)) as RunRow[];
       return rows.map(toRecord);
@@ -288,16 +294,29 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
 
   async claimDueRuns(request: ClaimRequest): Promise<RunRecord[]> {
     if (request.workflows.length === 0 || request.limit <= 0) return [];
-    return this.#write("claim due runs", () =>
-      this.#statements
+    return this.#write("claim due runs", () => {
+      const workflows = servedJson(request.workflows);
+      // Inside BEGIN IMMEDIATE: no other process writes between counting a queue's runs and taking them.
+      const queues = this.#queueClaims.queueNames();
+      if (queues.length > 0) return this.#queueClaims.claim(request, queues, workflows);
+      return this.#statements
         .all<RunRow>("claimDueRuns", {
           owner: request.owner,
           nowMs: request.nowMs,
           leaseUntilMs: request.nowMs + request.leaseMs,
           limit: request.limit,
-          workflows: servedJson(request.workflows),
+          workflows,
         })
-        .map(toRecord),
+        .map(toRecord);
+    });
+  }
+
+  async setPriority(runIds: readonly string[], priority: number, nowMs: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    return this.#write("change run priorities", () =>
+      this.#statements
+        .all<{ id: string }>("setPriority", { ids: JSON.stringify(runIds), priority, nowMs })
+        .map((row) => row.id),
     );
   }
 
@@ -371,9 +390,16 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
     });
   }
 
-  async nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
+  async nextDueAtMs(
+    workflows: readonly ServedWorkflow[],
+    limits?: { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number },
+  ): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
     return this.#read("find the next due run", () => {
+      const queues = limits === undefined ? [] : this.#queueClaims.queueNames();
+      if (limits !== undefined && queues.length > 0) {
+        return this.#queueClaims.nextDueAtMs(queues, limits.queues, limits.nowMs, servedJson(workflows));
+      }
       const row = this.#statements.get<{ due_at_ms: number }>("nextDue", { workflows: servedJson(workflows) });
       return row?.due_at_ms;
     });
@@ -547,7 +573,8 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
   stats(): SqliteStoreStats {
     const { transactions, writes, failedWrites } = this.#group.counters;
     const fileChecks = this.#fileGuard?.checks ?? 0;
-    return { transactions, writes, failedWrites, statements: this.#statements.executed, fileChecks };
+    const statements = this.#statements.executed + this.#queueClaims.executed;
+    return { transactions, writes, failedWrites, statements, fileChecks };
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { sql } from "kysely";
 import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
 
 /** `column IN (values of a JSON array parameter)`: one prepared statement for any number of values. */
-const inJsonArray = (column: string, name: string) =>
+export const inJsonArray = (column: string, name: string) =>
   sql<boolean>`${sql.ref(column)} in (select value from json_each(${param(name)}))`;
 
 /**
@@ -17,7 +17,7 @@ const inJsonArray = (column: string, name: string) =>
  * them, a cost that grows with the store's whole history. One string per served pair keeps the check as cheap as
  * the name-only one was (a row-value IN over json_extract costs about half as much again per call).
  */
-const servedBy = (name: string) =>
+export const servedBy = (name: string) =>
   sql<boolean>`+(${sql.ref("version")} || ':' || ${sql.ref("workflow")}) in (select value from json_each(${param(name)}))`;
 
 const runColumns = [
@@ -42,6 +42,9 @@ const runColumns = [
   "parent_id",
   "version",
   "generation",
+  "queue",
+  "queue_key",
+  "priority",
 ] as const;
 
 /** `value` is one of the JSON array in `column` (a wake set's signals or children). */
@@ -88,12 +91,19 @@ export const QUERIES = {
     nowMs: number;
     parentId: string | undefined;
     cancelWithParent: number;
+    queue: string | undefined;
+    queueKey: string | undefined;
+    priority: number;
+    dueAtMs: number;
   }>(
     builder
       .insertInto("runs")
       .values({
         parent_id: param("parentId"),
         cancel_with_parent: param("cancelWithParent"),
+        queue: param("queue"),
+        queue_key: param("queueKey"),
+        priority: param("priority"),
         id: param("id"),
         workflow: param("workflow"),
         version: param("version"),
@@ -102,7 +112,7 @@ export const QUERIES = {
         input: param("input"),
         lease_owner: param("leaseOwner"),
         lease_expires_at_ms: param("leaseExpiresAtMs"),
-        due_at_ms: param("nowMs"),
+        due_at_ms: param("dueAtMs"),
         cancel_requested: 0,
         last_seq: 1,
         created_at_ms: param("nowMs"),
@@ -627,6 +637,23 @@ export const QUERIES = {
       .set({ status: "pending", due_at_ms: param("nowMs"), reason: null, error: null, updated_at_ms: param("nowMs") })
       .where("status", "=", "blocked")
       .where(servedBy("workflows")),
+  ),
+  /** Records a queue name the first time a run is created in it (claims visit every recorded queue). */
+  registerQueue: compileStatement<{ name: string }>(
+    builder
+      .insertInto("queues")
+      .values({ name: param("name") })
+      .onConflict((oc) => oc.column("name").doNothing()),
+  ),
+  /** Sets the priority of unfinished queued runs of a JSON array of ids; returns their ids. */
+  setPriority: compileStatement<{ ids: string; priority: number; nowMs: number }>(
+    builder
+      .updateTable("runs")
+      .set({ priority: param("priority"), updated_at_ms: param("nowMs") })
+      .where(inJsonArray("id", "ids"))
+      .where("queue", "is not", null)
+      .where("status", "not in", ["completed", "failed", "cancelled"])
+      .returning("id"),
   ),
   registerWorkflow: compileStatement<{ name: string; version: number; nowMs: number }>(
     builder

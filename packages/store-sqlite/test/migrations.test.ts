@@ -85,9 +85,13 @@ describe("schema migrations", () => {
     expect(indexes.map((row) => (row as { name: string }).name).sort()).toEqual([
       "runs_created",
       "runs_due",
+      "runs_due_unqueued",
       "runs_finished",
       "runs_id",
       "runs_parent",
+      "runs_queue_due",
+      "runs_queue_next",
+      "runs_queue_running",
       "runs_status_created",
       "runs_workflow_created",
     ]);
@@ -227,6 +231,13 @@ describe("schema migrations from version 3", () => {
     await (await SqliteStore.open({ filename })).close();
     const db = new Database(filename);
     db.exec("drop table run_blocks");
+    // Version 7's columns, tables and indexes (queues), taken back.
+    for (const index of ["runs_queue_due", "runs_queue_next", "runs_queue_running", "runs_due_unqueued"]) {
+      db.exec(`drop index ${index}`);
+    }
+    db.exec("drop table queues");
+    db.exec("drop table queue_starts");
+    for (const column of ["queue", "queue_key", "priority"]) db.exec(`alter table runs drop column ${column}`);
     // Version 6's columns and tables, and version 5's columns and index, taken back too.
     db.exec("alter table runs drop column version");
     db.exec("alter table runs drop column generation");

@@ -19,8 +19,12 @@ import type {
   SignalRecord,
   Store,
   ServedWorkflow,
+  QueueLimits,
 } from "@reprise/core";
 import { decodeEvent } from "@reprise/core/internal";
+
+/** The queue limits `nextDueAtMs` may take. */
+type QueueView = { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number };
 
 /** Where a crash hits relative to the commit it is planned at. */
 export type CrashTiming = "before" | "after";
@@ -165,8 +169,12 @@ export class CrashingStore implements Store {
   async expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
     return this.#answer(() => this.#inner.expireLeasesOf(owners, nowMs));
   }
-  async nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
-    return this.#answer(() => this.#inner.nextDueAtMs(workflows));
+  async nextDueAtMs(workflows: readonly ServedWorkflow[], limits?: QueueView): Promise<number | undefined> {
+    return this.#answer(() => this.#inner.nextDueAtMs(workflows, limits));
+  }
+  async setPriority(runIds: readonly string[], priority: number, nowMs: number): Promise<string[]> {
+    this.#alive();
+    return this.#answer(() => this.#inner.setPriority(runIds, priority, nowMs));
   }
   async retryBlockedRuns(workflows: readonly ServedWorkflow[], nowMs: number): Promise<number> {
     return this.#answer(() => this.#inner.retryBlockedRuns(workflows, nowMs));

@@ -20,6 +20,7 @@ import {
   type SignalRecord,
   type Store,
   type ServedWorkflow,
+  type QueueLimits,
 } from "@reprise/core";
 
 /**
@@ -58,6 +59,7 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "leaseHoldersOn",
   "expireLeasesOf",
   "nextDueAtMs",
+  "setPriority",
   "retryBlockedRuns",
   "blockedEpisodes",
   "forceCancelBlocked",
@@ -268,8 +270,14 @@ export class FaultyStore implements Store {
   expireLeasesOf(owners: readonly string[], nowMs: number): Promise<number> {
     return this.#call("expireLeasesOf", [owners, nowMs], () => this.inner.expireLeasesOf(owners, nowMs));
   }
-  nextDueAtMs(workflows: readonly ServedWorkflow[]): Promise<number | undefined> {
-    return this.#call("nextDueAtMs", [workflows], () => this.inner.nextDueAtMs(workflows));
+  nextDueAtMs(
+    workflows: readonly ServedWorkflow[],
+    limits?: { readonly queues: Readonly<Record<string, QueueLimits>>; readonly nowMs: number },
+  ): Promise<number | undefined> {
+    return this.#call("nextDueAtMs", [workflows, limits], () => this.inner.nextDueAtMs(workflows, limits));
+  }
+  setPriority(runIds: readonly string[], priority: number, nowMs: number): Promise<string[]> {
+    return this.#call("setPriority", [runIds, priority, nowMs], () => this.inner.setPriority(runIds, priority, nowMs));
   }
   retryBlockedRuns(workflows: readonly ServedWorkflow[], nowMs: number): Promise<number> {
     return this.#call("retryBlockedRuns", [workflows, nowMs], () => this.inner.retryBlockedRuns(workflows, nowMs));

@@ -91,6 +91,8 @@ export interface TestEngine {
   /** The run's history: its current generation, or `{ generation }` (a run that used continueAsNew). */
   history(runId: string, options?: HistoryOptions): Promise<HistoryEvent[]>;
   listRuns(options?: ListRunsOptions): Promise<RunInfo[]>;
+  /** Changes a queued run's priority (Engine.setPriority), then lets the work that follows settle. */
+  setPriority(runId: string, priority: number): Promise<void>;
   /** Moves virtual time forward, firing every timer that falls due in deadline order, each after the work before it settled. */
   advance(duration: DurationLike): Promise<void>;
   /** Waits until nothing is due at the current virtual time. */
@@ -199,6 +201,11 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
     getRun: (runId) => current.engine.getRun(runId),
     history: (runId, options) => current.engine.history(runId, options),
     listRuns: (listOptions) => current.engine.listRuns(listOptions),
+    setPriority: (runId, priority) =>
+      checked(async () => {
+        await current.engine.setPriority(runId, priority);
+        await settle();
+      }),
     advance: (duration) => checked(() => clock.advance(duration, settle)),
     settle: () => checked(settle),
     restart: () =>

@@ -1,6 +1,6 @@
 // Throughput: many workflows started at once through the public API, default (durable) settings, until all results.
 // Reports workflows/s and steps/s, plus how many transactions the store needed (group commit at work).
-import { createEngine, type EngineOptions } from "@reprise/core";
+import { createEngine, type EngineOptions, type StartOptions } from "@reprise/core";
 import { type StoreSource, nowMs, repeat, type Storage, storeCounters, summarize, type Summary } from "../measure.js";
 import { threeSteps, threeStepsInAll, threeStepsWithPayload } from "../workflows.js";
 
@@ -32,6 +32,8 @@ export interface ThroughputOptions {
   readonly completion?: "result" | "whenIdle";
   /** A file (the issue's case) by default; `:memory:` shows what the disk costs. */
   readonly storage?: Storage;
+  /** Start options of run `i` beyond its id (e.g. a queue and key: the queue case). */
+  readonly start?: (i: number) => StartOptions;
 }
 
 export async function measureThroughput(dir: StoreSource, options: ThroughputOptions): Promise<ThroughputResult> {
@@ -60,11 +62,10 @@ async function once(
   const started = nowMs();
   const runs = await Promise.all(
     Array.from({ length: options.workflows }, (_, i) =>
-      engine.start(
-        definition,
-        options.payloadBytes ?? i,
-        options.ids === "time-ordered" ? { id: `${prefix}${String(i).padStart(7, "0")}` } : {},
-      ),
+      engine.start(definition, options.payloadBytes ?? i, {
+        ...options.start?.(i),
+        ...(options.ids === "time-ordered" ? { id: `${prefix}${String(i).padStart(7, "0")}` } : {}),
+      }),
     ),
   );
   if (options.completion === "whenIdle") await engine.whenIdle();

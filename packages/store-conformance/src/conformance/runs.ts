@@ -42,6 +42,7 @@ export function describeRuns(ctx: ConformanceContext): void {
         lastSeq: 1,
         createdAtMs: T0,
         updatedAtMs: T0,
+        priority: 0,
       });
       for (const field of ["result", "error", "waitingFor", "wakeAtMs", "reason", "cancelReason", "finishedAtMs"]) {
         expect(run[field as keyof typeof run], field).toBeUndefined();
