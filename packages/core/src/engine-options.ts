@@ -5,7 +5,11 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from "./codec.js";
 import type { EngineHooks } from "./engine-hooks.js";
 import { InvalidArgumentError } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryPolicy } from "./retry.js";
+import { resolveRetention, type ResolvedRetention, type RetentionOptions } from "./retention.js";
+import type { DeadlineInput } from "./duration.js";
+import type { RunTags } from "./tags.js";
 import type { RunStatus, Store } from "./store.js";
+import type { RunPageCursor } from "./store-reader.js";
 import { WorkflowRegistry } from "./workflow-registry.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -56,6 +60,12 @@ export interface EngineOptions {
    * `crypto.randomUUID()` for uuid(). Tests pass a seeded function so that runs are reproducible.
    */
   readonly random?: (key: string) => number;
+  /**
+   * How long finished runs are kept, per status, e.g. `{ completed: { days: 7 }, failed: { days: 30 } }`; a status
+   * left out is kept for ever (the default for all). The engine deletes older runs in the background, in small
+   * batches (see RetentionOptions and docs/finding-runs.md).
+   */
+  readonly retention?: RetentionOptions;
 }
 
 /**
@@ -72,6 +82,11 @@ export interface StartOptions {
    * the workflow's name, or the definition's own version when this engine does not serve that name.
    */
   readonly version?: number;
+  /**
+   * Tags to find the run by (`listRuns({ tags })`, `reprise runs --tag key=value`): string keys and values, at
+   * most MAX_TAGS. A start that returns an existing run leaves that run's tags as they are.
+   */
+  readonly tags?: RunTags;
 }
 
 /**
@@ -144,9 +159,25 @@ export interface ListRunsOptions {
   readonly parent?: string;
   /** Only runs that started on this version of their workflow (`workflow(name, fn, { version })`). */
   readonly version?: number;
+  /** Only runs that have every one of these tags with exactly this value, e.g. `{ customer: "42" }`. */
+  readonly tags?: RunTags;
+  /** Only runs created at or after this time (a Date, a luxon DateTime, an ISO string, or epoch ms). */
+  readonly createdAfter?: DeadlineInput | number;
+  /** Only runs created before this time: with `createdAfter`, a half-open window that tiles without overlaps. */
+  readonly createdBefore?: DeadlineInput | number;
   /** At most this many runs, newest first. Default 100, at most 10,000. */
   readonly limit?: number;
+  /** Continue after this run: the `next` of the page before (`listRunsPage`). */
+  readonly after?: RunPageCursor;
 }
+
+/**
+ * Filters of `engine.countRuns()` and `engine.cancelMany()`: those of `listRuns` without `limit` and `after`.
+ *
+ * @example
+ * await engine.countRuns({ status: "failed", tags: { customer: "42" }, createdAfter: "2026-12-01T00:00:00Z" });
+ */
+export type CountRunsOptions = Omit<ListRunsOptions, "limit" | "after">;
 
 /** Options with every default filled in and checked. */
 export interface ResolvedEngineOptions {
@@ -164,6 +195,7 @@ export interface ResolvedEngineOptions {
   readonly onError: (error: unknown) => void;
   readonly on: EngineHooks | undefined;
   readonly random: ((key: string) => number) | undefined;
+  readonly retention: ResolvedRetention | undefined;
 }
 
 /** Validates options and fills in defaults; throws InvalidArgumentError naming the bad option. */
@@ -201,6 +233,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     onError: options.onError ?? ((error: unknown) => console.error("[reprise]", error)),
     on: checkedHooks(options.on),
     random: options.random,
+    retention: resolveRetention(options.retention),
   });
 }
 

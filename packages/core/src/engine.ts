@@ -21,11 +21,12 @@ import {
   type HistoryOptions,
   type CancelResult,
   type ListRunsOptions,
+  type CountRunsOptions,
   type ResolvedEngineOptions,
   type SignalOptions,
   type StartOptions,
 } from "./engine-options.js";
-import { assertId, assertReason, isPossibleId, runFilter } from "./argument-checks.js";
+import { assertId, assertReason, isPossibleId, runFilter, runSelection } from "./argument-checks.js";
 import { callHook } from "./engine-hooks.js";
 import { checkParkedRuns } from "./parked-run-check.js";
 import { LeaseHeartbeat } from "./lease-heartbeat.js";
@@ -49,6 +50,10 @@ import {
 import { FINISHED_STATUSES, type LeaseHolder, type NewRun, type RunRecord, type ServedWorkflow } from "./store.js";
 import { StoreChangeWatch } from "./store-changes.js";
 import { WorkLoop } from "./work-loop.js";
+import { cancelMatching } from "./bulk-actions.js";
+import { purgeExpired, retentionPeriods, RetentionSweeper, type RetentionPolicy } from "./retention.js";
+import { checkTags } from "./tags.js";
+import type { RunPage, RunPageCursor, RunStatusCounts } from "./store-reader.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
 /** Longest wait before a pass that failed (e.g. the store was busy or full) is tried again. */
@@ -96,6 +101,8 @@ export class Engine {
   #parkedCheck: Promise<void> | undefined;
   /** The store's change notifications, if it has them: other processes' writes wake this engine at once. */
   readonly #changes: StoreChangeWatch;
+  /** Deletes finished runs past `retention` in the background; undefined without a retention option. */
+  readonly #retention: RetentionSweeper | undefined;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
@@ -173,6 +180,10 @@ export class Engine {
       },
       this.#options.onError,
     );
+    const retention = this.#options.retention;
+    this.#retention =
+      retention === undefined ? undefined : new RetentionSweeper(store, clock, retention, this.#options.onError);
+    this.#retention?.start();
     this.#loop.poke();
   }
 
@@ -314,7 +325,11 @@ export class Engine {
   async #newRun(
     workflow: WorkflowDefinition<never, unknown> | string,
     input: unknown,
-    options: { readonly id?: string | undefined; readonly version?: number | undefined },
+    options: {
+      readonly id?: string | undefined;
+      readonly version?: number | undefined;
+      readonly tags?: Readonly<Record<string, string>> | undefined;
+    },
     nowMs: number,
     api = "start()",
     registered?: Set<string>,
@@ -324,10 +339,12 @@ export class Engine {
     const runId = options.id ?? randomUUID();
     assertId(runId, "run id");
     const limit = this.#options.maxPayloadBytes;
+    const tags = checkTags(options.tags, api);
     const encodedInput = encodeValue(input, "The workflow input", limit);
-    const started = runStartedEvent({ workflow: name, version, generation: 1 }, input, nowMs);
+    const started = runStartedEvent({ workflow: name, version, generation: 1, tags }, input, nowMs);
     const startedEvent = encodeEvent(started, "The workflow input", limit);
-    return { id: runId, workflow: name, version, input: encodedInput, startedEvent, nowMs };
+    const run: NewRun = { id: runId, workflow: name, version, input: encodedInput, startedEvent, nowMs };
+    return tags === undefined ? run : { ...run, tags };
   }
 
   /**
@@ -565,6 +582,87 @@ export class Engine {
   }
 
   /**
+   * One page of runs matching the filters, newest first, and the cursor of the next page (undefined on the last):
+   * keyset paging, so a deep page costs what the first one does and runs started meanwhile never shift a page.
+   *
+   * @example
+   * let page = await engine.listRunsPage({ tags: { customer: "42" }, limit: 100 });
+   * while (page.next !== undefined) page = await engine.listRunsPage({ tags: { customer: "42" }, after: page.next });
+   */
+  async listRunsPage(options: ListRunsOptions = {}): Promise<RunPage<RunInfo>> {
+    const filter = runFilter(options);
+    // One more than asked for tells whether another page follows, without a second query.
+    const records = await this.#options.store.listRuns({ ...filter, limit: filter.limit + 1 });
+    const page = records.slice(0, filter.limit);
+    const reasons = await this.#derivedReasons(page);
+    const runs = page.map((record, index) => toListedRunInfo(record, reasons[index]));
+    const last = page.at(-1);
+    const next: RunPageCursor | undefined =
+      records.length > filter.limit && last !== undefined ? { createdAtMs: last.createdAtMs, id: last.id } : undefined;
+    return { runs, next };
+  }
+
+  /**
+   * How many runs match the filters (the same filters as `listRuns`, without `limit` and `after`).
+   *
+   * @example
+   * const waiting = await engine.countRuns({ status: "waiting", tags: { customer: "42" } });
+   */
+  async countRuns(options: CountRunsOptions = {}): Promise<number> {
+    const counts = await this.countRunsByStatus(options);
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  /**
+   * How many runs match the filters, per status (statuses without runs are 0).
+   *
+   * @example
+   * const { waiting, failed } = await engine.countRunsByStatus({ tags: { plan: "pro" } });
+   */
+  async countRunsByStatus(options: CountRunsOptions = {}): Promise<RunStatusCounts> {
+    return this.#options.store.countRuns(runSelection(options));
+  }
+
+  /**
+   * Requests the cancellation of every unfinished run matching the filters (default: all unfinished statuses),
+   * as `cancel()` does for one, in bounded store writes (500 runs each, never one round trip per run). Resolves
+   * with how many runs it marked; runs already marked or finished are not counted. Blocked runs are marked and
+   * act on it once code matching their history is deployed (see `cancel`).
+   *
+   * @example
+   * const cancelled = await engine.cancelMany({ tags: { customer: "7" }, status: "waiting" }, { reason: "account closed" });
+   */
+  async cancelMany(options: CountRunsOptions, cancel: { readonly reason?: string } = {}): Promise<number> {
+    this.#assertOpen("cancel runs");
+    assertReason(cancel.reason);
+    const selection = runSelection(options);
+    const { store, clock } = this.#options;
+    const marked = await cancelMatching(store, selection, cancel.reason, () => clock.nowMs(), (runIds) => {
+      for (const runId of runIds) this.#executions.get(runId)?.execution.requestCancel(cancel.reason);
+    });
+    if (marked > 0) this.#loop.poke();
+    return marked;
+  }
+
+  /**
+   * Deletes finished runs older than the policy's periods now, with their events, signals, blocked episodes and
+   * tags, in bounded store writes; resolves with how many it deleted. Without a policy it uses the engine's
+   * `retention` option (and deletes nothing without one). Unfinished runs, and runs a parent or child still
+   * refers to, are never deleted (Store.purgeRuns has the rule).
+   *
+   * @example
+   * const deleted = await engine.purge({ completed: { days: 7 }, failed: { days: 30 } });
+   */
+  async purge(policy?: RetentionPolicy): Promise<number> {
+    this.#assertOpen("purge runs");
+    const configured = this.#options.retention;
+    const keepMs = policy === undefined ? configured?.keepMs : retentionPeriods(policy, "purge()");
+    if (keepMs === undefined) return 0;
+    const batchSize = configured?.batchSize ?? 500;
+    return purgeExpired(this.#options.store, keepMs, this.#options.clock.nowMs(), batchSize, Infinity);
+  }
+
+  /**
    * Counters for tests and monitoring: replays, events replayed, step attempts, commits.
    *
    * @example
@@ -588,6 +686,7 @@ export class Engine {
 
   async #shutDown(): Promise<void> {
     const unsubscribed = this.#changes.close().catch(this.#options.onError);
+    await this.#retention?.stop();
     await this.#loop.stop();
     await this.#parkedCheck;
     const settled = Promise.allSettled([...this.#executions.values()].map((entry) => entry.done));

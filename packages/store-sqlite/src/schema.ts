@@ -45,6 +45,21 @@ export interface RunsTable {
   version: number;
   /** The run's current generation (1 + its `continueAsNew`s); `events` holds this one. Schema version 6. */
   generation: number;
+  /** The run's tags as a JSON object (NULL: none); `run_tags` indexes them. Schema version 8. */
+  tags: string | null;
+}
+
+/**
+ * One tag of one run, keyed (key, value, created_at_ms, run_id) and stored WITHOUT ROWID: a tag filter walks the
+ * runs that have the tag newest first along this key, the order run lists use. Written with the run's `tags`.
+ * Schema version 8.
+ */
+export interface RunTagsTable {
+  key: string;
+  value: string;
+  /** The run's `created_at_ms`, repeated here so that a tag's runs are read in list order. */
+  created_at_ms: number;
+  run_id: string;
 }
 
 /** The append-only log: one row per event, keyed (run_key, seq), stored WITHOUT ROWID. */
@@ -127,4 +142,5 @@ export interface Database {
   workflows: WorkflowsTable;
   lease_holders: LeaseHoldersTable;
   run_blocks: RunBlocksTable;
+  run_tags: RunTagsTable;
 }

@@ -25,6 +25,9 @@ import {
   type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
+  type RunSelection,
+  type CancelManyRequest,
+  type PurgeRequest,
   type RunOutcomeRecord,
   type RunRecord,
   type RunStatus,
@@ -56,6 +59,8 @@ import {
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { SqliteRunQueries } from "./run-reader.js";
+import { cancelManyBatch, purgeBatch } from "./run-bulk.js";
+import { runColumnList, selectionQuery } from "./run-selection.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
 
@@ -193,15 +198,22 @@ export class SqliteStore implements Store, RunReader {
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#read("list runs", () => {
-      let query = builder.selectFrom("runs").select(RUN_COLUMNS);
-      if (filter.statuses !== undefined) query = query.where("status", "in", filter.statuses);
-      if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
-      if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
-      if (filter.version !== undefined) query = query.where("version", "=", filter.version);
-      const compiled = query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).compile();
-      const rows = this.#db.prepare(compiled.sql).all(...compiled.parameters.map(toSqlite)) as RunRow[];
-      return rows.map(toRecord);
+      const { after, limit, ...selection } = filter;
+      const query = selectionQuery(selection, { columns: runColumnList(RUN_COLUMNS), after, limit });
+      return this.#statements.allDynamic<RunRow>(query.sql, query.parameters).map(toRecord);
     });
+  }
+
+  async countRuns(selection: RunSelection): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#runQueries.countRuns(selection));
+  }
+
+  async requestCancelMany(request: CancelManyRequest): Promise<{ runIds: string[] }> {
+    return this.#write("cancel runs", () => ({ runIds: cancelManyBatch(this.#statements, request) }));
+  }
+
+  async purgeRuns(request: PurgeRequest): Promise<number> {
+    return this.#write("purge finished runs", () => purgeBatch(this.#statements, request));
   }
 
   async readEvents(runId: string, afterSeq = 0, generation?: number): Promise<EventRecord[]> {
