@@ -686,6 +686,15 @@ function drawItem(root, item, y, x, nowMs, startMs, live) {
       group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
       tip(`recorded ${pretty(item.value)}`);
       break;
+    case "tags":
+      label("setTags");
+      group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
+      tip(
+        Object.entries(item.tags)
+          .map(([key, value]) => (value === null ? `${key} removed` : `${key}=${value}`))
+          .join(", "),
+      );
+      break;
     case "patch":
       label(`${item.deprecated ? "deprecatePatch" : "patched"}('${item.patchId}')`);
       group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));

@@ -299,6 +299,8 @@ function describeItem(
       return [`signal '${item.name}' received ← ${formatValue(item.payload, 120)}`];
     case "value":
       return [`${item.source}() recorded ${formatValue(item.value, 80)}`];
+    case "tags":
+      return [`setTags ${tagChangesText(item.tags)}`];
     case "patch":
       return [item.deprecated ? `deprecated patch '${item.patchId}'` : `patch '${item.patchId}' applied`];
     case "group": {
@@ -376,4 +378,11 @@ function firstLine(text: string, maxLength: number): string {
 
 function itemStartMs(item: TimelineItem): number {
   return "startMs" in item ? item.startMs : item.atMs;
+}
+
+/** `customer=42, draft removed`: a setTags() change as one line. */
+function tagChangesText(tags: Readonly<Record<string, string | null>>): string {
+  return Object.entries(tags)
+    .map(([key, value]) => (value === null ? `${key} removed` : `${key}=${value}`))
+    .join(", ");
 }

@@ -637,9 +637,15 @@ export class Engine {
     assertReason(cancel.reason);
     const selection = runSelection(options);
     const { store, clock } = this.#options;
-    const marked = await cancelMatching(store, selection, cancel.reason, () => clock.nowMs(), (runIds) => {
-      for (const runId of runIds) this.#executions.get(runId)?.execution.requestCancel(cancel.reason);
-    });
+    const marked = await cancelMatching(
+      store,
+      selection,
+      cancel.reason,
+      () => clock.nowMs(),
+      (runIds) => {
+        for (const runId of runIds) this.#executions.get(runId)?.execution.requestCancel(cancel.reason);
+      },
+    );
     if (marked > 0) this.#loop.poke();
     return marked;
   }
@@ -712,7 +718,7 @@ export class Engine {
 
   /**
    * Resolves once this engine has nothing left to do at the current time: no run executing, no
-   * pass in progress, and no run of its workflows due. Tests use it to wait for work to settle.
+   * pass or retention sweep in progress, and no run of its workflows due. Tests use it to wait for work to settle.
    *
    * @example
    * await engine.signal(id, "approve", true);
@@ -723,6 +729,7 @@ export class Engine {
     for (;;) {
       await this.#loop.settled();
       await this.#parkedCheck;
+      await this.#retention?.settled();
       const running = [...this.#executions.values()].map((entry) => entry.done);
       if (running.length > 0) {
         await Promise.allSettled(running);

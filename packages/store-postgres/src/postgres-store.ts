@@ -24,6 +24,9 @@ import {
   type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
+  type RunSelection,
+  type CancelManyRequest,
+  type PurgeRequest,
   type RunOutcomeRecord,
   type RunRecord,
   type RunStatus,
@@ -44,6 +47,8 @@ import { ChangeListener, type ListenConnection } from "./change-listener.js";
 import { changeChannel, noteRunsDue, noteRunsWoken, sendNotedChanges } from "./change-notifications.js";
 import { PostgresUnreachableError } from "./errors.js";
 import { progressCommit, runCreation, type BulkWrite } from "./bulk-writes.js";
+import { cancelManyBatch, purgeBatch } from "./run-bulk.js";
+import { runColumnList, selectionQuery } from "./run-selection.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
@@ -217,19 +222,24 @@ export class PostgresStore implements Store, RunReader {
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return this.#read("list runs", async () => {
+    return this.#read("list runs", async (s) => {
       // Its shape depends on the filter, so it is built per call; tools list runs, the engine's hot paths do not.
-      let query = this.#db.withSchema(this.schema).selectFrom("runs").select(RUN_COLUMNS);
-      if (filter.statuses !== undefined) {
-        if (filter.statuses.length === 0) return [];
-        query = query.where("status", "in", filter.statuses);
-      }
-      if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
-      if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
-      if (filter.version !== undefined) query = query.where("version", "=", filter.version);
-      const rows = await query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).execute();
-      return rows.map(toRecord);
+      const { after, limit, ...selection } = filter;
+      const query = selectionQuery(this.schema, selection, { columns: runColumnList(RUN_COLUMNS), after, limit });
+      return (await s.dynamic<RunRow>(query.sql, query.parameters)).map(toRecord);
     });
+  }
+
+  async countRuns(selection: RunSelection): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#runQueries.countRuns(selection));
+  }
+
+  async requestCancelMany(request: CancelManyRequest): Promise<{ runIds: string[] }> {
+    return this.#write("cancel runs", async (s) => ({ runIds: await cancelManyBatch(s, request) }));
+  }
+
+  async purgeRuns(request: PurgeRequest): Promise<number> {
+    return this.#write("purge finished runs", (s) => purgeBatch(s, request));
   }
 
   async readEvents(runId: string, afterSeq = 0, generation?: number): Promise<EventRecord[]> {

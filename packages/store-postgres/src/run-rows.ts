@@ -47,6 +47,7 @@ export function toRecord(row: RunRow): RunRecord {
     cancelReason: row.cancel_reason ?? undefined,
     wake: toWakeSet(row),
     parentId: row.parent_id ?? undefined,
+    tags: row.tags === null ? undefined : (JSON.parse(row.tags) as Record<string, string>),
     lastSeq: row.last_seq,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
@@ -108,6 +109,7 @@ export function newRunRecord(run: NewRun): RunRecord {
     parent_id: run.parent?.runId ?? null,
     version: run.version ?? 1,
     generation: 1,
+    tags: tagsJson(run.tags) ?? null,
   });
 }
 
@@ -133,3 +135,13 @@ export function storedList(values: readonly string[] | undefined): readonly stri
 
 // Shared by both stores: how a wait is stored, and which commits may skip rewriting the projection.
 export { mayBeProgressOnly, toWaitInfo, waitName };
+
+/**
+ * A run's tags as stored in `runs.tags`: a JSON object, or undefined (NULL) for none.
+ *
+ * @example
+ * tagsJson({ customer: "42" }); // '{"customer":"42"}'
+ */
+export function tagsJson(tags: Readonly<Record<string, string>> | undefined): string | undefined {
+  return tags === undefined || Object.keys(tags).length === 0 ? undefined : JSON.stringify(tags);
+}

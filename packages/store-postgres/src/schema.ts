@@ -41,6 +41,17 @@ export interface RunsTable {
   parent_id: string | null;
   /** Cancelling the parent cancels this child (`onParentCancel: "cancel"`). */
   cancel_with_parent: boolean;
+  /** The run's tags as a JSON object (NULL: none); `run_tags` indexes them. Schema version 8. */
+  tags: string | null;
+}
+
+/** One tag of one run, keyed (key, value, created_at_ms, run_id): a tag's runs in list order. Schema version 8. */
+export interface RunTagsTable {
+  key: string;
+  value: string;
+  /** The run's `created_at_ms`, repeated so that a tag's runs are read in list order. */
+  created_at_ms: number;
+  run_id: string;
 }
 
 /** The append-only log of each run's current generation: one row per event, keyed (run_key, seq). */
@@ -123,4 +134,5 @@ export interface Database {
   lease_holders: LeaseHoldersTable;
   run_blocks: RunBlocksTable;
   meta: MetaTable;
+  run_tags: RunTagsTable;
 }

@@ -37,7 +37,9 @@ export function unfinishedOf(statuses: readonly RunStatus[] | undefined): RunSta
  * const deleted = purgeBatch(statements, { statuses: ["completed"], finishedBeforeMs, limit: 500 });
  */
 export function purgeBatch(statements: PreparedStatements, request: PurgeRequest): number {
-  const statuses = request.statuses.filter((status) => status === "completed" || status === "failed" || status === "cancelled");
+  const statuses = request.statuses.filter(
+    (status) => status === "completed" || status === "failed" || status === "cancelled",
+  );
   if (statuses.length === 0 || request.limit < 1) return 0;
   const unfinished = UNFINISHED_STATUSES.map((status) => `'${status}'`).join(", ");
   const rows = statements.allDynamic<{ run_key: number; id: string; tags: string | null; created_at_ms: number }>(
@@ -60,10 +62,12 @@ export function purgeBatch(statements: PreparedStatements, request: PurgeRequest
   for (const row of rows) {
     if (row.tags === null) continue;
     for (const [key, value] of Object.entries(JSON.parse(row.tags) as Record<string, string>)) {
-      statements.runDynamic(
-        "delete from run_tags where key = ? and value = ? and created_at_ms = ? and run_id = ?",
-        [key, value, row.created_at_ms, row.id],
-      );
+      statements.runDynamic("delete from run_tags where key = ? and value = ? and created_at_ms = ? and run_id = ?", [
+        key,
+        value,
+        row.created_at_ms,
+        row.id,
+      ]);
     }
   }
   statements.runDynamic(`delete from runs where run_key ${byKey}`, [keys]);

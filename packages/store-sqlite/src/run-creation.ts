@@ -30,6 +30,7 @@ export function createRunRow(statements: PreparedStatements, run: NewRun): { cre
   }
   // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
   insertEvents(statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
-  if (run.tags !== undefined && Object.keys(run.tags).length > 0) insertRunTags(statements, run.id, run.nowMs, run.tags);
+  if (run.tags !== undefined && Object.keys(run.tags).length > 0)
+    insertRunTags(statements, run.id, run.nowMs, run.tags);
   return { created: true, run: newRunRecord(run) };
 }

@@ -23,7 +23,7 @@ import {
   type RunSummary,
   type UnfinishedRunRecord,
 } from "@reprise/core";
-import { sql, type CompiledQuery } from "kysely";
+import type { CompiledQuery } from "kysely";
 import { StoreFileUnreadableError } from "./errors.js";
 import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
@@ -375,9 +375,4 @@ function toSummary(row: SummaryRow): RunSummary {
     updatedAtMs: row.updated_at_ms,
     finishedAtMs: row.finished_at_ms ?? undefined,
   };
-}
-
-/** LIKE treats % and _ as wildcards; escape them (and the escape character) so a search matches them literally. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

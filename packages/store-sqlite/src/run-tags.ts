@@ -10,7 +10,10 @@ const QUERIES = {
     builder.selectFrom("runs").select(["tags", "created_at_ms"]).where("id", "=", param("id")),
   ),
   setTagsJson: compileStatement<{ id: string; tags: string | undefined }>(
-    builder.updateTable("runs").set({ tags: param("tags") }).where("id", "=", param("id")),
+    builder
+      .updateTable("runs")
+      .set({ tags: param("tags") })
+      .where("id", "=", param("id")),
   ),
   insertTag: compileStatement<{ key: string; value: string; createdAtMs: number; runId: string }>(
     builder

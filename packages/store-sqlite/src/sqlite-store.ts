@@ -57,7 +57,6 @@ import {
   type WriteRow,
 } from "./run-rows.js";
 import { migrate } from "./migrations.js";
-import { builder, toSqlite } from "./query-builder.js";
 import { SqliteRunQueries } from "./run-reader.js";
 import { cancelManyBatch, purgeBatch } from "./run-bulk.js";
 import { runColumnList, selectionQuery } from "./run-selection.js";

@@ -14,11 +14,26 @@ export function describeBulkCancel(ctx: ConformanceContext): void {
         Array.from({ length: 7 }, (_, n) => taggedRun(`c${n}`, { customer: n < 5 ? "7" : "8" }, T0 + n)),
       );
       const selection = { tags: { customer: "7" } };
-      const first = await harness.store.requestCancelMany({ selection, reason: "account closed", nowMs: T0 + 10, limit: 2 });
+      const first = await harness.store.requestCancelMany({
+        selection,
+        reason: "account closed",
+        nowMs: T0 + 10,
+        limit: 2,
+      });
       expect(first.runIds).toEqual(["c0", "c1"]);
-      const second = await harness.store.requestCancelMany({ selection, reason: "account closed", nowMs: T0 + 10, limit: 2 });
+      const second = await harness.store.requestCancelMany({
+        selection,
+        reason: "account closed",
+        nowMs: T0 + 10,
+        limit: 2,
+      });
       expect(second.runIds).toEqual(["c2", "c3"]);
-      const third = await harness.store.requestCancelMany({ selection, reason: "account closed", nowMs: T0 + 10, limit: 2 });
+      const third = await harness.store.requestCancelMany({
+        selection,
+        reason: "account closed",
+        nowMs: T0 + 10,
+        limit: 2,
+      });
       expect(third.runIds).toEqual(["c4"]);
       const none = await harness.store.requestCancelMany({ selection, reason: "again", nowMs: T0 + 11, limit: 2 });
       expect(none.runIds).toEqual([]);
@@ -33,7 +48,12 @@ export function describeBulkCancel(ctx: ConformanceContext): void {
       await harness.createClaimed("parent");
       await harness.commit("parent", {
         events: [{ type: "child_started", childId: "kid", workflow: "conformance-order" }],
-        update: { status: "waiting", waitingFor: { kind: "child", id: "kid" }, release: true, wake: { children: ["kid"] } },
+        update: {
+          status: "waiting",
+          waitingFor: { kind: "child", id: "kid" },
+          release: true,
+          wake: { children: ["kid"] },
+        },
         nowMs: T0 + 2,
         startChildren: [harness.childRun("kid", "parent", T0 + 2)],
       });

@@ -19,7 +19,12 @@ export function describePurge(ctx: ConformanceContext): void {
   describe("purgeRuns", () => {
     it("deletes finished runs older than the cut-off, oldest first, at most `limit`, with events, signals and tags", async () => {
       const harness = h();
-      for (const [id, at] of [["f1", T0 + 10], ["f2", T0 + 20], ["f3", T0 + 30], ["new", T0 + 100]] as const) {
+      for (const [id, at] of [
+        ["f1", T0 + 10],
+        ["f2", T0 + 20],
+        ["f3", T0 + 30],
+        ["new", T0 + 100],
+      ] as const) {
         await finished(harness, id, at);
       }
       await harness.create("running");
@@ -37,7 +42,9 @@ export function describePurge(ctx: ConformanceContext): void {
       expect(await harness.store.purgeRuns({ ...request, statuses: ["completed"] })).toBe(0);
       expect(await harness.store.getRun("new")).toBeDefined();
       expect(await harness.store.getRun("running")).toBeDefined();
-      expect(await harness.store.purgeRuns({ statuses: ["failed", "cancelled"], finishedBeforeMs: T0 + 1e6, limit: 10 })).toBe(0);
+      expect(
+        await harness.store.purgeRuns({ statuses: ["failed", "cancelled"], finishedBeforeMs: T0 + 1e6, limit: 10 }),
+      ).toBe(0);
     });
 
     it("never deletes an unfinished run, nor a finished one whose parent or child is unfinished", async () => {
