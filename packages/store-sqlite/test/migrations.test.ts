@@ -89,6 +89,7 @@ describe("schema migrations", () => {
       "runs_id",
       "runs_parent",
       "runs_status_created",
+      "runs_status_finished",
       "runs_workflow_created",
     ]);
     expect(integrity).toBe("ok");
@@ -227,6 +228,10 @@ describe("schema migrations from version 3", () => {
     await (await SqliteStore.open({ filename })).close();
     const db = new Database(filename);
     db.exec("drop table run_blocks");
+    // Version 8's column, table and index, taken back too.
+    db.exec("drop index runs_status_finished");
+    db.exec("drop table run_tags");
+    db.exec("alter table runs drop column tags");
     // Version 6's columns and tables, and version 5's columns and index, taken back too.
     db.exec("alter table runs drop column version");
     db.exec("alter table runs drop column generation");
