@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { paint } from "./cli-io.js";
 import type { CommandContext } from "./command-context.js";
 import { defineCancelCommand } from "./commands/cancel.js";
+import { definePurgeCommand } from "./commands/purge.js";
 import { defineRerunCommand } from "./commands/rerun.js";
 import { defineRunsCommand } from "./commands/runs.js";
 import { defineShowCommand } from "./commands/show.js";
@@ -49,6 +50,7 @@ export function buildProgram(context: CommandContext): Command {
   defineCancelCommand(program, context);
   defineStartCommand(program, context);
   defineRerunCommand(program, context);
+  definePurgeCommand(program, context);
   defineVerifyCommand(program, context);
   defineWorkerCommand(program, context);
   defineUiCommand(program, context);

@@ -64,6 +64,7 @@ export function runFilter(options: ListRunsOptions): RunFilter {
   const tags = checkTagFilter(options.tags, "listRuns()");
   const createdAfterMs = timeFilter(options.createdAfter, "createdAfter");
   const createdBeforeMs = timeFilter(options.createdBefore, "createdBefore");
+  const finishedBeforeMs = timeFilter(options.finishedBefore, "finishedBefore");
   const after = pageCursor(options.after);
   return {
     statuses,
@@ -74,6 +75,7 @@ export function runFilter(options: ListRunsOptions): RunFilter {
     ...(tags === undefined ? {} : { tags }),
     ...(createdAfterMs === undefined ? {} : { createdAfterMs }),
     ...(createdBeforeMs === undefined ? {} : { createdBeforeMs }),
+    ...(finishedBeforeMs === undefined ? {} : { finishedBeforeMs }),
     ...(after === undefined ? {} : { after }),
   };
 }

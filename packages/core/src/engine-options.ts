@@ -165,6 +165,8 @@ export interface ListRunsOptions {
   readonly createdAfter?: DeadlineInput | number;
   /** Only runs created before this time: with `createdAfter`, a half-open window that tiles without overlaps. */
   readonly createdBefore?: DeadlineInput | number;
+  /** Only runs that finished before this time (what retention would delete, e.g. `reprise purge` counts). */
+  readonly finishedBefore?: DeadlineInput | number;
   /** At most this many runs, newest first. Default 100, at most 10,000. */
   readonly limit?: number;
   /** Continue after this run: the `next` of the page before (`listRunsPage`). */

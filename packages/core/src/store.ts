@@ -352,6 +352,8 @@ export interface RunSelection {
   readonly createdAfterMs?: number | undefined;
   /** Only runs created before this time (epoch ms): with `createdAfterMs`, a half-open window. */
   readonly createdBeforeMs?: number | undefined;
+  /** Only runs that finished before this time (epoch ms); unfinished runs never match. */
+  readonly finishedBeforeMs?: number | undefined;
 }
 
 /** Filters of `listRuns`: a selection, where to continue (keyset paging), and how many runs at most. */

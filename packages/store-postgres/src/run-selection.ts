@@ -74,6 +74,7 @@ export function selectionQuery(schema: string, selection: RunSelection, shape: S
   if (selection.parent !== undefined) where.push(`r.parent_id = ${p(selection.parent)}`);
   if (selection.createdAfterMs !== undefined) where.push(`${created} >= ${p(selection.createdAfterMs)}`);
   if (selection.createdBeforeMs !== undefined) where.push(`${created} < ${p(selection.createdBeforeMs)}`);
+  if (selection.finishedBeforeMs !== undefined) where.push(`r.finished_at_ms < ${p(selection.finishedBeforeMs)}`);
   if (shape.idContains !== undefined && shape.idContains !== "") {
     where.push(`r.id ilike ${p(`%${shape.idContains.replace(/[\\%_]/g, (char) => `\\${char}`)}%`)} escape '\\'`);
   }

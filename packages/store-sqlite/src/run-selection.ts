@@ -77,6 +77,10 @@ export function selectionQuery(selection: RunSelection, shape: SelectionShape): 
     where.push(`${created} < ?`);
     parameters.push(selection.createdBeforeMs);
   }
+  if (selection.finishedBeforeMs !== undefined) {
+    where.push("r.finished_at_ms < ?");
+    parameters.push(selection.finishedBeforeMs);
+  }
   if (shape.idContains !== undefined && shape.idContains !== "") {
     where.push(`r.id like ? escape '\\'`);
     parameters.push(`%${shape.idContains.replace(/[\\%_]/g, (char) => `\\${char}`)}%`);

@@ -35,7 +35,14 @@ beforeAll(async () => {
       const status = i % 4 === 0 ? "waiting" : "completed";
       // 1,000 customers of 100 runs each; half the runs are on the "pro" plan.
       const tags = { customer: String(i % 1_000), plan: i % 2 === 0 ? "pro" : "free" };
-      insertRun.run(id, status, createdAtMs, createdAtMs, status === "completed" ? createdAtMs : null, JSON.stringify(tags));
+      insertRun.run(
+        id,
+        status,
+        createdAtMs,
+        createdAtMs,
+        status === "completed" ? createdAtMs : null,
+        JSON.stringify(tags),
+      );
       for (const [key, value] of Object.entries(tags)) insertTag.run(key, value, createdAtMs, id);
     }
   })();
@@ -53,9 +60,9 @@ afterAll(async () => {
 
 /** SQLite's plan for a query; parameters are left NULL, which does not change the plan. */
 function plan(query: { sql: string; parameters: readonly unknown[] }): string {
-  const rows = raw
-    .prepare(`explain query plan ${query.sql}`)
-    .all(...query.parameters.map(() => null)) as { detail: string }[];
+  const rows = raw.prepare(`explain query plan ${query.sql}`).all(...query.parameters.map(() => null)) as {
+    detail: string;
+  }[];
   return rows.map((row) => row.detail).join(" | ");
 }
 
@@ -64,7 +71,10 @@ describe("tags over 100,000 runs", () => {
     const shape = { columns: runColumnList(["id", "status"]), limit: 51 };
     const first = plan(selectionQuery({ tags: { customer: "7" } }, shape));
     const deep = plan(
-      selectionQuery({ tags: { customer: "7" } }, { ...shape, after: { createdAtMs: BASE_MS + 10_000, id: "run-040007" } }),
+      selectionQuery(
+        { tags: { customer: "7" } },
+        { ...shape, after: { createdAtMs: BASE_MS + 10_000, id: "run-040007" } },
+      ),
     );
     expect(first).toMatch(/SEARCH t0 USING PRIMARY KEY \(key=\? AND value=\?\)/);
     expect(deep).toMatch(/SEARCH t0 USING PRIMARY KEY \(key=\? AND value=\? AND created_at_ms<\?\)/);
@@ -86,7 +96,9 @@ describe("tags over 100,000 runs", () => {
       { columns: runColumnList(["id"]), limit: 20 },
     );
     expect(plan(query)).toMatch(/SEARCH t0 USING PRIMARY KEY \(key=\? AND value=\?\)/);
-    expect(plan(query)).toMatch(/SEARCH t1 (EXISTS )?USING PRIMARY KEY \(key=\? AND value=\? AND created_at_ms=\? AND run_id=\?\)/);
+    expect(plan(query)).toMatch(
+      /SEARCH t1 (EXISTS )?USING PRIMARY KEY \(key=\? AND value=\? AND created_at_ms=\? AND run_id=\?\)/,
+    );
     expect(plan(query)).not.toMatch(/TEMP B-TREE/);
     const runs = await store.listRuns({ tags: { customer: "8", plan: "pro" }, statuses: ["waiting"], limit: 200 });
     expect(runs).toHaveLength(100);

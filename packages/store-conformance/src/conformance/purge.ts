@@ -28,6 +28,7 @@ export function describePurge(ctx: ConformanceContext): void {
         await finished(harness, id, at);
       }
       await harness.create("running");
+      expect(await harness.store.countRuns({ finishedBeforeMs: T0 + 50 })).toMatchObject({ completed: 3, pending: 0 });
       const request = { statuses: ["completed"] as const, finishedBeforeMs: T0 + 50, limit: 2 };
       expect(await harness.store.purgeRuns({ ...request, statuses: ["completed"] })).toBe(2);
       expect(await harness.store.getRun("f1")).toBeUndefined();
