@@ -70,6 +70,8 @@ export function formatRunHeader(
   field("updated", `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`);
   if (run.finishedAtMs !== undefined) field("finished", formatTime(run.finishedAtMs));
   if (run.parentId !== undefined) field("parent", run.parentId);
+  const tags = Object.entries(run.tags ?? {});
+  if (tags.length > 0) field("tags", tags.map(([key, value]) => `${key}=${value}`).join(", "));
   if (run.children !== undefined && run.children.length > 0) field("children", formatChildren(run.children));
   field("input", formatValue(run.input));
   if (run.status === "completed") field("result", formatValue(run.result));
