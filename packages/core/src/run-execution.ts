@@ -43,6 +43,7 @@ import {
 } from "./step-attempt.js";
 import { FINISHED_STATUSES, type NewRun, type RunCommit, type RunRecord, type RunUpdate } from "./store.js";
 import { parkUpdate } from "./wake-set.js";
+import { checkTags } from "./tags.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /**
@@ -363,18 +364,20 @@ export class RunExecution {
       try {
         const what = `The input of child '${childId}'`;
         const version = options.version ?? this.#ctx.latestVersion(name) ?? workflow.version;
+        const tags = checkTags(options.tags, "startChild()");
         run = {
           id: childId,
           workflow: name,
           version,
           input: encodeValue(input, what, limit),
           startedEvent: encodeEvent(
-            runStartedEvent({ workflow: name, version, generation: 1 }, input, nowMs),
+            runStartedEvent({ workflow: name, version, generation: 1, tags }, input, nowMs),
             what,
             limit,
           ),
           nowMs,
           parent: { runId: this.runId, onParentCancel: options.onParentCancel ?? "cancel" },
+          ...(tags === undefined ? {} : { tags }),
         };
       } catch (error) {
         if (error instanceof UnencodableValueError || error instanceof PayloadTooLargeError) return failed(error);

@@ -2,6 +2,8 @@
 // anything is written, kept across continueAsNew, and what listRuns / listRunsPage / countRuns filter on.
 import {
   awaitSignal,
+  child,
+  startChild,
   continueAsNew,
   InvalidArgumentError,
   MAX_TAGS,
@@ -145,6 +147,28 @@ describe("tags", () => {
     expect(() => setTags(null as never)).toThrow(/takes tags as an object/);
     expect(setTags({ a: "1", b: null, c: undefined }).changes).toEqual({ a: "1", b: null });
     await expect(engine.listRuns({ tags: { k: 1 as never } })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it("a child started with tags has them from its first event; a child without has none", async () => {
+    const leaf = workflow("leaf", function* () {
+      yield* setTags({ leafDone: "yes" });
+      return 1;
+    });
+    const tree = workflow("tree", function* () {
+      const tagged = yield* startChild(leaf, undefined, { id: "tagged", tags: { team: "ops" } });
+      yield* child(leaf, undefined, { id: "plain" });
+      return yield* tagged.result();
+    });
+    const t = await createTestEngine({ workflows: [tree, leaf] });
+    try {
+      await (await t.start(tree, undefined, { id: "root", tags: { team: "root" } })).result();
+      expect((await t.getRun("tagged"))?.tags).toEqual({ team: "ops", leafDone: "yes" });
+      expect((await t.getRun("plain"))?.tags).toEqual({ leafDone: "yes" });
+      expect((await t.engine.listRuns({ tags: { team: "ops" } })).map((run) => run.id)).toEqual(["tagged"]);
+      expect(() => startChild(leaf, undefined, { tags: { team: 7 as never } })).toThrow(InvalidArgumentError);
+    } finally {
+      await t.close();
+    }
   });
 
   it("startMany() items carry their own tags", async () => {
