@@ -21,13 +21,25 @@ import { runCli } from "./helpers.js";
 const quick = workflow("quick", function* (n: number) {
   return yield* step("double", () => n * 2);
 });
+const broken = workflow("broken", function* () {
+  yield* step(
+    "fail",
+    () => {
+      throw new Error("broken on purpose");
+    },
+    { retry: { maxAttempts: 1 } },
+  );
+});
 const queued = workflow("queued", function* () {
   return yield* step("never-runs-here", () => 1);
 });
 
-/** 5 `queued` runs of customer 7 and 2 of customer 8 (pending: no worker serves them), and 3 completed `quick` runs. */
+/**
+ * 5 `queued` runs of customer 7 and 2 of customer 8 (pending: no worker serves them), 3 completed `quick` runs, and
+ * 2 failed `broken` runs of customer 9.
+ */
 async function seed(store: Store): Promise<void> {
-  const engine = createEngine({ store, workflows: [quick], pollIntervalMs: 20 });
+  const engine = createEngine({ store, workflows: [quick, broken], pollIntervalMs: 20 });
   try {
     await engine.startMany([
       ...Array.from({ length: 5 }, (_, i) => ({
@@ -43,8 +55,13 @@ async function seed(store: Store): Promise<void> {
         tags: { customer: "8" },
       })),
     ]);
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 3; i++) {
       await (await engine.start(quick, i, { id: `q-${i}`, tags: { kind: "quick" } })).result();
+    }
+    for (let i = 0; i < 2; i++) {
+      const run = await engine.start(broken, undefined, { id: `b-${i}`, tags: { customer: "9" } });
+      await run.result().catch(() => undefined);
+    }
   } finally {
     await engine.close();
   }
@@ -123,6 +140,24 @@ function describeBulkCommands(name: string, open: () => Promise<{ db: string[]; 
       expect(usage.code).toBe(2);
     });
 
+    it("rerun by filters reruns each matching failed run once, after confirming", async () => {
+      const refused = await runCli(["rerun", "--status", "failed", "--tag", "customer=9", ...db]);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain("2 runs match (status failed, tag customer=9)");
+      const first = await runCli(["rerun", "--tag", "customer=9", "--yes", "--json", ...db]);
+      expect(first.code).toBe(0);
+      expect((JSON.parse(first.stdout) as { runIds: string[] }).runIds.sort()).toEqual(["b-0-rerun-1", "b-1-rerun-1"]);
+      const again = await runCli(["rerun", "--tag", "customer=9", "--yes", "--json", ...db]);
+      expect((JSON.parse(again.stdout) as { runIds: string[] }).runIds.sort()).toEqual(["b-0-rerun-1", "b-1-rerun-1"]);
+      const tagged = JSON.parse((await runCli(["runs", "--tag", "rerunOf=b-0", "--json", ...db])).stdout) as {
+        runs: { id: string; tags: Record<string, string> }[];
+      };
+      expect(tagged.runs.map((run) => [run.id, run.tags])).toEqual([
+        ["b-0-rerun-1", { customer: "9", rerunOf: "b-0" }],
+      ]);
+      expect((await runCli(["rerun", "--status", "waiting", ...db])).code).toBe(2);
+    });
+
     it("purge deletes old finished runs after confirming, and never unfinished ones", async () => {
       const refused = await runCli(["purge", "--completed-days", "0", ...db]);
       expect(refused.code).toBe(1);
@@ -130,9 +165,10 @@ function describeBulkCommands(name: string, open: () => Promise<{ db: string[]; 
       const kept = await runCli(["purge", "--completed-days", "30", "--yes", ...db]);
       expect(kept.stdout).toContain("nothing to delete");
       const purged = await runCli(["purge", "--completed-days", "0", "--failed-days", "0", "--yes", "--json", ...db]);
-      expect(JSON.parse(purged.stdout)).toMatchObject({ deleted: 3 });
+      expect(JSON.parse(purged.stdout)).toMatchObject({ deleted: 5 });
       const left = JSON.parse((await runCli(["runs", "--json", ...db])).stdout) as { matching: number };
-      expect(left.matching).toBe(7);
+      expect(left.matching).toBe(9); // the 7 queued runs and the 2 reruns, none finished
+      expect(await runCli(["show", "b-0", ...db])).toMatchObject({ code: 1 });
       expect((await runCli(["purge", ...db])).code).toBe(2);
     });
   });

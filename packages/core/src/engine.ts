@@ -50,7 +50,7 @@ import {
 import { FINISHED_STATUSES, type LeaseHolder, type NewRun, type RunRecord, type ServedWorkflow } from "./store.js";
 import { StoreChangeWatch } from "./store-changes.js";
 import { WorkLoop } from "./work-loop.js";
-import { cancelMatching } from "./bulk-actions.js";
+import { cancelMatching, RERUN_BATCH_SIZE, rerunItem, type RerunManyResult } from "./bulk-actions.js";
 import { purgeExpired, retentionPeriods, RetentionSweeper, type RetentionPolicy } from "./retention.js";
 import { checkTags } from "./tags.js";
 import type { RunPage, RunPageCursor, RunStatusCounts } from "./store-reader.js";
@@ -648,6 +648,47 @@ export class Engine {
     );
     if (marked > 0) this.#loop.poke();
     return marked;
+  }
+
+  /**
+   * Starts a new run for every finished run matching the filters (default: status `failed`), with the same
+   * workflow, version and input, the original's tags plus `rerunOf: <its id>`, and the id `<id>-rerun-1`. That id
+   * makes it idempotent: a run rerun before (by this or by `reprise rerun`) gets back the rerun it has, so calling
+   * it again after a crash starts nothing twice. Walks the matches in pages of 500, one store write each. Only
+   * finished statuses may be asked for (InvalidArgumentError otherwise); a run whose stored input cannot be
+   * decoded is skipped and named in `skipped`.
+   *
+   * @example
+   * const { runIds } = await engine.rerunMany({ status: "failed", workflow: "import", tags: { customer: "7" } });
+   */
+  async rerunMany(options: CountRunsOptions = {}): Promise<RerunManyResult> {
+    this.#assertOpen("rerun runs");
+    const status = options.status === undefined ? (["failed"] as const) : [options.status].flat();
+    const unfinished = status.filter((each) => !FINISHED_STATUSES.has(each));
+    if (unfinished.length > 0) {
+      throw new InvalidArgumentError(
+        `rerunMany() reruns finished runs only (completed, failed, cancelled); '${unfinished.join("', '")}' ` +
+          `runs are still in progress.`,
+      );
+    }
+    const filter = { ...options, status };
+    runSelection(filter);
+    const runIds: string[] = [];
+    const skipped: { runId: string; reason: string }[] = [];
+    let after: RunPageCursor | undefined;
+    do {
+      // Reruns are new and not finished, so they never show up further down this walk.
+      const page = await this.listRunsPage({ ...filter, limit: RERUN_BATCH_SIZE, after });
+      const items: StartManyItem[] = [];
+      for (const run of page.runs) {
+        const item = rerunItem(run);
+        if (typeof item === "string") skipped.push({ runId: run.id, reason: item });
+        else items.push(item);
+      }
+      if (items.length > 0) runIds.push(...(await this.startMany(items)).map((handle) => handle.id));
+      after = page.next;
+    } while (after !== undefined);
+    return { runIds, skipped };
   }
 
   /**

@@ -40,6 +40,7 @@ export {
   type RunTags,
   type TagChanges,
 } from "./tags.js";
+export { CANCEL_BATCH_SIZE, RERUN_BATCH_SIZE, type RerunManyResult } from "./bulk-actions.js";
 export {
   purgeExpired,
   retentionPeriods,
