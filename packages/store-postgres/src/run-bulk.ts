@@ -1,7 +1,7 @@
 // Store-side bulk writes: one batch of a bulk cancellation, and one batch of retention (deleting finished runs).
 // Each runs inside the caller's transaction, touches at most `limit` runs, and never an unfinished one.
 import { UNFINISHED_STATUSES, type CancelManyRequest, type PurgeRequest } from "@reprise/core";
-import { cancelWithChildren } from "./run-cancellation.js";
+import { noteCancelRequested, noteRunsDue } from "./change-notifications.js";
 import { qualified, selectionQuery } from "./run-selection.js";
 import type { Statements } from "./statements.js";
 
@@ -28,7 +28,35 @@ export async function cancelManyBatch(statements: Statements, request: CancelMan
     },
   );
   const ids = (await statements.dynamic<{ id: string }>(query.sql, query.parameters)).map((row) => row.id);
-  for (const id of ids) await cancelWithChildren(statements, id, request.reason, request.nowMs);
+  if (ids.length === 0) return ids;
+  const { reason, nowMs } = request;
+  const runs = qualified(statements.schema, "runs");
+  const finished = "('completed', 'failed', 'cancelled')";
+  // Set-based, as requestCancel does it run by run: one statement marks the batch, one per level finds children.
+  await statements.dynamicRun(
+    `update ${runs} set cancel_requested = true, cancel_reason = $1, updated_at_ms = $2, ` +
+      // A parked run is woken so the cancellation reaches it now; a blocked run keeps waiting for fixed code.
+      `due_at_ms = case when status in ('sleeping', 'waiting') then $2 else due_at_ms end ` +
+      `where id = any($3::text[]) and status not in ${finished}`,
+    [reason ?? null, nowMs, ids],
+  );
+  const marked = [...ids];
+  for (let parents = ids; parents.length > 0;) {
+    const children = await statements.dynamic<{ id: string; parent_id: string; cancel_requested: boolean }>(
+      `select id, parent_id, cancel_requested from ${runs} where parent_id = any($1::text[]) ` +
+        `and cancel_with_parent and status not in ${finished} order by run_key`,
+      [parents],
+    );
+    for (const child of children) {
+      if (child.cancel_requested) continue;
+      const why = `its parent run '${child.parent_id}' was cancelled${reason === undefined ? "" : `: ${reason}`}`;
+      if ((await statements.run("requestCancel", { id: child.id, reason: why, nowMs })) > 0) marked.push(child.id);
+    }
+    parents = children.map((child) => child.id);
+  }
+  // Parked ones are due now; running ones hear of it from their engine at once instead of at its next renewal.
+  noteRunsDue(statements);
+  noteCancelRequested(statements, marked);
   return ids;
 }
 

@@ -18,11 +18,14 @@ export async function insertRunTags(
   tags: RunTags,
 ): Promise<void> {
   const { schema } = statements;
-  await statements.dynamicRun(`update ${qualified(schema, "runs")} set tags = $1 where id = $2`, [
-    tagsJson(tags),
-    runId,
-  ]);
-  await insertTagRows(statements, runId, createdAtMs, Object.entries(tags));
+  const entries = Object.entries(tags);
+  // One statement for both: a start with tags costs one round trip more than one without.
+  await statements.dynamicRun(
+    `with tagged as (update ${qualified(schema, "runs")} set tags = $1 where id = $2) ` +
+      `insert into ${qualified(schema, "run_tags")} (key, value, created_at_ms, run_id) ` +
+      `select k, v, $3, $2 from unnest($4::text[], $5::text[]) as t(k, v) on conflict do nothing`,
+    [tagsJson(tags), runId, createdAtMs, entries.map(([key]) => key), entries.map(([, value]) => value)],
+  );
 }
 
 /**

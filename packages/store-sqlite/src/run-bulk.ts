@@ -1,7 +1,6 @@
 // Store-side bulk writes: one batch of a bulk cancellation, and one batch of retention (deleting finished runs).
 // Each runs inside the caller's write (one transaction), touches at most `limit` runs, and never an unfinished one.
 import { UNFINISHED_STATUSES, type CancelManyRequest, type PurgeRequest, type RunStatus } from "@reprise/core";
-import { cancelWithChildren } from "./run-cancellation.js";
 import { selectionQuery } from "./run-selection.js";
 import type { PreparedStatements } from "./statements.js";
 
@@ -19,7 +18,29 @@ export function cancelManyBatch(statements: PreparedStatements, request: CancelM
     { columns: "r.id", order: "oldest", where: ["r.cancel_requested = 0"], limit: request.limit },
   );
   const ids = statements.allDynamic<{ id: string }>(query.sql, query.parameters).map((row) => row.id);
-  for (const id of ids) cancelWithChildren(statements, id, request.reason, request.nowMs);
+  if (ids.length === 0) return ids;
+  const { reason, nowMs } = request;
+  // Set-based, as requestCancel does it run by run: one statement marks the batch, one per level finds children.
+  statements.runDynamic(
+    `update runs set cancel_requested = 1, cancel_reason = ?, updated_at_ms = ?, ` +
+      // A parked run is woken so the cancellation reaches it now; a blocked run keeps waiting for fixed code.
+      `due_at_ms = case when status in ('sleeping', 'waiting') then ? else due_at_ms end ` +
+      `where id in (select value from json_each(?)) and status not in ('completed', 'failed', 'cancelled')`,
+    [reason ?? null, nowMs, nowMs, JSON.stringify(ids)],
+  );
+  for (let parents = ids; parents.length > 0;) {
+    const children = statements.allDynamic<{ id: string; parent_id: string; cancel_requested: number }>(
+      "select id, parent_id, cancel_requested from runs where parent_id in (select value from json_each(?)) " +
+        "and cancel_with_parent = 1 and status not in ('completed', 'failed', 'cancelled')",
+      [JSON.stringify(parents)],
+    );
+    for (const child of children) {
+      if (child.cancel_requested === 1) continue;
+      const why = `its parent run '${child.parent_id}' was cancelled${reason === undefined ? "" : `: ${reason}`}`;
+      statements.run("requestCancel", { id: child.id, reason: why, nowMs });
+    }
+    parents = children.map((child) => child.id);
+  }
   return ids;
 }
 
