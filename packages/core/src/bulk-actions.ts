@@ -6,7 +6,12 @@ import type { StartManyItem } from "./start-many.js";
 import type { RunSelection, Store } from "./store.js";
 import { MAX_TAGS } from "./tags.js";
 
-/** Runs marked for cancellation per store write by `engine.cancelMany()`. */
+/**
+ * Runs marked for cancellation per store write by `engine.cancelMany()`.
+ *
+ * @example
+ * const writes = Math.ceil(matching / CANCEL_BATCH_SIZE) + 1;
+ */
 export const CANCEL_BATCH_SIZE = 500;
 
 /**
@@ -35,7 +40,12 @@ export async function cancelMatching(
   }
 }
 
-/** Runs started per store write by `engine.rerunMany()`. */
+/**
+ * Runs started per store write by `engine.rerunMany()`.
+ *
+ * @example
+ * const writes = Math.ceil(failed / RERUN_BATCH_SIZE);
+ */
 export const RERUN_BATCH_SIZE = 500;
 
 /**

@@ -5,7 +5,12 @@ import { durationToMs, type DurationInput } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { Store } from "./store.js";
 
-/** The statuses retention deletes: the final ones. */
+/**
+ * The statuses retention deletes: the final ones.
+ *
+ * @example
+ * const status: FinishedStatus = "failed";
+ */
 export type FinishedStatus = "completed" | "failed" | "cancelled";
 
 /**

@@ -22,11 +22,26 @@ export type RunTags = Readonly<Record<string, string>>;
  */
 export type TagChanges = Readonly<Record<string, string | null | undefined>>;
 
-/** Most tags one run holds. */
+/**
+ * Most tags one run holds.
+ *
+ * @example
+ * if (Object.keys(info.tags).length === MAX_TAGS) yield* setTags({ oldest: null });
+ */
 export const MAX_TAGS = 32;
-/** Longest tag key, in UTF-16 code units. */
+/**
+ * Longest tag key, in UTF-16 code units.
+ *
+ * @example
+ * const key = name.slice(0, MAX_TAG_KEY_LENGTH);
+ */
 export const MAX_TAG_KEY_LENGTH = 64;
-/** Longest tag value, in UTF-16 code units. */
+/**
+ * Longest tag value, in UTF-16 code units.
+ *
+ * @example
+ * yield* setTags({ note: note.slice(0, MAX_TAG_VALUE_LENGTH) });
+ */
 export const MAX_TAG_VALUE_LENGTH = 256;
 
 /**

@@ -27,6 +27,11 @@ export function describeTagsAndFilters(ctx: ConformanceContext): void {
       expect(Object.keys((await harness.run("plain")).tags ?? {})).toEqual([]);
       const [listed] = await harness.store.listRuns({ tags: { customer: "42" }, limit: 10 });
       expect(listed?.tags).toEqual({ customer: "42", plan: "pro" });
+      // Creating an existing id again returns the run as it is: its tags are not replaced.
+      const again = await harness.store.createRun(taggedRun("t1", { customer: "99" }));
+      expect(again.created).toBe(false);
+      expect(again.run.tags).toEqual({ customer: "42", plan: "pro" });
+      expect(await harness.store.listRuns({ tags: { customer: "99" }, limit: 10 })).toEqual([]);
     });
 
     it("a commit's tag changes set, replace and remove keys in the same write, and filters follow them", async () => {
