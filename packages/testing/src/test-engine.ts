@@ -10,6 +10,7 @@ import {
   type HistoryEvent,
   type HistoryOptions,
   type ListRunsOptions,
+  type CountRunsOptions,
   type RunInfo,
   type CheckedStartManyItems,
   type RunHandle,
@@ -91,6 +92,10 @@ export interface TestEngine {
   /** The run's history: its current generation, or `{ generation }` (a run that used continueAsNew). */
   history(runId: string, options?: HistoryOptions): Promise<HistoryEvent[]>;
   listRuns(options?: ListRunsOptions): Promise<RunInfo[]>;
+  /** How many runs match the filters (as `engine.countRuns`). */
+  countRuns(options?: CountRunsOptions): Promise<number>;
+  /** Requests the cancellation of every matching unfinished run (as `engine.cancelMany`), then settles. */
+  cancelMany(options: CountRunsOptions, cancel?: { reason?: string }): Promise<number>;
   /** Moves virtual time forward, firing every timer that falls due in deadline order, each after the work before it settled. */
   advance(duration: DurationLike): Promise<void>;
   /** Waits until nothing is due at the current virtual time. */
@@ -199,6 +204,13 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
     getRun: (runId) => current.engine.getRun(runId),
     history: (runId, options) => current.engine.history(runId, options),
     listRuns: (listOptions) => current.engine.listRuns(listOptions),
+    countRuns: (countOptions) => current.engine.countRuns(countOptions),
+    cancelMany: (filter, cancel) =>
+      checked(async () => {
+        const marked = await current.engine.cancelMany(filter, cancel);
+        await settle();
+        return marked;
+      }),
     advance: (duration) => checked(() => clock.advance(duration, settle)),
     settle: () => checked(settle),
     restart: () =>

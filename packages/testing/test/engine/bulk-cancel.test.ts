@@ -2,6 +2,7 @@
 // round trip per run), delivers it to runs executing here at once, and leaves other runs alone.
 import { awaitSignal, CancelledError, InvalidArgumentError, step, workflow } from "@reprise/core";
 import { describe, expect, it } from "vitest";
+import { createTestEngine } from "../../src/index.js";
 import { fixture } from "../fixtures.js";
 
 const waits = workflow("waits", function* (customer: string) {
@@ -65,6 +66,21 @@ describe("engine.cancelMany", () => {
     expect(await engine.countRunsByStatus({})).toMatchObject({ cancelled: 2, waiting: 1 });
     const [one] = await engine.listRuns({ tags: { customer: "1" }, limit: 1 });
     expect((await engine.history(one?.id ?? "")).map((event) => event.type)).toContain("step_completed");
+  });
+
+  it("works on the test engine too, settling before it resolves", async () => {
+    const t = await createTestEngine({ workflows: [waits] });
+    try {
+      await t.startMany([
+        { workflow: waits, input: "1", id: "a", tags: { customer: "1" } },
+        { workflow: waits, input: "2", id: "b", tags: { customer: "2" } },
+      ]);
+      expect(await t.cancelMany({ tags: { customer: "1" } })).toBe(1);
+      expect((await t.getRun("a"))?.status).toBe("cancelled");
+      expect(await t.countRuns({ status: "waiting" })).toBe(1);
+    } finally {
+      await t.close();
+    }
   });
 
   it("refuses bad filters and reasons before writing anything", async () => {

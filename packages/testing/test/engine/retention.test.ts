@@ -49,7 +49,7 @@ describe("retention", () => {
       await t.start(fails, undefined, { id: "failed" });
       await t.start(slow, undefined, { id: "slow" });
       await t.start(parent, undefined, { id: "parent" });
-      const count = (status: "completed" | "failed" | "sleeping") => t.engine.countRuns({ status });
+      const count = (status: "completed" | "failed" | "sleeping") => t.countRuns({ status });
       expect(await count("completed")).toBe(36); // 35 quick runs and the child
       await t.advance({ days: 7 });
       expect(await count("completed")).toBe(36); // finished exactly 7 days ago: not older than the period yet
