@@ -31,10 +31,14 @@ export async function cancelMatching(
   batchSize = CANCEL_BATCH_SIZE,
 ): Promise<number> {
   let marked = 0;
+  let after: { createdAtMs: number; id: string } | undefined;
   for (;;) {
-    const { runIds } = await store.requestCancelMany({ selection, reason, nowMs: nowMs(), limit: batchSize });
+    const batch = await store.requestCancelMany({ selection, reason, nowMs: nowMs(), limit: batchSize, after });
+    const { runIds } = batch;
     marked += runIds.length;
     if (runIds.length > 0) onBatch(runIds);
+    // Keyset: the next batch starts after this one's last run instead of skipping the marked runs again.
+    after = batch.last ?? after;
     // Marked runs are never selected again, so a short batch means none is left.
     if (runIds.length < batchSize) return marked;
   }

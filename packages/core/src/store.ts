@@ -374,6 +374,8 @@ export interface CancelManyRequest {
   readonly reason: string | undefined;
   readonly nowMs: number;
   readonly limit: number;
+  /** Only runs after this one, oldest first (the `last` of the batch before): each batch reads only new rows. */
+  readonly after?: { readonly createdAtMs: number; readonly id: string } | undefined;
 }
 
 /**
@@ -476,10 +478,13 @@ export interface Store {
   /**
    * One batch of a bulk cancellation: marks up to `limit` runs that match the selection, are unfinished and have no
    * cancellation requested yet (oldest first), each as `requestCancel` would (children cascade, due at once), in
-   * one write, and returns their ids. Runs already marked are never selected again, so calling it until it returns
-   * fewer than `limit` ids cancels every matching run, each exactly once, in bounded writes.
+   * one write, and returns their ids and the `(createdAtMs, id)` of the last one. Runs already marked are never
+   * selected again, so calling it (with `after` set to the `last` of the batch before) until it returns fewer
+   * than `limit` ids cancels every matching run, each exactly once, in bounded writes.
    */
-  requestCancelMany(request: CancelManyRequest): Promise<{ runIds: string[] }>;
+  requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } | undefined }>;
   /**
    * One batch of retention: deletes up to `limit` finished runs (oldest ending first) whose status is one of
    * `statuses` and that finished before `finishedBeforeMs`, with everything kept for them (events of every

@@ -234,8 +234,10 @@ export class PostgresStore implements Store, RunReader {
     return this.#read("count runs", () => this.#runQueries.countRuns(selection));
   }
 
-  async requestCancelMany(request: CancelManyRequest): Promise<{ runIds: string[] }> {
-    return this.#write("cancel runs", async (s) => ({ runIds: await cancelManyBatch(s, request) }));
+  async requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
+    return this.#write("cancel runs", (s) => cancelManyBatch(s, request));
   }
 
   async purgeRuns(request: PurgeRequest): Promise<number> {

@@ -7,28 +7,35 @@ import type { Statements } from "./statements.js";
 
 /**
  * Marks up to `limit` unfinished, not yet marked runs of the selection (oldest first), each with its children as
- * requestCancel does; returns their ids. The rows are locked, oldest first, so concurrent batches take turns
+ * requestCancel does; returns their ids and the last one's keyset position. The rows are locked, oldest first, so concurrent batches take turns
  * (in the same order, so never in a deadlock) and never mark a run twice.
  *
  * @example
  * const ids = await cancelManyBatch(statements, { selection: { tags: { customer: "7" } }, reason, nowMs, limit: 500 });
  */
-export async function cancelManyBatch(statements: Statements, request: CancelManyRequest): Promise<string[]> {
+export async function cancelManyBatch(
+  statements: Statements,
+  request: CancelManyRequest,
+): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
   const asked = request.selection.statuses;
   const statuses = UNFINISHED_STATUSES.filter((status) => asked === undefined || asked.includes(status));
   const query = selectionQuery(
     statements.schema,
     { ...request.selection, statuses },
     {
-      columns: "r.id",
+      columns: "r.id, r.created_at_ms",
       order: "oldest",
+      after: request.after,
       where: ["not r.cancel_requested"],
       limit: request.limit,
       suffix: "for update of r",
     },
   );
-  const ids = (await statements.dynamic<{ id: string }>(query.sql, query.parameters)).map((row) => row.id);
-  if (ids.length === 0) return ids;
+  const rows = await statements.dynamic<{ id: string; created_at_ms: number }>(query.sql, query.parameters);
+  const ids = rows.map((row) => row.id);
+  const lastRow = rows.at(-1);
+  if (lastRow === undefined) return { runIds: [] };
+  const last = { createdAtMs: Number(lastRow.created_at_ms), id: lastRow.id };
   const { reason, nowMs } = request;
   const runs = qualified(statements.schema, "runs");
   const finished = "('completed', 'failed', 'cancelled')";
@@ -57,7 +64,7 @@ export async function cancelManyBatch(statements: Statements, request: CancelMan
   // Parked ones are due now; running ones hear of it from their engine at once instead of at its next renewal.
   noteRunsDue(statements);
   noteCancelRequested(statements, marked);
-  return ids;
+  return { runIds: ids, last };
 }
 
 /**

@@ -6,19 +6,31 @@ import type { PreparedStatements } from "./statements.js";
 
 /**
  * Marks up to `limit` unfinished, not yet marked runs of the selection (oldest first), each with its children as
- * requestCancel does; returns their ids.
+ * requestCancel does; returns their ids and the last one's keyset position.
  *
  * @example
  * const ids = cancelManyBatch(statements, { selection: { tags: { customer: "7" } }, reason, nowMs, limit: 500 });
  */
-export function cancelManyBatch(statements: PreparedStatements, request: CancelManyRequest): string[] {
+export function cancelManyBatch(
+  statements: PreparedStatements,
+  request: CancelManyRequest,
+): { runIds: string[]; last?: { createdAtMs: number; id: string } } {
   const statuses = unfinishedOf(request.selection.statuses);
   const query = selectionQuery(
     { ...request.selection, statuses },
-    { columns: "r.id", order: "oldest", where: ["r.cancel_requested = 0"], limit: request.limit },
+    {
+      columns: "r.id, r.created_at_ms",
+      order: "oldest",
+      after: request.after,
+      where: ["r.cancel_requested = 0"],
+      limit: request.limit,
+    },
   );
-  const ids = statements.allDynamic<{ id: string }>(query.sql, query.parameters).map((row) => row.id);
-  if (ids.length === 0) return ids;
+  const rows = statements.allDynamic<{ id: string; created_at_ms: number }>(query.sql, query.parameters);
+  const ids = rows.map((row) => row.id);
+  const lastRow = rows.at(-1);
+  if (lastRow === undefined) return { runIds: [] };
+  const last = { createdAtMs: lastRow.created_at_ms, id: lastRow.id };
   const { reason, nowMs } = request;
   // Set-based, as requestCancel does it run by run: one statement marks the batch, one per level finds children.
   statements.runDynamic(
@@ -41,7 +53,7 @@ export function cancelManyBatch(statements: PreparedStatements, request: CancelM
     }
     parents = children.map((child) => child.id);
   }
-  return ids;
+  return { runIds: ids, last };
 }
 
 /** The unfinished statuses among those asked for (all of them when none were). */

@@ -207,8 +207,10 @@ export class SqliteStore implements Store, RunReader {
     return this.#read("count runs", () => this.#runQueries.countRuns(selection));
   }
 
-  async requestCancelMany(request: CancelManyRequest): Promise<{ runIds: string[] }> {
-    return this.#write("cancel runs", () => ({ runIds: cancelManyBatch(this.#statements, request) }));
+  async requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
+    return this.#write("cancel runs", () => cancelManyBatch(this.#statements, request));
   }
 
   async purgeRuns(request: PurgeRequest): Promise<number> {

@@ -125,7 +125,9 @@ export class CrashingStore implements Store {
   async countRuns(selection: RunSelection): Promise<Record<RunStatus, number>> {
     return this.#answer(() => this.#inner.countRuns(selection));
   }
-  async requestCancelMany(request: CancelManyRequest): Promise<{ runIds: string[] }> {
+  async requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
     return this.#answer(() => this.#inner.requestCancelMany(request));
   }
   async purgeRuns(request: PurgeRequest): Promise<number> {

@@ -218,7 +218,9 @@ export class FaultyStore implements Store {
   countRuns(selection: RunSelection): Promise<Record<RunStatus, number>> {
     return this.#call("countRuns", [selection], () => this.inner.countRuns(selection));
   }
-  requestCancelMany(request: CancelManyRequest): Promise<{ runIds: string[] }> {
+  requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
     return this.#call("requestCancelMany", [request], () => this.inner.requestCancelMany(request));
   }
   purgeRuns(request: PurgeRequest): Promise<number> {

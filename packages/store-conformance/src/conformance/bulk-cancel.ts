@@ -14,26 +14,14 @@ export function describeBulkCancel(ctx: ConformanceContext): void {
         Array.from({ length: 7 }, (_, n) => taggedRun(`c${n}`, { customer: n < 5 ? "7" : "8" }, T0 + n)),
       );
       const selection = { tags: { customer: "7" } };
-      const first = await harness.store.requestCancelMany({
-        selection,
-        reason: "account closed",
-        nowMs: T0 + 10,
-        limit: 2,
-      });
-      expect(first.runIds).toEqual(["c0", "c1"]);
-      const second = await harness.store.requestCancelMany({
-        selection,
-        reason: "account closed",
-        nowMs: T0 + 10,
-        limit: 2,
-      });
+      const batch = (after?: { createdAtMs: number; id: string }) =>
+        harness.store.requestCancelMany({ selection, reason: "account closed", nowMs: T0 + 10, limit: 2, after });
+      const first = await batch();
+      expect(first).toEqual({ runIds: ["c0", "c1"], last: { createdAtMs: T0 + 1, id: "c1" } });
+      // Without a cursor, runs marked already are skipped; with one, the batch starts after it.
+      const second = await batch();
       expect(second.runIds).toEqual(["c2", "c3"]);
-      const third = await harness.store.requestCancelMany({
-        selection,
-        reason: "account closed",
-        nowMs: T0 + 10,
-        limit: 2,
-      });
+      const third = await batch(second.last);
       expect(third.runIds).toEqual(["c4"]);
       const none = await harness.store.requestCancelMany({ selection, reason: "again", nowMs: T0 + 11, limit: 2 });
       expect(none.runIds).toEqual([]);
