@@ -11,7 +11,7 @@ import type { Statements } from "./statements.js";
  * (in the same order, so never in a deadlock) and never mark a run twice.
  *
  * @example
- * const ids = await cancelManyBatch(statements, { selection: { tags: { customer: "7" } }, reason, nowMs, limit: 500 });
+ * const { runIds, last } = await cancelManyBatch(statements, { selection: { tags: { customer: "7" } }, reason, nowMs, limit: 500 });
  */
 export async function cancelManyBatch(
   statements: Statements,

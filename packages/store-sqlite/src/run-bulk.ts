@@ -9,7 +9,7 @@ import type { PreparedStatements } from "./statements.js";
  * requestCancel does; returns their ids and the last one's keyset position.
  *
  * @example
- * const ids = cancelManyBatch(statements, { selection: { tags: { customer: "7" } }, reason, nowMs, limit: 500 });
+ * const { runIds, last } = cancelManyBatch(statements, { selection: { tags: { customer: "7" } }, reason, nowMs, limit: 500 });
  */
 export function cancelManyBatch(
   statements: PreparedStatements,
