@@ -86,6 +86,12 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
           `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`,
         ]);
         io.stdout.write(formatTable(["ID", "WORKFLOW", ...columns.header, "STATUS", "WAITING FOR", "UPDATED"], rows));
+        // The count follows the same filters as the list, so it says how many the list leaves out.
+        const shown = runs.length < matching ? `the newest ${runs.length} of ` : "";
+        const more = runs.length < matching ? "; pass --limit for more" : "";
+        io.stdout.write(
+          paint(io, io.stdout, "gray", `(${shown}${matching} matching run${matching === 1 ? "" : "s"}${more})\n`),
+        );
         // A damaged row is listed like the others; say what cannot be read, once per damaged value.
         for (const run of runs) {
           for (const { column, problem } of run.corrupt ?? []) {
@@ -93,12 +99,6 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
             io.stdout.write(`${paint(io, io.stdout, "red", line)}\n`);
           }
         }
-        // The count follows the same filters as the list, so it says how many the list leaves out.
-        const shown = runs.length < matching ? `the newest ${runs.length} of ` : "";
-        const more = runs.length < matching ? "; pass --limit for more" : "";
-        io.stdout.write(
-          paint(io, io.stdout, "gray", `(${shown}${matching} matching run${matching === 1 ? "" : "s"}${more})\n`),
-        );
       } finally {
         await client.close();
       }
