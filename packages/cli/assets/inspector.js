@@ -115,6 +115,7 @@ function listQuery() {
     status: query.get("status") ?? "",
     workflow: query.get("workflow") ?? "",
     q: query.get("q") ?? "",
+    tag: query.get("tag") ?? "",
   };
 }
 
@@ -134,6 +135,7 @@ async function openList() {
   document.title = "Runs · Reprise inspector";
   const filters = listQuery();
   $("filter-q").value = filters.q;
+  $("filter-tag").value = filters.tag;
   await refreshList();
   schedule(refreshList, LIST_POLL_MS);
 }
@@ -227,6 +229,7 @@ function wireListControls() {
       status: $("filter-status").value,
       workflow: $("filter-workflow").value,
       q: $("filter-q").value.trim(),
+      tag: $("filter-tag").value.trim(),
     });
   });
   $("filter-clear").addEventListener("click", () => setListQuery({}));
@@ -685,6 +688,15 @@ function drawItem(root, item, y, x, nowMs, startMs, live) {
       label(`${item.source}()`);
       group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
       tip(`recorded ${pretty(item.value)}`);
+      break;
+    case "tags":
+      label("setTags");
+      group.append(svg("circle", { class: "tl-value", cx: x(item.atMs), cy: mid, r: 4 }));
+      tip(
+        Object.entries(item.tags)
+          .map(([key, value]) => (value === null ? `${key} removed` : `${key}=${value}`))
+          .join(", "),
+      );
       break;
     case "patch":
       label(`${item.deprecated ? "deprecatePatch" : "patched"}('${item.patchId}')`);

@@ -22,6 +22,11 @@ export interface CliIo {
   readonly cwd: string;
   /** Reads standard input to the end (for `--file -`). */
   readStdin(): Promise<string>;
+  /**
+   * Asks a yes/no question on the terminal and resolves with the answer; undefined when standard input is not a
+   * terminal (a script or a pipe), so commands that must confirm refuse without `--yes` instead of hanging.
+   */
+  readonly confirm?: ((question: string) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -41,7 +46,20 @@ export function processIo(): CliIo {
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString("utf8");
     },
+    confirm: process.stdin.isTTY === true ? askOnTerminal : undefined,
   };
+}
+
+/** Asks on the terminal; only "y" or "yes" (any case) is a yes. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await terminal.question(`${question} [y/N] `);
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    terminal.close();
+  }
 }
 
 /** Text styles the CLI uses. */

@@ -5,6 +5,7 @@ import { paint } from "./cli-io.js";
 import type { CommandContext } from "./command-context.js";
 import { defineCancelCommand } from "./commands/cancel.js";
 import { defineCopyCommand } from "./commands/copy.js";
+import { definePurgeCommand } from "./commands/purge.js";
 import { defineRerunCommand } from "./commands/rerun.js";
 import { defineRunsCommand } from "./commands/runs.js";
 import { defineShowCommand } from "./commands/show.js";
@@ -50,6 +51,7 @@ export function buildProgram(context: CommandContext): Command {
   defineCancelCommand(program, context);
   defineStartCommand(program, context);
   defineRerunCommand(program, context);
+  definePurgeCommand(program, context);
   defineVerifyCommand(program, context);
   defineWorkerCommand(program, context);
   defineUiCommand(program, context);

@@ -27,6 +27,7 @@ export function runToJson(run: RunInfo): Record<string, unknown> {
     cancelRequested: run.cancelRequested,
     lastSeq: run.lastSeq,
     parentId: run.parentId,
+    tags: run.tags,
     // Only getRun lists the children (the oldest MAX_CHILDREN_SHOWN).
     children: run.children,
     createdAtMs: run.createdAtMs,

@@ -70,6 +70,8 @@ export function formatRunHeader(
   field("updated", `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`);
   if (run.finishedAtMs !== undefined) field("finished", formatTime(run.finishedAtMs));
   if (run.parentId !== undefined) field("parent", run.parentId);
+  const tags = Object.entries(run.tags ?? {});
+  if (tags.length > 0) field("tags", tags.map(([key, value]) => `${key}=${value}`).join(", "));
   if (run.children !== undefined && run.children.length > 0) field("children", formatChildren(run.children));
   field("input", formatValue(run.input));
   if (run.status === "completed") field("result", formatValue(run.result));
@@ -299,6 +301,8 @@ function describeItem(
       return [`signal '${item.name}' received ← ${formatValue(item.payload, 120)}`];
     case "value":
       return [`${item.source}() recorded ${formatValue(item.value, 80)}`];
+    case "tags":
+      return [`setTags ${tagChangesText(item.tags)}`];
     case "patch":
       return [item.deprecated ? `deprecated patch '${item.patchId}'` : `patch '${item.patchId}' applied`];
     case "group": {
@@ -376,4 +380,11 @@ function firstLine(text: string, maxLength: number): string {
 
 function itemStartMs(item: TimelineItem): number {
   return "startMs" in item ? item.startMs : item.atMs;
+}
+
+/** `customer=42, draft removed`: a setTags() change as one line. */
+function tagChangesText(tags: Readonly<Record<string, string | null>>): string {
+  return Object.entries(tags)
+    .map(([key, value]) => (value === null ? `${key} removed` : `${key}=${value}`))
+    .join(", ");
 }

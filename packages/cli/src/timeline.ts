@@ -107,6 +107,13 @@ export type TimelineItem = (
       readonly value: unknown;
     }
   | {
+      /** `setTags()` changed the run's tags here (`null`: a key removed). */
+      readonly kind: "tags";
+      readonly seq: number;
+      readonly atMs: number;
+      readonly tags: Readonly<Record<string, string | null>>;
+    }
+  | {
       /** `patched(id)` took the patched path here (or `deprecatePatch(id)` marked its place). */
       readonly kind: "patch";
       readonly seq: number;
@@ -322,6 +329,9 @@ export function buildTimeline(
         break;
       case "value_recorded":
         add({ kind: "value", seq: event.seq, source: event.source, atMs: event.atMs, value: event.value }, lane);
+        break;
+      case "tags_set":
+        add({ kind: "tags", seq: event.seq, atMs: event.atMs, tags: event.tags }, lane);
         break;
       case "patch_recorded":
         add(

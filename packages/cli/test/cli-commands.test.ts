@@ -41,14 +41,16 @@ describe.concurrent("reading runs", () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^ID\s+WORKFLOW\s+STATUS\s+WAITING FOR\s+UPDATED$/);
-    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3))).toEqual(
+    expect(lines.slice(1, 4).map((line) => line.split(/\s+/).slice(0, 3))).toEqual(
       expect.arrayContaining([
         ["order-1", "order", "waiting"],
         ["order-2", "order", "waiting"],
         ["nap-1", "nap", "sleeping"],
       ]),
     );
-    expect(lines).toHaveLength(4);
+    // The last line counts the runs the filters match.
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toBe("(3 matching runs)");
     expect(stdout).toContain("signal 'approve' (timeout ");
   });
 

@@ -85,7 +85,8 @@ beforeAll(async () => {
   tmp = await temporaryStore();
   engine = createEngine({ store: tmp.store, workflows: [order, markup], pollIntervalMs: 20 });
   for (let i = 0; i < 120; i++) {
-    await engine.start(order, { orderId: String(i), cents: i }, { id: `order-${String(i).padStart(3, "0")}` });
+    const id = `order-${String(i).padStart(3, "0")}`;
+    await engine.start(order, { orderId: String(i), cents: i }, { id, tags: { shard: String(i % 4) } });
   }
   await engine.start(markup, undefined, { id: "markup-1" });
   await waitFor(async () => (await engine.listRuns({ status: "waiting", limit: 200 })).length === 120, {
@@ -151,6 +152,17 @@ describe("the run list", () => {
     const wildcard = (await call(open, "/api/runs?q=%25")).json<{ runs: unknown[] }>();
     expect(wildcard.runs).toEqual([]);
     expect((await call(open, "/api/runs?status=done")).status).toBe(400);
+  });
+
+  it("filters by tags, with counts per status that follow the tag filter", async () => {
+    const body = (await call(open, "/api/runs?tag=shard%3D3&limit=200")).json<{
+      runs: { id: string; tags: Record<string, string> }[];
+      counts: Record<string, number>;
+    }>();
+    expect(body.runs).toHaveLength(30);
+    expect(body.runs.every((run) => run.tags.shard === "3")).toBe(true);
+    expect(body.counts).toMatchObject({ waiting: 30, completed: 0 });
+    expect((await call(open, "/api/runs?tag=shard")).status).toBe(400);
   });
 });
 

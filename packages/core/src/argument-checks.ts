@@ -1,9 +1,12 @@
 // Checks of what callers pass to engine methods: ids, names and reasons (bounded, non-empty strings) and run filters.
 // A failed check throws InvalidArgumentError before anything touches the store.
-import type { ListRunsOptions } from "./engine-options.js";
+import type { CountRunsOptions, ListRunsOptions } from "./engine-options.js";
 import { InvalidArgumentError } from "./errors.js";
-import { RUN_STATUSES, type RunFilter } from "./store.js";
+import { RUN_STATUSES, type RunFilter, type RunSelection } from "./store.js";
 import { textProblem } from "./text-checks.js";
+import { deadlineToMs } from "./duration.js";
+import type { RunPageCursor } from "./store-reader.js";
+import { checkTagFilter } from "./tags.js";
 
 /** Longest run id, signal id or signal name accepted. */
 export const MAX_ID_LENGTH = 200;
@@ -61,5 +64,57 @@ export function runFilter(options: ListRunsOptions): RunFilter {
   if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.length === 0)) {
     throw new InvalidArgumentError(`listRuns({ queue }) must be a queue name (got ${JSON.stringify(options.queue)}).`);
   }
-  return { statuses, workflow: options.workflow, parent: options.parent, version, queue: options.queue, limit };
+  const tags = checkTagFilter(options.tags, "listRuns()");
+  const createdAfterMs = timeFilter(options.createdAfter, "createdAfter");
+  const createdBeforeMs = timeFilter(options.createdBefore, "createdBefore");
+  const finishedBeforeMs = timeFilter(options.finishedBefore, "finishedBefore");
+  const after = pageCursor(options.after);
+  return {
+    statuses,
+    workflow: options.workflow,
+    parent: options.parent,
+    version,
+    queue: options.queue,
+    limit,
+    ...(tags === undefined ? {} : { tags }),
+    ...(createdAfterMs === undefined ? {} : { createdAfterMs }),
+    ...(createdBeforeMs === undefined ? {} : { createdBeforeMs }),
+    ...(finishedBeforeMs === undefined ? {} : { finishedBeforeMs }),
+    ...(after === undefined ? {} : { after }),
+  };
+}
+
+/**
+ * The store selection for `engine.countRuns(options)` and `cancelMany(options)`: runFilter's checks, no paging.
+ *
+ * @example
+ * runSelection({ tags: { customer: "7" } }); // { tags: { customer: "7" }, ... }
+ */
+export function runSelection(options: CountRunsOptions): RunSelection {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { limit, after, ...selection } = runFilter({ ...options, limit: undefined, after: undefined });
+  return selection;
+}
+
+/** Epoch ms of a `createdAfter` / `createdBefore` filter; epoch ms pass as they are. */
+function timeFilter(value: ListRunsOptions["createdAfter"], name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) {
+      throw new InvalidArgumentError(`listRuns({ ${name} }) must be a finite time in epoch ms (got ${String(value)}).`);
+    }
+    return value;
+  }
+  return deadlineToMs(value, `listRuns({ ${name} })`);
+}
+
+/** A keyset cursor as `listRunsPage` gave it out: `{ createdAtMs, id }`. */
+function pageCursor(after: ListRunsOptions["after"]): RunPageCursor | undefined {
+  if (after === undefined) return undefined;
+  if (typeof after !== "object" || after === null || !Number.isFinite(after.createdAtMs) || !isPossibleId(after.id)) {
+    throw new InvalidArgumentError(
+      "listRuns({ after }) takes the `next` cursor of the page before ({ createdAtMs, id }), as listRunsPage() gave it.",
+    );
+  }
+  return { createdAtMs: after.createdAtMs, id: after.id };
 }

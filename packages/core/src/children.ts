@@ -1,5 +1,6 @@
 // Child workflows: `child()` (start and wait), `startChild()` (start, wait later through a ChildHandle).
 // Only descriptions: the engine creates the child run in the same write as the parent's event (run-execution.ts).
+import { checkTags, type RunTags } from "./tags.js";
 import { createHash } from "node:crypto";
 import { assertId, MAX_ID_LENGTH } from "./argument-checks.js";
 import { CommandBase } from "./command-base.js";
@@ -27,6 +28,8 @@ export interface ChildOptions {
   readonly key?: string;
   /** The child's priority within its queue: lower runs first; default 0. Needs `queue`. */
   readonly priority?: number;
+  /** The child run's tags, as `start(workflow, input, { tags })`; a child has none unless given here. */
+  readonly tags?: RunTags;
 }
 
 /**
@@ -139,6 +142,7 @@ function checkChild(definition: unknown, options: ChildOptions, api: string): vo
     throw new InvalidArgumentError(`${api}() options must be an object such as { id: "charge-42" }.`);
   }
   if (options.id !== undefined) assertId(options.id, `${api}() id`);
+  checkTags(options.tags, `${api}()`);
   const policy = options.onParentCancel;
   if (policy !== undefined && policy !== "cancel" && policy !== "abandon") {
     throw new InvalidArgumentError(

@@ -19,6 +19,7 @@ const COMMAND_KINDS: ReadonlySet<string> = new Set([
   "child",
   "childResult",
   "continueAsNew",
+  "tags",
 ]);
 
 /** Base of every command: `yield* command` hands the command to the engine and returns its result. */

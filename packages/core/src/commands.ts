@@ -7,6 +7,7 @@ import type { ChildCommand, ChildResultCommand } from "./children.js";
 import { CommandBase } from "./command-base.js";
 import type { PatchCommand } from "./patches.js";
 import type { ContinueAsNewCommand } from "./continue-as-new.js";
+import type { SetTagsCommand } from "./tags.js";
 import { InvalidArgumentError } from "./errors.js";
 import { textProblem } from "./text-checks.js";
 import type { RetryPolicy } from "./retry.js";
@@ -100,7 +101,8 @@ export type Command =
   | BranchesCommand
   | ChildCommand
   | ChildResultCommand
-  | ContinueAsNewCommand;
+  | ContinueAsNewCommand
+  | SetTagsCommand;
 
 /** The commands that answer one thing (not a group of branches). */
 export type LeafCommand = Exclude<Command, BranchesCommand>;

@@ -31,6 +31,8 @@ export function describeCommand(command: Command): string {
       return `result of child '${command.childId}'`;
     case "continueAsNew":
       return "continueAsNew()";
+    case "tags":
+      return `setTags({ ${Object.keys(command.changes).join(", ")} })`;
   }
 }
 
@@ -57,6 +59,7 @@ function describeEventKind(event: HistoryEvent): string {
     return `${event.type} (${describeGroup(event.combinator, event.count, event.keys, event.concurrency)})`;
   }
   if ("childId" in event) return `${event.type} '${event.childId}'`;
+  if (event.type === "tags_set") return `${event.type} (${Object.keys(event.tags).join(", ")})`;
   if (event.type === "patch_recorded")
     return `${event.type} '${event.patchId}'${event.deprecated ? " (deprecated)" : ""}`;
   return event.type;

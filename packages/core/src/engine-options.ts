@@ -7,6 +7,10 @@ import { resolveQueueOptions, type QueueOptions, type QueueStartOptions } from "
 import { InvalidArgumentError } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { QueueLimits, RunStatus, Store } from "./store.js";
+import { resolveRetention, type ResolvedRetention, type RetentionOptions } from "./retention.js";
+import type { DeadlineInput } from "./duration.js";
+import type { RunTags } from "./tags.js";
+import type { RunPageCursor } from "./store-reader.js";
 import { WorkflowRegistry } from "./workflow-registry.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
@@ -62,6 +66,12 @@ export interface EngineOptions {
    * on the store (docs/queues.md). Runs go into a queue with `start(wf, input, { queue })`.
    */
   readonly queues?: Readonly<Record<string, QueueOptions>>;
+  /**
+   * How long finished runs are kept, per status, e.g. `{ completed: { days: 7 }, failed: { days: 30 } }`; a status
+   * left out is kept for ever (the default for all). The engine deletes older runs in the background, in small
+   * batches (see RetentionOptions and docs/finding-runs.md).
+   */
+  readonly retention?: RetentionOptions;
 }
 
 /**
@@ -78,6 +88,11 @@ export interface StartOptions extends QueueStartOptions {
    * the workflow's name, or the definition's own version when this engine does not serve that name.
    */
   readonly version?: number;
+  /**
+   * Tags to find the run by (`listRuns({ tags })`, `reprise runs --tag key=value`): string keys and values, at
+   * most MAX_TAGS. A start that returns an existing run leaves that run's tags as they are.
+   */
+  readonly tags?: RunTags;
 }
 
 /**
@@ -152,9 +167,27 @@ export interface ListRunsOptions {
   readonly version?: number;
   /** Only runs started in this queue. */
   readonly queue?: string;
+  /** Only runs that have every one of these tags with exactly this value, e.g. `{ customer: "42" }`. */
+  readonly tags?: RunTags;
+  /** Only runs created at or after this time (a Date, a luxon DateTime, an ISO string, or epoch ms). */
+  readonly createdAfter?: DeadlineInput | number;
+  /** Only runs created before this time: with `createdAfter`, a half-open window that tiles without overlaps. */
+  readonly createdBefore?: DeadlineInput | number;
+  /** Only runs that finished before this time (what retention would delete, e.g. `reprise purge` counts). */
+  readonly finishedBefore?: DeadlineInput | number;
   /** At most this many runs, newest first. Default 100, at most 10,000. */
   readonly limit?: number;
+  /** Continue after this run: the `next` of the page before (`listRunsPage`). */
+  readonly after?: RunPageCursor;
 }
+
+/**
+ * Filters of `engine.countRuns()` and `engine.cancelMany()`: those of `listRuns` without `limit` and `after`.
+ *
+ * @example
+ * await engine.countRuns({ status: "failed", tags: { customer: "42" }, createdAfter: "2026-12-01T00:00:00Z" });
+ */
+export type CountRunsOptions = Omit<ListRunsOptions, "limit" | "after">;
 
 /** Options with every default filled in and checked. */
 export interface ResolvedEngineOptions {
@@ -174,6 +207,7 @@ export interface ResolvedEngineOptions {
   readonly random: ((key: string) => number) | undefined;
   /** Queue limits by name, periods in milliseconds: what this engine's claims pass to the store. */
   readonly queues: Readonly<Record<string, QueueLimits>>;
+  readonly retention: ResolvedRetention | undefined;
 }
 
 /** Validates options and fills in defaults; throws InvalidArgumentError naming the bad option. */
@@ -212,6 +246,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     on: checkedHooks(options.on),
     random: options.random,
     queues: resolveQueueOptions(options.queues),
+    retention: resolveRetention(options.retention),
   });
 }
 

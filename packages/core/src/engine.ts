@@ -21,11 +21,12 @@ import {
   type HistoryOptions,
   type CancelResult,
   type ListRunsOptions,
+  type CountRunsOptions,
   type ResolvedEngineOptions,
   type SignalOptions,
   type StartOptions,
 } from "./engine-options.js";
-import { assertId, assertReason, isPossibleId, runFilter } from "./argument-checks.js";
+import { assertId, assertReason, isPossibleId, runFilter, runSelection } from "./argument-checks.js";
 import { callHook } from "./engine-hooks.js";
 import { checkParkedRuns } from "./parked-run-check.js";
 import { LeaseHeartbeat } from "./lease-heartbeat.js";
@@ -51,6 +52,10 @@ import { StoreChangeWatch } from "./store-changes.js";
 import { assertPriority, runPlacement, type QueueStartOptions } from "./queue-options.js";
 import { Scheduler, storeClaimSource } from "./scheduler.js";
 import { WorkLoop } from "./work-loop.js";
+import { cancelMatching, RERUN_BATCH_SIZE, rerunItem, type RerunManyResult } from "./bulk-actions.js";
+import { purgeExpired, retentionPeriods, RetentionSweeper, type RetentionPolicy } from "./retention.js";
+import { checkTags } from "./tags.js";
+import type { RunPage, RunPageCursor, RunStatusCounts } from "./store-reader.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
 /** Longest wait before a pass that failed (e.g. the store was busy or full) is tried again. */
@@ -100,6 +105,8 @@ export class Engine {
   readonly #changes: StoreChangeWatch;
   /** Where claims come from (scheduler.ts): due runs and queues, with this engine's queue limits. */
   readonly #scheduler: Scheduler;
+  /** Deletes finished runs past `retention` in the background; undefined without a retention option. */
+  readonly #retention: RetentionSweeper | undefined;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
@@ -186,6 +193,10 @@ export class Engine {
       },
       this.#options.onError,
     );
+    const retention = this.#options.retention;
+    this.#retention =
+      retention === undefined ? undefined : new RetentionSweeper(store, clock, retention, this.#options.onError);
+    this.#retention?.start();
     this.#loop.poke();
   }
 
@@ -328,7 +339,11 @@ export class Engine {
   async #newRun(
     workflow: WorkflowDefinition<never, unknown> | string,
     input: unknown,
-    options: { readonly id?: string | undefined; readonly version?: number | undefined } & QueueStartOptions,
+    options: {
+      readonly id?: string | undefined;
+      readonly version?: number | undefined;
+      readonly tags?: Readonly<Record<string, string>> | undefined;
+    } & QueueStartOptions,
     nowMs: number,
     api = "start()",
     registered?: Set<string>,
@@ -338,11 +353,13 @@ export class Engine {
     const runId = options.id ?? randomUUID();
     assertId(runId, "run id");
     const limit = this.#options.maxPayloadBytes;
+    const tags = checkTags(options.tags, api);
     const encodedInput = encodeValue(input, "The workflow input", limit);
-    const started = runStartedEvent({ workflow: name, version, generation: 1 }, input, nowMs);
+    const started = runStartedEvent({ workflow: name, version, generation: 1, tags }, input, nowMs);
     const startedEvent = encodeEvent(started, "The workflow input", limit);
     const placement = runPlacement(options, nowMs, api);
-    return { id: runId, workflow: name, version, input: encodedInput, startedEvent, nowMs, ...placement };
+    const run: NewRun = { id: runId, workflow: name, version, input: encodedInput, startedEvent, nowMs, ...placement };
+    return tags === undefined ? run : { ...run, tags };
   }
 
   /**
@@ -617,6 +634,134 @@ export class Engine {
   }
 
   /**
+   * One page of runs matching the filters, newest first, and the cursor of the next page (undefined on the last):
+   * keyset paging, so a deep page costs what the first one does and runs started meanwhile never shift a page.
+   *
+   * @example
+   * let page = await engine.listRunsPage({ tags: { customer: "42" }, limit: 100 });
+   * while (page.next !== undefined) page = await engine.listRunsPage({ tags: { customer: "42" }, after: page.next });
+   */
+  async listRunsPage(options: ListRunsOptions = {}): Promise<RunPage<RunInfo>> {
+    const filter = runFilter(options);
+    // One more than asked for tells whether another page follows, without a second query.
+    const records = await this.#options.store.listRuns({ ...filter, limit: filter.limit + 1 });
+    const page = records.slice(0, filter.limit);
+    const reasons = await this.#derivedReasons(page);
+    const runs = page.map((record, index) => toListedRunInfo(record, reasons[index]));
+    const last = page.at(-1);
+    const next: RunPageCursor | undefined =
+      records.length > filter.limit && last !== undefined ? { createdAtMs: last.createdAtMs, id: last.id } : undefined;
+    return { runs, next };
+  }
+
+  /**
+   * How many runs match the filters (the same filters as `listRuns`, without `limit` and `after`).
+   *
+   * @example
+   * const waiting = await engine.countRuns({ status: "waiting", tags: { customer: "42" } });
+   */
+  async countRuns(options: CountRunsOptions = {}): Promise<number> {
+    const counts = await this.countRunsByStatus(options);
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  /**
+   * How many runs match the filters, per status (statuses without runs are 0).
+   *
+   * @example
+   * const { waiting, failed } = await engine.countRunsByStatus({ tags: { plan: "pro" } });
+   */
+  async countRunsByStatus(options: CountRunsOptions = {}): Promise<RunStatusCounts> {
+    return this.#options.store.countRuns(runSelection(options));
+  }
+
+  /**
+   * Requests the cancellation of every unfinished run matching the filters (default: all unfinished statuses),
+   * as `cancel()` does for one, in bounded store writes (500 runs each, never one round trip per run). Resolves
+   * with how many runs it marked; runs already marked or finished are not counted. Blocked runs are marked and
+   * act on it once code matching their history is deployed (see `cancel`).
+   *
+   * @example
+   * const cancelled = await engine.cancelMany({ tags: { customer: "7" }, status: "waiting" }, { reason: "account closed" });
+   */
+  async cancelMany(options: CountRunsOptions, cancel: { readonly reason?: string } = {}): Promise<number> {
+    this.#assertOpen("cancel runs");
+    assertReason(cancel.reason);
+    const selection = runSelection(options);
+    const { store, clock } = this.#options;
+    const marked = await cancelMatching(
+      store,
+      selection,
+      cancel.reason,
+      () => clock.nowMs(),
+      (runIds) => {
+        for (const runId of runIds) this.#executions.get(runId)?.execution.requestCancel(cancel.reason);
+      },
+    );
+    if (marked > 0) this.#loop.poke();
+    return marked;
+  }
+
+  /**
+   * Starts a new run for every finished run matching the filters (default: status `failed`), with the same
+   * workflow, version and input, the original's tags plus `rerunOf: <its id>`, and the id `<id>-rerun-1`. That id
+   * makes it idempotent: a run rerun before (by this or by `reprise rerun`) gets back the rerun it has, so calling
+   * it again after a crash starts nothing twice. Walks the matches in pages of 500, one store write each. Only
+   * finished statuses may be asked for (InvalidArgumentError otherwise); a run whose stored input cannot be
+   * decoded is skipped and named in `skipped`.
+   *
+   * @example
+   * const { runIds } = await engine.rerunMany({ status: "failed", workflow: "import", tags: { customer: "7" } });
+   */
+  async rerunMany(options: CountRunsOptions = {}): Promise<RerunManyResult> {
+    this.#assertOpen("rerun runs");
+    const status = options.status === undefined ? (["failed"] as const) : [options.status].flat();
+    const unfinished = status.filter((each) => !FINISHED_STATUSES.has(each));
+    if (unfinished.length > 0) {
+      throw new InvalidArgumentError(
+        `rerunMany() reruns finished runs only (completed, failed, cancelled); '${unfinished.join("', '")}' ` +
+          `runs are still in progress.`,
+      );
+    }
+    const filter = { ...options, status };
+    runSelection(filter);
+    const runIds: string[] = [];
+    const skipped: { runId: string; reason: string }[] = [];
+    let after: RunPageCursor | undefined;
+    do {
+      // Reruns are new and not finished, so they never show up further down this walk.
+      const page = await this.listRunsPage({ ...filter, limit: RERUN_BATCH_SIZE, after });
+      const items: StartManyItem[] = [];
+      for (const run of page.runs) {
+        const item = rerunItem(run);
+        if (typeof item === "string") skipped.push({ runId: run.id, reason: item });
+        else items.push(item);
+      }
+      if (items.length > 0) runIds.push(...(await this.startMany(items)).map((handle) => handle.id));
+      after = page.next;
+    } while (after !== undefined);
+    return { runIds, skipped };
+  }
+
+  /**
+   * Deletes finished runs older than the policy's periods now, with their events, signals, blocked episodes and
+   * tags, in bounded store writes; resolves with how many it deleted. Without a policy it uses the engine's
+   * `retention` option (and deletes nothing without one). Unfinished runs, and runs a parent or child still
+   * refers to, are never deleted (Store.purgeRuns has the rule).
+   *
+   * @example
+   * const deleted = await engine.purge({ completed: { days: 7 }, failed: { days: 30 } });
+   */
+  async purge(policy?: RetentionPolicy): Promise<number> {
+    this.#assertOpen("purge runs");
+    const configured = this.#options.retention;
+    const keepMs = policy === undefined ? configured?.keepMs : retentionPeriods(policy, "purge()");
+    if (keepMs === undefined) return 0;
+    const batchSize = configured?.batchSize ?? 500;
+    return purgeExpired(this.#options.store, keepMs, this.#options.clock.nowMs(), batchSize, Infinity);
+  }
+
+  /**
    * Counters for tests and monitoring: replays, events replayed, step attempts, commits.
    *
    * @example
@@ -640,6 +785,7 @@ export class Engine {
 
   async #shutDown(): Promise<void> {
     const unsubscribed = this.#changes.close().catch(this.#options.onError);
+    await this.#retention?.stop();
     await this.#loop.stop();
     await this.#parkedCheck;
     const settled = Promise.allSettled([...this.#executions.values()].map((entry) => entry.done));
@@ -667,7 +813,7 @@ export class Engine {
 
   /**
    * Resolves once this engine has nothing left to do at the current time: no run executing, no
-   * pass in progress, and no run of its workflows due. Tests use it to wait for work to settle.
+   * pass or retention sweep in progress, and no run of its workflows due. Tests use it to wait for work to settle.
    *
    * @example
    * await engine.signal(id, "approve", true);
@@ -678,6 +824,7 @@ export class Engine {
     for (;;) {
       await this.#loop.settled();
       await this.#parkedCheck;
+      await this.#retention?.settled();
       const running = [...this.#executions.values()].map((entry) => entry.done);
       if (running.length > 0) {
         await Promise.allSettled(running);

@@ -46,6 +46,8 @@ export interface RunStartedEvent extends EventBase {
   readonly version?: number;
   /** The generation this log is, once the run has continued as new; omitted for the first. */
   readonly generation?: number;
+  /** The run's tags when this generation started (from `start()`, or carried over by `continueAsNew`); omitted for none. */
+  readonly tags?: Readonly<Record<string, string>> | undefined;
 }
 /** The run continued as new (`continueAsNew`): this generation ends here; the next starts with `input`. Always last. */
 export interface RunContinuedEvent extends EventBase {
@@ -162,6 +164,11 @@ export interface PatchRecordedEvent extends EventBase {
   readonly patchId: string;
   readonly deprecated?: boolean | undefined;
 }
+/** `setTags()` changed the run's tags: a string value set a key, `null` removed it. */
+export interface TagsSetEvent extends EventBase {
+  readonly type: "tags_set";
+  readonly tags: Readonly<Record<string, string | null>>;
+}
 /** A value from `now()`, `random()` or `uuid()`. */
 export interface ValueRecordedEvent extends EventBase {
   readonly type: "value_recorded";
@@ -211,6 +218,7 @@ export type HistoryEvent =
   | SignalTimedOutEvent
   | ValueRecordedEvent
   | PatchRecordedEvent
+  | TagsSetEvent
   | BranchesStartedEvent
   | StepStartedEvent
   | ChildStartedEvent
@@ -289,12 +297,19 @@ const isString = (value: unknown): value is string => typeof value === "string";
 const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 const isOptional = (value: unknown, check: (v: unknown) => boolean): boolean => value === undefined || check(value);
 
+/** A plain object of string values (and `null`s when `nullable`): a run's tags or changes to them. */
+const isTagMap = (value: unknown, nullable: boolean): boolean =>
+  typeof value === "object" &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((v) => isString(v) || (nullable && v === null));
 const isCommandSeq = (d: Record<string, unknown>): boolean => isOptional(d.commandSeq, isNumber);
 const isChild = (d: Record<string, unknown>): boolean => isString(d.childId) && isString(d.workflow);
 
 /** One validator per event kind: adding a kind to HistoryEvent fails to compile until it is listed here. */
 const VALIDATORS: { [K in EventType]: (data: Record<string, unknown>) => boolean } = {
-  run_started: (d) => isString(d.workflow) && isNumber(d.formatVersion) && "input" in d,
+  run_started: (d) =>
+    isString(d.workflow) && isNumber(d.formatVersion) && "input" in d && isOptional(d.tags, (t) => isTagMap(t, false)),
   run_continued: (d) => "input" in d,
   step_completed: (d) => isString(d.name) && isNumber(d.attempt) && "result" in d && isCommandSeq(d),
   step_failed: (d) =>
@@ -309,6 +324,7 @@ const VALIDATORS: { [K in EventType]: (data: Record<string, unknown>) => boolean
   signal_received: (d) => isString(d.name) && isString(d.signalId) && "payload" in d && isCommandSeq(d),
   signal_timed_out: (d) => isString(d.name) && isCommandSeq(d),
   value_recorded: (d) => (d.source === "now" || d.source === "random" || d.source === "uuid") && "value" in d,
+  tags_set: (d) => isTagMap(d.tags, true),
   patch_recorded: (d) => isString(d.patchId) && isOptional(d.deprecated, (value) => typeof value === "boolean"),
   branches_started: (d) =>
     (d.combinator === "all" || d.combinator === "allSettled" || d.combinator === "race") &&

@@ -31,6 +31,24 @@ export {
 export { patched, deprecatePatch, PatchCommand, MAX_PATCH_ID_LENGTH } from "./patches.js";
 export { continueAsNew, ContinueAsNewCommand } from "./continue-as-new.js";
 export {
+  setTags,
+  SetTagsCommand,
+  mergeTags,
+  MAX_TAGS,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+  type RunTags,
+  type TagChanges,
+} from "./tags.js";
+export { CANCEL_BATCH_SIZE, RERUN_BATCH_SIZE, type RerunManyResult } from "./bulk-actions.js";
+export {
+  purgeExpired,
+  retentionPeriods,
+  type FinishedStatus,
+  type RetentionOptions,
+  type RetentionPolicy,
+} from "./retention.js";
+export {
   all,
   allSettled,
   race,
@@ -52,6 +70,7 @@ export type {
   StartOptions,
   SignalOptions,
   ListRunsOptions,
+  CountRunsOptions,
   CancelOptions,
   HistoryOptions,
   CancelResult,
@@ -119,6 +138,9 @@ export {
   type ClaimRequest,
   type LeaseStatus,
   type RunFilter,
+  type RunSelection,
+  type CancelManyRequest,
+  type PurgeRequest,
   type WaitInfo,
   type WakeSet,
   type ParkedRunsPage,

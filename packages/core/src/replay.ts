@@ -26,6 +26,7 @@ import {
   StepFailedError,
 } from "./errors.js";
 import { fromErrorInfo, type HistoryEvent } from "./events.js";
+import { MAX_TAGS, mergeTags } from "./tags.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /** What every open command has: its identity (`seq`) and its branch path ("" for the workflow itself). */
@@ -165,6 +166,8 @@ export class Replayer {
   #next: { readonly head: Queued; readonly next: NextCommand } | undefined;
   /** Patch ids answered so far in this run, with their answer. */
   readonly #patches = new Map<string, boolean>();
+  /** The run's tags as its history has them so far: run_started's, changed by each tags_set. */
+  #tags: Record<string, string> = {};
 
   constructor(runId: string, definition: WorkflowDefinition<never, unknown>) {
     this.runId = runId;
@@ -206,6 +209,11 @@ export class Replayer {
   /** The patches answered so far in this run: `true` on the patched path, `false` on the path from before it. */
   get patches(): ReadonlyMap<string, boolean> {
     return this.#patches;
+  }
+
+  /** The run's tags as of the last event applied: those it started with, changed by every `setTags()` since. */
+  get tags(): Readonly<Record<string, string>> {
+    return this.#tags;
   }
 
   /** How many of the open commands are steps (the others wait for a time, a signal or a child). */
@@ -285,6 +293,7 @@ export class Replayer {
         `the run belongs to workflow '${event.workflow}' but is replayed with '${this.#definition.name}'`,
       );
     }
+    if (event.tags !== undefined) this.#tags = { ...event.tags };
     const root = newFiber("", undefined, 0);
     this.#root = root;
     this.#state = { type: "waiting" };
@@ -366,6 +375,14 @@ export class Replayer {
           const value =
             event.source === "now" ? DateTime.fromMillis(event.value as number, { zone: "utc" }) : event.value;
           return this.#resume(fiber, { next: value });
+        }
+        break;
+      case "tags":
+        // The keys must agree; the values are the history's (a new deploy may word a value differently).
+        if (event.type === "tags_set" && sameKeys(event.tags, command.changes)) {
+          this.#queue.shift();
+          this.#tags = mergeTags(this.#tags, event.tags);
+          return this.#resume(fiber, { next: undefined });
         }
         break;
       case "branches":
@@ -529,6 +546,11 @@ export class Replayer {
       const known = command.kind === "patch" ? this.#patches.get(command.patchId) : undefined;
       if (command.kind === "patch" && known !== undefined) {
         input = { next: command.deprecated ? undefined : known };
+        continue;
+      }
+      // Decided from history alone (the tags it holds so far), so a replay throws at the same place.
+      if (command.kind === "tags" && tooManyTags(this.#tags, command.changes)) {
+        input = { throw: tooManyTagsError(this.#tags, command.changes) };
         continue;
       }
       const queued: Queued = { type: "queued", command, fiber };
@@ -747,5 +769,25 @@ function continueInBranchError(path: string): InvalidArgumentError {
   return new InvalidArgumentError(
     `continueAsNew() was yielded inside branch ${path}; it ends the run's whole history, so only the workflow ` +
       "itself can yield it, once its all/race groups have returned: `return yield* continueAsNew(state)` after them.",
+  );
+}
+
+/** Whether two tag maps name the same keys (in any order). */
+function sameKeys(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key));
+}
+
+function tooManyTags(current: Readonly<Record<string, string>>, changes: Readonly<Record<string, string | null>>) {
+  return Object.keys(mergeTags(current, changes)).length > MAX_TAGS;
+}
+
+function tooManyTagsError(
+  current: Readonly<Record<string, string>>,
+  changes: Readonly<Record<string, string | null>>,
+): InvalidArgumentError {
+  const count = Object.keys(mergeTags(current, changes)).length;
+  return new InvalidArgumentError(
+    `setTags() would give the run ${count} tags; a run holds at most ${MAX_TAGS}. Remove tags with null first.`,
   );
 }

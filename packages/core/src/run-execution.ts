@@ -45,6 +45,7 @@ import {
 import { FINISHED_STATUSES, type NewRun, type RunCommit, type RunRecord, type RunUpdate } from "./store.js";
 import { parkUpdate } from "./wake-set.js";
 import { runPlacement } from "./queue-options.js";
+import { checkTags } from "./tags.js";
 import type { WorkflowDefinition } from "./workflow.js";
 
 /**
@@ -90,6 +91,8 @@ export class RunExecution {
   #consumedInBatch = new Map<string, number>();
   #startChildren: NewRun[] = [];
   #cancelRuns: { runId: string; reason: string | undefined }[] = [];
+  /** Tag changes recorded since the last commit (setTags), applied by the store in the same write as their events. */
+  #tagChanges: Record<string, string | null> | undefined;
   readonly #history: readonly EventRecord[] | undefined;
 
   /**
@@ -269,6 +272,13 @@ export class RunExecution {
       if (await execution.#recordChildEnd(childId, next.command.workflow, next.seq)) return;
       execution.#record({ type: "child_wait_started", childId }, "The child wait");
     },
+    tags: (execution, next) => {
+      const { changes } = next.command;
+      execution.#record({ type: "tags_set", tags: changes }, "The tags");
+      // The store applies the changes of a whole commit at once: later changes to a key win over earlier ones.
+      execution.#tagChanges = { ...execution.#tagChanges, ...changes };
+      return undefined;
+    },
     continueAsNew: () => {
       // The replayer ends the generation when the workflow yields continueAsNew (its state is then finished), so
       // it never waits for a first event.
@@ -356,19 +366,21 @@ export class RunExecution {
       try {
         const what = `The input of child '${childId}'`;
         const version = options.version ?? this.#ctx.latestVersion(name) ?? workflow.version;
+        const tags = checkTags(options.tags, "startChild()");
         run = {
           id: childId,
           workflow: name,
           version,
           input: encodeValue(input, what, limit),
           startedEvent: encodeEvent(
-            runStartedEvent({ workflow: name, version, generation: 1 }, input, nowMs),
+            runStartedEvent({ workflow: name, version, generation: 1, tags }, input, nowMs),
             what,
             limit,
           ),
           nowMs,
           parent: { runId: this.runId, onParentCancel: options.onParentCancel ?? "cancel" },
           ...runPlacement({ queue: options.queue, key: options.key, priority: options.priority }, nowMs, "child()"),
+          ...(tags === undefined ? {} : { tags }),
         };
       } catch (error) {
         if (
@@ -627,6 +639,11 @@ export class RunExecution {
       nowMs: this.#ctx.clock.nowMs(),
     };
     if (continueAsNew !== undefined) Object.assign(commit, { continueAsNew });
+    const tagChanges = this.#tagChanges;
+    if (tagChanges !== undefined) {
+      Object.assign(commit, { tags: tagChanges });
+      this.#tagChanges = undefined;
+    }
     // Children to create and runs to cancel are rare: the common commit carries neither, and allocates nothing new.
     const changesRuns = this.#startChildren.length > 0 || this.#cancelRuns.length > 0;
     if (changesRuns) {
@@ -700,7 +717,9 @@ export class RunExecution {
     const limit = this.#ctx.maxPayloadBytes;
     let next: NonNullable<RunCommit["continueAsNew"]>;
     try {
-      const started = runStartedEvent({ workflow, version, generation: generation + 1 }, input, nowMs);
+      // The next generation starts with the run's tags as they are, so that its replay knows them too.
+      const tags = (this.#replayer as Replayer).tags;
+      const started = runStartedEvent({ workflow, version, generation: generation + 1, tags }, input, nowMs);
       next = { input: encodeValue(input, what, limit), startedEvent: encodeEvent(started, what, limit) };
     } catch (error) {
       if (!(error instanceof UnencodableValueError || error instanceof PayloadTooLargeError)) throw error;
@@ -709,8 +728,10 @@ export class RunExecution {
     this.#record({ type: "run_continued", input }, what, nowMs);
     await this.#flush({ status: "running", release: false }, next);
     this.#ctx.cache.delete(this.runId);
+    const tags = (this.#replayer as Replayer).tags;
     const run: RunRecord = {
       ...this.#run,
+      tags: Object.keys(tags).length === 0 ? undefined : tags,
       generation: generation + 1,
       input: next.input,
       status: "running",
@@ -749,11 +770,16 @@ export class RunExecution {
 
 /** The run_started event of a new run. */
 export function runStartedEvent(
-  run: { readonly workflow: string; readonly version: number; readonly generation: number },
+  run: {
+    readonly workflow: string;
+    readonly version: number;
+    readonly generation: number;
+    readonly tags?: Readonly<Record<string, string>> | undefined;
+  },
   input: unknown,
   nowMs: number,
 ): HistoryEvent {
-  const { workflow, version, generation } = run;
+  const { workflow, version, generation, tags } = run;
   return {
     type: "run_started",
     seq: 1,
@@ -763,5 +789,6 @@ export function runStartedEvent(
     formatVersion: EVENT_LOG_FORMAT_VERSION,
     ...(version === 1 ? {} : { version }),
     ...(generation === 1 ? {} : { generation }),
+    ...(tags === undefined || Object.keys(tags).length === 0 ? {} : { tags }),
   };
 }

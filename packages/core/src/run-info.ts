@@ -4,7 +4,10 @@
 import { decodeValue } from "./codec.js";
 import { CorruptEventError, RunCancelledError, RunFailedError } from "./errors.js";
 import { fromErrorInfo, type ErrorInfo } from "./events.js";
+import type { RunTags } from "./tags.js";
 import type { BlockedEpisodeRecord, RunOutcomeRecord, RunRecord, RunStatus, WaitInfo, WakeSet } from "./store.js";
+
+const NO_TAGS: RunTags = Object.freeze({});
 
 /** The values of a run's row that are stored encoded, and so can be found corrupt. */
 export type RunValueColumn = "input" | "result" | "error";
@@ -67,6 +70,8 @@ export interface RunInfo<O = unknown> {
   readonly lastSeq: number;
   /** The run that started this one with `child()` / `startChild()`, if any. */
   readonly parentId?: string | undefined;
+  /** The run's tags (from `start()`, changed by `setTags()`); `{}` when it has none. */
+  readonly tags: RunTags;
   /**
    * Ids of the runs this one started as children, oldest first (at most MAX_CHILDREN_SHOWN; `listRuns({ parent })`
    * pages through all of them). Set by `getRun` only.
@@ -200,6 +205,7 @@ function decodeRun<O>(record: RunRecord, reason: string | undefined): { info: Ru
     queue: record.queue,
     key: record.queueKey,
     priority: record.priority ?? 0,
+    tags: record.tags ?? NO_TAGS,
     createdAtMs: record.createdAtMs,
     updatedAtMs: record.updatedAtMs,
     finishedAtMs: record.finishedAtMs,

@@ -4,6 +4,7 @@ import { InvalidArgumentError, RepriseError } from "./errors.js";
 import type { QueueStartOptions } from "./queue-options.js";
 import type { RunHandle } from "./run-handle.js";
 import type { WorkflowDefinition } from "./workflow.js";
+import type { RunTags } from "./tags.js";
 
 /** Most runs one `startMany()` call creates (one store write); split larger batches into several calls. */
 export const MAX_START_MANY_ITEMS = 10_000;
@@ -22,6 +23,8 @@ export interface StartManyItem extends QueueStartOptions {
   readonly id?: string | undefined;
   /** The version to start on, as `start(workflow, input, { version })`. */
   readonly version?: number | undefined;
+  /** The run's tags, as `start(workflow, input, { tags })`. */
+  readonly tags?: RunTags | undefined;
 }
 
 /** An item with its input checked against its definition's input type (distributes over a union of items). */

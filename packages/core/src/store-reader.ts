@@ -1,7 +1,15 @@
 // RunReader: the read-only interface tools (the CLI, the inspector) use on any store, SQLite or PostgreSQL.
 // Paged run lists, counts, the runs `verify` replays and kept generations; no SQL and no writes here.
 import type { EventRecord } from "./events.js";
-import type { BlockedEpisodeRecord, PendingSignalRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
+import type {
+  BlockedEpisodeRecord,
+  PendingSignalRecord,
+  RunRecord,
+  RunSelection,
+  RunStatus,
+  WaitInfo,
+} from "./store.js";
+import type { RunTags } from "./tags.js";
 
 /**
  * One line of a run list: a run's row without its (possibly large) input, result and error.
@@ -22,6 +30,8 @@ export interface RunSummary {
   readonly wakeAtMs?: number | undefined;
   readonly parentId?: string | undefined;
   readonly cancelRequested: boolean;
+  /** The run's tags; undefined when it has none. */
+  readonly tags?: RunTags | undefined;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly finishedAtMs?: number | undefined;
@@ -52,6 +62,12 @@ export interface RunPageQuery {
   readonly version?: number | undefined;
   /** Only children of this run. */
   readonly parent?: string | undefined;
+  /** Only runs that have every one of these tags with exactly this value. */
+  readonly tags?: RunSelection["tags"];
+  /** Only runs created at or after this time (epoch ms). */
+  readonly createdAfterMs?: number | undefined;
+  /** Only runs created before this time (epoch ms). */
+  readonly createdBeforeMs?: number | undefined;
   /** Only runs whose id contains this text, ignoring the case of ASCII letters (a store may fold others too). */
   readonly idContains?: string | undefined;
   /** Start after this run (the `next` of the page before); the first page without it. */
@@ -122,6 +138,8 @@ export interface RunReader {
   runsPage(query: RunPageQuery): Promise<RunPage>;
   /** How many runs have each status, of one workflow when `workflow` is given. */
   countRunsByStatus(workflow?: string): Promise<RunStatusCounts>;
+  /** As Store.countRuns: how many runs match the selection (tags, statuses, ...), per status. */
+  countRuns(selection: RunSelection): Promise<RunStatusCounts>;
   /** Names of the workflows that have runs, sorted by code unit, at most `limit`. */
   workflowsWithRuns(limit: number): Promise<string[]>;
   /**

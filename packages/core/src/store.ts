@@ -1,6 +1,7 @@
 // The Store interface: what the engine needs from a durable backend, as plain data. No SQL here.
 // Every write is atomic; every store (SQLite today, Postgres later) passes the same conformance suite.
 import type { EventRecord } from "./events.js";
+import type { RunTags } from "./tags.js";
 
 /**
  * Where a run is in its life. `blocked` runs wait for fixed code; the last three are final.
@@ -99,6 +100,8 @@ export interface RunRecord {
   readonly wake?: WakeSet | undefined;
   /** The run that started this one as a child, if any. */
   readonly parentId?: string | undefined;
+  /** The run's tags (start's, changed by commits' `tags`); undefined or `{}` when it has none. Schema version 8. */
+  readonly tags?: RunTags | undefined;
   readonly lastSeq: number;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
@@ -142,6 +145,8 @@ export interface NewRun {
    * `lease`). The run's id stays the de-duplication key: a second create with the same id returns the run as is.
    */
   readonly dueAtMs?: number | undefined;
+  /** The run's first tags (checked by the engine: see MAX_TAGS); a run created without them has none. */
+  readonly tags?: RunTags | undefined;
 }
 
 /** The projection written together with a commit's events. */
@@ -186,6 +191,12 @@ export interface RunCommit {
    * request are kept.
    */
   readonly continueAsNew?: { readonly input: string; readonly startedEvent: EventRecord } | undefined;
+  /**
+   * Changes to the run's tags (`setTags()`), applied in the same write: a string sets the key, `null` removes it.
+   * The tags a run has are what `RunSelection.tags` matches from the moment the write commits; they are kept
+   * across `continueAsNew`.
+   */
+  readonly tags?: Readonly<Record<string, string | null>> | undefined;
 }
 
 /** A signal waiting in a run's inbox. `position` orders signals first in, first out. */
@@ -392,8 +403,15 @@ export interface LeaseHolder {
   readonly pid: number;
 }
 
-/** Filters of `listRuns`. */
-export interface RunFilter {
+/**
+ * Which runs a list, a count or a bulk action is about. Every filter given must match; an empty `statuses`
+ * matches nothing. The order of runs, where it matters, is newest first: `createdAtMs` descending, then `id`
+ * descending.
+ *
+ * @example
+ * const selection: RunSelection = { statuses: ["waiting"], tags: { customer: "7" }, createdAfterMs: Date.parse("2026-12-01") };
+ */
+export interface RunSelection {
   readonly statuses?: readonly RunStatus[] | undefined;
   readonly workflow?: string | undefined;
   /** Only children of this run. */
@@ -402,6 +420,47 @@ export interface RunFilter {
   readonly version?: number | undefined;
   /** Only runs started in this queue. */
   readonly queue?: string | undefined;
+  /** Only runs that have every one of these tags with exactly this value. */
+  readonly tags?: RunTags | undefined;
+  /** Only runs created at or after this time (epoch ms). */
+  readonly createdAfterMs?: number | undefined;
+  /** Only runs created before this time (epoch ms): with `createdAfterMs`, a half-open window. */
+  readonly createdBeforeMs?: number | undefined;
+  /** Only runs that finished before this time (epoch ms); unfinished runs never match. */
+  readonly finishedBeforeMs?: number | undefined;
+}
+
+/** Filters of `listRuns`: a selection, where to continue (keyset paging), and how many runs at most. */
+export interface RunFilter extends RunSelection {
+  /** Only runs after this one in the list's order (the last run of the page before); see RunSelection. */
+  readonly after?: { readonly createdAtMs: number; readonly id: string } | undefined;
+  readonly limit: number;
+}
+
+/**
+ * One batch of `requestCancelMany`: which runs, why, and how many at most.
+ *
+ * @example
+ * const { runIds } = await store.requestCancelMany({ selection: { tags: { customer: "7" } }, reason, nowMs, limit: 500 });
+ */
+export interface CancelManyRequest {
+  readonly selection: RunSelection;
+  readonly reason: string | undefined;
+  readonly nowMs: number;
+  readonly limit: number;
+  /** Only runs after this one, oldest first (the `last` of the batch before): each batch reads only new rows. */
+  readonly after?: { readonly createdAtMs: number; readonly id: string } | undefined;
+}
+
+/**
+ * One batch of `purgeRuns`: runs that finished with one of `statuses` before `finishedBeforeMs`, at most `limit`.
+ *
+ * @example
+ * const purged = await store.purgeRuns({ statuses: ["completed"], finishedBeforeMs: nowMs - 7 * 86_400_000, limit: 500 });
+ */
+export interface PurgeRequest {
+  readonly statuses: readonly ("completed" | "failed" | "cancelled")[];
+  readonly finishedBeforeMs: number;
   readonly limit: number;
 }
 
@@ -482,8 +541,32 @@ export interface Store {
    * ≤ p: positions are a change sequence, not a time, and clocks of different processes do not matter.
    */
   finishedRunsSince(cursor: number, limit: number): Promise<FinishedRunsPage>;
-  /** Newest first. */
+  /**
+   * Runs matching the filter (see RunSelection), newest first (`createdAtMs` descending, then `id` descending),
+   * after `filter.after` when given, at most `limit`. A store indexes tags so that a tag filter reads only the
+   * runs that have the tag (and walks them in this order), never every run.
+   */
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  /** How many runs match the selection, per status (statuses without runs are 0). Read-only; one consistent read. */
+  countRuns(selection: RunSelection): Promise<Record<RunStatus, number>>;
+  /**
+   * One batch of a bulk cancellation: marks up to `limit` runs that match the selection, are unfinished and have no
+   * cancellation requested yet (oldest first), each as `requestCancel` would (children cascade, due at once), in
+   * one write, and returns their ids and the `(createdAtMs, id)` of the last one. Runs already marked are never
+   * selected again, so calling it (with `after` set to the `last` of the batch before) until it returns fewer
+   * than `limit` ids cancels every matching run, each exactly once, in bounded writes.
+   */
+  requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } | undefined }>;
+  /**
+   * One batch of retention: deletes up to `limit` finished runs (oldest ending first) whose status is one of
+   * `statuses` and that finished before `finishedBeforeMs`, with everything kept for them (events of every
+   * generation, signals, blocked episodes, tags), in one write; returns how many it deleted. Never touches an
+   * unfinished run, and keeps references consistent: a run is left alone while its parent is unfinished (the parent
+   * may still ask for its outcome) or while any of its children is unfinished (the child still names it).
+   */
+  purgeRuns(request: PurgeRequest): Promise<number>;
   /**
    * Events with seq > afterSeq, in order, of the run's current generation, or of `generation` when given (`[]`
    * for a generation the store does not hold).

@@ -17,6 +17,9 @@ import { describeRuns } from "./conformance/runs.js";
 import { describeScheduling } from "./conformance/scheduling.js";
 import { describeSignals } from "./conformance/signals.js";
 import { describeWakeSet } from "./conformance/wake-set.js";
+import { describeTagsAndFilters } from "./conformance/tags-and-filters.js";
+import { describeBulkCancel } from "./conformance/bulk-cancel.js";
+import { describePurge } from "./conformance/purge.js";
 
 export type { StoreConformanceTarget } from "./conformance/harness.js";
 export { describeRunReaderConformance, type RunReaderConformanceTarget } from "./run-reader-conformance.js";
@@ -95,6 +98,9 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeRegistryAndLifecycle(ctx);
     describeBlockedEpisodes(ctx);
     describeWakeSet(ctx);
+    describeTagsAndFilters(ctx);
+    describeBulkCancel(ctx);
+    describePurge(ctx);
   });
 }
 

@@ -194,6 +194,32 @@ export function describeRunReaderConformance(
       expect(await reader.workflowsWithRuns(1)).toEqual([[HELD, OTHER_WORKFLOW, WORKFLOW].sort()[0]]);
     });
 
+    it("pages and counts runs by tags and creation window, and shows each run's tags", async () => {
+      const tagged = (id: string, nowMs: number, tags: Record<string, string>) => {
+        const started = startedRecord(WORKFLOW, { id }, nowMs);
+        return { id, workflow: WORKFLOW, input: started.input, startedEvent: started.event, nowMs, tags };
+      };
+      await current().store.createRuns([
+        tagged("a", T0 + 1, { customer: "7", plan: "pro" }),
+        tagged("b", T0 + 2, { customer: "7" }),
+        tagged("c", T0 + 3, { customer: "8" }),
+      ]);
+      await harness().create("plain", { nowMs: T0 + 4 });
+      const reader = await read();
+      const page = await reader.runsPage({ tags: { customer: "7" }, limit: 1 });
+      expect(page.runs.map((run) => [run.id, run.tags])).toEqual([["b", { customer: "7" }]]);
+      const rest = await reader.runsPage({ tags: { customer: "7" }, limit: 1, after: page.next });
+      expect(rest.runs.map((run) => run.id)).toEqual(["a"]);
+      expect(rest.next).toBeUndefined();
+      const window = await reader.runsPage({ createdAfterMs: T0 + 2, createdBeforeMs: T0 + 4, limit: 10 });
+      expect(window.runs.map((run) => run.id)).toEqual(["c", "b"]);
+      expect((await reader.runsPage({ idContains: "LAI", limit: 10 })).runs.map((run) => run.id)).toEqual(["plain"]);
+      expect(await reader.countRuns({ tags: { customer: "7" } })).toMatchObject({ pending: 2, completed: 0 });
+      expect((await reader.countRuns({ tags: { customer: "7", plan: "pro" } })).pending).toBe(1);
+      expect((await reader.countRuns({ createdAfterMs: T0 + 3 })).pending).toBe(2);
+      expect((await reader.countRuns({ statuses: [] })).pending).toBe(0);
+    });
+
     it("walks the unfinished runs oldest first, page by page, with their versions", async () => {
       const h = harness();
       await createMany("a", 3);

@@ -131,6 +131,7 @@ export function describeRunTransferConformance(
         queueKey: "customer-7",
         priority: 5,
         dueAtMs: T0 + 50_000,
+        tags: { customer: "7", plan: "pro" },
       });
     };
 
@@ -148,7 +149,12 @@ export function describeRunTransferConformance(
         "g-parent/2",
         "h-queued",
       ]);
-      expect(exported.at(-1)?.record).toMatchObject({ queue: "imports", queueKey: "customer-7", priority: 5 });
+      expect(exported.at(-1)?.record).toMatchObject({
+        queue: "imports",
+        queueKey: "customer-7",
+        priority: 5,
+        tags: { customer: "7", plan: "pro" },
+      });
       await target.importRuns(exported);
       const moved = await exportAll(target, 3);
       // g-parent holds a live lease on the source (it is still running there); a move never carries one.
@@ -166,6 +172,10 @@ export function describeRunTransferConformance(
       ]);
       expect(await target.pendingSignals("c-waiting", 10)).toMatchObject([{ signalId: "sig-2", name: "other" }]);
       expect(await target.childrenOf("g-parent", 10)).toEqual(["g-parent/2"]);
+      // Tag filters find moved runs by their tags (the index rows came along).
+      const tagged = await target.listRuns({ tags: { customer: "7" }, limit: 10 });
+      expect(tagged.map((run) => run.id)).toEqual(["h-queued"]);
+      expect((await target.countRuns({ tags: { plan: "pro" }, queue: "imports" })).pending).toBe(1);
     });
 
     it("exports a page at a time, oldest first, and validates the limit", async () => {

@@ -26,7 +26,8 @@ export function progressCommit(commit: RunCommit): BulkWrite | undefined {
     commit.consumedSignals.length === 0 &&
     (commit.startChildren?.length ?? 0) === 0 &&
     (commit.cancelRuns?.length ?? 0) === 0 &&
-    commit.continueAsNew === undefined;
+    commit.continueAsNew === undefined &&
+    commit.tags === undefined;
   return plain ? { kind: "progress", runId: commit.runId, commit } : undefined;
 }
 
@@ -36,7 +37,9 @@ export function progressCommit(commit: RunCommit): BulkWrite | undefined {
  * @example
  * const bulk = runCreation(newRun); // { kind: "create", runId: newRun.id, run: newRun }
  */
-export function runCreation(run: NewRun): BulkWrite {
+export function runCreation(run: NewRun): BulkWrite | undefined {
+  // A tagged run also writes its tag rows, which the merged INSERT does not: it takes its own body.
+  if (run.tags !== undefined && Object.keys(run.tags).length > 0) return undefined;
   return { kind: "create", runId: run.id, run };
 }
 

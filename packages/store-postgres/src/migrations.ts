@@ -174,6 +174,31 @@ const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    // Version 8 (finding and acting on runs): `runs.tags` (a JSON object) and `run_tags`, one row per tag keyed
+    // (key, value, created_at_ms, run_id), so that a tag filter reads only the runs with that tag, newest first;
+    // and `runs_status_finished`, the order in which retention finds the oldest finished runs. Versions 2 to 7
+    // are left to other features (queues use 7); the numbers only need to grow.
+    version: 8,
+    statements: (schema) => {
+      const ddl = builder.schema.withSchema(schema);
+      return [
+        ddl.alterTable("runs").addColumn("tags", "text"),
+        ddl
+          .createTable("run_tags")
+          .addColumn("key", "text", (c) => c.notNull())
+          .addColumn("value", "text", (c) => c.notNull())
+          .addColumn("created_at_ms", "bigint", (c) => c.notNull())
+          .addColumn("run_id", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("run_tags_pk", ["key", "value", "created_at_ms", "run_id"]),
+        ddl
+          .createIndex("runs_status_finished")
+          .on("runs")
+          .columns(["status", "finished_at_ms"])
+          .where(sql.ref("finished_at_ms"), "is not", null),
+      ];
+    },
+  },
 ];
 
 /**

@@ -23,6 +23,9 @@ import {
   type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
+  type RunSelection,
+  type CancelManyRequest,
+  type PurgeRequest,
   type RunOutcomeRecord,
   type RunRecord,
   type RunStatus,
@@ -49,6 +52,8 @@ import { changeChannel, noteRunsDue, noteRunsWoken, sendNotedChanges } from "./c
 import { PostgresUnreachableError } from "./errors.js";
 import { progressCommit, runCreation, type BulkWrite } from "./bulk-writes.js";
 import { claimWithQueues, nextDueWithQueues } from "./queue-claims.js";
+import { cancelManyBatch, purgeBatch } from "./run-bulk.js";
+import { runColumnList, selectionQuery } from "./run-selection.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkSchema, migrate } from "./migrations.js";
 import { createStorePool, describePgError, describeTarget, isUnreachable } from "./pool.js";
@@ -227,20 +232,26 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return this.#read("list runs", async () => {
+    return this.#read("list runs", async (s) => {
       // Its shape depends on the filter, so it is built per call; tools list runs, the engine's hot paths do not.
-      let query = this.#db.withSchema(this.schema).selectFrom("runs").select(RUN_COLUMNS);
-      if (filter.statuses !== undefined) {
-        if (filter.statuses.length === 0) return [];
-        query = query.where("status", "in", filter.statuses);
-      }
-      if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
-      if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
-      if (filter.version !== undefined) query = query.where("version", "=", filter.version);
-      if (filter.queue !== undefined) query = query.where("queue", "=", filter.queue);
-      const rows = await query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).execute();
-      return rows.map(toRecord);
+      const { after, limit, ...selection } = filter;
+      const query = selectionQuery(this.schema, selection, { columns: runColumnList(RUN_COLUMNS), after, limit });
+      return (await s.dynamic<RunRow>(query.sql, query.parameters)).map(toRecord);
     });
+  }
+
+  async countRuns(selection: RunSelection): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#runQueries.countRuns(selection));
+  }
+
+  async requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
+    return this.#write("cancel runs", (s) => cancelManyBatch(s, request));
+  }
+
+  async purgeRuns(request: PurgeRequest): Promise<number> {
+    return this.#write("purge finished runs", (s) => purgeBatch(s, request));
   }
 
   async readEvents(runId: string, afterSeq = 0, generation?: number): Promise<EventRecord[]> {

@@ -2,7 +2,7 @@
 // Statement text only: which run in which transaction, and under which lock, is decided by queue-claims.ts.
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { compileStatement, param } from "./query-builder.js";
-import type { Database } from "./schema.js";
+import type { Database, RunsTable } from "./schema.js";
 
 type Served = { names: string[]; versions: number[] };
 
@@ -11,32 +11,8 @@ export interface QueueStatementParts {
   readonly servedBy: () => RawBuilder<boolean>;
   readonly databaseNowMs: RawBuilder<number>;
   readonly leaseUntil: (name: string) => RawBuilder<number>;
-  readonly runColumns: readonly (
-    | "id"
-    | "workflow"
-    | "status"
-    | "input"
-    | "result"
-    | "error"
-    | "wait_kind"
-    | "wait_name"
-    | "wake_at_ms"
-    | "reason"
-    | "cancel_requested"
-    | "cancel_reason"
-    | "last_seq"
-    | "created_at_ms"
-    | "updated_at_ms"
-    | "finished_at_ms"
-    | "wake_signals"
-    | "wake_children"
-    | "parent_id"
-    | "version"
-    | "generation"
-    | "queue"
-    | "queue_key"
-    | "priority"
-  )[];
+  /** The columns a claim returns: those of RUN_COLUMNS (statements.ts). */
+  readonly runColumns: readonly (keyof RunsTable)[];
 }
 
 /**

@@ -11,6 +11,7 @@ import { noteRunEnded, noteRunsDue, noteRunsWoken } from "./change-notifications
 import { cancelWithChildren } from "./run-cancellation.js";
 import { createRunRow } from "./run-creation.js";
 import { insertEvents } from "./run-events.js";
+import { applyTagChanges } from "./run-tags.js";
 import { mayBeProgressOnly, storedList, waitName, type WriteRow } from "./run-rows.js";
 import type { Statements } from "./statements.js";
 
@@ -50,6 +51,7 @@ export async function writeCommit(statements: Statements, commit: RunCommit): Pr
     // Released with a due time: other engines hear of it (now, or the timer's time) instead of at their next poll.
     if (commit.update.release && dueAtMs !== null) noteRunsDue(statements, { atMs: dueAtMs, nowMs: commit.nowMs });
   }
+  if (commit.tags !== undefined) await applyTagChanges(statements, runId, commit.tags);
   // After the projection: the next generation's log starts again at seq 1.
   if (commit.continueAsNew !== undefined) await startNextGeneration(statements, runKey, commit.continueAsNew);
   if (commit.update.status === "blocked") {

@@ -3,6 +3,7 @@
 import type { NewRun, RunRecord } from "@reprise/core";
 import { noteRunsDue } from "./change-notifications.js";
 import { insertEvents } from "./run-events.js";
+import { insertRunTags } from "./run-tags.js";
 import { newRunRecord, toRecord, type RunRow } from "./run-rows.js";
 import type { Statements } from "./statements.js";
 
@@ -37,6 +38,9 @@ export async function createRunRow(statements: Statements, run: NewRun): Promise
   }
   if (run.queue !== undefined) await statements.run("registerQueue", { name: run.queue });
   await insertEvents(statements, inserted.run_key, [run.startedEvent]);
+  if (run.tags !== undefined && Object.keys(run.tags).length > 0) {
+    await insertRunTags(statements, run.id, run.nowMs, run.tags);
+  }
   // A run created claimed is its creator's to start; any other is due for whichever engine serves it.
   if (run.lease === undefined) noteRunsDue(statements, { workflow: run.workflow, atMs: run.dueAtMs, nowMs: run.nowMs });
   return { created: true, run: newRunRecord(run) };

@@ -7,12 +7,14 @@ import {
   type RunPage,
   type RunPageCursor,
   type RunPageQuery,
+  type RunSelection,
   type RunStatus,
   type RunStatusCounts,
   type RunSummary,
   type UnfinishedRunRecord,
 } from "@reprise/core";
-import { sql, type Kysely } from "kysely";
+import { CompiledQuery, sql, type Kysely } from "kysely";
+import { runColumnList, selectionQuery, type DynamicQuery } from "./run-selection.js";
 import { toWaitInfo } from "./run-rows.js";
 import type { Database } from "./schema.js";
 
@@ -31,6 +33,7 @@ const SUMMARY_COLUMNS = [
   "created_at_ms",
   "updated_at_ms",
   "finished_at_ms",
+  "tags",
 ] as const;
 
 /**
@@ -50,44 +53,42 @@ export class PostgresRunQueries {
     this.#schema = schema;
   }
 
-  /** Keyset paging along the (status | workflow | parent, created_at_ms) indexes: every page costs the same. */
+  /**
+   * Keyset paging along the (status | workflow | parent, created_at_ms) indexes, or along a tag's `run_tags`
+   * rows: every page costs the same.
+   */
   async runsPage(query: RunPageQuery): Promise<RunPage> {
     const limit = checkLimit(query.limit, "runsPage");
     if (query.statuses !== undefined && query.statuses.length === 0) return { runs: [] };
-    let select = this.#from().selectFrom("runs").select(SUMMARY_COLUMNS);
-    if (query.statuses !== undefined) select = select.where("status", "in", query.statuses);
-    if (query.workflow !== undefined) select = select.where("workflow", "=", query.workflow);
-    if (query.version !== undefined) select = select.where("version", "=", query.version);
-    if (query.parent !== undefined) select = select.where("parent_id", "=", query.parent);
-    if (query.idContains !== undefined && query.idContains !== "") {
-      // ILIKE ignores case as SQLite's LIKE does (and folds non-ASCII letters too); % and _ match literally.
-      const pattern = `%${escapeLike(query.idContains)}%`;
-      select = select.where(sql<boolean>`${sql.ref("id")} ilike ${pattern} escape '\\'`);
-    }
-    const after = query.after;
-    if (after !== undefined) {
-      // A row comparison: PostgreSQL walks the (…, created_at_ms, id) order from the cursor on.
-      select = select.where(sql<boolean>`(created_at_ms, id) < (${after.createdAtMs}, ${after.id})`);
-    }
-    const rows = await select
-      .orderBy("created_at_ms", "desc")
-      .orderBy("id", "desc")
-      .limit(limit + 1)
-      .execute();
+    const { after, limit: _limit, idContains, ...selection } = query;
+    const built = selectionQuery(this.#schema, selection, {
+      columns: runColumnList(SUMMARY_COLUMNS),
+      after,
+      idContains,
+      limit: limit + 1,
+    });
+    const rows = await this.#dynamic<SummaryRow>(built);
     const runs = rows.slice(0, limit).map(toSummary);
     const last = runs.at(-1);
     return { runs, next: rows.length > limit && last !== undefined ? cursorOf(last) : undefined };
   }
 
   async countRunsByStatus(workflow?: string): Promise<RunStatusCounts> {
-    let select = this.#from()
-      .selectFrom("runs")
-      .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
-      .groupBy("status");
-    if (workflow !== undefined) select = select.where("workflow", "=", workflow);
+    return this.countRuns({ workflow });
+  }
+
+  /** Per-status counts of a selection: one grouped read along the same indexes as runsPage. */
+  async countRuns(selection: RunSelection): Promise<RunStatusCounts> {
     const counts = zeroStatusCounts();
+    if (selection.statuses !== undefined && selection.statuses.length === 0) return counts;
+    const built = selectionQuery(this.#schema, selection, {
+      columns: "r.status as status, count(*) as n",
+      groupBy: "r.status",
+    });
     // count(*) is a bigint, which the store's pool reads as a number (pool.ts).
-    for (const row of await select.execute()) counts[row.status as RunStatus] = Number(row.n);
+    for (const row of await this.#dynamic<{ status: RunStatus; n: number }>(built)) {
+      counts[row.status] = Number(row.n);
+    }
     return counts;
   }
 
@@ -151,6 +152,10 @@ export class PostgresRunQueries {
     return row?.version ?? undefined;
   }
 
+  async #dynamic<R>(query: DynamicQuery): Promise<R[]> {
+    return (await this.#db.executeQuery<R>(CompiledQuery.raw(query.sql, [...query.parameters]))).rows;
+  }
+
   #from(): Kysely<Database> {
     return this.#db.withSchema(this.#schema);
   }
@@ -170,6 +175,7 @@ interface SummaryRow {
   created_at_ms: number;
   updated_at_ms: number;
   finished_at_ms: number | null;
+  tags: string | null;
 }
 
 function toSummary(row: SummaryRow): RunSummary {
@@ -183,6 +189,7 @@ function toSummary(row: SummaryRow): RunSummary {
     wakeAtMs: row.wake_at_ms ?? undefined,
     parentId: row.parent_id ?? undefined,
     cancelRequested: row.cancel_requested,
+    tags: row.tags === null ? undefined : (JSON.parse(row.tags) as Record<string, string>),
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
     finishedAtMs: row.finished_at_ms ?? undefined,
@@ -199,9 +206,4 @@ export function checkLimit(limit: number, method: string): number {
     throw new InvalidArgumentError(`${method}() needs a limit that is a whole number from 1 (got ${String(limit)}).`);
   }
   return limit;
-}
-
-/** LIKE treats % and _ as wildcards; escape them (and the escape character) so a search matches them literally. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

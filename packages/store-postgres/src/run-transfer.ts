@@ -16,7 +16,7 @@ import {
   toExportedSignal,
 } from "@reprise/core/internal";
 import { sql, type Kysely } from "kysely";
-import { toRecord, waitName } from "./run-rows.js";
+import { tagsJson, toRecord, waitName } from "./run-rows.js";
 import type { Database, RunsTable } from "./schema.js";
 
 type FullRunRow = RunsTable & { readonly run_key: number; readonly lease_live: boolean };
@@ -212,6 +212,7 @@ export async function importRuns(trx: Kysely<Database>, schema: string, runs: re
       queue: record.queue ?? null,
       queue_key: record.queueKey ?? null,
       priority: record.priority ?? 0,
+      tags: tagsJson(record.tags) ?? null,
     };
   });
   // A claim visits the queues this table names: a queue first seen in an import must be in it too.
@@ -263,6 +264,16 @@ export async function importRuns(trx: Kysely<Database>, schema: string, runs: re
     })),
   );
   for (const chunk of chunks(blockRows)) await db.insertInto("run_blocks").values(chunk).execute();
+  // The index rows tag filters walk, as a run's creation writes them.
+  const tagRows = runs.flatMap((run) =>
+    Object.entries(run.record.tags ?? {}).map(([key, value]) => ({
+      key,
+      value,
+      created_at_ms: run.record.createdAtMs,
+      run_id: run.record.id,
+    })),
+  );
+  for (const chunk of chunks(tagRows)) await db.insertInto("run_tags").values(chunk).execute();
 }
 
 function eventRow(runKey: number, event: EventRecord) {

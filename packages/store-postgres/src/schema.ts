@@ -47,6 +47,17 @@ export interface RunsTable {
   queue_key: string | null;
   /** Orders the due runs of the run's queue: lower first. Schema version 7. */
   priority: number;
+  /** The run's tags as a JSON object (NULL: none); `run_tags` indexes them. Schema version 8. */
+  tags: string | null;
+}
+
+/** One tag of one run, keyed (key, value, created_at_ms, run_id): a tag's runs in list order. Schema version 8. */
+export interface RunTagsTable {
+  key: string;
+  value: string;
+  /** The run's `created_at_ms`, repeated so that a tag's runs are read in list order. */
+  created_at_ms: number;
+  run_id: string;
 }
 
 /** The append-only log of each run's current generation: one row per event, keyed (run_key, seq). */
@@ -147,4 +158,5 @@ export interface Database {
   meta: MetaTable;
   queues: QueuesTable;
   queue_starts: QueueStartsTable;
+  run_tags: RunTagsTable;
 }

@@ -1,6 +1,6 @@
 // Every query the store runs, built with Kysely and compiled once per schema (then cached), plus the executor
 // that binds arguments and runs them on a pool or inside a transaction. Nothing here decides when to run what.
-import { sql, type Kysely, type RawBuilder } from "kysely";
+import { CompiledQuery, sql, type Kysely, type RawBuilder } from "kysely";
 import { changeChannel } from "./change-notifications.js";
 import { queueQueries } from "./queue-statements.js";
 import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
@@ -58,6 +58,7 @@ const runColumns = [
   "queue",
   "queue_key",
   "priority",
+  "tags",
 ] as const;
 
 /**
@@ -786,6 +787,8 @@ type Args<Q> = Q extends CompiledStatement<infer A> ? A : never;
 
 /** Compiled statements per schema: a process opening many stores on one schema compiles them once. */
 const compiledBySchema = new Map<string, Queries>();
+/** The schema each compiled set belongs to: statements built per call (run-selection.ts) name their tables with it. */
+const schemaOfQueries = new WeakMap<Queries, string>();
 
 /**
  * The statements of `schema`, compiled on first use and cached for the life of the process.
@@ -798,6 +801,7 @@ export function queriesFor(schema: string): Queries {
   if (queries === undefined) {
     queries = buildQueries(schema);
     compiledBySchema.set(schema, queries);
+    schemaOfQueries.set(queries, schema);
   }
   return queries;
 }
@@ -831,6 +835,24 @@ export class Statements {
   /** Runs a write statement; returns how many rows it changed. */
   async run<K extends keyof Queries>(key: K, args: Args<Queries[K]>): Promise<number> {
     return Number((await this.#execute(key, args)).numAffectedRows ?? 0);
+  }
+
+  /** The PostgreSQL schema these statements are compiled for. */
+  get schema(): string {
+    return schemaOfQueries.get(this.#queries) ?? "public";
+  }
+
+  /** Runs SQL built per call (its shape depends on a filter), with `$n` parameters; returns the rows. */
+  async dynamic<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
+    this.#counters.statements += 1;
+    return (await this.#db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows;
+  }
+
+  /** Runs a write built per call; returns how many rows it changed. */
+  async dynamicRun(text: string, parameters: readonly unknown[]): Promise<number> {
+    this.#counters.statements += 1;
+    const result = await this.#db.executeQuery(CompiledQuery.raw(text, [...parameters]));
+    return Number(result.numAffectedRows ?? 0);
   }
 
   #execute<R>(key: keyof Queries, args: unknown) {

@@ -294,6 +294,30 @@ const MIGRATIONS: readonly Migration[] = [
         .where(sql<boolean>`queue_key is not null`),
     ],
   },
+  {
+    // Version 8 (finding and acting on runs) adds, without rebuilding anything:
+    // - `runs.tags` (a JSON object) and `run_tags`, one row per tag keyed (key, value, created_at_ms, run_id), so
+    //   that a tag filter reads only the runs with that tag, newest first, and a count of them is an index range;
+    // - `runs_status_finished`, the order in which retention finds the oldest finished runs of a status.
+    // Earlier runs have no tags. (Version 7 belongs to queues.)
+    version: 8,
+    statements: [
+      builder.schema.alterTable("runs").addColumn("tags", "text"),
+      builder.schema
+        .createTable("run_tags")
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("value", "text", (c) => c.notNull())
+        .addColumn("created_at_ms", "integer", (c) => c.notNull())
+        .addColumn("run_id", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("run_tags_pk", ["key", "value", "created_at_ms", "run_id"])
+        .modifyEnd(sql`without rowid`),
+      builder.schema
+        .createIndex("runs_status_finished")
+        .on("runs")
+        .columns(["status", "finished_at_ms"])
+        .where(sql.ref("finished_at_ms"), "is not", sql.lit(null)),
+    ],
+  },
 ];
 
 /** Newest schema version this code knows. */

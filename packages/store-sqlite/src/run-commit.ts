@@ -10,6 +10,7 @@ import {
 import { cancelWithChildren } from "./run-cancellation.js";
 import { createRunRow } from "./run-creation.js";
 import { insertEvents } from "./run-events.js";
+import { applyTagChanges } from "./run-tags.js";
 import { jsonList, mayBeProgressOnly, waitName, type WriteRow } from "./run-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
@@ -44,6 +45,7 @@ export function writeCommit(statements: PreparedStatements, commit: RunCommit): 
   }
   // After the signals: whether an awaited signal is still waiting decides when the run is due.
   if (row !== undefined) updateProjection(statements, commit, dueAfterCommit(statements, commit, row), row);
+  if (commit.tags !== undefined) applyTagChanges(statements, runId, commit.tags);
   // After the projection: the next generation's log starts again at seq 1.
   if (commit.continueAsNew !== undefined) startNextGeneration(statements, runKey, commit.continueAsNew);
   if (commit.update.status === "blocked") {

@@ -2,6 +2,7 @@
 // Never decides conflicts: the caller compares workflows and throws RunIdConflictError where the contract says so.
 import type { NewRun, RunRecord } from "@reprise/core";
 import { insertEvents } from "./run-events.js";
+import { insertRunTags } from "./run-tags.js";
 import { newRunRecord, toRecord, type RunRow } from "./run-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
@@ -35,5 +36,7 @@ export function createRunRow(statements: PreparedStatements, run: NewRun): { cre
   if (run.queue !== undefined) statements.run("registerQueue", { name: run.queue });
   // run_key is the table's INTEGER PRIMARY KEY, i.e. the rowid SQLite just assigned.
   insertEvents(statements, Number(inserted.lastInsertRowid), [run.startedEvent]);
+  if (run.tags !== undefined && Object.keys(run.tags).length > 0)
+    insertRunTags(statements, run.id, run.nowMs, run.tags);
   return { created: true, run: newRunRecord(run) };
 }

@@ -16,6 +16,7 @@ import {
   type RunPageQuery,
   type RunReader,
   type RunRecord,
+  type RunSelection,
   type RunStatus,
   type RunStatusCounts,
   type RunSummary,
@@ -24,13 +25,14 @@ import {
   type RunExporter,
 } from "@reprise/core";
 import { toBlockedEpisode } from "@reprise/core/internal";
-import { sql, type CompiledQuery } from "kysely";
+import type { CompiledQuery } from "kysely";
 import { StoreFileUnreadableError } from "./errors.js";
 import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { toRecord, toWaitInfo, type RunRow } from "./run-rows.js";
 import { SqliteRunTransfer } from "./run-transfer.js";
 import { PreparedStatements } from "./statements.js";
+import { runColumnList, selectionQuery, type DynamicQuery } from "./run-selection.js";
 
 /** The columns a run list selects: no input, result or error (they can be large, and a list never shows them). */
 const SUMMARY_COLUMNS = [
@@ -47,6 +49,7 @@ const SUMMARY_COLUMNS = [
   "created_at_ms",
   "updated_at_ms",
   "finished_at_ms",
+  "tags",
 ] as const;
 
 interface SummaryRow {
@@ -63,6 +66,7 @@ interface SummaryRow {
   created_at_ms: number;
   updated_at_ms: number;
   finished_at_ms: number | null;
+  tags: string | null;
 }
 
 /**
@@ -82,45 +86,34 @@ export class SqliteRunQueries {
     this.#db = db;
   }
 
-  /** Keyset paging along the (status | workflow | parent, created_at_ms) indexes: every page costs the same. */
+  /**
+   * Keyset paging along the (status | workflow | parent, created_at_ms) indexes, or along a tag's `run_tags` rows:
+   * every page costs the same.
+   */
   runsPage(query: RunPageQuery): RunPage {
     const limit = checkLimit(query.limit, "runsPage");
     if (query.statuses !== undefined && query.statuses.length === 0) return { runs: [] };
-    let select = builder.selectFrom("runs").select(SUMMARY_COLUMNS);
-    if (query.statuses !== undefined) select = select.where("status", "in", query.statuses);
-    if (query.workflow !== undefined) select = select.where("workflow", "=", query.workflow);
-    if (query.version !== undefined) select = select.where("version", "=", query.version);
-    if (query.parent !== undefined) select = select.where("parent_id", "=", query.parent);
-    if (query.idContains !== undefined && query.idContains !== "") {
-      // SQLite's LIKE ignores the case of ASCII letters, as the contract says; % and _ are escaped to match literally.
-      const pattern = `%${escapeLike(query.idContains)}%`;
-      select = select.where(sql<boolean>`${sql.ref("id")} like ${pattern} escape '\\'`);
-    }
-    const after = query.after;
-    if (after !== undefined) {
-      // The first term bounds the index range; the second breaks ties between runs created in the same ms.
-      select = select
-        .where("created_at_ms", "<=", after.createdAtMs)
-        .where((eb) => eb.or([eb("created_at_ms", "<", after.createdAtMs), eb("id", "<", after.id)]));
-    }
-    const rows = this.#all<SummaryRow>(
-      select
-        .orderBy("created_at_ms", "desc")
-        .orderBy("id", "desc")
-        .limit(limit + 1)
-        .compile(),
-    );
+    const { after, limit: _limit, idContains, ...selection } = query;
+    const built = selectionQuery(selection, {
+      columns: runColumnList(SUMMARY_COLUMNS),
+      after,
+      idContains,
+      limit: limit + 1,
+    });
+    const rows = this.#dynamic<SummaryRow>(built);
     return pageOf(rows.slice(0, limit).map(toSummary), rows.length > limit);
   }
 
   countRunsByStatus(workflow?: string): RunStatusCounts {
-    let select = builder
-      .selectFrom("runs")
-      .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
-      .groupBy("status");
-    if (workflow !== undefined) select = select.where("workflow", "=", workflow);
+    return this.countRuns({ workflow });
+  }
+
+  /** Per-status counts of a selection: one grouped read along the same indexes as runsPage. */
+  countRuns(selection: RunSelection): RunStatusCounts {
     const counts = zeroStatusCounts();
-    for (const row of this.#all<{ status: RunStatus; n: number }>(select.compile())) counts[row.status] = row.n;
+    if (selection.statuses !== undefined && selection.statuses.length === 0) return counts;
+    const built = selectionQuery(selection, { columns: "r.status as status, count(*) as n", groupBy: "r.status" });
+    for (const row of this.#dynamic<{ status: RunStatus; n: number }>(built)) counts[row.status] = row.n;
     return counts;
   }
 
@@ -179,6 +172,10 @@ export class SqliteRunQueries {
       .where("name", "=", workflow)
       .compile();
     return this.#all<{ version: number | null }>(compiled)[0]?.version ?? undefined;
+  }
+
+  #dynamic<R>(query: DynamicQuery): R[] {
+    return this.#all<R>({ sql: query.sql, parameters: query.parameters });
   }
 
   #all<R>(compiled: Pick<CompiledQuery, "sql" | "parameters">): R[] {
@@ -298,6 +295,10 @@ export class SqliteRunReader implements RunReader, RunExporter {
     return this.#read("count runs", () => this.#queries.countRunsByStatus(workflow));
   }
 
+  async countRuns(selection: RunSelection): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#queries.countRuns(selection));
+  }
+
   async workflowsWithRuns(limit: number): Promise<string[]> {
     return this.#read("list workflows", () => this.#queries.workflowsWithRuns(limit));
   }
@@ -375,13 +376,9 @@ function toSummary(row: SummaryRow): RunSummary {
     wakeAtMs: row.wake_at_ms ?? undefined,
     parentId: row.parent_id ?? undefined,
     cancelRequested: row.cancel_requested === 1,
+    tags: row.tags === null ? undefined : (JSON.parse(row.tags) as Record<string, string>),
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
     finishedAtMs: row.finished_at_ms ?? undefined,
   };
-}
-
-/** LIKE treats % and _ as wildcards; escape them (and the escape character) so a search matches them literally. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

@@ -53,6 +53,7 @@ export function toRecord(row: RunRow): RunRecord {
     cancelReason: row.cancel_reason ?? undefined,
     wake: toWakeSet(row),
     parentId: row.parent_id ?? undefined,
+    tags: row.tags === null ? undefined : (JSON.parse(row.tags) as Record<string, string>),
     lastSeq: row.last_seq,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
@@ -105,6 +106,7 @@ export function newRunRecord(run: NewRun): RunRecord {
     queue: run.queue ?? null,
     queue_key: run.queue === undefined ? null : (run.queueKey ?? null),
     priority: run.priority ?? 0,
+    tags: tagsJson(run.tags) ?? null,
   });
 }
 
@@ -123,3 +125,8 @@ export function jsonList(values: readonly string[] | undefined): string | undefi
 
 // Shared by both stores: how a wait is stored, and which commits may skip rewriting the projection.
 export { mayBeProgressOnly, toWaitInfo, waitName };
+
+/** A run's tags as stored in `runs.tags`: a JSON object, or undefined (NULL) for none. */
+export function tagsJson(tags: Readonly<Record<string, string>> | undefined): string | undefined {
+  return tags === undefined || Object.keys(tags).length === 0 ? undefined : JSON.stringify(tags);
+}

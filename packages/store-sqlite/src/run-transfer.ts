@@ -19,7 +19,7 @@ import {
 } from "@reprise/core/internal";
 import { sql } from "kysely";
 import { builder, toSqlite } from "./query-builder.js";
-import { jsonList, toRecord, waitName } from "./run-rows.js";
+import { jsonList, tagsJson, toRecord, waitName } from "./run-rows.js";
 import type { RunsTable } from "./schema.js";
 
 type FullRunRow = Omit<RunsTable, "run_key"> & { readonly run_key: number };
@@ -227,9 +227,19 @@ export class SqliteRunTransfer {
           queue: record.queue ?? null,
           queue_key: record.queueKey ?? null,
           priority: record.priority ?? 0,
+          tags: tagsJson(record.tags) ?? null,
         })
         .compile(),
     );
+    // The index rows tag filters walk, as a run's creation writes them.
+    for (const [key, value] of Object.entries(record.tags ?? {})) {
+      this.#run(
+        builder
+          .insertInto("run_tags")
+          .values({ key, value, created_at_ms: record.createdAtMs, run_id: record.id })
+          .compile(),
+      );
+    }
     // A claim visits the queues this table names: a queue first seen in an import must be in it too.
     if (record.queue !== undefined) {
       this.#run(

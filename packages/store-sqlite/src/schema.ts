@@ -51,6 +51,21 @@ export interface RunsTable {
   queue_key: string | null;
   /** Orders the due runs of the run's queue: lower first. Schema version 7. */
   priority: number;
+  /** The run's tags as a JSON object (NULL: none); `run_tags` indexes them. Schema version 8. */
+  tags: string | null;
+}
+
+/**
+ * One tag of one run, keyed (key, value, created_at_ms, run_id) and stored WITHOUT ROWID: a tag filter walks the
+ * runs that have the tag newest first along this key, the order run lists use. Written with the run's `tags`.
+ * Schema version 8.
+ */
+export interface RunTagsTable {
+  key: string;
+  value: string;
+  /** The run's `created_at_ms`, repeated here so that a tag's runs are read in list order. */
+  created_at_ms: number;
+  run_id: string;
 }
 
 /** The append-only log: one row per event, keyed (run_key, seq), stored WITHOUT ROWID. */
@@ -151,4 +166,5 @@ export interface Database {
   run_blocks: RunBlocksTable;
   queues: QueuesTable;
   queue_starts: QueueStartsTable;
+  run_tags: RunTagsTable;
 }

@@ -24,6 +24,9 @@ import {
   type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
+  type RunSelection,
+  type CancelManyRequest,
+  type PurgeRequest,
   type RunOutcomeRecord,
   type RunRecord,
   type RunStatus,
@@ -58,9 +61,10 @@ import {
   type WriteRow,
 } from "./run-rows.js";
 import { migrate } from "./migrations.js";
-import { builder, toSqlite } from "./query-builder.js";
 import { SqliteRunQueries, checkLimit } from "./run-reader.js";
 import { SqliteRunTransfer } from "./run-transfer.js";
+import { cancelManyBatch, purgeBatch } from "./run-bulk.js";
+import { runColumnList, selectionQuery } from "./run-selection.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
 import { QueueClaims } from "./queue-claims.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
@@ -205,16 +209,24 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#read("list runs", () => {
-      let query = builder.selectFrom("runs").select(RUN_COLUMNS);
-      if (filter.statuses !== undefined) query = query.where("status", "in", filter.statuses);
-      if (filter.workflow !== undefined) query = query.where("workflow", "=", filter.workflow);
-      if (filter.parent !== undefined) query = query.where("parent_id", "=", filter.parent);
-      if (filter.version !== undefined) query = query.where("version", "=", filter.version);
-      if (filter.queue !== undefined) query = query.where("queue", "=", filter.queue);
-      const compiled = query.orderBy("created_at_ms", "desc").orderBy("id", "desc").limit(filter.limit).compile();
-      const rows = this.#db.prepare(compiled.sql).all(...compiled.parameters.map(toSqlite)) as RunRow[];
-      return rows.map(toRecord);
+      const { after, limit, ...selection } = filter;
+      const query = selectionQuery(selection, { columns: runColumnList(RUN_COLUMNS), after, limit });
+      return this.#statements.allDynamic<RunRow>(query.sql, query.parameters).map(toRecord);
     });
+  }
+
+  async countRuns(selection: RunSelection): Promise<RunStatusCounts> {
+    return this.#read("count runs", () => this.#runQueries.countRuns(selection));
+  }
+
+  async requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
+    return this.#write("cancel runs", () => cancelManyBatch(this.#statements, request));
+  }
+
+  async purgeRuns(request: PurgeRequest): Promise<number> {
+    return this.#write("purge finished runs", () => purgeBatch(this.#statements, request));
   }
 
   async readEvents(runId: string, afterSeq = 0, generation?: number): Promise<EventRecord[]> {

@@ -45,6 +45,7 @@ const runColumns = [
   "queue",
   "queue_key",
   "priority",
+  "tags",
 ] as const;
 
 /** `value` is one of the JSON array in `column` (a wake set's signals or children). */
@@ -708,6 +709,39 @@ export class PreparedStatements {
   all<R, K extends keyof typeof QUERIES = keyof typeof QUERIES>(key: K, args: Args<(typeof QUERIES)[K]>): R[] {
     this.executed += 1;
     return this.#statement(key).all(...QUERIES[key].bind(args as never)) as R[];
+  }
+
+  /** Runs a statement compiled outside QUERIES (a feature's own file), prepared once per connection as well. */
+  runCompiled<A extends Record<string, unknown>>(statement: CompiledStatement<A>, args: A): BetterSqlite3.RunResult {
+    this.executed += 1;
+    return this.#prepared(statement.sql).run(...statement.bind(args));
+  }
+
+  /** Reads with a statement compiled outside QUERIES. */
+  allCompiled<R, A extends Record<string, unknown>>(statement: CompiledStatement<A>, args: A): R[] {
+    this.executed += 1;
+    return this.#prepared(statement.sql).all(...statement.bind(args)) as R[];
+  }
+
+  /** Runs SQL built per call (its shape depends on a filter), with positional parameters. */
+  allDynamic<R>(text: string, parameters: readonly unknown[]): R[] {
+    this.executed += 1;
+    return this.#prepared(text).all(...parameters) as R[];
+  }
+
+  /** Runs a write built per call, with positional parameters. */
+  runDynamic(text: string, parameters: readonly unknown[]): BetterSqlite3.RunResult {
+    this.executed += 1;
+    return this.#prepared(text).run(...parameters);
+  }
+
+  #prepared(text: string): BetterSqlite3.Statement {
+    let statement = this.#cache.get(text);
+    if (statement === undefined) {
+      statement = this.#db.prepare(text);
+      this.#cache.set(text, statement);
+    }
+    return statement;
   }
 
   #statement(key: keyof typeof QUERIES): BetterSqlite3.Statement {

@@ -93,6 +93,7 @@ describe("schema migrations", () => {
       "runs_queue_next",
       "runs_queue_running",
       "runs_status_created",
+      "runs_status_finished",
       "runs_workflow_created",
     ]);
     expect(integrity).toBe("ok");
@@ -238,6 +239,10 @@ describe("schema migrations from version 3", () => {
     db.exec("drop table queues");
     db.exec("drop table queue_starts");
     for (const column of ["queue", "queue_key", "priority"]) db.exec(`alter table runs drop column ${column}`);
+    // Version 8's column, table and index, taken back too.
+    db.exec("drop index runs_status_finished");
+    db.exec("drop table run_tags");
+    db.exec("alter table runs drop column tags");
     // Version 6's columns and tables, and version 5's columns and index, taken back too.
     db.exec("alter table runs drop column version");
     db.exec("alter table runs drop column generation");

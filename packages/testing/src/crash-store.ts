@@ -14,6 +14,10 @@ import type {
   PendingSignalRecord,
   RunCommit,
   RunFilter,
+  RunSelection,
+  RunStatus,
+  CancelManyRequest,
+  PurgeRequest,
   RunOutcomeRecord,
   RunRecord,
   SignalRecord,
@@ -121,6 +125,17 @@ export class CrashingStore implements Store {
   }
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#answer(() => this.#inner.listRuns(filter));
+  }
+  async countRuns(selection: RunSelection): Promise<Record<RunStatus, number>> {
+    return this.#answer(() => this.#inner.countRuns(selection));
+  }
+  async requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
+    return this.#answer(() => this.#inner.requestCancelMany(request));
+  }
+  async purgeRuns(request: PurgeRequest): Promise<number> {
+    return this.#answer(() => this.#inner.purgeRuns(request));
   }
   async readEvents(runId: string, afterSeq?: number, generation?: number): Promise<EventRecord[]> {
     return this.#answer(() => this.#inner.readEvents(runId, afterSeq, generation));

@@ -15,6 +15,10 @@ import {
   type PendingSignalRecord,
   type RunCommit,
   type RunFilter,
+  type RunSelection,
+  type RunStatus,
+  type CancelManyRequest,
+  type PurgeRequest,
   type RunOutcomeRecord,
   type RunRecord,
   type SignalRecord,
@@ -45,6 +49,9 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "getRunOutcome",
   "finishedRunsSince",
   "listRuns",
+  "countRuns",
+  "requestCancelMany",
+  "purgeRuns",
   "readEvents",
   "commit",
   "sendSignal",
@@ -209,6 +216,17 @@ export class FaultyStore implements Store {
   }
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.#call("listRuns", [filter], () => this.inner.listRuns(filter));
+  }
+  countRuns(selection: RunSelection): Promise<Record<RunStatus, number>> {
+    return this.#call("countRuns", [selection], () => this.inner.countRuns(selection));
+  }
+  requestCancelMany(
+    request: CancelManyRequest,
+  ): Promise<{ runIds: string[]; last?: { createdAtMs: number; id: string } }> {
+    return this.#call("requestCancelMany", [request], () => this.inner.requestCancelMany(request));
+  }
+  purgeRuns(request: PurgeRequest): Promise<number> {
+    return this.#call("purgeRuns", [request], () => this.inner.purgeRuns(request));
   }
   readEvents(runId: string, afterSeq?: number, generation?: number): Promise<EventRecord[]> {
     return this.#call("readEvents", [runId, afterSeq, generation], () =>

@@ -10,6 +10,7 @@ import {
   type HistoryEvent,
   type HistoryOptions,
   type ListRunsOptions,
+  type CountRunsOptions,
   type RunInfo,
   type CheckedStartManyItems,
   type RunHandle,
@@ -93,6 +94,10 @@ export interface TestEngine {
   listRuns(options?: ListRunsOptions): Promise<RunInfo[]>;
   /** Changes a queued run's priority (Engine.setPriority), then lets the work that follows settle. */
   setPriority(runId: string, priority: number): Promise<void>;
+  /** How many runs match the filters (as `engine.countRuns`). */
+  countRuns(options?: CountRunsOptions): Promise<number>;
+  /** Requests the cancellation of every matching unfinished run (as `engine.cancelMany`), then settles. */
+  cancelMany(options: CountRunsOptions, cancel?: { reason?: string }): Promise<number>;
   /** Moves virtual time forward, firing every timer that falls due in deadline order, each after the work before it settled. */
   advance(duration: DurationLike): Promise<void>;
   /** Waits until nothing is due at the current virtual time. */
@@ -205,6 +210,13 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       checked(async () => {
         await current.engine.setPriority(runId, priority);
         await settle();
+      }),
+    countRuns: (countOptions) => current.engine.countRuns(countOptions),
+    cancelMany: (filter, cancel) =>
+      checked(async () => {
+        const marked = await current.engine.cancelMany(filter, cancel);
+        await settle();
+        return marked;
       }),
     advance: (duration) => checked(() => clock.advance(duration, settle)),
     settle: () => checked(settle),

@@ -1,4 +1,5 @@
-// `reprise runs`: a table of runs, newest first, filtered by status, workflow and version; `--json` for scripts.
+// `reprise runs`: a table of runs, newest first, filtered by status, workflow, version, tags and creation time,
+// with the count of all runs the filters match; `--json` for scripts.
 // Reads through the public engine API on a client engine; changes nothing.
 import { RUN_STATUSES, type RunInfo, type RunStatus } from "@reprise/core";
 import { Option, type Command } from "commander";
@@ -17,8 +18,9 @@ import { openClient } from "../database.js";
 import { formatFromNow, formatTable, formatTime } from "../format.js";
 import { runToJson } from "../run-json.js";
 import { describeWait, STATUS_STYLE } from "../timeline-text.js";
+import { addTagFilterOptions, describeTagFilter, tagFilter, type TagFilterOptions } from "../run-filters.js";
 
-interface RunsOptions {
+interface RunsOptions extends TagFilterOptions {
   readonly db: string;
   readonly schema?: string;
   readonly status?: RunStatus[];
@@ -36,7 +38,7 @@ interface RunsOptions {
  * defineRunsCommand(program, context); // reprise runs --status waiting --workflow order --limit 20
  */
 export function defineRunsCommand(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command("runs")
     .summary("list runs, newest first")
     .description("list runs, newest first")
@@ -50,21 +52,26 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
     )
     .option("--workflow <name>", "only runs of this workflow")
     .addOption(workflowVersionOption("only runs that started on this version of their workflow"))
-    .option("--parent <runId>", "only the child runs this run started")
+    .option("--parent <runId>", "only the child runs this run started");
+  addTagFilterOptions(command)
     .addOption(integerOption("--limit <n>", "at most this many runs (1-10000)", 1, 10_000).default(50))
     .addOption(jsonOption())
     .action(async (options: RunsOptions) => {
       const { io } = context;
       const client = await openClient(options.db, io.cwd, options.schema);
       try {
-        const runs = await client.engine.listRuns({
+        const filter = {
           status: options.status,
           workflow: options.workflow,
           parent: options.parent,
           version: options.workflowVersion,
-          limit: options.limit,
-        });
-        if (options.json === true) return printJson(io, { runs: runs.map(runToJson) });
+          ...tagFilter(options),
+        };
+        const [runs, matching] = await Promise.all([
+          client.engine.listRuns({ ...filter, limit: options.limit }),
+          client.engine.countRuns(filter),
+        ]);
+        if (options.json === true) return printJson(io, { runs: runs.map(runToJson), matching });
         if (runs.length === 0) return void io.stdout.write(`no runs${describeFilters(options)} in ${options.db}\n`);
         const nowMs = Date.now();
         const columns = versionColumns(runs);
@@ -79,15 +86,18 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
           `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`,
         ]);
         io.stdout.write(formatTable(["ID", "WORKFLOW", ...columns.header, "STATUS", "WAITING FOR", "UPDATED"], rows));
+        // The count follows the same filters as the list, so it says how many the list leaves out.
+        const shown = runs.length < matching ? `the newest ${runs.length} of ` : "";
+        const more = runs.length < matching ? "; pass --limit for more" : "";
+        io.stdout.write(
+          paint(io, io.stdout, "gray", `(${shown}${matching} matching run${matching === 1 ? "" : "s"}${more})\n`),
+        );
         // A damaged row is listed like the others; say what cannot be read, once per damaged value.
         for (const run of runs) {
           for (const { column, problem } of run.corrupt ?? []) {
             const line = `run ${run.id}: its stored ${column} (runs.${column}) cannot be decoded: ${problem}`;
             io.stdout.write(`${paint(io, io.stdout, "red", line)}\n`);
           }
-        }
-        if (runs.length === options.limit) {
-          io.stdout.write(paint(io, io.stdout, "gray", `(first ${options.limit} runs; pass --limit for more)\n`));
         }
       } finally {
         await client.close();
@@ -130,5 +140,6 @@ function describeFilters(options: RunsOptions): string {
   if (options.workflow !== undefined) parts.push(`workflow '${options.workflow}'`);
   if (options.workflowVersion !== undefined) parts.push(`version ${options.workflowVersion}`);
   if (options.parent !== undefined) parts.push(`parent ${options.parent}`);
+  parts.push(...describeTagFilter(options));
   return parts.length === 0 ? "" : ` with ${parts.join(" and ")}`;
 }

@@ -60,6 +60,7 @@ export async function listRuns(backend: InspectorBackend, params: URLSearchParam
   const workflow = optional(params.get("workflow"));
   const { reader } = backend;
   const after = decodeCursor(optional(params.get("cursor")));
+  const tags = tagParams(params);
   // Three reads: the counts may be a moment newer than the page, which a list view refreshed every few seconds
   // does not mind; each is consistent in itself.
   const [page, counts, workflows] = await act(() =>
@@ -68,10 +69,12 @@ export async function listRuns(backend: InspectorBackend, params: URLSearchParam
         statuses: status === undefined ? undefined : [status as RunStatus],
         workflow,
         idContains: optional(params.get("q")),
+        tags,
         limit,
         after,
       }),
-      reader.countRunsByStatus(workflow),
+      // The counts follow the workflow and tag filters, so each status chip says how many the page would list.
+      tags === undefined ? reader.countRunsByStatus(workflow) : reader.countRuns({ workflow, tags }),
       reader.workflowsWithRuns(MAX_WORKFLOWS_LISTED),
     ]),
   );
@@ -82,6 +85,19 @@ export async function listRuns(backend: InspectorBackend, params: URLSearchParam
     workflows,
     nowMs: Date.now(),
   };
+}
+
+/** `tag=key=value` parameters (repeatable; every tag must match), or undefined for none. */
+function tagParams(params: URLSearchParams): Record<string, string> | undefined {
+  const given = params.getAll("tag").filter((value) => value.trim() !== "");
+  if (given.length === 0) return undefined;
+  const tags: Record<string, string> = {};
+  for (const text of given) {
+    const at = text.indexOf("=");
+    if (at < 1) throw new HttpError(400, `tag takes key=value, e.g. customer=42 (got '${text}')`);
+    tags[text.slice(0, at).trim()] = text.slice(at + 1).trim();
+  }
+  return tags;
 }
 
 /** A list line as the inspector's page reads it (nulls, not absent fields; the wait as kind and name). */
@@ -103,6 +119,7 @@ function summaryToJson(run: RunSummary): Record<string, unknown> {
             ? wait.name
             : wait.id,
     wakeAtMs: run.wakeAtMs ?? null,
+    tags: run.tags ?? {},
     createdAtMs: run.createdAtMs,
     updatedAtMs: run.updatedAtMs,
     finishedAtMs: run.finishedAtMs ?? null,
