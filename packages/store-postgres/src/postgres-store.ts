@@ -37,6 +37,10 @@ import {
   type RunReader,
   type RunStatusCounts,
   type UnfinishedRunRecord,
+  type NewSchedule,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpdateResult,
 } from "@reprise/core";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
@@ -66,6 +70,7 @@ import {
   type WriteRow,
 } from "./run-rows.js";
 import { PostgresRunQueries } from "./run-reader.js";
+import { ScheduleRows } from "./schedule-rows.js";
 import type { Database } from "./schema.js";
 import { queriesFor, RUN_COLUMNS, Statements, type Queries } from "./statements.js";
 
@@ -108,6 +113,8 @@ export class PostgresStore implements Store, RunReader {
   readonly #reads: Statements;
   /** The RunReader queries tools use (run-reader.ts), in this store's schema. */
   readonly #runQueries: PostgresRunQueries;
+  /** The schedules table's statements (schedule-rows.ts), in this store's schema. */
+  readonly #schedules: ScheduleRows;
   /** Operations started and not yet settled: close() lets them finish before it ends the pool. */
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Batches writes into shared transactions; undefined with `groupCommit: false`. */
@@ -132,6 +139,7 @@ export class PostgresStore implements Store, RunReader {
     this.#reads = new Statements(db, this.#queries, this.#counters);
     this.#group = groupCommit ? new GroupCommit(db, this.#queries) : undefined;
     this.#runQueries = new PostgresRunQueries(db, schema);
+    this.#schedules = new ScheduleRows(schema);
     this.#listener = new ChangeListener({
       connect: connectListener,
       channel: changeChannel(schema),
@@ -543,6 +551,36 @@ export class PostgresStore implements Store, RunReader {
    * const subscription = await store.watchChanges((change) => console.log(change.kind), console.error);
    * await subscription.close();
    */
+  // Schedules (schedule-rows.ts): stored state and compare-and-set writes; the engine computes fire times.
+
+  async createSchedule(schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }> {
+    return this.#write("create a schedule", (s) => this.#schedules.create(s, schedule));
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#read("read a schedule", (s) => this.#schedules.get(s, id));
+  }
+
+  async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("list schedules", (s) => this.#schedules.list(s, afterId, limit));
+  }
+
+  async updateSchedule(update: ScheduleUpdate): Promise<ScheduleUpdateResult> {
+    return this.#write("update a schedule", (s) => this.#schedules.update(s, update));
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.#write("delete a schedule", (s) => this.#schedules.delete(s, id));
+  }
+
+  async dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("find due schedules", (s) => this.#schedules.due(s, workflows, nowMs, limit));
+  }
+
+  async nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined> {
+    return this.#read("find the next schedule fire time", (s) => this.#schedules.nextFireAtMs(s, workflows));
+  }
+
   async watchChanges(
     onChange: (change: StoreChange) => void,
     onError: (error: unknown) => void,

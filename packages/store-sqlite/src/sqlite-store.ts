@@ -37,6 +37,10 @@ import {
   type RunReader,
   type RunStatusCounts,
   type UnfinishedRunRecord,
+  type NewSchedule,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpdateResult,
 } from "@reprise/core";
 import { DatabaseFileGuard } from "./database-file-guard.js";
 import { GroupCommit } from "./group-commit.js";
@@ -56,6 +60,7 @@ import {
 import { migrate } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { SqliteRunQueries } from "./run-reader.js";
+import { ScheduleRows } from "./schedule-rows.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
 
@@ -93,6 +98,8 @@ export class SqliteStore implements Store, RunReader {
   readonly #group: GroupCommit;
   /** The RunReader queries tools use (run-reader.ts), on this store's connection. */
   readonly #runQueries: SqliteRunQueries;
+  /** The schedules table's statements (schedule-rows.ts), on this store's connection. */
+  readonly #schedules: ScheduleRows;
   /** Checks the files this store opened after each commit; undefined for ":memory:", which has no file to lose. */
   readonly #fileGuard: DatabaseFileGuard | undefined;
   #closed = false;
@@ -102,6 +109,7 @@ export class SqliteStore implements Store, RunReader {
     this.filename = filename;
     this.#statements = new PreparedStatements(db);
     this.#runQueries = new SqliteRunQueries(db);
+    this.#schedules = new ScheduleRows(db);
     const guard =
       fileCheckIntervalMs === undefined
         ? undefined
@@ -499,6 +507,36 @@ export class SqliteStore implements Store, RunReader {
           : this.#statements.get<{ last_seen_at_ms: number }>("workflowVersionLastSeen", { name: workflow, version });
       return row?.last_seen_at_ms ?? undefined;
     });
+  }
+
+  // Schedules (schedule-rows.ts): stored state and compare-and-set writes; the engine computes fire times.
+
+  async createSchedule(schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }> {
+    return this.#write("create a schedule", () => this.#schedules.create(schedule));
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#read("read a schedule", () => this.#schedules.get(id));
+  }
+
+  async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("list schedules", () => this.#schedules.list(afterId, limit));
+  }
+
+  async updateSchedule(update: ScheduleUpdate): Promise<ScheduleUpdateResult> {
+    return this.#write("update a schedule", () => this.#schedules.update(update, this.#statements));
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.#write("delete a schedule", () => this.#schedules.delete(id));
+  }
+
+  async dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("find due schedules", () => this.#schedules.due(workflows, nowMs, limit));
+  }
+
+  async nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined> {
+    return this.#read("find the next schedule fire time", () => this.#schedules.nextFireAtMs(workflows));
   }
 
   /**

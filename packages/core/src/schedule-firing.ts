@@ -1,0 +1,126 @@
+// Schedules as a claim source of the engine's work loop: fires the due schedules of the workflows this engine
+// serves, and says when the next one is due. Never runs workflow code and never holds a lease: exactly-once comes
+// from the store's compare-and-set (Store.updateSchedule) and from run ids derived from the fire time.
+import type { Clock } from "./clock.js";
+import { decodeValue } from "./codec.js";
+import { CronTimes } from "./cron-times.js";
+import { encodeEvent } from "./events.js";
+import { runStartedEvent } from "./run-execution.js";
+import { planFiring } from "./schedule-plan.js";
+import { FINISHED_STATUSES, type NewRun, type RunStatus, type ScheduleRecord, type Store } from "./store.js";
+import type { WorkflowRegistry } from "./workflow-registry.js";
+
+/** Most due schedules fired in one pass; more make the next pass come at once. */
+const SCHEDULES_PER_PASS = 100;
+
+/** What the firing needs from its engine. */
+export interface ScheduleFiringHost {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly workflows: WorkflowRegistry;
+  readonly maxPayloadBytes: number;
+  /** How often to look for schedules changed by other processes (the engine's pollIntervalMs). */
+  readonly pollIntervalMs: number;
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * Fires due schedules once per work-loop pass. Between passes it keeps the next fire time it knows, and asks the
+ * store again when that time comes, when `pollIntervalMs` has passed (schedules created or changed by another
+ * process), or when this engine changed a schedule (`invalidate`).
+ *
+ * @example
+ * const firing = new ScheduleFiring({ store, clock, workflows, maxPayloadBytes, pollIntervalMs, onError });
+ * const delayMs = await firing.pass(); // fires what is due; delay until the next fire time
+ */
+export class ScheduleFiring {
+  readonly #host: ScheduleFiringHost;
+  readonly #names: readonly string[];
+  /** The earliest next fire time the store reported at the last look. */
+  #knownNextMs = Number.POSITIVE_INFINITY;
+  #lastLookMs = Number.NEGATIVE_INFINITY;
+  #stale = true;
+  /** Last runs of schedules holding a buffered fire time: when one ends here, the buffered run can start. */
+  readonly #awaited = new Set<string>();
+
+  constructor(host: ScheduleFiringHost) {
+    this.#host = host;
+    this.#names = host.workflows.names();
+  }
+
+  /** Something changed schedules (here): look at the store at the next pass. */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  /** A run ended here; true when a schedule waits for it (`bufferOne`), so that a pass should run now. */
+  runFinished(runId: string): boolean {
+    if (!this.#awaited.delete(runId)) return false;
+    this.#stale = true;
+    return true;
+  }
+
+  /** Fires every due schedule it can; resolves with the delay (ms, or Infinity) until it wants to look again. */
+  async pass(): Promise<number> {
+    if (this.#names.length === 0) return Number.POSITIVE_INFINITY;
+    const { store, clock, pollIntervalMs } = this.#host;
+    const nowMs = clock.nowMs();
+    const fresh = !this.#stale && nowMs - this.#lastLookMs < pollIntervalMs;
+    if (fresh && nowMs < this.#knownNextMs) return this.#knownNextMs - nowMs;
+    this.#stale = false;
+    this.#lastLookMs = nowMs;
+    const due = await store.dueSchedules(this.#names, nowMs, SCHEDULES_PER_PASS);
+    for (const schedule of due) {
+      try {
+        await this.#fire(schedule, nowMs);
+      } catch (error) {
+        // One schedule's problem (e.g. a run id another workflow took) must not stop the others.
+        this.#host.onError(error);
+      }
+    }
+    if (due.length === SCHEDULES_PER_PASS) {
+      this.#stale = true;
+      return 0;
+    }
+    this.#knownNextMs = (await store.nextScheduleFireAtMs(this.#names)) ?? Number.POSITIVE_INFINITY;
+    return Math.max(1, this.#knownNextMs - clock.nowMs());
+  }
+
+  /**
+   * Fires one schedule: plans from the state read, then writes the runs and the new state in one compare-and-set.
+   * If another engine wrote first, the write changes nothing and the next pass plans again from the new state.
+   */
+  async #fire(schedule: ScheduleRecord, nowMs: number): Promise<void> {
+    const { store } = this.#host;
+    const cron = CronTimes.parse(schedule.cron, schedule.timezone, `Schedule '${schedule.id}'`);
+    const previous = schedule.lastRunId === undefined ? undefined : await store.getRunOutcome(schedule.lastRunId);
+    const previousUnfinished = previous !== undefined && !FINISHED_STATUSES.has(previous.status as RunStatus);
+    const plan = planFiring(schedule, cron, nowMs, previousUnfinished);
+    if (plan === undefined) {
+      if (schedule.bufferedFireAtMs !== undefined && schedule.lastRunId !== undefined) {
+        this.#awaited.add(schedule.lastRunId);
+      }
+      return;
+    }
+    const startRuns = plan.runs.map(({ runId }) => this.#newRun(schedule, runId, nowMs));
+    const written = await store.updateSchedule({
+      id: schedule.id,
+      expectedRevision: schedule.revision,
+      state: plan.state,
+      startRuns,
+      nowMs,
+    });
+    if (written.applied && plan.state.bufferedFireAtMs !== undefined && plan.state.lastRunId !== undefined) {
+      this.#awaited.add(plan.state.lastRunId);
+    }
+    if (!written.applied) this.#stale = true;
+  }
+
+  /** A run of the schedule's workflow at the newest version this engine serves, with the schedule's input. */
+  #newRun(schedule: ScheduleRecord, runId: string, nowMs: number): NewRun {
+    const version = this.#host.workflows.latest(schedule.workflow) ?? 1;
+    const started = runStartedEvent({ workflow: schedule.workflow, version, generation: 1 }, decodeValue(schedule.input), nowMs);
+    const startedEvent = encodeEvent(started, "The schedule's input", this.#host.maxPayloadBytes);
+    return { id: runId, workflow: schedule.workflow, version, input: schedule.input, startedEvent, nowMs };
+  }
+}
