@@ -98,7 +98,9 @@ export class CronTimes {
   previous(atMs: number): number | undefined {
     try {
       // cron-parser answers strictly before its current date: one millisecond later includes `atMs` itself.
-      return this.#expression(atMs + 1).prev().getTime();
+      return this.#expression(atMs + 1)
+        .prev()
+        .getTime();
     } catch {
       // cron-parser throws when no time is left in its search range (e.g. a year field long past).
       return undefined;

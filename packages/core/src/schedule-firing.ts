@@ -119,7 +119,11 @@ export class ScheduleFiring {
   /** A run of the schedule's workflow at the newest version this engine serves, with the schedule's input. */
   #newRun(schedule: ScheduleRecord, runId: string, nowMs: number): NewRun {
     const version = this.#host.workflows.latest(schedule.workflow) ?? 1;
-    const started = runStartedEvent({ workflow: schedule.workflow, version, generation: 1 }, decodeValue(schedule.input), nowMs);
+    const started = runStartedEvent(
+      { workflow: schedule.workflow, version, generation: 1 },
+      decodeValue(schedule.input),
+      nowMs,
+    );
     const startedEvent = encodeEvent(started, "The schedule's input", this.#host.maxPayloadBytes);
     return { id: runId, workflow: schedule.workflow, version, input: schedule.input, startedEvent, nowMs };
   }

@@ -135,11 +135,7 @@ export function checkScheduleSpec(
       );
     }
   }
-  const cron = CronTimes.parse(
-    options.cron ?? base?.cron,
-    options.timezone ?? base?.timezone ?? "UTC",
-    what,
-  );
+  const cron = CronTimes.parse(options.cron ?? base?.cron, options.timezone ?? base?.timezone ?? "UTC", what);
   const overlap = options.overlap ?? base?.overlap ?? "skip";
   if (!OVERLAP_POLICIES.includes(overlap)) {
     throw new InvalidArgumentError(

@@ -80,16 +80,12 @@ export function planFiring(
  * next fire time up to `nowMs`. Bounded work whatever the downtime: at most `limit + 1` steps forward; beyond
  * that the newest `limit` are found walking back from `nowMs`.
  */
-function dueFireTimes(
-  schedule: ScheduleRecord,
-  cron: CronTimes,
-  nowMs: number,
-): { times: number[]; skipped: number } {
+function dueFireTimes(schedule: ScheduleRecord, cron: CronTimes, nowMs: number): { times: number[]; skipped: number } {
   const first = schedule.nextFireAtMs;
   if (first === undefined || first > nowMs || schedule.paused) return { times: [], skipped: 0 };
   const limit = schedule.catchUp === "all" ? schedule.catchUpLimit : 1;
   const forward: number[] = [];
-  for (let at: number | undefined = first; at !== undefined && at <= nowMs && forward.length <= limit; ) {
+  for (let at: number | undefined = first; at !== undefined && at <= nowMs && forward.length <= limit;) {
     forward.push(at);
     at = cron.next(at);
   }
@@ -102,7 +98,7 @@ function dueFireTimes(
     // More than `limit` are due: the newest `limit`, found backwards (their exact count before them is unknown,
     // and does not matter: at least one was passed over).
     times = [];
-    for (let at = cron.previous(nowMs); at !== undefined && at >= first && times.length < limit; ) {
+    for (let at = cron.previous(nowMs); at !== undefined && at >= first && times.length < limit;) {
       times.unshift(at);
       at = cron.previous(at - 1);
     }

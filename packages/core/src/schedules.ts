@@ -90,8 +90,9 @@ export class Schedules {
     };
     const { created, schedule } = await this.#host.store.createSchedule({ id: options.id, ...state, nowMs });
     if (!created) {
-      const differences = (["workflow", "input", "cron", "timezone", "overlap", "catchUp", "catchUpLimit"] as const)
-        .filter((field) => schedule[field] !== state[field]);
+      const differences = (
+        ["workflow", "input", "cron", "timezone", "overlap", "catchUp", "catchUpLimit"] as const
+      ).filter((field) => schedule[field] !== state[field]);
       if (differences.length > 0) throw new ScheduleConflictError(options.id, differences);
     }
     this.#host.changed();
@@ -173,7 +174,8 @@ export class Schedules {
       patch.workflow === undefined
         ? undefined
         : await this.#host.resolveWorkflow(patch.workflow as WorkflowDefinition<never, unknown> | string, what);
-    const input = "input" in patch ? encodeValue(patch.input, "The schedule's input", this.#host.maxPayloadBytes) : undefined;
+    const input =
+      "input" in patch ? encodeValue(patch.input, "The schedule's input", this.#host.maxPayloadBytes) : undefined;
     const info = await this.#change(id, what, (schedule) => {
       const spec = checkScheduleSpec(patch as SchedulePatch, schedule, what);
       const retimed = spec.cron.expression !== schedule.cron || spec.cron.timezone !== schedule.timezone;

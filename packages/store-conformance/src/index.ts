@@ -14,6 +14,7 @@ import { describeLeases } from "./conformance/leases.js";
 import { describeRegistryAndLifecycle } from "./conformance/registry.js";
 import { describeRuns } from "./conformance/runs.js";
 import { describeScheduling } from "./conformance/scheduling.js";
+import { describeSchedules } from "./conformance/schedules.js";
 import { describeSignals } from "./conformance/signals.js";
 import { describeWakeSet } from "./conformance/wake-set.js";
 
@@ -88,6 +89,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeRegistryAndLifecycle(ctx);
     describeBlockedEpisodes(ctx);
     describeWakeSet(ctx);
+    describeSchedules(ctx);
   });
 }
 

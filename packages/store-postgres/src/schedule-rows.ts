@@ -75,9 +75,7 @@ function buildScheduleQueries(schema: string) {
         .selectAll()
         .where("paused", "=", false)
         .where(workflowIn)
-        .where((eb) =>
-          eb.or([eb("next_fire_at_ms", "<=", param("nowMs")), eb("buffered_fire_at_ms", "is not", null)]),
-        )
+        .where((eb) => eb.or([eb("next_fire_at_ms", "<=", param("nowMs")), eb("buffered_fire_at_ms", "is not", null)]))
         .orderBy(sql`next_fire_at_ms asc nulls last`)
         .orderBy(sql`id collate "C"`)
         .limit(param("limit")),

@@ -52,12 +52,7 @@ const SCHEDULE_QUERIES = {
   ),
   get: compileStatement(builder.selectFrom("schedules").selectAll().where("id", "=", param("id"))),
   list: compileStatement(
-    builder
-      .selectFrom("schedules")
-      .selectAll()
-      .where("id", ">", param("afterId"))
-      .orderBy("id")
-      .limit(param("limit")),
+    builder.selectFrom("schedules").selectAll().where("id", ">", param("afterId")).orderBy("id").limit(param("limit")),
   ),
   update: compileStatement(
     builder
@@ -74,9 +69,7 @@ const SCHEDULE_QUERIES = {
       .selectAll()
       .where("paused", "=", 0)
       .where(workflowIn)
-      .where((eb) =>
-        eb.or([eb("next_fire_at_ms", "<=", param("nowMs")), eb("buffered_fire_at_ms", "is not", null)]),
-      )
+      .where((eb) => eb.or([eb("next_fire_at_ms", "<=", param("nowMs")), eb("buffered_fire_at_ms", "is not", null)]))
       .orderBy(sql`next_fire_at_ms is null`)
       .orderBy("next_fire_at_ms")
       .orderBy("id")
@@ -121,17 +114,15 @@ export class ScheduleRows {
   list(afterId: string | undefined, limit: number): ScheduleRecord[] {
     if (limit <= 0) return [];
     const args = { afterId: afterId ?? "", limit: Math.floor(limit) };
-    return (this.#statement("list").all(...SCHEDULE_QUERIES.list.bind(args)) as SchedulesTable[]).map(
-      toScheduleRecord,
-    );
+    return (this.#statement("list").all(...SCHEDULE_QUERIES.list.bind(args)) as SchedulesTable[]).map(toScheduleRecord);
   }
 
   /** The compare-and-set of Store.updateSchedule, with the runs it starts, inside the caller's write. */
   update(update: ScheduleUpdate, statements: PreparedStatements): ScheduleUpdateResult {
     const args = { id: update.id, expectedRevision: update.expectedRevision, nowMs: update.nowMs };
-    const row = this.#statement("update").get(...SCHEDULE_QUERIES.update.bind({ ...args, ...stateArgs(update.state) })) as
-      | SchedulesTable
-      | undefined;
+    const row = this.#statement("update").get(
+      ...SCHEDULE_QUERIES.update.bind({ ...args, ...stateArgs(update.state) }),
+    ) as SchedulesTable | undefined;
     if (row === undefined) return { applied: false, schedule: this.get(update.id), runs: [] };
     const runs: { created: boolean; run: RunRecord }[] = [];
     for (const run of update.startRuns ?? []) {
@@ -152,17 +143,14 @@ export class ScheduleRows {
   due(workflows: readonly string[], nowMs: number, limit: number): ScheduleRecord[] {
     if (workflows.length === 0 || limit <= 0) return [];
     const args = { workflows: JSON.stringify(workflows), nowMs, limit: Math.floor(limit) };
-    return (this.#statement("due").all(...SCHEDULE_QUERIES.due.bind(args)) as SchedulesTable[]).map(
-      toScheduleRecord,
-    );
+    return (this.#statement("due").all(...SCHEDULE_QUERIES.due.bind(args)) as SchedulesTable[]).map(toScheduleRecord);
   }
 
   nextFireAtMs(workflows: readonly string[]): number | undefined {
     if (workflows.length === 0) return undefined;
     const args = { workflows: JSON.stringify(workflows) };
     const row = this.#statement("nextFire").get(...SCHEDULE_QUERIES.nextFire.bind(args)) as
-      | { next: number | null }
-      | undefined;
+      { next: number | null } | undefined;
     return row?.next ?? undefined;
   }
 

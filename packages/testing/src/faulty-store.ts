@@ -312,7 +312,9 @@ export class FaultyStore implements Store {
     return this.#call("deleteSchedule", [id], () => this.inner.deleteSchedule(id));
   }
   dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]> {
-    return this.#call("dueSchedules", [workflows, nowMs, limit], () => this.inner.dueSchedules(workflows, nowMs, limit));
+    return this.#call("dueSchedules", [workflows, nowMs, limit], () =>
+      this.inner.dueSchedules(workflows, nowMs, limit),
+    );
   }
   nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined> {
     return this.#call("nextScheduleFireAtMs", [workflows], () => this.inner.nextScheduleFireAtMs(workflows));
