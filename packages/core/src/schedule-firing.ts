@@ -7,7 +7,7 @@ import { CronTimes } from "./cron-times.js";
 import { encodeEvent } from "./events.js";
 import { runStartedEvent } from "./run-execution.js";
 import { planFiring } from "./schedule-plan.js";
-import { FINISHED_STATUSES, type NewRun, type RunStatus, type ScheduleRecord, type Store } from "./store.js";
+import { FINISHED_STATUSES, type NewRun, type ScheduleRecord, type Store } from "./store.js";
 import type { WorkflowRegistry } from "./workflow-registry.js";
 
 /** Most due schedules fired in one pass; more make the next pass come at once. */
@@ -94,7 +94,7 @@ export class ScheduleFiring {
     const { store } = this.#host;
     const cron = CronTimes.parse(schedule.cron, schedule.timezone, `Schedule '${schedule.id}'`);
     const previous = schedule.lastRunId === undefined ? undefined : await store.getRunOutcome(schedule.lastRunId);
-    const previousUnfinished = previous !== undefined && !FINISHED_STATUSES.has(previous.status as RunStatus);
+    const previousUnfinished = previous !== undefined && !FINISHED_STATUSES.has(previous.status);
     const plan = planFiring(schedule, cron, nowMs, previousUnfinished);
     if (plan === undefined) {
       if (schedule.bufferedFireAtMs !== undefined && schedule.lastRunId !== undefined) {
