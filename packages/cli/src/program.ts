@@ -6,6 +6,7 @@ import type { CommandContext } from "./command-context.js";
 import { defineCancelCommand } from "./commands/cancel.js";
 import { defineRerunCommand } from "./commands/rerun.js";
 import { defineRunsCommand } from "./commands/runs.js";
+import { defineSchedulesCommand } from "./commands/schedules.js";
 import { defineShowCommand } from "./commands/show.js";
 import { defineSignalCommand } from "./commands/signal.js";
 import { defineStartCommand } from "./commands/start.js";
@@ -52,5 +53,6 @@ export function buildProgram(context: CommandContext): Command {
   defineVerifyCommand(program, context);
   defineWorkerCommand(program, context);
   defineUiCommand(program, context);
+  defineSchedulesCommand(program, context);
   return program;
 }

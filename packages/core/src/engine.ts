@@ -172,7 +172,7 @@ export class Engine {
       maxPayloadBytes: this.#options.maxPayloadBytes,
       assertOpen: (action) => this.#assertOpen(action),
       resolveWorkflow: (workflow, api) => this.#resolveWorkflowName(workflow, api),
-      versionFor: (workflow, name) => this.#versionToStart(name, workflow, undefined, "schedules"),
+      versionFor: (workflow) => this.#versionToStart(workflow, workflow, undefined, "schedules.trigger()"),
       handle: (runId, workflow) => new RunHandle(this.#handleHost, runId, workflow),
       changed: () => {
         this.#firing.invalidate();

@@ -31,8 +31,8 @@ export interface SchedulesHost {
   assertOpen(action: string): void;
   /** The workflow's name; throws UnknownWorkflowError for a name no engine on the store serves. */
   resolveWorkflow(workflow: WorkflowDefinition<never, unknown> | string, api: string): Promise<string>;
-  /** The version a new run of this workflow starts on (as start() chooses it). */
-  versionFor(workflow: WorkflowDefinition<never, unknown> | string, name: string): number;
+  /** The version a new run of this workflow starts on when none is asked for (as start() chooses it by name). */
+  versionFor(workflow: string): number;
   handle(runId: string, workflow: string): RunHandle;
   /** Schedules changed here: the engine looks at them (and at new runs) at once. */
   changed(): void;
@@ -204,20 +204,27 @@ export class Schedules {
   /**
    * Starts a run of the schedule now, paused or not and whatever its overlap policy (an operator asked for it),
    * with the id `<schedule id>@manual-<now as ISO 8601>`. The schedule's own fire times do not move; the run
-   * counts as the schedule's last run for its overlap policy.
+   * counts as the schedule's last run for its overlap policy. `version`: as start()'s (default: the highest this
+   * engine serves, else 1).
    *
    * @example
    * const run = await engine.schedules.trigger("nightly-report");
    * await run.result();
    */
-  async trigger(id: string): Promise<RunHandle> {
+  async trigger(id: string, options: { readonly version?: number } = {}): Promise<RunHandle> {
+    const what = "schedules.trigger()";
+    if (options.version !== undefined && (!Number.isSafeInteger(options.version) || options.version < 1)) {
+      throw new InvalidArgumentError(
+        `${what} needs { version } to be a positive integer (got ${String(options.version)}).`,
+      );
+    }
     let runId = "";
     let workflow = "";
-    await this.#change(id, "schedules.trigger()", (schedule) => {
+    await this.#change(id, what, (schedule) => {
       const nowMs = this.#host.clock.nowMs();
       runId = triggeredRunId(schedule.id, nowMs);
       workflow = schedule.workflow;
-      const version = this.#host.versionFor(schedule.workflow, schedule.workflow);
+      const version = options.version ?? this.#host.versionFor(schedule.workflow);
       const started = runStartedEvent({ workflow, version, generation: 1 }, decodeValue(schedule.input), nowMs);
       const startedEvent = encodeEvent(started, "The schedule's input", this.#host.maxPayloadBytes);
       return {

@@ -1,7 +1,14 @@
 // RunReader: the read-only interface tools (the CLI, the inspector) use on any store, SQLite or PostgreSQL.
 // Paged run lists, counts, the runs `verify` replays and kept generations; no SQL and no writes here.
 import type { EventRecord } from "./events.js";
-import type { BlockedEpisodeRecord, PendingSignalRecord, RunRecord, RunStatus, WaitInfo } from "./store.js";
+import type {
+  BlockedEpisodeRecord,
+  PendingSignalRecord,
+  RunRecord,
+  RunStatus,
+  ScheduleRecord,
+  WaitInfo,
+} from "./store.js";
 
 /**
  * One line of a run list: a run's row without its (possibly large) input, result and error.
@@ -104,7 +111,8 @@ export type RunStatusCounts = Record<RunStatus, number>;
  * run listed on one page may have finished by the time its events are read). Keyset pages never skip or repeat a
  * run that exists throughout the walk.
  *
- * `getRun`, `readEvents`, `blockedEpisodes` and `pendingSignals` are the Store methods of those names.
+ * `getRun`, `readEvents`, `blockedEpisodes`, `pendingSignals` and `listSchedules` are the Store methods of those
+ * names.
  *
  * @example
  * const reader: RunReader = await SqliteStore.open({ filename: "reprise.db" });
@@ -139,6 +147,8 @@ export interface RunReader {
    * run started by name, without the workflow's code at hand, should start on.
    */
   highestServedVersion(workflow: string): Promise<number | undefined>;
+  /** As Store.listSchedules: schedules in code-point order of id, after `afterId`, at most `limit`. */
+  listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]>;
   close(): Promise<void>;
 }
 

@@ -18,6 +18,7 @@ import {
   type RunReader,
   type RunRecord,
   type RunStatus,
+  type ScheduleRecord,
   type RunStatusCounts,
   type RunSummary,
   type UnfinishedRunRecord,
@@ -27,6 +28,7 @@ import { StoreFileUnreadableError } from "./errors.js";
 import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { toRecord, toWaitInfo, type RunRow } from "./run-rows.js";
+import { ScheduleRows } from "./schedule-rows.js";
 import { PreparedStatements } from "./statements.js";
 
 /** The columns a run list selects: no input, result or error (they can be large, and a list never shows them). */
@@ -206,6 +208,7 @@ export class SqliteRunReader implements RunReader {
   readonly #db: BetterSqlite3.Database;
   readonly #queries: SqliteRunQueries;
   readonly #statements: PreparedStatements;
+  readonly #schedules: ScheduleRows;
   #closed = false;
 
   private constructor(db: BetterSqlite3.Database, filename: string) {
@@ -213,6 +216,7 @@ export class SqliteRunReader implements RunReader {
     this.filename = filename;
     this.#queries = new SqliteRunQueries(db);
     this.#statements = new PreparedStatements(db);
+    this.#schedules = new ScheduleRows(db);
   }
 
   /**
@@ -313,6 +317,10 @@ export class SqliteRunReader implements RunReader {
 
   async highestServedVersion(workflow: string): Promise<number | undefined> {
     return this.#read("read the workflow registry", () => this.#queries.highestServedVersion(workflow));
+  }
+
+  async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("list schedules", () => this.#schedules.list(afterId, limit));
   }
 
   async close(): Promise<void> {
