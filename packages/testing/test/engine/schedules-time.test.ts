@@ -110,5 +110,5 @@ describe("schedules in virtual time", () => {
     } finally {
       await t.close();
     }
-  }, 120_000);
+  }, 60_000);
 });
