@@ -4,6 +4,7 @@
 import type { Clock } from "./clock.js";
 import { decodeValue } from "./codec.js";
 import { CronTimes } from "./cron-times.js";
+import { RunIdConflictError } from "./errors.js";
 import { encodeEvent } from "./events.js";
 import { runStartedEvent } from "./run-execution.js";
 import { planFiring } from "./schedule-plan.js";
@@ -12,6 +13,8 @@ import type { WorkflowRegistry } from "./workflow-registry.js";
 
 /** Most due schedules fired in one pass; more make the next pass come at once. */
 const SCHEDULES_PER_PASS = 100;
+/** How long a schedule whose firing failed (a store error, a corrupt row) waits before it is tried again. */
+const FAILED_FIRE_RETRY_MS = 1_000;
 
 /** What the firing needs from its engine. */
 export interface ScheduleFiringHost {
@@ -42,6 +45,11 @@ export class ScheduleFiring {
   #stale = true;
   /** Last runs of schedules holding a buffered fire time: when one ends here, the buffered run can start. */
   readonly #awaited = new Set<string>();
+  /**
+   * Schedules whose firing failed, and when to try again. Without it a schedule that cannot be fired would stay
+   * due, and every pass (one per millisecond) would fail on it again.
+   */
+  readonly #retryAtMs = new Map<string, number>();
 
   constructor(host: ScheduleFiringHost) {
     this.#host = host;
@@ -69,12 +77,16 @@ export class ScheduleFiring {
     if (fresh && nowMs < this.#knownNextMs) return this.#knownNextMs - nowMs;
     this.#stale = false;
     this.#lastLookMs = nowMs;
+    for (const [id, atMs] of this.#retryAtMs) if (atMs <= nowMs) this.#retryAtMs.delete(id);
     const due = await store.dueSchedules(this.#names, nowMs, SCHEDULES_PER_PASS);
     for (const schedule of due) {
+      if (this.#retryAtMs.has(schedule.id)) continue;
       try {
         await this.#fire(schedule, nowMs);
+        this.#retryAtMs.delete(schedule.id);
       } catch (error) {
         // One schedule's problem (e.g. a run id another workflow took) must not stop the others.
+        this.#retryAtMs.set(schedule.id, nowMs + FAILED_FIRE_RETRY_MS);
         this.#host.onError(error);
       }
     }
@@ -83,7 +95,12 @@ export class ScheduleFiring {
       return 0;
     }
     this.#knownNextMs = (await store.nextScheduleFireAtMs(this.#names)) ?? Number.POSITIVE_INFINITY;
-    return Math.max(1, this.#knownNextMs - clock.nowMs());
+    const afterMs = clock.nowMs();
+    if (this.#knownNextMs > afterMs) return this.#knownNextMs - afterMs;
+    // Still due: only schedules waiting to be tried again (or written meanwhile by another engine) are left.
+    this.#stale = true;
+    const retryAtMs = Math.min(...[...this.#retryAtMs.values()].filter((atMs) => atMs > afterMs));
+    return Number.isFinite(retryAtMs) ? retryAtMs - afterMs : 1;
   }
 
   /**
@@ -102,18 +119,36 @@ export class ScheduleFiring {
       }
       return;
     }
-    const startRuns = plan.runs.map(({ runId }) => this.#newRun(schedule, runId, nowMs));
-    const written = await store.updateSchedule({
-      id: schedule.id,
-      expectedRevision: schedule.revision,
-      state: plan.state,
-      startRuns,
-      nowMs,
-    });
-    if (written.applied && plan.state.bufferedFireAtMs !== undefined && plan.state.lastRunId !== undefined) {
-      this.#awaited.add(plan.state.lastRunId);
+    let startRuns = plan.runs.map(({ runId }) => this.#newRun(schedule, runId, nowMs));
+    let state = plan.state;
+    for (;;) {
+      try {
+        const written = await store.updateSchedule({
+          id: schedule.id,
+          expectedRevision: schedule.revision,
+          state,
+          startRuns,
+          nowMs,
+        });
+        if (written.applied && state.bufferedFireAtMs !== undefined && state.lastRunId !== undefined) {
+          this.#awaited.add(state.lastRunId);
+        }
+        if (!written.applied) this.#stale = true;
+        return;
+      } catch (error) {
+        // A run of another workflow has the id of this fire time (someone started it by hand): that fire time
+        // can never start its run. Say so, and advance past it rather than fail on it for ever.
+        if (!(error instanceof RunIdConflictError) || !startRuns.some((run) => run.id === error.runId)) throw error;
+        this.#host.onError(error);
+        startRuns = startRuns.filter((run) => run.id !== error.runId);
+        const lastRunId = startRuns.at(-1)?.id ?? schedule.lastRunId;
+        state = {
+          ...state,
+          lastRunId,
+          lastFireAtMs: startRuns.length === 0 ? schedule.lastFireAtMs : state.lastFireAtMs,
+        };
+      }
     }
-    if (!written.applied) this.#stale = true;
   }
 
   /** A run of the schedule's workflow at the newest version this engine serves, with the schedule's input. */

@@ -140,3 +140,59 @@ describe("schedules across engines", () => {
     });
   }
 });
+
+describe("schedules that cannot fire", () => {
+  it("a fire time whose run id another workflow has is reported once and passed over; other schedules fire", async () => {
+    const f = await fixture();
+    const tick = workflow("tick", function* () {
+      return yield* step("count", () => "ok");
+    });
+    const other = workflow("other", function* () {
+      return yield* step("other", () => "mine");
+    });
+    const clock = new VirtualClock(START);
+    const engine = f.engine({ workflows: [tick, other], clock, pollIntervalMs: 60_000 });
+    const errors = f.backgroundErrors;
+    await engine.start(other, undefined, { id: "taken@2030-01-01T01:00:00.000Z" });
+    await engine.schedules.create({ id: "taken", workflow: tick, cron: "0 * * * *" });
+    await engine.schedules.create({ id: "free", workflow: tick, cron: "0 * * * *" });
+    await clock.advance({ hours: 2 }, () => engine.whenIdle());
+    expect(errors.splice(0).map((error) => (error as Error).name)).toEqual(["RunIdConflictError"]);
+    const runs = (await f.store.listRuns({ limit: 10 })).map((run) => `${run.id} ${run.workflow}`).sort();
+    expect(runs).toEqual([
+      "free@2030-01-01T01:00:00.000Z tick",
+      "free@2030-01-01T02:00:00.000Z tick",
+      "taken@2030-01-01T01:00:00.000Z other",
+      "taken@2030-01-01T02:00:00.000Z tick",
+    ]);
+  });
+
+  it("a schedule whose firing keeps failing is tried again every second, not at every pass", async () => {
+    const f = await fixture();
+    const tick = workflow("tick", function* () {
+      return yield* step("count", () => "ok");
+    });
+    const clock = new VirtualClock(START);
+    const faulty = new FaultyStore(f.store);
+    const errors: unknown[] = [];
+    const engine = createEngine({
+      store: faulty,
+      workflows: [tick],
+      clock,
+      pollIntervalMs: 60_000,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      await engine.schedules.create({ id: "tick", workflow: tick, cron: "0 * * * *" });
+      faulty.inject({ at: 1, mode: "persistent", methods: ["updateSchedule"] });
+      await clock.advance({ hours: 1, seconds: 10 }, () => engine.whenIdle());
+      // 01:00:00, then once a second up to 01:00:10.
+      expect(errors).toHaveLength(11);
+      faulty.heal();
+      await clock.advance({ seconds: 1 }, () => engine.whenIdle());
+      expect((await f.store.listRuns({ limit: 10 })).map((run) => run.id)).toEqual(["tick@2030-01-01T01:00:00.000Z"]);
+    } finally {
+      await engine.close();
+    }
+  });
+});
