@@ -16,7 +16,12 @@ const SCHEDULES_PER_PASS = 100;
 /** How long a schedule whose firing failed (a store error, a corrupt row) waits before it is tried again. */
 const FAILED_FIRE_RETRY_MS = 1_000;
 
-/** What the firing needs from its engine. */
+/**
+ * What the firing needs from its engine.
+ *
+ * @example
+ * const host: ScheduleFiringHost = { store, clock, workflows, maxPayloadBytes, pollIntervalMs: 500, onError };
+ */
 export interface ScheduleFiringHost {
   readonly store: Store;
   readonly clock: Clock;

@@ -82,7 +82,12 @@ export interface ScheduleInfo<I = unknown> {
   readonly updatedAtMs: number;
 }
 
-/** Checked options: everything but the workflow and input, which the engine resolves and encodes. */
+/**
+ * Checked options: everything but the workflow and input, which the engine resolves and encodes.
+ *
+ * @example
+ * const { cron, overlap } = checkScheduleSpec({ cron: "0 3 * * *" }, undefined, "schedules.create()");
+ */
 export interface CheckedScheduleSpec {
   readonly cron: CronTimes;
   readonly overlap: ScheduleOverlapPolicy;
@@ -103,7 +108,12 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   "paused",
 ]);
 
-/** Throws InvalidArgumentError unless `id` can name a schedule. */
+/**
+ * Throws InvalidArgumentError unless `id` can name a schedule.
+ *
+ * @example
+ * assertScheduleId("nightly-report", "schedules.pause()");
+ */
 export function assertScheduleId(id: unknown, what: string): asserts id is string {
   const problem = textProblem(id, MAX_SCHEDULE_ID_LENGTH);
   if (problem !== undefined) {

@@ -9,12 +9,22 @@ import type { ScheduleRecord, ScheduleState } from "./store.js";
  */
 export const MISSED_FIRE_AFTER_MS = 60_000;
 
-/** The id of the run a schedule starts for a fire time: `<schedule id>@<ISO 8601 UTC>`. */
+/**
+ * The id of the run a schedule starts for a fire time: `<schedule id>@<ISO 8601 UTC>`.
+ *
+ * @example
+ * scheduledRunId("nightly-report", Date.UTC(2026, 11, 2, 2)); // "nightly-report@2026-12-02T02:00:00.000Z"
+ */
 export function scheduledRunId(scheduleId: string, fireAtMs: number): string {
   return `${scheduleId}@${new Date(fireAtMs).toISOString()}`;
 }
 
-/** The id of the run `schedules.trigger()` starts at `nowMs`. */
+/**
+ * The id of the run `schedules.trigger()` starts at `nowMs`.
+ *
+ * @example
+ * triggeredRunId("nightly-report", Date.UTC(2026, 11, 1, 16)); // "nightly-report@manual-2026-12-01T16:00:00.000Z"
+ */
 export function triggeredRunId(scheduleId: string, nowMs: number): string {
   return `${scheduleId}@manual-${new Date(nowMs).toISOString()}`;
 }
@@ -111,7 +121,12 @@ function dueFireTimes(schedule: ScheduleRecord, cron: CronTimes, nowMs: number):
   return { times, skipped };
 }
 
-/** The state fields of a record (without id, revision and timestamps). */
+/**
+ * The state fields of a record (without id, revision and timestamps).
+ *
+ * @example
+ * await store.updateSchedule({ id, expectedRevision: s.revision, state: { ...stateOf(s), paused: true }, nowMs });
+ */
 export function stateOf(schedule: ScheduleRecord): ScheduleState {
   const { id: _id, revision: _revision, createdAtMs: _created, updatedAtMs: _updated, ...state } = schedule;
   return state;

@@ -23,7 +23,12 @@ const MAX_UPDATE_ATTEMPTS = 10;
 /** Most schedules `list()` returns per call. */
 const MAX_LIST_LIMIT = 10_000;
 
-/** What engine.schedules needs from its engine. */
+/**
+ * What engine.schedules needs from its engine (engine.ts builds it from its own private methods).
+ *
+ * @example
+ * const schedules = new Schedules({ store, clock, maxPayloadBytes, assertOpen, resolveWorkflow, versionFor, handle, changed });
+ */
 export interface SchedulesHost {
   readonly store: Store;
   readonly clock: Clock;

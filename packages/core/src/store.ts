@@ -433,7 +433,12 @@ export interface ScheduleRecord extends ScheduleState {
   readonly updatedAtMs: number;
 }
 
-/** A schedule to create. */
+/**
+ * A schedule to create.
+ *
+ * @example
+ * await store.createSchedule({ id: "nightly-report", ...state, nowMs: Date.now() });
+ */
 export interface NewSchedule extends ScheduleState {
   readonly id: string;
   readonly nowMs: number;
@@ -459,6 +464,10 @@ export interface ScheduleUpdate {
 /**
  * What `Store.updateSchedule` did: `applied` false leaves everything as it was (`schedule` is then the current
  * one, or undefined when the schedule no longer exists); `runs` answers `startRuns` in order.
+ *
+ * @example
+ * const { applied, schedule } = await store.updateSchedule(update);
+ * if (!applied) console.log("another writer got there first; now at revision", schedule?.revision);
  */
 export interface ScheduleUpdateResult {
   readonly applied: boolean;
