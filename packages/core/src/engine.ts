@@ -165,7 +165,7 @@ export class Engine {
       // A failed pass is retried even when polling is off: a store error must not stop the engine for good.
       retryDelayMs: Math.min(this.#options.pollIntervalMs, ERROR_RETRY_DELAY_MS),
     });
-    this.#firing = new ScheduleFiring({ ...this.#options, workflows: this.#options.workflows });
+    this.#firing = new ScheduleFiring(this.#options);
     this.schedules = new Schedules({
       store,
       clock,

@@ -73,9 +73,23 @@ export class ScheduleFiring {
     return true;
   }
 
-  /** Fires every due schedule it can; resolves with the delay (ms, or Infinity) until it wants to look again. */
+  /**
+   * Fires every due schedule it can; resolves with the delay (ms, or Infinity) until it wants to look again. Never
+   * rejects: a failure is reported to `onError` and tried again later, so that it never keeps the engine's pass from
+   * claiming runs.
+   */
   async pass(): Promise<number> {
     if (this.#names.length === 0) return Number.POSITIVE_INFINITY;
+    try {
+      return await this.#look();
+    } catch (error) {
+      this.#stale = true;
+      this.#host.onError(error);
+      return FAILED_FIRE_RETRY_MS;
+    }
+  }
+
+  async #look(): Promise<number> {
     const { store, clock, pollIntervalMs } = this.#host;
     const nowMs = clock.nowMs();
     const fresh = !this.#stale && nowMs - this.#lastLookMs < pollIntervalMs;

@@ -195,4 +195,29 @@ describe("schedules that cannot fire", () => {
       await engine.close();
     }
   });
+
+  it("a store that fails to answer which schedules are due does not keep the engine from running runs", async () => {
+    const f = await fixture();
+    const tick = workflow("tick", function* () {
+      return yield* step("count", () => "ok");
+    });
+    const faulty = new FaultyStore(f.store, { at: 1, mode: "persistent", methods: ["dueSchedules"] });
+    const errors: unknown[] = [];
+    const engine = createEngine({
+      store: faulty,
+      workflows: [tick],
+      pollIntervalMs: 20,
+      onError: (error) => errors.push(error),
+    });
+    // Started by a client, so that only the serving engine's pass (which fires schedules first) can claim it.
+    const client = f.engine({ workflows: [] });
+    try {
+      const run = await client.start(tick, undefined, { id: "plain" });
+      expect(await run.result()).toBe("ok");
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((error) => (error as Error).name === "InjectedFaultError")).toBe(true);
+    } finally {
+      await engine.close();
+    }
+  });
 });
