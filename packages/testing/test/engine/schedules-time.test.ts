@@ -84,6 +84,38 @@ describe("schedules in virtual time", () => {
     }
   });
 
+  it("an hourly schedule follows elapsed time: both 02:00s of the fall-back night, no 02:00 in spring", async () => {
+    const t = await createTestEngine({ workflows: [report], startAt: Date.parse("2027-10-30T23:30:00Z") });
+    try {
+      await t.engine.schedules.create({ id: "hourly", workflow: report, cron: "0 * * * *", timezone: "Europe/Berlin" });
+      await t.advance({ hours: 3 });
+      const autumn = await fireTimes(t, "hourly");
+      // 02:00 CEST, 02:00 CET (an hour later in real time), 03:00 CET.
+      expect(autumn).toEqual(["2027-10-31T00:00:00.000Z", "2027-10-31T01:00:00.000Z", "2027-10-31T02:00:00.000Z"]);
+      expect(autumn.map((time) => DateTime.fromISO(time, { zone: "Europe/Berlin" }).toFormat("HH:mm ZZZZ"))).toEqual([
+        "02:00 GMT+2",
+        "02:00 GMT+1",
+        "03:00 GMT+1",
+      ]);
+    } finally {
+      await t.close();
+    }
+    const spring = await createTestEngine({ workflows: [report], startAt: Date.parse("2027-03-27T23:30:00Z") });
+    try {
+      await spring.engine.schedules.create({
+        id: "hourly",
+        workflow: report,
+        cron: "0 * * * *",
+        timezone: "Europe/Berlin",
+      });
+      await spring.advance({ hours: 2 });
+      // 01:00 CET, then 03:00 CEST: one real hour apart, and no 02:00.
+      expect(await fireTimes(spring, "hourly")).toEqual(["2027-03-28T00:00:00.000Z", "2027-03-28T01:00:00.000Z"]);
+    } finally {
+      await spring.close();
+    }
+  });
+
   it("a daily schedule runs 365 times in a year of virtual time, each at 03:00 Berlin time", async () => {
     const t = await createTestEngine({ workflows: [report], startAt: Date.parse("2030-01-01T00:00:00Z") });
     try {
