@@ -139,7 +139,9 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "schedules on PostgresSto
     await engines[0]?.schedules.create({ id: "pg-race", workflow: race, cron: "0 * * * *", overlap: "allowAll" });
     // After each timer: wait until both engines are idle, or one waits for the other at the rendezvous (then the
     // clock fires the other's timer, due at the same time, and they race).
-    const settle = () => Promise.race([Promise.all(engines.map((engine) => engine.whenIdle())), rendezvous.occupied()]);
+    const settle = async () => {
+      await Promise.race([Promise.all(engines.map((engine) => engine.whenIdle())), rendezvous.occupied()]);
+    };
     await clock.advance({ hours: 3, minutes: 30 }, settle);
     for (const engine of engines) await engine.whenIdle();
     const runs = await stores[0]!.listRuns({ limit: 100 });
