@@ -8,6 +8,7 @@ import { defineCopyCommand } from "./commands/copy.js";
 import { definePurgeCommand } from "./commands/purge.js";
 import { defineRerunCommand } from "./commands/rerun.js";
 import { defineRunsCommand } from "./commands/runs.js";
+import { defineSchedulesCommand } from "./commands/schedules.js";
 import { defineShowCommand } from "./commands/show.js";
 import { defineSignalCommand } from "./commands/signal.js";
 import { defineStartCommand } from "./commands/start.js";
@@ -56,5 +57,6 @@ export function buildProgram(context: CommandContext): Command {
   defineWorkerCommand(program, context);
   defineUiCommand(program, context);
   defineCopyCommand(program, context);
+  defineSchedulesCommand(program, context);
   return program;
 }

@@ -40,6 +40,8 @@ import { RunHandle } from "./run-handle.js";
 import { MAX_CHILDREN_SHOWN, MAX_PENDING_SIGNALS_SHOWN, toListedRunInfo, toRunInfo, type RunInfo } from "./run-info.js";
 import { textProblem } from "./text-checks.js";
 import { RunWatchers, waitForResult } from "./run-watchers.js";
+import { ScheduleFiring } from "./schedule-firing.js";
+import { Schedules } from "./schedules.js";
 import {
   assertStartManyItems,
   forStartManyItem,
@@ -107,6 +109,15 @@ export class Engine {
   readonly #scheduler: Scheduler;
   /** Deletes finished runs past `retention` in the background; undefined without a retention option. */
   readonly #retention: RetentionSweeper | undefined;
+  /** Fires the due schedules of the served workflows in each pass of the work loop (schedule-firing.ts). */
+  readonly #firing: ScheduleFiring;
+  /**
+   * The store's schedules: create, list, pause, resume, trigger, update, delete (docs/schedules.md).
+   *
+   * @example
+   * await engine.schedules.create({ id: "nightly-report", workflow: report, cron: "0 3 * * *", timezone: "Europe/Berlin" });
+   */
+  readonly schedules: Schedules;
 
   constructor(options: EngineOptions) {
     this.#options = resolveEngineOptions(options);
@@ -147,6 +158,7 @@ export class Engine {
           this.#executions.get(run.parentId)?.execution.notify();
           this.#loop.poke();
         }
+        if (this.#firing.runFinished(run.id)) this.#loop.poke();
       },
       onRunsChanged: () => this.#loop.poke(),
       emit: (name, event) => callHook(this.#options.on, name, event, this.#options.onError),
@@ -163,13 +175,29 @@ export class Engine {
       clock,
       // One microtask first: group commit (SqliteStore) ends many runs in the same turn, and the pass poked by the
       // first of them then sees every slot they free, instead of claiming for one and idling until the next poll.
+      // Schedules fire first, so that the runs they start are claimed by the same pass.
       pass: async () => {
         await Promise.resolve();
-        return this.#pass();
+        const fireDelayMs = await this.#firing.pass();
+        return Math.min(fireDelayMs, await this.#pass());
       },
       onError: this.#options.onError,
       // A failed pass is retried even when polling is off: a store error must not stop the engine for good.
       retryDelayMs: Math.min(this.#options.pollIntervalMs, ERROR_RETRY_DELAY_MS),
+    });
+    this.#firing = new ScheduleFiring(this.#options);
+    this.schedules = new Schedules({
+      store,
+      clock,
+      maxPayloadBytes: this.#options.maxPayloadBytes,
+      assertOpen: (action) => this.#assertOpen(action),
+      resolveWorkflow: (workflow, api) => this.#resolveWorkflowName(workflow, api),
+      versionFor: (workflow) => this.#versionToStart(workflow, workflow, undefined, "schedules.trigger()"),
+      handle: (runId, workflow) => new RunHandle(this.#handleHost, runId, workflow),
+      changed: () => {
+        this.#firing.invalidate();
+        this.#loop.poke();
+      },
     });
     this.#changes = new StoreChangeWatch(
       store,

@@ -464,6 +464,45 @@ export class StoreError extends RepriseError {
   }
 }
 
+/**
+ * No schedule with this id exists (pause, resume, trigger, update or delete of an unknown id).
+ *
+ * @example
+ * await expect(engine.schedules.pause("nope")).rejects.toBeInstanceOf(ScheduleNotFoundError);
+ */
+export class ScheduleNotFoundError extends RepriseError {
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super(
+      "SCHEDULE_NOT_FOUND",
+      `No schedule with id '${scheduleId}' exists. Check the id (engine.schedules.list() or \`reprise schedules\` ` +
+        `shows existing schedules).`,
+    );
+    this.scheduleId = scheduleId;
+  }
+}
+
+/**
+ * `schedules.create()` was given the id of a schedule that exists with other settings. Creating the same schedule
+ * again (same workflow, input, cron, time zone and policies) is not an error: it returns the stored one.
+ *
+ * @example
+ * await expect(engine.schedules.create({ ...nightly, cron: "0 4 * * *" })).rejects.toBeInstanceOf(ScheduleConflictError);
+ */
+export class ScheduleConflictError extends RepriseError {
+  readonly scheduleId: string;
+  readonly differences: readonly string[];
+  constructor(scheduleId: string, differences: readonly string[]) {
+    super(
+      "SCHEDULE_CONFLICT",
+      `A schedule with id '${scheduleId}' already exists with a different ${differences.join(", ")}. To change it, ` +
+        `call engine.schedules.update('${scheduleId}', { ... }); to replace it, delete it first; or choose another id.`,
+    );
+    this.scheduleId = scheduleId;
+    this.differences = differences;
+  }
+}
+
 function describeInput(input: unknown): string {
   if (typeof input === "string") return JSON.stringify(input);
   if (typeof input === "number") return String(input);

@@ -149,7 +149,24 @@ export {
   type ServedWorkflow,
   type StoreChange,
   type ChangeSubscription,
+  type ScheduleOverlapPolicy,
+  type ScheduleCatchUpPolicy,
+  type ScheduleState,
+  type ScheduleRecord,
+  type NewSchedule,
+  type ScheduleUpdate,
+  type ScheduleUpdateResult,
 } from "./store.js";
+export { Schedules } from "./schedules.js";
+export {
+  MAX_SCHEDULE_ID_LENGTH,
+  DEFAULT_CATCH_UP_LIMIT,
+  MAX_CATCH_UP_LIMIT,
+  type ScheduleOptions,
+  type SchedulePatch,
+  type ScheduleInfo,
+} from "./schedule-options.js";
+export { MISSED_FIRE_AFTER_MS, scheduledRunId } from "./schedule-plan.js";
 export {
   UNFINISHED_STATUSES,
   zeroStatusCounts,
@@ -187,6 +204,8 @@ export {
   LeaseLostError,
   EngineClosedError,
   StoreError,
+  ScheduleNotFoundError,
+  ScheduleConflictError,
 } from "./errors.js";
 export {
   DEFAULT_PRIORITY,

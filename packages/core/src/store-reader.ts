@@ -7,6 +7,7 @@ import type {
   RunRecord,
   RunSelection,
   RunStatus,
+  ScheduleRecord,
   WaitInfo,
 } from "./store.js";
 import type { RunTags } from "./tags.js";
@@ -120,7 +121,8 @@ export type RunStatusCounts = Record<RunStatus, number>;
  * run listed on one page may have finished by the time its events are read). Keyset pages never skip or repeat a
  * run that exists throughout the walk.
  *
- * `getRun`, `readEvents`, `blockedEpisodes` and `pendingSignals` are the Store methods of those names.
+ * `getRun`, `readEvents`, `blockedEpisodes`, `pendingSignals` and `listSchedules` are the Store methods of those
+ * names.
  *
  * @example
  * const reader: RunReader = await SqliteStore.open({ filename: "reprise.db" });
@@ -157,6 +159,8 @@ export interface RunReader {
    * run started by name, without the workflow's code at hand, should start on.
    */
   highestServedVersion(workflow: string): Promise<number | undefined>;
+  /** As Store.listSchedules: schedules in code-point order of id, after `afterId`, at most `limit`. */
+  listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]>;
   close(): Promise<void>;
 }
 

@@ -504,6 +504,111 @@ export interface ChangeSubscription {
 }
 
 /**
+ * What a schedule does when a fire time comes while its previous run is unfinished: `skip` that fire time,
+ * `bufferOne` (start one run as soon as the previous one ends; further fire times meanwhile are skipped), or
+ * `allowAll` (start it anyway, whatever is running).
+ *
+ * @example
+ * const overlap: ScheduleOverlapPolicy = "bufferOne";
+ */
+export type ScheduleOverlapPolicy = "skip" | "bufferOne" | "allowAll";
+
+/**
+ * Which fire times missed while no engine was running (or the schedule's workflow was not served) are started
+ * once an engine gets to them: `none`, only the `latest`, or `all` (the newest `catchUpLimit` of them).
+ *
+ * @example
+ * const catchUp: ScheduleCatchUpPolicy = "latest";
+ */
+export type ScheduleCatchUpPolicy = "none" | "latest" | "all";
+
+/**
+ * A schedule's mutable fields as the store keeps them. The store computes nothing from them (fire times come from
+ * the engine, which parses `cron`); it stores them, compares revisions, and answers which schedules are due.
+ *
+ * @example
+ * const state: ScheduleState = { workflow: "report", input: "{}", cron: "0 3 * * *", timezone: "Europe/Berlin",
+ *   overlap: "skip", catchUp: "latest", catchUpLimit: 100, paused: false, nextFireAtMs: Date.UTC(2030, 0, 1, 2) };
+ */
+export interface ScheduleState {
+  readonly workflow: string;
+  /** The encoded input of every run the schedule starts. */
+  readonly input: string;
+  readonly cron: string;
+  /** An IANA time zone name, e.g. `Europe/Berlin`. */
+  readonly timezone: string;
+  readonly overlap: ScheduleOverlapPolicy;
+  readonly catchUp: ScheduleCatchUpPolicy;
+  readonly catchUpLimit: number;
+  readonly paused: boolean;
+  /** The next fire time not yet handled; undefined while paused, or when the cron expression has no more times. */
+  readonly nextFireAtMs?: number | undefined;
+  /** A fire time held back by `bufferOne` until the previous run ends. */
+  readonly bufferedFireAtMs?: number | undefined;
+  /** The run the schedule started last (the one overlap policies look at). */
+  readonly lastRunId?: string | undefined;
+  /** The fire time of the last run the schedule started from its cron expression. */
+  readonly lastFireAtMs?: number | undefined;
+}
+
+/**
+ * A stored schedule. `revision` is 1 when created and grows by one with every applied `updateSchedule`: writers
+ * compare it, so that two engines never both act on the same state (see Store.updateSchedule).
+ *
+ * @example
+ * const schedule = await store.getSchedule("nightly-report");
+ * console.log(schedule?.nextFireAtMs, schedule?.revision);
+ */
+export interface ScheduleRecord extends ScheduleState {
+  readonly id: string;
+  readonly revision: number;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+/**
+ * A schedule to create.
+ *
+ * @example
+ * await store.createSchedule({ id: "nightly-report", ...state, nowMs: Date.now() });
+ */
+export interface NewSchedule extends ScheduleState {
+  readonly id: string;
+  readonly nowMs: number;
+}
+
+/**
+ * One compare-and-set write of a schedule (`Store.updateSchedule`): the whole new state, applied only if the
+ * schedule still has `expectedRevision`, together with the runs it starts.
+ *
+ * @example
+ * await store.updateSchedule({ id, expectedRevision: schedule.revision, state: { ...schedule, paused: true,
+ *   nextFireAtMs: undefined }, nowMs });
+ */
+export interface ScheduleUpdate {
+  readonly id: string;
+  readonly expectedRevision: number;
+  readonly state: ScheduleState;
+  /** Runs to create in the same write, each as `createRun` would (an existing id is left as it is). */
+  readonly startRuns?: readonly NewRun[] | undefined;
+  readonly nowMs: number;
+}
+
+/**
+ * What `Store.updateSchedule` did: `applied` false leaves everything as it was (`schedule` is then the current
+ * one, or undefined when the schedule no longer exists); `runs` answers `startRuns` in order.
+ *
+ * @example
+ * const { applied, schedule } = await store.updateSchedule(update);
+ * if (!applied) console.log("another writer got there first; now at revision", schedule?.revision);
+ */
+export interface ScheduleUpdateResult {
+  readonly applied: boolean;
+  readonly schedule?: ScheduleRecord | undefined;
+  readonly runs: readonly { readonly created: boolean; readonly run: RunRecord }[];
+}
+
+/**
  * A durable backend for runs, events and signals. Implementations must make each method atomic and
  * raise the documented errors; `describeStoreConformance` (@reprise/store-conformance) checks them.
  *
@@ -696,5 +801,36 @@ export interface Store {
     onChange: (change: StoreChange) => void,
     onError: (error: unknown) => void,
   ): Promise<ChangeSubscription>;
+  /**
+   * Schedules (engine.schedules). Creates the schedule with revision 1, or, when its id exists, changes nothing
+   * and returns the stored one (`created: false`).
+   */
+  createSchedule(schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }>;
+  /** The schedule, or undefined for an unknown id. */
+  getSchedule(id: string): Promise<ScheduleRecord | undefined>;
+  /**
+   * Schedules in order of id (by code point, the same on every store), starting after `afterId` when given, at
+   * most `limit`. Read-only.
+   */
+  listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]>;
+  /**
+   * Compare and set, in one atomic write: if the schedule exists and its revision is `expectedRevision`, replaces
+   * its state with `state`, increments its revision, sets `updatedAtMs` to `nowMs` and creates `startRuns` as
+   * `createRuns` would (an id another workflow has throws RunIdConflictError and writes nothing). Otherwise writes
+   * nothing and answers `applied: false`. Because the runs and the state that records them are one write, an
+   * engine that fires a schedule either advances it and starts its runs, or does neither (a crash loses no fire
+   * time), and of two engines acting on the same revision only one succeeds (no fire time starts twice).
+   */
+  updateSchedule(update: ScheduleUpdate): Promise<ScheduleUpdateResult>;
+  /** Deletes the schedule (runs it started are kept); returns whether it existed. */
+  deleteSchedule(id: string): Promise<boolean>;
+  /**
+   * Schedules of these workflows that are not paused and are due at `nowMs`: `nextFireAtMs <= nowMs`, or a
+   * `bufferedFireAtMs` is set. Oldest `nextFireAtMs` first (buffered ones without one last), then by id; at most
+   * `limit`. Read-only.
+   */
+  dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]>;
+  /** The earliest `nextFireAtMs` of the schedules of these workflows that are not paused, if any. Read-only. */
+  nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined>;
   close(): Promise<void>;
 }

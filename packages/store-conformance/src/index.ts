@@ -15,6 +15,7 @@ import { describeRegistryAndLifecycle } from "./conformance/registry.js";
 import { describeQueues } from "./conformance/queues.js";
 import { describeRuns } from "./conformance/runs.js";
 import { describeScheduling } from "./conformance/scheduling.js";
+import { describeSchedules } from "./conformance/schedules.js";
 import { describeSignals } from "./conformance/signals.js";
 import { describeWakeSet } from "./conformance/wake-set.js";
 import { describeTagsAndFilters } from "./conformance/tags-and-filters.js";
@@ -101,6 +102,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeTagsAndFilters(ctx);
     describeBulkCancel(ctx);
     describePurge(ctx);
+    describeSchedules(ctx);
   });
 }
 

@@ -287,5 +287,32 @@ export function describeRunReaderConformance(
       expect(await reader.highestServedVersion(OTHER_WORKFLOW)).toBe(2);
       expect(await reader.highestServedVersion("never-served")).toBeUndefined();
     });
+
+    it("lists schedules in code-point order of id, after a cursor, as the Store's listSchedules does", async () => {
+      for (const id of ["b-nightly", "a-hourly", "c-weekly"]) {
+        await current().store.createSchedule({
+          id,
+          workflow: WORKFLOW,
+          input: "{}",
+          cron: "0 3 * * *",
+          timezone: "UTC",
+          overlap: "skip",
+          catchUp: "latest",
+          catchUpLimit: 100,
+          paused: id === "c-weekly",
+          nextFireAtMs: id === "c-weekly" ? undefined : T0 + 1,
+          nowMs: T0,
+        });
+      }
+      const reader = await read();
+      const listed = await reader.listSchedules(undefined, 10);
+      expect(listed).toEqual(await current().store.listSchedules(undefined, 10));
+      expect(listed.map((schedule) => [schedule.id, schedule.paused, schedule.nextFireAtMs])).toEqual([
+        ["a-hourly", false, T0 + 1],
+        ["b-nightly", false, T0 + 1],
+        ["c-weekly", true, undefined],
+      ]);
+      expect((await reader.listSchedules("a-hourly", 1)).map((schedule) => schedule.id)).toEqual(["b-nightly"]);
+    });
   });
 }

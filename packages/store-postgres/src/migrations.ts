@@ -199,6 +199,39 @@ const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    // Version 9 adds `schedules` (engine.schedules), as SQLite's schema version 9 does, and the index the engine's
+    // "which schedules are due?" walks in fire-time order. Ids sort by code point (collate "C") on every store.
+    version: 9,
+    statements: (schema) => {
+      const ddl = builder.schema.withSchema(schema);
+      return [
+        ddl
+          .createTable("schedules")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("workflow", "text", (c) => c.notNull())
+          .addColumn("input", "text", (c) => c.notNull())
+          .addColumn("cron", "text", (c) => c.notNull())
+          .addColumn("timezone", "text", (c) => c.notNull())
+          .addColumn("overlap", "text", (c) => c.notNull())
+          .addColumn("catch_up", "text", (c) => c.notNull())
+          .addColumn("catch_up_limit", "integer", (c) => c.notNull())
+          .addColumn("paused", "boolean", (c) => c.notNull())
+          .addColumn("next_fire_at_ms", "bigint")
+          .addColumn("buffered_fire_at_ms", "bigint")
+          .addColumn("last_run_id", "text")
+          .addColumn("last_fire_at_ms", "bigint")
+          .addColumn("revision", "integer", (c) => c.notNull())
+          .addColumn("created_at_ms", "bigint", (c) => c.notNull())
+          .addColumn("updated_at_ms", "bigint", (c) => c.notNull()),
+        ddl
+          .createIndex("schedules_next_fire")
+          .on("schedules")
+          .column("next_fire_at_ms")
+          .where(sql.ref("next_fire_at_ms"), "is not", null),
+      ];
+    },
+  },
 ];
 
 /**

@@ -43,6 +43,10 @@ import {
   type RunExporter,
   type RunImporter,
   type UnfinishedRunRecord,
+  type NewSchedule,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpdateResult,
 } from "@reprise/core";
 import { toBlockedEpisode } from "@reprise/core/internal";
 import { Kysely, PostgresDialect } from "kysely";
@@ -78,6 +82,7 @@ import {
   type WriteRow,
 } from "./run-rows.js";
 import { PostgresRunQueries } from "./run-reader.js";
+import { ScheduleRows } from "./schedule-rows.js";
 import type { Database } from "./schema.js";
 import { queriesFor, RUN_COLUMNS, Statements, type Queries } from "./statements.js";
 
@@ -120,6 +125,8 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
   readonly #reads: Statements;
   /** The RunReader queries tools use (run-reader.ts), in this store's schema. */
   readonly #runQueries: PostgresRunQueries;
+  /** The schedules table's statements (schedule-rows.ts), in this store's schema. */
+  readonly #schedules: ScheduleRows;
   /** Operations started and not yet settled: close() lets them finish before it ends the pool. */
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Batches writes into shared transactions; undefined with `groupCommit: false`. */
@@ -144,6 +151,7 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
     this.#reads = new Statements(db, this.#queries, this.#counters);
     this.#group = groupCommit ? new GroupCommit(db, this.#queries) : undefined;
     this.#runQueries = new PostgresRunQueries(db, schema);
+    this.#schedules = new ScheduleRows(schema);
     this.#listener = new ChangeListener({
       connect: connectListener,
       channel: changeChannel(schema),
@@ -605,6 +613,36 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
    * const subscription = await store.watchChanges((change) => console.log(change.kind), console.error);
    * await subscription.close();
    */
+  // Schedules (schedule-rows.ts): stored state and compare-and-set writes; the engine computes fire times.
+
+  async createSchedule(schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }> {
+    return this.#write("create a schedule", (s) => this.#schedules.create(s, schedule));
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#read("read a schedule", (s) => this.#schedules.get(s, id));
+  }
+
+  async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("list schedules", (s) => this.#schedules.list(s, afterId, limit));
+  }
+
+  async updateSchedule(update: ScheduleUpdate): Promise<ScheduleUpdateResult> {
+    return this.#write("update a schedule", (s) => this.#schedules.update(s, update));
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.#write("delete a schedule", (s) => this.#schedules.delete(s, id));
+  }
+
+  async dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("find due schedules", (s) => this.#schedules.due(s, workflows, nowMs, limit));
+  }
+
+  async nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined> {
+    return this.#read("find the next schedule fire time", (s) => this.#schedules.nextFireAtMs(s, workflows));
+  }
+
   async watchChanges(
     onChange: (change: StoreChange) => void,
     onError: (error: unknown) => void,

@@ -147,6 +147,26 @@ export interface QueueStartsTable {
 }
 
 /** The whole schema, for Kysely's query builder. */
+/** Schedules (engine.schedules), keyed by id. Schema version 9; see the Store contract's ScheduleRecord. */
+export interface SchedulesTable {
+  id: string;
+  workflow: string;
+  input: string;
+  cron: string;
+  timezone: string;
+  overlap: string;
+  catch_up: string;
+  catch_up_limit: number;
+  paused: boolean;
+  next_fire_at_ms: number | null;
+  buffered_fire_at_ms: number | null;
+  last_run_id: string | null;
+  last_fire_at_ms: number | null;
+  revision: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -159,4 +179,5 @@ export interface Database {
   queues: QueuesTable;
   queue_starts: QueueStartsTable;
   run_tags: RunTagsTable;
+  schedules: SchedulesTable;
 }

@@ -855,6 +855,12 @@ export class Statements {
     return Number(result.numAffectedRows ?? 0);
   }
 
+  /** Runs a statement compiled elsewhere (a table's own module, e.g. schedule-rows.ts) on this executor. */
+  async execute<R, A extends Record<string, unknown>>(statement: CompiledStatement<A>, args: A) {
+    this.#counters.statements += 1;
+    return this.#db.executeQuery<R>({ ...statement.compiled, parameters: statement.bind(args) });
+  }
+
   #execute<R>(key: keyof Queries, args: unknown) {
     const statement = this.#queries[key] as CompiledStatement<Record<string, unknown>>;
     this.#counters.statements += 1;

@@ -318,6 +318,36 @@ const MIGRATIONS: readonly Migration[] = [
         .where(sql.ref("finished_at_ms"), "is not", sql.lit(null)),
     ],
   },
+  {
+    // Version 9 adds `schedules` (engine.schedules): one row per schedule with its cron expression, time zone,
+    // policies and firing state, and the index the engine's "which schedules are due?" walks in fire-time order.
+    version: 9,
+    statements: [
+      builder.schema
+        .createTable("schedules")
+        .addColumn("id", "text", (c) => c.primaryKey().notNull())
+        .addColumn("workflow", "text", (c) => c.notNull())
+        .addColumn("input", "text", (c) => c.notNull())
+        .addColumn("cron", "text", (c) => c.notNull())
+        .addColumn("timezone", "text", (c) => c.notNull())
+        .addColumn("overlap", "text", (c) => c.notNull())
+        .addColumn("catch_up", "text", (c) => c.notNull())
+        .addColumn("catch_up_limit", "integer", (c) => c.notNull())
+        .addColumn("paused", "integer", (c) => c.notNull())
+        .addColumn("next_fire_at_ms", "integer")
+        .addColumn("buffered_fire_at_ms", "integer")
+        .addColumn("last_run_id", "text")
+        .addColumn("last_fire_at_ms", "integer")
+        .addColumn("revision", "integer", (c) => c.notNull())
+        .addColumn("created_at_ms", "integer", (c) => c.notNull())
+        .addColumn("updated_at_ms", "integer", (c) => c.notNull()),
+      builder.schema
+        .createIndex("schedules_next_fire")
+        .on("schedules")
+        .column("next_fire_at_ms")
+        .where(sql.ref("next_fire_at_ms"), "is not", sql.lit(null)),
+    ],
+  },
 ];
 
 /** Newest schema version this code knows. */

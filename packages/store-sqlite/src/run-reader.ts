@@ -18,6 +18,7 @@ import {
   type RunRecord,
   type RunSelection,
   type RunStatus,
+  type ScheduleRecord,
   type RunStatusCounts,
   type RunSummary,
   type UnfinishedRunRecord,
@@ -31,6 +32,7 @@ import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { toRecord, toWaitInfo, type RunRow } from "./run-rows.js";
 import { SqliteRunTransfer } from "./run-transfer.js";
+import { ScheduleRows } from "./schedule-rows.js";
 import { PreparedStatements } from "./statements.js";
 import { runColumnList, selectionQuery, type DynamicQuery } from "./run-selection.js";
 
@@ -207,6 +209,7 @@ export class SqliteRunReader implements RunReader, RunExporter {
   readonly #queries: SqliteRunQueries;
   readonly #statements: PreparedStatements;
   readonly #transfer: SqliteRunTransfer;
+  readonly #schedules: ScheduleRows;
   #closed = false;
 
   private constructor(db: BetterSqlite3.Database, filename: string) {
@@ -215,6 +218,7 @@ export class SqliteRunReader implements RunReader, RunExporter {
     this.#queries = new SqliteRunQueries(db);
     this.#transfer = new SqliteRunTransfer(db);
     this.#statements = new PreparedStatements(db);
+    this.#schedules = new ScheduleRows(db);
   }
 
   /**
@@ -319,6 +323,10 @@ export class SqliteRunReader implements RunReader, RunExporter {
   async exportRuns(after: RunPageCursor | undefined, limit: number): Promise<RunPage<RunExport>> {
     const max = checkLimit(limit, "exportRuns");
     return this.#read("export runs", () => this.#transfer.exportRuns(after, max, Date.now()));
+  }
+
+  async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("list schedules", () => this.#schedules.list(afterId, limit));
   }
 
   async close(): Promise<void> {

@@ -155,6 +155,30 @@ export interface QueueStartsTable {
   run_key: number;
 }
 
+/**
+ * Schedules (engine.schedules), keyed by id. Schema version 9. `revision` grows with every applied update: the
+ * compare-and-set that makes each fire time start one run across engines.
+ */
+export interface SchedulesTable {
+  id: string;
+  workflow: string;
+  input: string;
+  cron: string;
+  timezone: string;
+  overlap: string;
+  catch_up: string;
+  catch_up_limit: number;
+  paused: number;
+  /** NULL while paused, or when the cron expression has no time left. */
+  next_fire_at_ms: number | null;
+  buffered_fire_at_ms: number | null;
+  last_run_id: string | null;
+  last_fire_at_ms: number | null;
+  revision: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
 /** The whole database, for Kysely's query builder. */
 export interface Database {
   runs: RunsTable;
@@ -167,4 +191,5 @@ export interface Database {
   queues: QueuesTable;
   queue_starts: QueueStartsTable;
   run_tags: RunTagsTable;
+  schedules: SchedulesTable;
 }

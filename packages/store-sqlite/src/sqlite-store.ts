@@ -43,6 +43,10 @@ import {
   type RunExport,
   type RunExporter,
   type RunImporter,
+  type NewSchedule,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpdateResult,
 } from "@reprise/core";
 import { toBlockedEpisode } from "@reprise/core/internal";
 import { DatabaseFileGuard } from "./database-file-guard.js";
@@ -65,6 +69,7 @@ import { SqliteRunQueries, checkLimit } from "./run-reader.js";
 import { SqliteRunTransfer } from "./run-transfer.js";
 import { cancelManyBatch, purgeBatch } from "./run-bulk.js";
 import { runColumnList, selectionQuery } from "./run-selection.js";
+import { ScheduleRows } from "./schedule-rows.js";
 import { PreparedStatements, RUN_COLUMNS } from "./statements.js";
 import { QueueClaims } from "./queue-claims.js";
 import { resolveSqliteStoreOptions, type SqliteStoreOptions } from "./sqlite-store-options.js";
@@ -107,6 +112,8 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
   readonly #runQueries: SqliteRunQueries;
   /** Whole runs in and out (run-transfer.ts): `reprise copy`. */
   readonly #transfer: SqliteRunTransfer;
+  /** The schedules table's statements (schedule-rows.ts), on this store's connection. */
+  readonly #schedules: ScheduleRows;
   /** Checks the files this store opened after each commit; undefined for ":memory:", which has no file to lose. */
   readonly #fileGuard: DatabaseFileGuard | undefined;
   #closed = false;
@@ -118,6 +125,7 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
     this.#queueClaims = new QueueClaims(db);
     this.#runQueries = new SqliteRunQueries(db);
     this.#transfer = new SqliteRunTransfer(db);
+    this.#schedules = new ScheduleRows(db);
     const guard =
       fileCheckIntervalMs === undefined
         ? undefined
@@ -555,6 +563,36 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
           : this.#statements.get<{ last_seen_at_ms: number }>("workflowVersionLastSeen", { name: workflow, version });
       return row?.last_seen_at_ms ?? undefined;
     });
+  }
+
+  // Schedules (schedule-rows.ts): stored state and compare-and-set writes; the engine computes fire times.
+
+  async createSchedule(schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }> {
+    return this.#write("create a schedule", () => this.#schedules.create(schedule));
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#read("read a schedule", () => this.#schedules.get(id));
+  }
+
+  async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("list schedules", () => this.#schedules.list(afterId, limit));
+  }
+
+  async updateSchedule(update: ScheduleUpdate): Promise<ScheduleUpdateResult> {
+    return this.#write("update a schedule", () => this.#schedules.update(update, this.#statements));
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.#write("delete a schedule", () => this.#schedules.delete(id));
+  }
+
+  async dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]> {
+    return this.#read("find due schedules", () => this.#schedules.due(workflows, nowMs, limit));
+  }
+
+  async nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined> {
+    return this.#read("find the next schedule fire time", () => this.#schedules.nextFireAtMs(workflows));
   }
 
   /**

@@ -243,6 +243,8 @@ describe("schema migrations from version 3", () => {
     db.exec("drop index runs_status_finished");
     db.exec("drop table run_tags");
     db.exec("alter table runs drop column tags");
+    // Version 9's table.
+    db.exec("drop table schedules");
     // Version 6's columns and tables, and version 5's columns and index, taken back too.
     db.exec("alter table runs drop column version");
     db.exec("alter table runs drop column generation");
@@ -288,3 +290,52 @@ describe("schema migrations from version 3", () => {
     expect(columnsOf(fresh, "run_blocks")).toEqual(RUN_BLOCKS_COLUMNS);
   });
 });
+
+describe("schema migrations from version 6", () => {
+  beforeEach(async () => {
+    copyFileSync(FIXTURE_V2, filename);
+    await (await SqliteStore.open({ filename })).close();
+    const db = new Database(filename);
+    db.exec("drop table schedules");
+    db.pragma("user_version = 6");
+    db.close();
+  });
+
+  it("version 6 → latest adds the schedules table, empty, and keeps every run", async () => {
+    expect(columnsOf(filename, "schedules")).toEqual([]);
+    const runsBefore = runIdsOf(filename);
+    const store = await SqliteStore.open({ filename });
+    try {
+      expect(store.diagnostics().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      expect(await store.listSchedules(undefined, 10)).toEqual([]);
+      const { created } = await store.createSchedule({
+        id: "nightly",
+        workflow: "order",
+        input: "{}",
+        cron: "0 3 * * *",
+        timezone: "UTC",
+        overlap: "skip",
+        catchUp: "latest",
+        catchUpLimit: 100,
+        paused: false,
+        nextFireAtMs: Date.UTC(2030, 0, 1, 3),
+        nowMs: Date.UTC(2030, 0, 1),
+      });
+      expect(created).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect(columnsOf(filename, "schedules")).toContain("next_fire_at_ms");
+    expect(runIdsOf(filename)).toEqual(runsBefore);
+    expect(runsBefore.length).toBeGreaterThan(0);
+  });
+});
+
+function runIdsOf(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare("select id from runs order by run_key").all() as { id: string }[]).map((row) => row.id);
+  } finally {
+    db.close();
+  }
+}

@@ -54,7 +54,7 @@ describe("SqliteStore", () => {
       journalMode: "wal",
       synchronous: "full",
       busyTimeoutMs: 5000,
-      schemaVersion: 8,
+      schemaVersion: 9,
     });
     expect((await open({ synchronous: "normal", busyTimeoutMs: 10 })).diagnostics()).toMatchObject({
       synchronous: "normal",

@@ -24,6 +24,10 @@ import type {
   Store,
   ServedWorkflow,
   QueueLimits,
+  NewSchedule,
+  ScheduleRecord,
+  ScheduleUpdate,
+  ScheduleUpdateResult,
 } from "@reprise/core";
 import { decodeEvent } from "@reprise/core/internal";
 
@@ -202,6 +206,27 @@ export class CrashingStore implements Store {
   }
   async workflowLastSeenAtMs(workflow: string, version?: number): Promise<number | undefined> {
     return this.#answer(() => this.#inner.workflowLastSeenAtMs(workflow, version));
+  }
+  async createSchedule(schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }> {
+    return this.#answer(() => this.#inner.createSchedule(schedule));
+  }
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#answer(() => this.#inner.getSchedule(id));
+  }
+  async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#answer(() => this.#inner.listSchedules(afterId, limit));
+  }
+  async updateSchedule(update: ScheduleUpdate): Promise<ScheduleUpdateResult> {
+    return this.#answer(() => this.#inner.updateSchedule(update));
+  }
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.#answer(() => this.#inner.deleteSchedule(id));
+  }
+  async dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]> {
+    return this.#answer(() => this.#inner.dueSchedules(workflows, nowMs, limit));
+  }
+  async nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined> {
+    return this.#answer(() => this.#inner.nextScheduleFireAtMs(workflows));
   }
   async close(): Promise<void> {
     return this.#inner.close();

@@ -23,6 +23,10 @@ import {
   type RunRecord,
   type SignalRecord,
   type Store,
+  type NewSchedule,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpdateResult,
   type ServedWorkflow,
   type QueueLimits,
 } from "@reprise/core";
@@ -74,6 +78,13 @@ export const FAULTABLE_METHODS: readonly StoreMethod[] = Object.freeze([
   "blockParkedRun",
   "registerWorkflows",
   "workflowLastSeenAtMs",
+  "createSchedule",
+  "getSchedule",
+  "listSchedules",
+  "updateSchedule",
+  "deleteSchedule",
+  "dueSchedules",
+  "nextScheduleFireAtMs",
 ]);
 
 /**
@@ -310,6 +321,29 @@ export class FaultyStore implements Store {
     return this.#call("workflowLastSeenAtMs", [workflow, version], () =>
       this.inner.workflowLastSeenAtMs(workflow, version),
     );
+  }
+  createSchedule(schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }> {
+    return this.#call("createSchedule", [schedule], () => this.inner.createSchedule(schedule));
+  }
+  getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#call("getSchedule", [id], () => this.inner.getSchedule(id));
+  }
+  listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
+    return this.#call("listSchedules", [afterId, limit], () => this.inner.listSchedules(afterId, limit));
+  }
+  updateSchedule(update: ScheduleUpdate): Promise<ScheduleUpdateResult> {
+    return this.#call("updateSchedule", [update], () => this.inner.updateSchedule(update));
+  }
+  deleteSchedule(id: string): Promise<boolean> {
+    return this.#call("deleteSchedule", [id], () => this.inner.deleteSchedule(id));
+  }
+  dueSchedules(workflows: readonly string[], nowMs: number, limit: number): Promise<ScheduleRecord[]> {
+    return this.#call("dueSchedules", [workflows, nowMs, limit], () =>
+      this.inner.dueSchedules(workflows, nowMs, limit),
+    );
+  }
+  nextScheduleFireAtMs(workflows: readonly string[]): Promise<number | undefined> {
+    return this.#call("nextScheduleFireAtMs", [workflows], () => this.inner.nextScheduleFireAtMs(workflows));
   }
   close(): Promise<void> {
     return this.#call("close", [], () => this.inner.close());
