@@ -149,7 +149,8 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "queues on PostgresStore"
     // Version 7 taken back: what a store written by the previous release has.
     await withClient(async (client) => {
       await client.query(`drop table "${schema}".queues, "${schema}".queue_starts`);
-      for (const index of ["runs_queue_due", "runs_queue_next", "runs_queue_running", "runs_due_unqueued"]) {
+      const queueIndexes = ["runs_queue_due", "runs_queue_next", "runs_queue_running", "runs_queue_cancelled"];
+      for (const index of [...queueIndexes, "runs_due_unqueued"]) {
         await client.query(`drop index "${schema}".${index}`);
       }
       await client.query(`alter table "${schema}".runs drop column queue, drop column queue_key, drop column priority`);
