@@ -1,5 +1,5 @@
 // Claims with queues on SQLite: each queue's due runs in priority order, its limits counted inside the claim's
-// BEGIN IMMEDIATE transaction (the write lock makes the count and the take one atomic step for every process).
+// BEGIN IMMEDIATE transaction (one atomic step for every process). Never opens or commits a transaction itself.
 import type BetterSqlite3 from "better-sqlite3";
 import { MAX_QUEUE_SCAN, type ClaimRequest, type QueueLimits, type RunRecord } from "@reprise/core";
 import {
