@@ -327,7 +327,8 @@ export interface QueueLimits {
  * take every run it could takes from the runs without a queue and from each queue in turn (one each, round robin),
  * so that none starves the others.
  * A claim may step over at most MAX_QUEUE_SCAN due runs per queue whose key is at its limit; runs beyond them wait
- * for a later claim.
+ * for a later claim. A due run whose cancellation was requested is taken whatever its queue's limits say, and
+ * records no start: it only winds down, and a full queue must not hold up its cancellation.
  */
 export interface ClaimRequest {
   readonly owner: string;

@@ -153,6 +153,12 @@ const MIGRATIONS: readonly Migration[] = [
           .on("runs")
           .columns(["queue", "queue_key"])
           .where(sql<boolean>`status = 'running' and queue is not null`),
+        // Queued runs whose cancellation was requested: claimed past the queue's limits (they only wind down).
+        ddl
+          .createIndex("runs_queue_cancelled")
+          .on("runs")
+          .columns(["queue", "due_at_ms"])
+          .where(sql<boolean>`cancel_requested and due_at_ms is not null and queue is not null`),
         ddl
           .createIndex("runs_due_unqueued")
           .on("runs")

@@ -200,8 +200,9 @@ export class PostgresStore implements Store, RunReader, RunExporter, RunImporter
     // One transaction: every run or none. A conflict throws inside it, which rolls all of them back.
     return this.#write("create runs", async (s) => {
       const answers: { created: boolean; run: RunRecord }[] = [];
+      const queues = new Set<string>();
       for (const run of runs) {
-        const answer = await createRunRow(s, run);
+        const answer = await createRunRow(s, run, queues);
         if (!answer.created && answer.run.workflow !== run.workflow) {
           throw new RunIdConflictError(run.id, answer.run.workflow, run.workflow);
         }

@@ -19,6 +19,7 @@ interface Candidate {
   readonly queue: string | null;
   readonly queue_key: string | null;
   readonly due_at_ms: number;
+  readonly cancel_requested: boolean;
 }
 
 const NO_LIMITS: QueueLimits = Object.freeze({});
@@ -67,8 +68,12 @@ export async function claimWithQueues(
     nowMs,
     leaseMs: request.leaseMs,
   });
+  // A run whose cancellation was requested is outside the limits (see candidates): it starts nothing new.
   const started = chosen.filter(
-    (candidate) => candidate.queue !== null && longestPeriodMs(request.queues?.[candidate.queue] ?? NO_LIMITS) > 0,
+    (candidate) =>
+      candidate.queue !== null &&
+      !candidate.cancel_requested &&
+      longestPeriodMs(request.queues?.[candidate.queue] ?? NO_LIMITS) > 0,
   );
   if (started.length > 0) {
     await statements.run("recordStarts", {
@@ -114,8 +119,35 @@ export async function nextDueWithQueues(
   return earliest;
 }
 
-/** The runs a claim would take from one queue now, at most `want`, in claim order (`lock`: FOR UPDATE SKIP LOCKED). */
+/**
+ * The runs a claim would take from one queue now, at most `want`: those whose cancellation was requested first
+ * (past the limits: they only wind down, and a full queue must not hold up a cancellation), then the others in
+ * claim order within the limits. `lock`: FOR UPDATE SKIP LOCKED, as a claim reads them.
+ */
 async function candidates(
+  statements: Statements,
+  queue: string,
+  limits: QueueLimits,
+  nowMs: number,
+  want: number,
+  served: Served,
+  lock: boolean,
+): Promise<Candidate[]> {
+  if (!limited(limits)) return limitedCandidates(statements, queue, limits, nowMs, want, served, lock);
+  const cancelled = await statements.all<Candidate>(lock ? "cancelledCandidates" : "cancelledCandidatesRead", {
+    ...served,
+    queue,
+    nowMs,
+    limit: want,
+  });
+  if (cancelled.length >= want) return cancelled;
+  const taken = new Set(cancelled.map((candidate) => candidate.run_key));
+  const rest = await limitedCandidates(statements, queue, limits, nowMs, want - cancelled.length, served, lock);
+  return [...cancelled, ...rest.filter((candidate) => !taken.has(candidate.run_key))];
+}
+
+/** The runs a claim would take from one queue within its limits now, at most `want`, in claim order. */
+async function limitedCandidates(
   statements: Statements,
   queue: string,
   limits: QueueLimits,

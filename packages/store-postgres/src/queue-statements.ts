@@ -48,7 +48,7 @@ export function queueQueries(db: Kysely<Database>, parts: QueueStatementParts) {
     unqueuedCandidates: compileStatement<Served & { nowMs: number; limit: number }>(
       db
         .selectFrom("runs")
-        .select(["run_key", "queue", "queue_key", "due_at_ms"])
+        .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
         .where("due_at_ms", "<=", param("nowMs"))
         .where("queue", "is", null)
         .where(leaseFree)
@@ -61,7 +61,7 @@ export function queueQueries(db: Kysely<Database>, parts: QueueStatementParts) {
     queueCandidates: compileStatement<Served & { queue: string; nowMs: number; limit: number; offset: number }>(
       db
         .selectFrom("runs")
-        .select(["run_key", "queue", "queue_key", "due_at_ms"])
+        .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
         .where("queue", "=", param("queue"))
         .where("due_at_ms", "<=", param("nowMs"))
         .where(leaseFree)
@@ -74,11 +74,38 @@ export function queueQueries(db: Kysely<Database>, parts: QueueStatementParts) {
         .forUpdate()
         .skipLocked(),
     ),
+    /** A queue's due runs whose cancellation was requested (`runs_queue_cancelled`): taken past its limits. */
+    cancelledCandidates: compileStatement<Served & { queue: string; nowMs: number; limit: number }>(
+      db
+        .selectFrom("runs")
+        .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
+        .where("queue", "=", param("queue"))
+        .where("cancel_requested", "=", true)
+        .where("due_at_ms", "<=", param("nowMs"))
+        .where(leaseFree)
+        .where(servedBy())
+        .orderBy("due_at_ms")
+        .limit(param("limit"))
+        .forUpdate()
+        .skipLocked(),
+    ),
+    cancelledCandidatesRead: compileStatement<Served & { queue: string; nowMs: number; limit: number }>(
+      db
+        .selectFrom("runs")
+        .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
+        .where("queue", "=", param("queue"))
+        .where("cancel_requested", "=", true)
+        .where("due_at_ms", "<=", param("nowMs"))
+        .where(leaseFree)
+        .where(servedBy())
+        .orderBy("due_at_ms")
+        .limit(param("limit")),
+    ),
     /** The same without locking: what nextDueAtMs reads. */
     queueCandidatesRead: compileStatement<Served & { queue: string; nowMs: number; limit: number; offset: number }>(
       db
         .selectFrom("runs")
-        .select(["run_key", "queue", "queue_key", "due_at_ms"])
+        .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
         .where("queue", "=", param("queue"))
         .where("due_at_ms", "<=", param("nowMs"))
         .where(leaseFree)

@@ -9,12 +9,17 @@ import type { Statements } from "./statements.js";
 
 /**
  * Inserts a run with its first event, or reads the run that already has its id (`created: false`). A concurrent
- * creator of the same id waits on the unique index until the first one commits, then finds it.
+ * creator of the same id waits on the unique index until the first one commits, then finds it. `queues` holds the
+ * queue names this transaction recorded already (createRuns records each name once, not once per run).
  *
  * @example
  * const { created, run } = await createRunRow(statements, newRun);
  */
-export async function createRunRow(statements: Statements, run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
+export async function createRunRow(
+  statements: Statements,
+  run: NewRun,
+  queues: Set<string> = new Set(),
+): Promise<{ created: boolean; run: RunRecord }> {
   const inserted = await statements.get<{ run_key: number }>("insertRun", {
     id: run.id,
     workflow: run.workflow,
@@ -36,7 +41,10 @@ export async function createRunRow(statements: Statements, run: NewRun): Promise
     const existing = await statements.get<RunRow>("getRun", { id: run.id });
     return { created: false, run: toRecord(existing as RunRow) };
   }
-  if (run.queue !== undefined) await statements.run("registerQueue", { name: run.queue });
+  if (run.queue !== undefined && !queues.has(run.queue)) {
+    await statements.run("registerQueue", { name: run.queue });
+    queues.add(run.queue);
+  }
   await insertEvents(statements, inserted.run_key, [run.startedEvent]);
   if (run.tags !== undefined && Object.keys(run.tags).length > 0) {
     await insertRunTags(statements, run.id, run.nowMs, run.tags);

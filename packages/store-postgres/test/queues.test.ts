@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEngine, step, workflow, type Engine } from "@reprise/core";
+import { createEngine, EVENT_LOG_FORMAT_VERSION, step, workflow, type Engine } from "@reprise/core";
+import { encodeEvent } from "@reprise/core/internal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PG_QUEUED_LEDGER_QUEUES, pgQueuedLedger } from "./processes/queue-workflows.js";
 import { PostgresStore } from "../src/index.js";
@@ -16,6 +17,7 @@ import {
   requirePostgres,
   SKIPPED,
   skipPostgres,
+  withClient,
 } from "./postgres-server.js";
 
 /** Step bodies executing at once (in total and per key), and the most ever seen. */
@@ -133,6 +135,43 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "queues on PostgresStore"
     expect(probe.finished).toBe(40);
     expect(probe.max).toBeLessThanOrEqual(4);
     expect(probe.maxPerKey).toBeLessThanOrEqual(2);
+  });
+
+  it("a schema of version 1 is upgraded to 7: its runs keep going and new runs can be queued", async () => {
+    const first = await PostgresStore.open({ connectionString: POSTGRES_URL, schema });
+    const started = encodeEvent(
+      { type: "run_started", seq: 1, atMs: 1, workflow: "w", input: null, formatVersion: EVENT_LOG_FORMAT_VERSION },
+      "input",
+      10_000,
+    );
+    await first.createRun({ id: "old", workflow: "w", input: '{"json":null}', startedEvent: started, nowMs: 1 });
+    await first.close();
+    // Version 7 taken back: what a store written by the previous release has.
+    await withClient(async (client) => {
+      await client.query(`drop table "${schema}".queues, "${schema}".queue_starts`);
+      const queueIndexes = ["runs_queue_due", "runs_queue_next", "runs_queue_running", "runs_queue_cancelled"];
+      for (const index of [...queueIndexes, "runs_due_unqueued"]) {
+        await client.query(`drop index "${schema}".${index}`);
+      }
+      await client.query(`alter table "${schema}".runs drop column queue, drop column queue_key, drop column priority`);
+      await client.query(`update "${schema}".meta set value = 1 where key = 'schema_version'`);
+    });
+    const store = await PostgresStore.open({ connectionString: POSTGRES_URL, schema });
+    stores.push(store);
+    expect(await store.getRun("old")).toMatchObject({ status: "pending", priority: 0, queue: undefined });
+    await store.createRun({
+      id: "new",
+      workflow: "w",
+      input: '{"json":null}',
+      startedEvent: started,
+      nowMs: 1,
+      queue: "jobs",
+      priority: 3,
+    });
+    const served = [{ name: "w", version: 1 }];
+    const claim = (queues: Record<string, { concurrency: number }>) =>
+      store.claimDueRuns({ owner: "a", nowMs: 2, leaseMs: 60_000, limit: 10, workflows: served, queues });
+    expect((await claim({ jobs: { concurrency: 1 } })).map((run) => run.id).sort()).toEqual(["new", "old"]);
   });
 
   it("three worker processes never execute more runs of a queue than its concurrency", async () => {

@@ -1,5 +1,5 @@
 // Claims with queues on SQLite: each queue's due runs in priority order, its limits counted inside the claim's
-// BEGIN IMMEDIATE transaction (the write lock makes the count and the take one atomic step for every process).
+// BEGIN IMMEDIATE transaction (one atomic step for every process). Never opens or commits a transaction itself.
 import type BetterSqlite3 from "better-sqlite3";
 import { MAX_QUEUE_SCAN, type ClaimRequest, type QueueLimits, type RunRecord } from "@reprise/core";
 import {
@@ -25,7 +25,7 @@ export const QUEUE_QUERIES = {
   unqueuedCandidates: compileStatement<{ nowMs: number; limit: number; workflows: string }>(
     builder
       .selectFrom("runs")
-      .select(["run_key", "queue", "queue_key", "due_at_ms"])
+      .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
       .where("due_at_ms", "<=", param("nowMs"))
       .where("queue", "is", null)
       .where(leaseFree)
@@ -43,7 +43,7 @@ export const QUEUE_QUERIES = {
   }>(
     builder
       .selectFrom("runs")
-      .select(["run_key", "queue", "queue_key", "due_at_ms"])
+      .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
       .where("queue", "=", param("queue"))
       // `+`: through runs_queue_next (queue, due time) SQLite would read every due run of the queue and sort them
       // on each claim; walking runs_queue_due in claim order stops after the runs the claim takes.
@@ -55,6 +55,19 @@ export const QUEUE_QUERIES = {
       .orderBy("run_key")
       .limit(param("limit"))
       .offset(param("offset")),
+  ),
+  /** A queue's due runs whose cancellation was requested, through `runs_queue_cancelled`: taken past its limits. */
+  cancelledCandidates: compileStatement<{ queue: string; nowMs: number; limit: number; workflows: string }>(
+    builder
+      .selectFrom("runs")
+      .select(["run_key", "queue", "queue_key", "due_at_ms", "cancel_requested"])
+      .where("queue", "=", param("queue"))
+      .where("cancel_requested", "=", 1)
+      .where("due_at_ms", "<=", param("nowMs"))
+      .where(leaseFree)
+      .where(servedBy("workflows"))
+      .orderBy("due_at_ms")
+      .limit(param("limit")),
   ),
   /** A queue's runs executing now (running, live lease), per key, through `runs_queue_running`. */
   queueRunning: compileStatement<{ queue: string; nowMs: number }>(
@@ -149,6 +162,7 @@ interface Candidate {
   readonly queue: string | null;
   readonly queue_key: string | null;
   readonly due_at_ms: number;
+  readonly cancel_requested: number;
 }
 
 const NO_LIMITS: QueueLimits = Object.freeze({});
@@ -200,7 +214,8 @@ export class QueueClaims {
       leaseUntilMs: nowMs + request.leaseMs,
     });
     for (const candidate of chosen) {
-      if (candidate.queue === null) continue;
+      // A run whose cancellation was requested is outside the limits (see #candidates): it starts nothing new.
+      if (candidate.queue === null || candidate.cancel_requested === 1) continue;
       if (longestPeriodMs(request.queues?.[candidate.queue] ?? NO_LIMITS) === 0) continue;
       this.#run("recordStart", {
         queue: candidate.queue,
@@ -237,11 +252,26 @@ export class QueueClaims {
     return earliest;
   }
 
-  /** The runs a claim would take from one queue now, at most `want`, in claim order. */
+  /**
+   * The runs a claim would take from one queue now, at most `want`: those whose cancellation was requested first
+   * (past the limits: they only wind down, and a full queue must not hold up a cancellation), then the others in
+   * claim order within the limits.
+   */
   #candidates(queue: string, limits: QueueLimits, nowMs: number, want: number, workflows: string): Candidate[] {
+    if (limits === NO_LIMITS || Object.values(limits).every((value) => value === undefined)) {
+      return this.#all<Candidate>("queueCandidates", { queue, nowMs, limit: want, offset: 0, workflows });
+    }
+    const cancelled = this.#all<Candidate>("cancelledCandidates", { queue, nowMs, limit: want, workflows });
+    if (cancelled.length >= want) return cancelled;
+    const taken = new Set(cancelled.map((candidate) => candidate.run_key));
+    const limited = this.#limitedCandidates(queue, limits, nowMs, want - cancelled.length, workflows);
+    return [...cancelled, ...limited.filter((candidate) => !taken.has(candidate.run_key))];
+  }
+
+  /** The runs a claim would take from one queue with limits now, at most `want`, in claim order. */
+  #limitedCandidates(queue: string, limits: QueueLimits, nowMs: number, want: number, workflows: string): Candidate[] {
     const page = (limit: number, offset: number) =>
       this.#all<Candidate>("queueCandidates", { queue, nowMs, limit, offset, workflows });
-    if (limits === NO_LIMITS || Object.values(limits).every((value) => value === undefined)) return page(want, 0);
     const usage = this.#usage(queue, limits, nowMs);
     const room = Math.min(want, queueRoom(limits, usage));
     if (room <= 0) return [];

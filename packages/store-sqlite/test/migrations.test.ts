@@ -89,6 +89,7 @@ describe("schema migrations", () => {
       "runs_finished",
       "runs_id",
       "runs_parent",
+      "runs_queue_cancelled",
       "runs_queue_due",
       "runs_queue_next",
       "runs_queue_running",
@@ -233,7 +234,8 @@ describe("schema migrations from version 3", () => {
     const db = new Database(filename);
     db.exec("drop table run_blocks");
     // Version 7's columns, tables and indexes (queues), taken back.
-    for (const index of ["runs_queue_due", "runs_queue_next", "runs_queue_running", "runs_due_unqueued"]) {
+    const queueIndexes = ["runs_queue_due", "runs_queue_next", "runs_queue_running", "runs_queue_cancelled"];
+    for (const index of [...queueIndexes, "runs_due_unqueued"]) {
       db.exec(`drop index ${index}`);
     }
     db.exec("drop table queues");

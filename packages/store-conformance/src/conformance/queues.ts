@@ -188,6 +188,23 @@ export function describeQueues(ctx: ConformanceContext): void {
       expect(await claimQueued(store(), OWNER_B, T0 + 1_000, limits)).toEqual(["sleeper"]);
     });
 
+    it("a run whose cancellation was requested is taken past the queue's limits and records no start", async () => {
+      const limits = { jobs: { concurrency: 1, rateLimit: { limit: 1, periodMs: 1_000 } } };
+      await createQueued(store(), "busy", { nowMs: T0 });
+      await createQueued(store(), "waiting", { nowMs: T0 + 1 });
+      await createQueued(store(), "next", { nowMs: T0 + 2 });
+      expect(await claimQueued(store(), OWNER_A, T0 + 10, limits)).toEqual(["busy"]);
+      await store().requestCancel("waiting", "not needed", T0 + 11);
+      expect(await store().nextDueAtMs(served(WORKFLOW), { queues: limits, nowMs: T0 + 12 })).toBeLessThanOrEqual(
+        T0 + 12,
+      );
+      expect(await claimQueued(store(), OWNER_B, T0 + 12, limits)).toEqual(["waiting"]);
+      await h().complete("busy", T0 + 13);
+      await h().complete("waiting", T0 + 14, "cancelled", OWNER_B);
+      // The window (T0 + 11, T0 + 1,011] would hold a start of the cancelled run's claim at T0 + 12, if it made one.
+      expect(await claimQueued(store(), OWNER_B, T0 + 1_011, limits)).toEqual(["next"]);
+    });
+
     it("a per-key rate limit counts each key's starts apart", async () => {
       const limits = { jobs: { perKeyRateLimit: { limit: 1, periodMs: 1_000 } } };
       await createQueued(store(), "a1", { key: "a", nowMs: T0 });

@@ -158,6 +158,26 @@ describe("queue limits across engines", () => {
   });
 });
 
+describe("cancellation", () => {
+  it("cancelling a queued run ends it while the queue's only slot stays taken", async () => {
+    const f = await fixture();
+    const gate = gates();
+    const held = workflow("q-held", function* (id: string) {
+      yield* step("hold", () => gate.enter(id));
+    });
+    const engine = f.engine({ workflows: [held], queues: { one: { concurrency: 1 } } });
+    await engine.start(held, "first", { id: "first", queue: "one" });
+    await waitFor(() => gate.executing.has("first"));
+    const second = await engine.start(held, "second", { id: "second", queue: "one" });
+    await engine.cancel(second.id, { reason: "not needed" });
+    await expect(second.result()).rejects.toMatchObject({ code: "RUN_CANCELLED" });
+    expect(gate.started).toEqual(["first"]);
+    expect(gate.executing.has("first")).toBe(true);
+    gate.release("first");
+    await waitFor(async () => (await engine.getRun("first"))?.status === "completed");
+  });
+});
+
 describe("priority", () => {
   it("due runs of a queue start lower priority first, equal priorities in start order", async () => {
     const f = await fixture();
