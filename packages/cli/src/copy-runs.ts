@@ -5,6 +5,9 @@ import {
   type RunExporter,
   type RunImporter,
   type RunPageCursor,
+  type RunReader,
+  type ScheduleRecord,
+  type Store,
   UNFINISHED_STATUSES,
 } from "@reprise/core";
 
@@ -25,6 +28,58 @@ export interface SourceCheck {
   readonly idPages: readonly (readonly string[])[];
   /** Source runs an engine holds right now: id, lease owner and when the lease ends. */
   readonly leased: readonly { readonly id: string; readonly owner: string; readonly expiresAtMs: number }[];
+}
+
+/** Schedules read per page. */
+const SCHEDULES_PAGE = 500;
+
+/**
+ * Every schedule of the source, in id order (they are few: one per recurring job).
+ *
+ * @example
+ * const schedules = await sourceSchedules(source);
+ */
+export async function sourceSchedules(source: Pick<RunReader, "listSchedules">): Promise<ScheduleRecord[]> {
+  const all: ScheduleRecord[] = [];
+  for (;;) {
+    const page = await source.listSchedules(all.at(-1)?.id, SCHEDULES_PAGE);
+    all.push(...page);
+    if (page.length < SCHEDULES_PAGE) return all;
+  }
+}
+
+/**
+ * Which of the schedules the target already holds (by id).
+ *
+ * @example
+ * const taken = await takenScheduleIds(target, schedules);
+ */
+export async function takenScheduleIds(
+  target: Pick<Store, "getSchedule">,
+  schedules: readonly ScheduleRecord[],
+): Promise<string[]> {
+  const taken: string[] = [];
+  for (const schedule of schedules) if ((await target.getSchedule(schedule.id)) !== undefined) taken.push(schedule.id);
+  return taken;
+}
+
+/**
+ * Creates the schedules in the target with their whole state (paused or not, next and buffered fire times, the
+ * last run they started), so that they go on where they were; returns how many. Each starts at revision 1.
+ *
+ * @example
+ * await copySchedules(schedules, target);
+ */
+export async function copySchedules(
+  schedules: readonly ScheduleRecord[],
+  target: Pick<Store, "createSchedule">,
+): Promise<number> {
+  for (const schedule of schedules) {
+    const { revision: _revision, createdAtMs, updatedAtMs: _updatedAtMs, ...state } = schedule;
+    const { created } = await target.createSchedule({ ...state, nowMs: createdAtMs });
+    if (!created) throw new Error(`the target already has a schedule '${schedule.id}'`);
+  }
+  return schedules.length;
 }
 
 /**

@@ -71,10 +71,25 @@ describe("reprise copy between SQLite files", () => {
   });
 
   it("copies into a new file, and refuses to copy the same runs again", async () => {
+    // A schedule, paused by an operator: it arrives with its settings and state.
+    const store = await SqliteStore.open({ filename: seeded.filename });
+    const client = createEngine({ store, workflows: [], pollIntervalMs: Number.POSITIVE_INFINITY });
+    await client.schedules.create({ id: "hourly-nap", workflow: nap, cron: "0 * * * *", timezone: "Europe/Berlin" });
+    await client.schedules.pause("hourly-nap");
+    await client.close();
+    await store.close();
     const target = join(dir, "copy.db");
     const first = await runCli(["copy", "--from", seeded.filename, "--to", target, "--json"]);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ runs: 4, unfinished: 3, signals: 1 });
+    expect(JSON.parse(first.stdout)).toMatchObject({ runs: 4, unfinished: 3, signals: 1, schedules: 1 });
+    const copied = await SqliteStore.open({ filename: target });
+    expect(await copied.getSchedule("hourly-nap")).toMatchObject({
+      workflow: "nap",
+      cron: "0 * * * *",
+      timezone: "Europe/Berlin",
+      paused: true,
+    });
+    await copied.close();
     const again = await runCli(["copy", "--from", seeded.filename, "--to", target]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds 4 of the 4 runs .*nothing was copied/);
@@ -100,7 +115,7 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "reprise copy to and from
   it("moves every run from a SQLite file to PostgreSQL, and the runs in flight finish there", async () => {
     const copied = await runCli(["copy", "--from", seeded.filename, "--to", url]);
     expect(copied.code).toBe(0);
-    expect(copied.stdout).toMatch(/copied 4 runs \(\d+ events, 1 signals\) from .* to postgres:.*\(schema /);
+    expect(copied.stdout).toMatch(/copied 4 runs \(\d+ events, 1 signals\) and 0 schedules from .* to postgres:.*\(schema /);
     expect(copied.stdout).toMatch(/3 of them are not finished: start workers on the target/);
 
     const source = await SqliteStore.open({ filename: seeded.filename });

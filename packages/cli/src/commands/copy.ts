@@ -3,7 +3,15 @@
 import { existsSync, realpathSync } from "node:fs";
 import type { Command } from "commander";
 import { integerOption, jsonOption, printJson, type CommandContext } from "../command-context.js";
-import { DEFAULT_COPY_BATCH, checkSource, copyRuns, takenRunIds } from "../copy-runs.js";
+import {
+  DEFAULT_COPY_BATCH,
+  checkSource,
+  copyRuns,
+  copySchedules,
+  sourceSchedules,
+  takenRunIds,
+  takenScheduleIds,
+} from "../copy-runs.js";
 import { openReader, openWorkerStore, parseDbOption, type StoreTarget } from "../database.js";
 import { CliError } from "../errors.js";
 
@@ -25,10 +33,11 @@ interface CopyOptions {
 export function defineCopyCommand(program: Command, context: CommandContext): void {
   program
     .command("copy")
-    .summary("copy every run, with its history, signals and timers, into another store")
+    .summary("copy every run, with its history, signals and timers, and every schedule into another store")
     .description(
       "copy every run of one store, with its full history (every generation), signals, timers and blocked " +
-        "episodes, into another store: e.g. from a SQLite file to PostgreSQL. Stop the workers on the source " +
+        "episodes, and every schedule, into another store: e.g. from a SQLite file to PostgreSQL. Stop the workers " +
+        "on the source " +
         "first; runs in flight continue on the target once its workers start. Refuses a target that already " +
         "holds any of the runs, and a source run an engine still holds.",
     )
@@ -54,6 +63,7 @@ export function defineCopyCommand(program: Command, context: CommandContext): vo
       try {
         // The source first, so that a refused copy has not created the target file or schema.
         const check = await checkSource(source.reader, options.batch);
+        const schedules = await sourceSchedules(source.reader);
         if (check.leased.length > 0) {
           const first = check.leased[0] as (typeof check.leased)[number];
           throw new CliError(
@@ -75,17 +85,26 @@ export function defineCopyCommand(program: Command, context: CommandContext): vo
                 `nothing was copied. Copy into an empty store: a new SQLite file or PostgreSQL schema.`,
             );
           }
-          const summary = await copyRuns(source.reader, target, {
+          const takenSchedules = await takenScheduleIds(target, schedules);
+          if (takenSchedules.length > 0) {
+            throw new CliError(
+              `${to.shownAs} already has ${takenSchedules.length} of the ${schedules.length} schedules (e.g. ` +
+                `'${takenSchedules[0] as string}'); nothing was copied. Copy into an empty store.`,
+            );
+          }
+          const copied = await copyRuns(source.reader, target, {
             batch: options.batch,
-            onPage: (copied) => {
-              if (options.json !== true && io.stderr.isTTY === true) io.stderr.write(`\rcopied ${copied} runs`);
+            onPage: (count) => {
+              if (options.json !== true && io.stderr.isTTY === true) io.stderr.write(`\rcopied ${count} runs`);
             },
           });
           if (options.json !== true && io.stderr.isTTY === true) io.stderr.write("\n");
+          // After the runs: a schedule's last run is then in the target when the schedule arrives.
+          const summary = { ...copied, schedules: await copySchedules(schedules, target) };
           if (options.json === true) return printJson(io, { from: from.shownAs, to: to.shownAs, ...summary });
           io.stdout.write(
-            `copied ${summary.runs} runs (${summary.events} events, ${summary.signals} signals) from ${from.shownAs} ` +
-              `to ${to.shownAs}\n`,
+            `copied ${summary.runs} runs (${summary.events} events, ${summary.signals} signals) and ` +
+              `${summary.schedules} schedules from ${from.shownAs} to ${to.shownAs}\n`,
           );
           if (summary.unfinished > 0) {
             io.stdout.write(
