@@ -9,6 +9,7 @@ import {
   setTags,
   step,
   workflow,
+  type WorkflowDefinition,
 } from "../src/index.js";
 import { Replayer } from "../src/internal.js";
 import { history } from "./history-builder.js";
@@ -20,7 +21,10 @@ const tagged = workflow("tagged", function* () {
   return receipt;
 });
 
-function replay(definition: typeof tagged, events: readonly Parameters<Replayer["apply"]>[0][]): Replayer {
+function replay(
+  definition: WorkflowDefinition<never, unknown>,
+  events: readonly Parameters<Replayer["apply"]>[0][],
+): Replayer {
   const replayer = new Replayer("run-1", definition);
   for (const event of events) replayer.apply(event);
   return replayer;
@@ -61,7 +65,7 @@ describe("Replayer and setTags()", () => {
       return yield* step("charge", () => "r-1");
     });
     const extra = history("tagged").add({ type: "tags_set", tags: { stage: "charging" } }).events;
-    expect(() => replay(untagged as typeof tagged, extra)).toThrow(NonDeterminismError);
+    expect(() => replay(untagged, extra)).toThrow(NonDeterminismError);
   });
 
   it("throws InvalidArgumentError at a setTags() beyond MAX_TAGS, from history alone, recording nothing", () => {
@@ -83,7 +87,7 @@ describe("Replayer and setTags()", () => {
       formatVersion: EVENT_LOG_FORMAT_VERSION,
       tags: full,
     };
-    const replayer = replay(overflow as unknown as typeof tagged, [started]);
+    const replayer = replay(overflow, [started]);
     expect(replayer.state).toEqual({ type: "finished", outcome: { status: "completed", result: "refused" } });
     expect(replayer.lastSeq).toBe(1);
   });
