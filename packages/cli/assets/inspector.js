@@ -322,6 +322,7 @@ function renderRun(detail) {
   if (run.reason && run.status !== "blocked") facts.push(["Note", run.reason]);
   if (run.parentId) facts.push(["Parent", el("span", { id: "run-parent" }, runLink(run.parentId))]);
   if (run.children?.length) facts.push(["Children", childrenList(run.children)]);
+  if (run.tags && Object.keys(run.tags).length > 0) facts.push(["Tags", tagList(run.tags)]);
   if (run.pendingSignals?.length) facts.push(["Inbox", pendingSignalsList(run)]);
   facts.push(["Input", el("pre", {}, pretty(run.input))]);
   if (run.status === "completed") facts.push(["Result", el("pre", { id: "run-result" }, pretty(run.result))]);
@@ -381,6 +382,17 @@ function generationNav(detail) {
 }
 
 /** A link to another run's page (its id as text). */
+/** A run's tags, each a link to the run list filtered by it. */
+function tagList(tags) {
+  const list = el("span", { id: "run-tags" });
+  for (const [key, value] of Object.entries(tags)) {
+    if (list.childNodes.length > 0) list.append(", ");
+    const filter = new URLSearchParams({ tag: `${key}=${value}` });
+    list.append(el("a", { href: `#/?${filter}` }, `${key}=${value}`));
+  }
+  return list;
+}
+
 function runLink(runId) {
   return el("a", { href: `#/runs/${encodeURIComponent(runId)}`, "data-run-link": runId }, runId);
 }

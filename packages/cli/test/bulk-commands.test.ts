@@ -104,6 +104,8 @@ function describeBulkCommands(name: string, open: () => Promise<{ db: string[]; 
       expect(parsed.runs.map((run) => run.id)).toHaveLength(2);
       const text = await runCli(["runs", "--tag", "customer=7", "--limit", "2", ...db]);
       expect(text.stdout).toContain("(the newest 2 of 5 matching runs; pass --limit for more)");
+      expect(text.stdout.split("\n")[0]).toMatch(/UPDATED\s+TAGS$/);
+      expect(text.stdout).toContain("customer=7");
       const none = await runCli(["runs", "--tag", "customer=99", ...db]);
       expect(none.stdout).toContain("no runs with tag customer=99");
       const bad = await runCli(["runs", "--tag", "customer", ...db]);

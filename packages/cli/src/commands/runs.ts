@@ -75,6 +75,8 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
         if (runs.length === 0) return void io.stdout.write(`no runs${describeFilters(options)} in ${options.db}\n`);
         const nowMs = Date.now();
         const columns = versionColumns(runs);
+        // A TAGS column only when a listed run has tags: lists of untagged runs look as they always did.
+        const tagged = runs.some((run) => Object.keys(run.tags).length > 0);
         const rows = runs.map((run) => [
           run.id,
           columns.workflow(run),
@@ -84,8 +86,10 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
             : paint(io, io.stdout, "red", `${run.status} (corrupt ${run.corrupt.map((d) => d.column).join(", ")})`),
           describeWait(run, nowMs) ?? (run.status === "blocked" ? "fixed code (see reprise show)" : "-"),
           `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`,
+          ...(tagged ? [tagsText(run)] : []),
         ]);
-        io.stdout.write(formatTable(["ID", "WORKFLOW", ...columns.header, "STATUS", "WAITING FOR", "UPDATED"], rows));
+        const header = ["ID", "WORKFLOW", ...columns.header, "STATUS", "WAITING FOR", "UPDATED"];
+        io.stdout.write(formatTable(tagged ? [...header, "TAGS"] : header, rows));
         // The count follows the same filters as the list, so it says how many the list leaves out.
         const shown = runs.length < matching ? `the newest ${runs.length} of ` : "";
         const more = runs.length < matching ? "; pass --limit for more" : "";
@@ -122,6 +126,14 @@ function versionColumns(runs: readonly RunInfo[]): {
     workflow: (run) => (versioned ? `${run.workflow}@${run.version}` : run.workflow),
     generation: (run) => (continued ? [String(run.generation)] : []),
   };
+}
+
+/** `customer=42 plan=pro`, cut to stay readable in a table. */
+function tagsText(run: RunInfo): string {
+  const text = Object.entries(run.tags)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(" ");
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text || "-";
 }
 
 function parseStatuses(value: string, previous: RunStatus[] | undefined): RunStatus[] {

@@ -13,7 +13,7 @@ import {
   workflow,
 } from "@reprise/core";
 import { describe, expect, it } from "vitest";
-import { createTestEngine } from "../../src/index.js";
+import { checkCrashSafety, createTestEngine } from "../../src/index.js";
 import { fixture, storeSnapshot } from "../fixtures.js";
 
 const job = workflow("job", function* (input: { customer: string }) {
@@ -170,6 +170,15 @@ describe("tags", () => {
       await t.close();
     }
   });
+
+  it(
+    "passes the crash harness: a crash around any commit leaves the same history, its tags_set events included",
+    { timeout: 120_000 },
+    async () => {
+      const report = await checkCrashSafety(job, { input: { customer: "9" }, numRuns: 30 });
+      expect(report.crashes).toBeGreaterThan(0);
+    },
+  );
 
   it("startMany() items carry their own tags", async () => {
     const f = await fixture();
