@@ -115,7 +115,9 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "reprise copy to and from
   it("moves every run from a SQLite file to PostgreSQL, and the runs in flight finish there", async () => {
     const copied = await runCli(["copy", "--from", seeded.filename, "--to", url]);
     expect(copied.code).toBe(0);
-    expect(copied.stdout).toMatch(/copied 4 runs \(\d+ events, 1 signals\) and 0 schedules from .* to postgres:.*\(schema /);
+    expect(copied.stdout).toMatch(
+      /copied 4 runs \(\d+ events, 1 signals\) and 0 schedules from .* to postgres:.*\(schema /,
+    );
     expect(copied.stdout).toMatch(/3 of them are not finished: start workers on the target/);
 
     const source = await SqliteStore.open({ filename: seeded.filename });

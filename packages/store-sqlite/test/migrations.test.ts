@@ -298,12 +298,24 @@ describe("schema migrations from version 6", () => {
     copyFileSync(FIXTURE_V2, filename);
     await (await SqliteStore.open({ filename })).close();
     const db = new Database(filename);
+    // Versions 7 to 9 taken back: queues, tags, schedules.
     db.exec("drop table schedules");
+    db.exec("drop index runs_status_finished");
+    db.exec("drop table run_tags");
+    db.exec("alter table runs drop column tags");
+    for (const index of db
+      .prepare("select name from sqlite_schema where type = 'index' and sql like '%queue%'")
+      .all()) {
+      db.exec(`drop index ${(index as { name: string }).name}`);
+    }
+    db.exec("drop table queues");
+    db.exec("drop table queue_starts");
+    for (const column of ["queue", "queue_key", "priority"]) db.exec(`alter table runs drop column ${column}`);
     db.pragma("user_version = 6");
     db.close();
   });
 
-  it("version 6 → latest adds the schedules table, empty, and keeps every run", async () => {
+  it("version 6 → latest adds queues, tags and the schedules table, empty, and keeps every run", async () => {
     expect(columnsOf(filename, "schedules")).toEqual([]);
     const runsBefore = runIdsOf(filename);
     const store = await SqliteStore.open({ filename });
