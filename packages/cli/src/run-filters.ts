@@ -1,4 +1,4 @@
-// The run filter options commands share (`--tag key=value`, `--created-after`, `--created-before`) and how a
+// The run filter options commands share (`--tag key=value`, `--queue`, `--created-after`, `--created-before`) and how a
 // command confirms a bulk action (`--yes`, or a question on the terminal). Parses and asks; changes nothing.
 import type { RunTags } from "@reprise/core";
 import { Option, type Command } from "commander";
@@ -9,6 +9,7 @@ import { CliError } from "./errors.js";
 /** What the shared filter options parse into. */
 export interface TagFilterOptions {
   readonly tag?: Record<string, string>;
+  readonly queue?: string;
   readonly createdAfter?: number;
   readonly createdBefore?: number;
 }
@@ -26,6 +27,7 @@ export function addTagFilterOptions(command: Command): Command {
         parseTag,
       ),
     )
+    .addOption(new Option("--queue <name>", "only runs started in this queue"))
     .addOption(
       new Option("--created-after <time>", "only runs created at or after this ISO time (e.g. 2026-12-01)").argParser(
         (value: string) => parseTime(value, "--created-after"),
@@ -46,11 +48,13 @@ export function addTagFilterOptions(command: Command): Command {
  */
 export function tagFilter(options: TagFilterOptions): {
   tags?: RunTags;
+  queue?: string;
   createdAfter?: number;
   createdBefore?: number;
 } {
   return {
     ...(options.tag === undefined ? {} : { tags: options.tag }),
+    ...(options.queue === undefined ? {} : { queue: options.queue }),
     ...(options.createdAfter === undefined ? {} : { createdAfter: options.createdAfter }),
     ...(options.createdBefore === undefined ? {} : { createdBefore: options.createdBefore }),
   };
@@ -64,6 +68,7 @@ export function tagFilter(options: TagFilterOptions): {
  */
 export function describeTagFilter(options: TagFilterOptions): string[] {
   const parts = Object.entries(options.tag ?? {}).map(([key, value]) => `tag ${key}=${value}`);
+  if (options.queue !== undefined) parts.push(`queue ${options.queue}`);
   if (options.createdAfter !== undefined)
     parts.push(`created at or after ${new Date(options.createdAfter).toISOString()}`);
   if (options.createdBefore !== undefined)

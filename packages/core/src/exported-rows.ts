@@ -1,7 +1,8 @@
 // Shaping rows a store reads for `exportRuns` into a RunExport's parts, the same way on every backend.
 // Pure functions over plain objects: no statements, no store.
 import type { EventRecord } from "./events.js";
-import type { ExportedSignal } from "./run-transfer.js";
+import type { ExportedSignal, RunExport } from "./run-transfer.js";
+import { waitName } from "./stored-waits.js";
 import type { BlockedEpisodeEnd, BlockedEpisodeRecord } from "./store.js";
 
 /**
@@ -99,5 +100,50 @@ export function toExportedSignal(row: SignalRow): ExportedSignal {
     payload: row.payload,
     sentAtMs: row.sentAtMs,
     consumedSeq: row.consumedSeq ?? undefined,
+  };
+}
+
+/**
+ * The `runs` columns of an exported run that every store writes alike on import: no lease, and everything else as
+ * the export has it. Flags are booleans and wake lists arrays (or null): a store converts them to its own types,
+ * and adds what it assigns itself (`run_key`, `finished_seq`).
+ *
+ * @example
+ * const row = { ...importedRunColumns(run), cancel_requested: columns.cancel_requested ? 1 : 0 };
+ */
+export function importedRunColumns(run: RunExport) {
+  const { record } = run;
+  const list = (values: readonly string[] | undefined) =>
+    values !== undefined && values.length > 0 ? [...values] : null;
+  return {
+    id: record.id,
+    workflow: record.workflow,
+    version: record.version,
+    generation: record.generation,
+    status: record.status,
+    input: record.input,
+    result: record.result ?? null,
+    error: record.error ?? null,
+    wait_kind: record.waitingFor?.kind ?? null,
+    wait_name: waitName(record.waitingFor) ?? null,
+    wake_at_ms: record.wakeAtMs ?? null,
+    due_at_ms: run.dueAtMs ?? null,
+    lease_owner: null,
+    lease_expires_at_ms: null,
+    reason: record.reason ?? null,
+    cancel_requested: record.cancelRequested,
+    cancel_reason: record.cancelReason ?? null,
+    last_seq: record.lastSeq,
+    created_at_ms: record.createdAtMs,
+    updated_at_ms: record.updatedAtMs,
+    finished_at_ms: record.finishedAtMs ?? null,
+    wake_signals: list(record.wake?.signals),
+    wake_children: list(record.wake?.children),
+    parent_id: record.parentId ?? null,
+    cancel_with_parent: run.cancelWithParent,
+    queue: record.queue ?? null,
+    queue_key: record.queueKey ?? null,
+    priority: record.priority ?? 0,
+    tags: record.tags !== undefined && Object.keys(record.tags).length > 0 ? JSON.stringify(record.tags) : null,
   };
 }

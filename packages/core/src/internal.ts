@@ -17,6 +17,7 @@ export { mayBeProgressOnly, toWaitInfo, waitName } from "./stored-waits.js";
 export {
   archivedGenerations,
   groupRows,
+  importedRunColumns,
   toBlockedEpisode,
   toEventRecord,
   toExportedSignal,

@@ -63,6 +63,8 @@ export interface RunPageQuery {
   readonly version?: number | undefined;
   /** Only children of this run. */
   readonly parent?: string | undefined;
+  /** Only runs started in this queue. */
+  readonly queue?: string | undefined;
   /** Only runs that have every one of these tags with exactly this value. */
   readonly tags?: RunSelection["tags"];
   /** Only runs created at or after this time (epoch ms). */

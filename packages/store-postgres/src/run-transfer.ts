@@ -11,12 +11,13 @@ import {
 import {
   archivedGenerations,
   groupRows,
+  importedRunColumns,
   toBlockedEpisode,
   toEventRecord,
   toExportedSignal,
 } from "@reprise/core/internal";
 import { sql, type Kysely } from "kysely";
-import { tagsJson, toRecord, waitName } from "./run-rows.js";
+import { toRecord } from "./run-rows.js";
 import type { Database, RunsTable } from "./schema.js";
 
 type FullRunRow = RunsTable & { readonly run_key: number; readonly lease_live: boolean };
@@ -178,43 +179,10 @@ export async function importRuns(trx: Kysely<Database>, schema: string, runs: re
       .executeTakeFirstOrThrow();
     nextFinished = counter.value - finishedCount + 1;
   }
-  const runRows = runs.map((run) => {
-    const { record } = run;
-    const finished = FINISHED_STATUSES.has(record.status);
-    const wake = record.wake;
-    return {
-      id: record.id,
-      workflow: record.workflow,
-      version: record.version,
-      generation: record.generation,
-      status: record.status,
-      input: record.input,
-      result: record.result ?? null,
-      error: record.error ?? null,
-      wait_kind: record.waitingFor?.kind ?? null,
-      wait_name: waitName(record.waitingFor) ?? null,
-      wake_at_ms: record.wakeAtMs ?? null,
-      due_at_ms: run.dueAtMs ?? null,
-      lease_owner: null,
-      lease_expires_at_ms: null,
-      reason: record.reason ?? null,
-      cancel_requested: record.cancelRequested,
-      cancel_reason: record.cancelReason ?? null,
-      last_seq: record.lastSeq,
-      created_at_ms: record.createdAtMs,
-      updated_at_ms: record.updatedAtMs,
-      finished_at_ms: record.finishedAtMs ?? null,
-      finished_seq: finished ? nextFinished++ : null,
-      wake_signals: wake?.signals !== undefined && wake.signals.length > 0 ? [...wake.signals] : null,
-      wake_children: wake?.children !== undefined && wake.children.length > 0 ? [...wake.children] : null,
-      parent_id: record.parentId ?? null,
-      cancel_with_parent: run.cancelWithParent,
-      queue: record.queue ?? null,
-      queue_key: record.queueKey ?? null,
-      priority: record.priority ?? 0,
-      tags: tagsJson(record.tags) ?? null,
-    };
-  });
+  const runRows = runs.map((run) => ({
+    ...importedRunColumns(run),
+    finished_seq: FINISHED_STATUSES.has(run.record.status) ? nextFinished++ : null,
+  }));
   // A claim visits the queues this table names: a queue first seen in an import must be in it too.
   const queues = [...new Set(runs.flatMap((run) => (run.record.queue === undefined ? [] : [run.record.queue])))];
   if (queues.length > 0) {

@@ -13,13 +13,14 @@ import type { CompiledQuery } from "kysely";
 import {
   archivedGenerations,
   groupRows,
+  importedRunColumns,
   toBlockedEpisode,
   toEventRecord,
   toExportedSignal,
 } from "@reprise/core/internal";
 import { sql } from "kysely";
 import { builder, toSqlite } from "./query-builder.js";
-import { jsonList, tagsJson, toRecord, waitName } from "./run-rows.js";
+import { toRecord } from "./run-rows.js";
 import type { RunsTable } from "./schema.js";
 
 type FullRunRow = Omit<RunsTable, "run_key"> & { readonly run_key: number };
@@ -189,45 +190,20 @@ export class SqliteRunTransfer {
 
   #importRun(run: RunExport): void {
     const { record } = run;
-    const finished = FINISHED_STATUSES.has(record.status);
-    const wake = record.wake;
+    const columns = importedRunColumns(run);
     const inserted = this.#run(
       builder
         .insertInto("runs")
         .values({
-          id: record.id,
-          workflow: record.workflow,
-          version: record.version,
-          generation: record.generation,
-          status: record.status,
-          input: record.input,
-          result: record.result ?? null,
-          error: record.error ?? null,
-          wait_kind: record.waitingFor?.kind ?? null,
-          wait_name: waitName(record.waitingFor) ?? null,
-          wake_at_ms: record.wakeAtMs ?? null,
-          due_at_ms: run.dueAtMs ?? null,
-          lease_owner: null,
-          lease_expires_at_ms: null,
-          reason: record.reason ?? null,
-          cancel_requested: record.cancelRequested ? 1 : 0,
-          cancel_reason: record.cancelReason ?? null,
-          last_seq: record.lastSeq,
-          created_at_ms: record.createdAtMs,
-          updated_at_ms: record.updatedAtMs,
-          finished_at_ms: record.finishedAtMs ?? null,
+          ...columns,
+          cancel_requested: columns.cancel_requested ? 1 : 0,
+          cancel_with_parent: columns.cancel_with_parent ? 1 : 0,
+          wake_signals: columns.wake_signals === null ? null : JSON.stringify(columns.wake_signals),
+          wake_children: columns.wake_children === null ? null : JSON.stringify(columns.wake_children),
           // The next position in this store's order of endings, as the write that ends a run assigns one.
-          finished_seq: finished
+          finished_seq: FINISHED_STATUSES.has(record.status)
             ? sql<number>`(select coalesce(max(finished_seq), 0) + 1 from runs where finished_seq is not null)`
             : null,
-          wake_signals: jsonList(wake?.signals) ?? null,
-          wake_children: jsonList(wake?.children) ?? null,
-          parent_id: record.parentId ?? null,
-          cancel_with_parent: run.cancelWithParent ? 1 : 0,
-          queue: record.queue ?? null,
-          queue_key: record.queueKey ?? null,
-          priority: record.priority ?? 0,
-          tags: tagsJson(record.tags) ?? null,
         })
         .compile(),
     );
