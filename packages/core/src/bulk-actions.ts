@@ -1,9 +1,10 @@
-// Bulk actions on runs chosen by a filter: the cancellation loop over the store's bounded batches, and what a bulk
-// rerun starts for each finished run. Never one store round trip per run; each batch is one short write.
+// Bulk actions on runs chosen by a filter: the cancellation and re-prioritising loops over the store's bounded
+// batches, and what a bulk rerun starts for each finished run. Never one store round trip per run; each batch is one short write.
 import { MAX_ID_LENGTH } from "./argument-checks.js";
 import type { RunInfo } from "./run-info.js";
 import type { StartManyItem } from "./start-many.js";
 import type { RunSelection, Store } from "./store.js";
+import type { RunPage, RunPageCursor } from "./store-reader.js";
 import { MAX_TAGS } from "./tags.js";
 
 /**
@@ -42,6 +43,39 @@ export async function cancelMatching(
     // Marked runs are never selected again, so a short batch means none is left.
     if (runIds.length < batchSize) return marked;
   }
+}
+
+/**
+ * Runs re-prioritised per store write by `engine.setPriorityMany()`.
+ *
+ * @example
+ * const writes = Math.ceil(queued / PRIORITY_BATCH_SIZE);
+ */
+export const PRIORITY_BATCH_SIZE = 500;
+
+/**
+ * Sets `priority` on every unfinished queued run of the pages `nextPage` walks (the caller's filtered, keyset
+ * walk of unfinished runs), one store write per page; resolves with how many runs changed. A priority never moves
+ * a run in that walk's order (newest first), so the walk neither skips nor repeats a run.
+ *
+ * @example
+ * const changed = await reprioritise(store, (after) => engine.listRunsPage({ ...filter, after, limit: 500 }), 1, now);
+ */
+export async function reprioritise(
+  store: Store,
+  nextPage: (after: RunPageCursor | undefined) => Promise<RunPage<RunInfo>>,
+  priority: number,
+  nowMs: () => number,
+): Promise<number> {
+  let changed = 0;
+  let after: RunPageCursor | undefined;
+  do {
+    const page = await nextPage(after);
+    const queued = page.runs.filter((run) => run.queue !== undefined).map((run) => run.id);
+    if (queued.length > 0) changed += (await store.setPriority(queued, priority, nowMs())).length;
+    after = page.next;
+  } while (after !== undefined);
+  return changed;
 }
 
 /**

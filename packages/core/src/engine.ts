@@ -54,10 +54,17 @@ import { StoreChangeWatch } from "./store-changes.js";
 import { assertPriority, runPlacement, type QueueStartOptions } from "./queue-options.js";
 import { Scheduler, storeClaimSource } from "./scheduler.js";
 import { WorkLoop } from "./work-loop.js";
-import { cancelMatching, RERUN_BATCH_SIZE, rerunItem, type RerunManyResult } from "./bulk-actions.js";
+import {
+  cancelMatching,
+  PRIORITY_BATCH_SIZE,
+  RERUN_BATCH_SIZE,
+  reprioritise,
+  rerunItem,
+  type RerunManyResult,
+} from "./bulk-actions.js";
 import { purgeExpired, retentionPeriods, RetentionSweeper, type RetentionPolicy } from "./retention.js";
 import { checkTags } from "./tags.js";
-import type { RunPage, RunPageCursor, RunStatusCounts } from "./store-reader.js";
+import { UNFINISHED_STATUSES, type RunPage, type RunPageCursor, type RunStatusCounts } from "./store-reader.js";
 import { MAX_WORKFLOW_NAME_LENGTH, type WorkflowDefinition } from "./workflow.js";
 
 /** Longest wait before a pass that failed (e.g. the store was busy or full) is tried again. */
@@ -564,6 +571,37 @@ export class Engine {
       throw new RunFinishedError(runId, status, "change the priority of");
     }
     this.#loop.poke();
+  }
+
+  /**
+   * Bulk re-prioritise: sets `priority` on every unfinished run in a queue that matches the filters, in pages of
+   * 500 (one store write each), and returns how many runs it changed. Runs without a queue are passed over (they
+   * have no priority to change); asking for finished statuses is an InvalidArgumentError.
+   *
+   * @example
+   * await engine.setPriorityMany({ queue: "imports", tags: { customer: "7" } }, 1); // customer 7's imports first
+   */
+  async setPriorityMany(options: CountRunsOptions, priority: number): Promise<number> {
+    this.#assertOpen("change runs' priority");
+    assertPriority(priority, "setPriorityMany(filter, priority)");
+    const asked = options.status === undefined ? UNFINISHED_STATUSES : [options.status].flat();
+    const finished = asked.filter((status) => FINISHED_STATUSES.has(status));
+    if (finished.length > 0) {
+      throw new InvalidArgumentError(
+        `setPriorityMany() changes runs that have not finished; '${finished.join("', '")}' runs have no priority ` +
+          `left to change.`,
+      );
+    }
+    const filter = { ...options, status: asked };
+    runSelection(filter);
+    const changed = await reprioritise(
+      this.#options.store,
+      (after) => this.listRunsPage({ ...filter, limit: PRIORITY_BATCH_SIZE, after }),
+      priority,
+      () => this.#options.clock.nowMs(),
+    );
+    if (changed > 0) this.#loop.poke();
+    return changed;
   }
 
   /** Ends a blocked run as cancelled in one store write, without running its code (see cancel). */

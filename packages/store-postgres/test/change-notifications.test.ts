@@ -179,7 +179,9 @@ describe.skipIf(skipPostgres)(skipPostgres ? SKIPPED : "change notifications bet
       const first = await engineOf([napper]);
       const second = await engineOf([napper]);
       const client = await engineOf([]);
-      const run = await client.start(napper, 1_500, { id: "nap-1" });
+      // Long enough that, even on a loaded machine, the executor has closed before the timer is due (else it would
+      // fire the timer itself while its close waits for its work).
+      const run = await client.start(napper, 3_000, { id: "nap-1" });
       await waitFor(async () => (await client.getRun("nap-1"))?.status === "sleeping");
       // The engine that executed the run (and armed the timer itself) goes away; the other must fire it.
       const [executor, other] = first.stats().commits > 0 ? [first, second] : [second, first];

@@ -94,6 +94,8 @@ export interface TestEngine {
   listRuns(options?: ListRunsOptions): Promise<RunInfo[]>;
   /** Changes a queued run's priority (Engine.setPriority), then lets the work that follows settle. */
   setPriority(runId: string, priority: number): Promise<void>;
+  /** Changes the priority of every matching queued run (Engine.setPriorityMany), then settles. */
+  setPriorityMany(options: CountRunsOptions, priority: number): Promise<number>;
   /** How many runs match the filters (as `engine.countRuns`). */
   countRuns(options?: CountRunsOptions): Promise<number>;
   /** Requests the cancellation of every matching unfinished run (as `engine.cancelMany`), then settles. */
@@ -212,6 +214,12 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
         await settle();
       }),
     countRuns: (countOptions) => current.engine.countRuns(countOptions),
+    setPriorityMany: (filter, priority) =>
+      checked(async () => {
+        const changed = await current.engine.setPriorityMany(filter, priority);
+        await settle();
+        return changed;
+      }),
     cancelMany: (filter, cancel) =>
       checked(async () => {
         const marked = await current.engine.cancelMany(filter, cancel);

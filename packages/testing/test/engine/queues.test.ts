@@ -217,6 +217,33 @@ describe("priority", () => {
     expect(order).toEqual(["third", "first", "second"]);
   });
 
+  it("setPriorityMany moves every matching queued run ahead, and only those", async () => {
+    const f = await fixture();
+    const order: string[] = [];
+    const task = workflow("q-bulk-priority", function* (name: string) {
+      yield* step("run", () => void order.push(name));
+    });
+    const client = f.engine({});
+    for (const [name, customer] of [
+      ["a1", "a"],
+      ["b1", "b"],
+      ["a2", "a"],
+      ["b2", "b"],
+    ] as const) {
+      await client.start(task, name, { id: name, queue: "tasks", tags: { customer } });
+    }
+    await client.start(task, "plain", { id: "plain", tags: { customer: "b" } });
+    expect(await client.setPriorityMany({ queue: "tasks", tags: { customer: "b" } }, -5)).toBe(2);
+    expect((await client.getRun("b2"))?.priority).toBe(-5);
+    expect((await client.getRun("a1"))?.priority).toBe(0);
+    expect((await client.getRun("plain"))?.priority).toBe(0);
+    await expect(client.setPriorityMany({ status: "completed" }, 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(client.setPriorityMany({}, 0.5)).rejects.toBeInstanceOf(InvalidArgumentError);
+    const worker = f.engine({ workflows: [task], queues: { tasks: { concurrency: 1 } } });
+    await waitFor(async () => (await worker.listRuns({ queue: "tasks", status: "completed" })).length === 4);
+    expect(order.filter((name) => name !== "plain")).toEqual(["b1", "b2", "a1", "a2"]);
+  });
+
   it("setPriority refuses unknown, finished and unqueued runs and bad priorities, changing nothing", async () => {
     const t = await createTestEngine({ workflows: [workflow("q-noop", function* () {})] });
     try {
