@@ -401,6 +401,31 @@ export function describeRunReaderConformance(
       expect(first.queues.map((queue) => [queue.name, queue.keys])).toEqual([["email", []]]);
     });
 
+    it("counts a queue's sleeping run as queued only once it is due, and a finished run nowhere", async () => {
+      await createQueued("nap", "imports", { key: "acme", nowMs: T0 });
+      await createQueued("done", "imports", { key: "acme", nowMs: T0 + 1 });
+      const claimed = await current().store.claimDueRuns({
+        owner: OWNER_A,
+        nowMs: T0 + 10,
+        leaseMs: LONG_LEASE_MS,
+        limit: 10,
+        workflows: served(WORKFLOW),
+      });
+      expect(claimed.map((run) => run.id).sort()).toEqual(["done", "nap"]);
+      await harness().parkSleeping("nap", T0 + 11, T0 + 1_000);
+      await harness().complete("done", T0 + 12);
+      const reader = await read();
+      const asleep = await reader.queueStats({ nowMs: T0 + 500 });
+      expect(asleep.queues).toEqual([{ name: "imports", running: 0, queued: 0, delayed: 0, startsSince: 0, keys: [] }]);
+      const awake = await reader.queueStats({ nowMs: T0 + 1_000 });
+      expect(awake.queues[0]).toMatchObject({
+        running: 0,
+        queued: 1,
+        delayed: 0,
+        keys: [{ key: "acme", running: 0, queued: 1 }],
+      });
+    });
+
     it("reports no queues on a store without any, and refuses malformed queueStats options", async () => {
       await harness().create("plain");
       const reader = await read();
