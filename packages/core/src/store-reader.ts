@@ -151,7 +151,10 @@ export interface QueueKeyStats {
  */
 export interface QueueStats {
   readonly name: string;
-  /** Runs of the queue with status `running` (executing, or leased by an engine that stopped, until the lease ends). */
+  /**
+   * Runs of the queue with status `running`: executing, or left so by an engine that stopped (until another
+   * engine takes the run over once its lease has run out).
+   */
   readonly running: number;
   /**
    * Runs of the queue due at or before `nowMs` and not running: what claims take as slots free up (new starts,
