@@ -6,6 +6,7 @@ import type { CommandContext } from "./command-context.js";
 import { defineCancelCommand } from "./commands/cancel.js";
 import { defineCopyCommand } from "./commands/copy.js";
 import { definePurgeCommand } from "./commands/purge.js";
+import { defineQueuesCommand } from "./commands/queues.js";
 import { defineRerunCommand } from "./commands/rerun.js";
 import { defineRunsCommand } from "./commands/runs.js";
 import { defineSchedulesCommand } from "./commands/schedules.js";
@@ -58,5 +59,6 @@ export function buildProgram(context: CommandContext): Command {
   defineUiCommand(program, context);
   defineCopyCommand(program, context);
   defineSchedulesCommand(program, context);
+  defineQueuesCommand(program, context);
   return program;
 }

@@ -177,6 +177,10 @@ export {
   type RunPageQuery,
   type RunStatusCounts,
   type UnfinishedRunRecord,
+  type QueueStatsOptions,
+  type QueueStats,
+  type QueueKeyStats,
+  type QueueStatsReport,
 } from "./store-reader.js";
 export { type ExportedSignal, type RunExport, type RunExporter, type RunImporter } from "./run-transfer.js";
 export {

@@ -32,3 +32,10 @@ export {
   queueRoom,
   type QueueUsage,
 } from "./queue-admission.js";
+export {
+  DEFAULT_STARTS_WINDOW_MS,
+  assembleQueueStats,
+  resolveQueueStatsOptions,
+  type QueueKeyCounts,
+  type ResolvedQueueStatsOptions,
+} from "./queue-stats.js";

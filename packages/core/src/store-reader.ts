@@ -114,6 +114,82 @@ export interface UnfinishedRunRecord {
 export type RunStatusCounts = Record<RunStatus, number>;
 
 /**
+ * What `queueStats` reads. Times are epoch ms on the caller's clock (the reader cannot know an engine's
+ * rate-limit periods, so the caller says which window of starts to count).
+ *
+ * @example
+ * const nowMs = Date.now();
+ * const options: QueueStatsOptions = { nowMs, sinceMs: nowMs - 60_000, keysPerQueue: 5 };
+ */
+export interface QueueStatsOptions {
+  /** What "due" is judged against: queued runs are due at or before it, delayed ones after. Default `Date.now()`. */
+  readonly nowMs?: number | undefined;
+  /** Count the execution starts recorded after this time. Default: one minute before `nowMs`. */
+  readonly sinceMs?: number | undefined;
+  /** At most this many keys per queue, the busiest first: a whole number from 0 (0: none). Default 10. */
+  readonly keysPerQueue?: number | undefined;
+  /** At most this many queues, in code-point order of name: a whole number from 1. Default 100. */
+  readonly limit?: number | undefined;
+}
+
+/**
+ * The runs of one key of a queue (see QueueStats).
+ *
+ * @example
+ * for (const key of stats.keys) console.log(key.key, key.running, key.queued);
+ */
+export interface QueueKeyStats {
+  readonly key: string;
+  readonly running: number;
+  readonly queued: number;
+}
+
+/**
+ * One queue as `queueStats` sees it.
+ *
+ * @example
+ * const { queues } = await reader.queueStats();
+ * for (const q of queues) console.log(q.name, q.running, q.queued, q.delayed, q.startsSince);
+ */
+export interface QueueStats {
+  readonly name: string;
+  /**
+   * Runs of the queue with status `running`: executing, or left so by an engine that stopped (until another
+   * engine takes the run over once its lease has run out).
+   */
+  readonly running: number;
+  /**
+   * Runs of the queue due at or before `nowMs` and not running: what claims take as slots free up (new starts,
+   * and runs whose sleep, signal or child is over).
+   */
+  readonly queued: number;
+  /** Pending runs of the queue due after `nowMs`: delayed starts (`startAt`, `delay`). */
+  readonly delayed: number;
+  /** Execution starts recorded for the queue's rate limits after `sinceMs` (only queues with a rate limit record them). */
+  readonly startsSince: number;
+  /**
+   * The busiest keys of the queue (running + queued, descending; ties in code-point order of key), at most
+   * `keysPerQueue`; keys with neither running nor queued runs are left out.
+   */
+  readonly keys: readonly QueueKeyStats[];
+}
+
+/**
+ * What `queueStats` returns: the queues and the times their counts were judged by.
+ *
+ * @example
+ * const report: QueueStatsReport = await reader.queueStats({ limit: 20 });
+ * if (report.more) console.log("more queues than shown");
+ */
+export interface QueueStatsReport {
+  readonly nowMs: number;
+  readonly sinceMs: number;
+  readonly queues: readonly QueueStats[];
+  /** Whether the store has more queues than `limit`. */
+  readonly more: boolean;
+}
+
+/**
  * What tools read from a store, on any backend. Read-only: no method writes. `SqliteStore` and `PostgresStore`
  * implement it themselves (`const reader: RunReader = store`); `SqliteRunReader.open(filename)` reads a SQLite
  * file on a read-only connection. `describeRunReaderConformance` (@reprise/store-conformance) checks an
@@ -163,6 +239,12 @@ export interface RunReader {
   highestServedVersion(workflow: string): Promise<number | undefined>;
   /** As Store.listSchedules: schedules in code-point order of id, after `afterId`, at most `limit`. */
   listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]>;
+  /**
+   * Every queue runs were created in (code-point order of name, at most `limit`), with its running, queued and
+   * delayed runs, its busiest keys and its execution starts since `sinceMs`. One consistent read; its cost grows
+   * with the queues' unfinished runs, never with the store's finished ones.
+   */
+  queueStats(options?: QueueStatsOptions): Promise<QueueStatsReport>;
   close(): Promise<void>;
 }
 

@@ -9,7 +9,16 @@ import {
   type Store,
 } from "@reprise/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Harness, OTHER_WORKFLOW, startedRecord, T0, WORKFLOW } from "./conformance/harness.js";
+import {
+  Harness,
+  LONG_LEASE_MS,
+  OTHER_WORKFLOW,
+  OWNER_A,
+  served,
+  startedRecord,
+  T0,
+  WORKFLOW,
+} from "./conformance/harness.js";
 
 /** The workflow of runs a test claims: a claim takes every due run of its workflows, so the others stay apart. */
 const HELD = "conformance-held";
@@ -313,6 +322,122 @@ export function describeRunReaderConformance(
         ["c-weekly", true, undefined],
       ]);
       expect((await reader.listSchedules("a-hourly", 1)).map((schedule) => schedule.id)).toEqual(["b-nightly"]);
+    });
+
+    /** Creates a pending run of `workflow` in `queue`, due at `dueAtMs` when given (else at `nowMs`). */
+    const createQueued = async (
+      id: string,
+      queue: string,
+      options: { key?: string; priority?: number; nowMs?: number; dueAtMs?: number; workflow?: string } = {},
+    ) => {
+      const nowMs = options.nowMs ?? T0;
+      const workflow = options.workflow ?? WORKFLOW;
+      const started = startedRecord(workflow, { id }, nowMs);
+      await current().store.createRun({
+        id,
+        workflow,
+        input: started.input,
+        startedEvent: started.event,
+        nowMs,
+        queue,
+        queueKey: options.key,
+        priority: options.priority,
+        dueAtMs: options.dueAtMs,
+      });
+    };
+
+    it("counts each queue's running, queued and delayed runs, its busiest keys and its recent starts", async () => {
+      await createQueued("a1", "imports", { key: "acme", nowMs: T0 });
+      await createQueued("a2", "imports", { key: "acme", nowMs: T0 + 1 });
+      await createQueued("b1", "imports", { key: "beta", nowMs: T0 + 2 });
+      await createQueued("a3", "imports", { key: "acme", priority: 5, nowMs: T0 + 3 });
+      await createQueued("n1", "imports", { priority: 10, nowMs: T0 + 4 });
+      await createQueued("later", "imports", { key: "acme", nowMs: T0 + 5, dueAtMs: T0 + 3_600_000 });
+      // Another workflow, so that the claim below leaves them alone.
+      await createQueued("e1", "email", { nowMs: T0 + 6, workflow: OTHER_WORKFLOW });
+      await harness().create("plain", { nowMs: T0 + 7, workflow: OTHER_WORKFLOW });
+      const claimed = await current().store.claimDueRuns({
+        owner: OWNER_A,
+        nowMs: T0 + 10,
+        leaseMs: LONG_LEASE_MS,
+        limit: 10,
+        workflows: served(WORKFLOW),
+        queues: { imports: { concurrency: 2, rateLimit: { limit: 100, periodMs: 60_000 } } },
+      });
+      expect(claimed.map((run) => run.id).sort()).toEqual(["a1", "a2"]);
+      const reader = await read();
+      const report = await reader.queueStats({ nowMs: T0 + 20, sinceMs: T0 });
+      expect(report).toEqual({
+        nowMs: T0 + 20,
+        sinceMs: T0,
+        more: false,
+        queues: [
+          { name: "email", running: 0, queued: 1, delayed: 0, startsSince: 0, keys: [] },
+          {
+            name: "imports",
+            running: 2,
+            queued: 3,
+            delayed: 1,
+            startsSince: 2,
+            keys: [
+              { key: "acme", running: 2, queued: 1 },
+              { key: "beta", running: 0, queued: 1 },
+            ],
+          },
+        ],
+      });
+      // Starts are counted strictly after sinceMs; a delayed run is queued once it is due.
+      const later = await reader.queueStats({ nowMs: T0 + 3_600_000, sinceMs: T0 + 10, keysPerQueue: 1 });
+      expect(later.queues[1]).toEqual({
+        name: "imports",
+        running: 2,
+        queued: 4,
+        delayed: 0,
+        startsSince: 0,
+        keys: [{ key: "acme", running: 2, queued: 2 }],
+      });
+      const first = await reader.queueStats({ nowMs: T0 + 20, limit: 1, keysPerQueue: 0 });
+      expect(first).toMatchObject({ sinceMs: T0 + 20 - 60_000, more: true });
+      expect(first.queues.map((queue) => [queue.name, queue.keys])).toEqual([["email", []]]);
+    });
+
+    it("counts a queue's sleeping run as queued only once it is due, and a finished run nowhere", async () => {
+      await createQueued("nap", "imports", { key: "acme", nowMs: T0 });
+      await createQueued("done", "imports", { key: "acme", nowMs: T0 + 1 });
+      const claimed = await current().store.claimDueRuns({
+        owner: OWNER_A,
+        nowMs: T0 + 10,
+        leaseMs: LONG_LEASE_MS,
+        limit: 10,
+        workflows: served(WORKFLOW),
+      });
+      expect(claimed.map((run) => run.id).sort()).toEqual(["done", "nap"]);
+      await harness().parkSleeping("nap", T0 + 11, T0 + 1_000);
+      await harness().complete("done", T0 + 12);
+      const reader = await read();
+      const asleep = await reader.queueStats({ nowMs: T0 + 500 });
+      expect(asleep.queues).toEqual([{ name: "imports", running: 0, queued: 0, delayed: 0, startsSince: 0, keys: [] }]);
+      const awake = await reader.queueStats({ nowMs: T0 + 1_000 });
+      expect(awake.queues[0]).toMatchObject({
+        running: 0,
+        queued: 1,
+        delayed: 0,
+        keys: [{ key: "acme", running: 0, queued: 1 }],
+      });
+    });
+
+    it("reports no queues on a store without any, and refuses malformed queueStats options", async () => {
+      await harness().create("plain");
+      const reader = await read();
+      expect(await reader.queueStats({ nowMs: T0 })).toEqual({
+        nowMs: T0,
+        sinceMs: T0 - 60_000,
+        queues: [],
+        more: false,
+      });
+      await expect(reader.queueStats({ limit: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(reader.queueStats({ keysPerQueue: -1 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(reader.queueStats({ sinceMs: Number.NaN })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     });
   });
 }

@@ -7,13 +7,17 @@ import {
   type RunPage,
   type RunPageCursor,
   type RunPageQuery,
+  type QueueStatsOptions,
+  type QueueStatsReport,
   type RunSelection,
   type RunStatus,
   type RunStatusCounts,
   type RunSummary,
   type UnfinishedRunRecord,
 } from "@reprise/core";
+import { resolveQueueStatsOptions } from "@reprise/core/internal";
 import { CompiledQuery, sql, type Kysely } from "kysely";
+import { readQueueStats } from "./queue-stats.js";
 import { runColumnList, selectionQuery, type DynamicQuery } from "./run-selection.js";
 import { toWaitInfo } from "./run-rows.js";
 import type { Database } from "./schema.js";
@@ -150,6 +154,17 @@ export class PostgresRunQueries {
       .where("name", "=", workflow)
       .executeTakeFirst();
     return row?.version ?? undefined;
+  }
+
+  /** Each queue's counts, read in one REPEATABLE READ, read-only transaction: one snapshot of the schema. */
+  async queueStats(options?: QueueStatsOptions): Promise<QueueStatsReport> {
+    // Checked before the transaction opens: malformed options reach no connection.
+    const resolved = resolveQueueStatsOptions(options, Date.now());
+    return this.#db
+      .transaction()
+      .setIsolationLevel("repeatable read")
+      .setAccessMode("read only")
+      .execute((trx) => readQueueStats(trx, this.#schema, resolved));
   }
 
   async #dynamic<R>(query: DynamicQuery): Promise<R[]> {

@@ -14,6 +14,8 @@ import {
   type RunPage,
   type RunPageCursor,
   type RunPageQuery,
+  type QueueStatsOptions,
+  type QueueStatsReport,
   type RunReader,
   type RunRecord,
   type RunSelection,
@@ -31,6 +33,7 @@ import { StoreFileUnreadableError } from "./errors.js";
 import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
 import { toRecord, toWaitInfo, type RunRow } from "./run-rows.js";
+import { readQueueStats } from "./queue-stats.js";
 import { SqliteRunTransfer } from "./run-transfer.js";
 import { ScheduleRows } from "./schedule-rows.js";
 import { PreparedStatements } from "./statements.js";
@@ -174,6 +177,11 @@ export class SqliteRunQueries {
       .where("name", "=", workflow)
       .compile();
     return this.#all<{ version: number | null }>(compiled)[0]?.version ?? undefined;
+  }
+
+  /** Each queue's counts, all read in one deferred transaction: one snapshot of the file. */
+  queueStats(options?: QueueStatsOptions): QueueStatsReport {
+    return this.#db.transaction(() => readQueueStats((compiled) => this.#all(compiled), options)).deferred();
   }
 
   #dynamic<R>(query: DynamicQuery): R[] {
@@ -327,6 +335,10 @@ export class SqliteRunReader implements RunReader, RunExporter {
 
   async listSchedules(afterId: string | undefined, limit: number): Promise<ScheduleRecord[]> {
     return this.#read("list schedules", () => this.#schedules.list(afterId, limit));
+  }
+
+  async queueStats(options?: QueueStatsOptions): Promise<QueueStatsReport> {
+    return this.#read("read the queues", () => this.#queries.queueStats(options));
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,8 @@ import {
   type RunPage,
   type RunPageCursor,
   type RunPageQuery,
+  type QueueStatsOptions,
+  type QueueStatsReport,
   type RunReader,
   type RunStatusCounts,
   type UnfinishedRunRecord,
@@ -500,6 +502,10 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
 
   async highestServedVersion(workflow: string): Promise<number | undefined> {
     return this.#read("read the workflow registry", () => this.#runQueries.highestServedVersion(workflow));
+  }
+
+  async queueStats(options?: QueueStatsOptions): Promise<QueueStatsReport> {
+    return this.#read("read the queues", () => this.#runQueries.queueStats(options));
   }
 
   // RunExporter and RunImporter (see run-transfer.ts): whole runs out of and into this store.

@@ -19,6 +19,7 @@ describe("FaultyStore's methods", () => {
       "unfinishedRuns",
       "keptGenerations",
       "highestServedVersion",
+      "queueStats",
     ];
     const storeMethods = Object.getOwnPropertyNames(SqliteStore.prototype).filter(
       (name) => !["constructor", "close", "diagnostics", "stats", ...readerOnly].includes(name),
