@@ -315,9 +315,7 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
     await page.locator('#filters button[type="submit"]').click();
     await expect.poll(() => page.url()).toMatch(/#\/\?queue=imports$/);
     await expect
-      .poll(async () =>
-        (await page.locator("#runs-body tr").evaluateAll((rows) => rows.map((row) => row.dataset.runId))).sort(),
-      )
+      .poll(async () => (await page.locator("#runs-body td.id").allTextContents()).sort())
       .toEqual(["import-q1", "import-q2"]);
     expect(await page.locator('#counts button[data-status=""]').textContent()).toBe("all 2");
     await page.screenshot({ path: join(ARTIFACTS, "inspector-queue-filter.png") });
