@@ -136,8 +136,14 @@ function showView(view) {
   $("list-view").hidden = view !== "list";
   $("run-view").hidden = view !== "run";
   $("schedules-view").hidden = view !== "schedules";
-  $("nav-runs").toggleAttribute("aria-current", view === "list");
-  $("nav-schedules").toggleAttribute("aria-current", view === "schedules");
+  markCurrent($("nav-runs"), view === "list");
+  markCurrent($("nav-schedules"), view === "schedules");
+}
+
+/** aria-current="page" on the header link of the view shown (an empty value would mean "not current"). */
+function markCurrent(link, current) {
+  if (current) link.setAttribute("aria-current", "page");
+  else link.removeAttribute("aria-current");
 }
 
 async function openList() {

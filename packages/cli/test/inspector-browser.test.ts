@@ -340,6 +340,7 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
     await row.waitFor();
     expect(await page.locator("#schedules-body tr").count()).toBe(2);
     expect(await page.locator("#list-view").isHidden()).toBe(true);
+    expect(await page.locator("#nav-schedules").getAttribute("aria-current")).toBe("page");
     const cells = await row.locator("td").allTextContents();
     expect(cells.slice(0, 4)).toEqual(["new-year-markup", "markup", "0 3 1 1 *", "UTC"]);
     expect(cells[4]).toMatch(/^\d{4}-01-01 03:00:00\.000 UTC \(in /);
