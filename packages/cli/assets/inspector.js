@@ -1,4 +1,4 @@
-// The Reprise inspector's front end: run list, run detail with an SVG timeline, signal and cancel forms.
+// The Reprise inspector's front end: run list, run detail with an SVG timeline, signal and cancel forms, schedules.
 // Renders every value with textContent or SVG text nodes, never as HTML; polls the JSON API for live updates.
 /* global document, window, fetch, URLSearchParams, setTimeout, clearTimeout */
 
@@ -8,6 +8,8 @@ const STATUSES = ["pending", "running", "sleeping", "waiting", "completed", "fai
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
 const LIST_POLL_MS = 2000;
 const RUN_POLL_MS = 1000;
+/** Schedules shown at most; the page says when there are more (`reprise schedules --limit` lists them all). */
+const SCHEDULES_SHOWN = 500;
 const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
@@ -97,6 +99,7 @@ function route() {
   // `#/runs/<id>` shows a run's current generation; `?generation=N` an earlier one of a run that continued as new.
   const runMatch = /^#\/runs\/([^?]+)(?:\?(.*))?$/.exec(hash);
   showError("");
+  if (/^#\/schedules(?:\?.*)?$/.test(hash)) return openSchedules();
   if (runMatch) {
     const generation = Number(new URLSearchParams(runMatch[2] ?? "").get("generation"));
     return openRun(
@@ -115,6 +118,7 @@ function listQuery() {
     status: query.get("status") ?? "",
     workflow: query.get("workflow") ?? "",
     q: query.get("q") ?? "",
+    queue: query.get("queue") ?? "",
     tag: query.get("tag") ?? "",
   };
 }
@@ -126,15 +130,30 @@ function setListQuery(filters) {
   window.location.hash = text === "" ? "#/" : `#/?${text}`;
 }
 
+/** Shows the view's section and hides the others; marks its link in the header. */
+function showView(view) {
+  state.view = view;
+  $("list-view").hidden = view !== "list";
+  $("run-view").hidden = view !== "run";
+  $("schedules-view").hidden = view !== "schedules";
+  markCurrent($("nav-runs"), view === "list");
+  markCurrent($("nav-schedules"), view === "schedules");
+}
+
+/** aria-current="page" on the header link of the view shown (an empty value would mean "not current"). */
+function markCurrent(link, current) {
+  if (current) link.setAttribute("aria-current", "page");
+  else link.removeAttribute("aria-current");
+}
+
 async function openList() {
-  state.view = "list";
+  showView("list");
   state.run = undefined;
   state.list = { cursors: [], cursor: null };
-  $("run-view").hidden = true;
-  $("list-view").hidden = false;
   document.title = "Runs · Reprise inspector";
   const filters = listQuery();
   $("filter-q").value = filters.q;
+  $("filter-queue").value = filters.queue;
   $("filter-tag").value = filters.tag;
   await refreshList();
   schedule(refreshList, LIST_POLL_MS);
@@ -229,6 +248,7 @@ function wireListControls() {
       status: $("filter-status").value,
       workflow: $("filter-workflow").value,
       q: $("filter-q").value.trim(),
+      queue: $("filter-queue").value.trim(),
       tag: $("filter-tag").value.trim(),
     });
   });
@@ -254,12 +274,10 @@ function wireListControls() {
 // ---------- run view ----------
 
 async function openRun(runId, generation) {
-  state.view = "run";
+  showView("run");
   // afterSeq null follows the latest page of events; a number pins the page that starts after that seq.
   // generation null follows the run's current generation; a number shows that earlier one.
   state.run = { id: runId, etag: undefined, detail: undefined, nameTouched: false, afterSeq: null, generation };
-  $("list-view").hidden = true;
-  $("run-view").hidden = false;
   $("run-title").textContent = runId;
   $("run-status").textContent = "";
   $("signal-message").textContent = "";
@@ -322,6 +340,7 @@ function renderRun(detail) {
   if (run.reason && run.status !== "blocked") facts.push(["Note", run.reason]);
   if (run.parentId) facts.push(["Parent", el("span", { id: "run-parent" }, runLink(run.parentId))]);
   if (run.children?.length) facts.push(["Children", childrenList(run.children)]);
+  if (run.queue) facts.push(["Queue", queueFact(run)]);
   if (run.tags && Object.keys(run.tags).length > 0) facts.push(["Tags", tagList(run.tags)]);
   if (run.pendingSignals?.length) facts.push(["Inbox", pendingSignalsList(run)]);
   facts.push(["Input", el("pre", {}, pretty(run.input))]);
@@ -381,7 +400,15 @@ function generationNav(detail) {
   return el("span", { id: "run-generation" }, ...links, el("span", { class: "muted" }, note));
 }
 
-/** A link to another run's page (its id as text). */
+/** The run's queue (a link to the run list filtered by it), its key within the queue and its priority. */
+function queueFact(run) {
+  const filter = new URLSearchParams({ queue: run.queue });
+  const parts = [el("a", { href: `#/?${filter}` }, run.queue)];
+  if (run.key) parts.push(` · key ${run.key}`);
+  parts.push(` · priority ${run.priority}`);
+  return el("span", { id: "run-queue" }, ...parts);
+}
+
 /** A run's tags, each a link to the run list filtered by it. */
 function tagList(tags) {
   const list = el("span", { id: "run-tags" });
@@ -393,6 +420,7 @@ function tagList(tags) {
   return list;
 }
 
+/** A link to another run's page (its id as text). */
 function runLink(runId) {
   return el("a", { href: `#/runs/${encodeURIComponent(runId)}`, "data-run-link": runId }, runId);
 }
@@ -843,6 +871,58 @@ function wireActions() {
       message.textContent = error.message;
     }
   });
+}
+
+// ---------- schedules view ----------
+
+async function openSchedules() {
+  showView("schedules");
+  state.run = undefined;
+  document.title = "Schedules · Reprise inspector";
+  await refreshSchedules();
+  schedule(refreshSchedules, LIST_POLL_MS);
+}
+
+async function refreshSchedules() {
+  if (state.view !== "schedules") return;
+  try {
+    const { body } = await api(`/schedules?limit=${SCHEDULES_SHOWN}`);
+    if (state.view !== "schedules") return;
+    renderSchedules(body.schedules);
+    const more = $("schedules-more");
+    more.hidden = body.next === null;
+    more.textContent = `The first ${SCHEDULES_SHOWN} schedules by id; \`reprise schedules --limit\` lists more.`;
+    markLive(body.nowMs);
+    showError("");
+  } catch (error) {
+    showError(`Cannot load schedules: ${error.message}`);
+  }
+}
+
+/** When a schedule fires next: paused, never (its cron has no more times), or the time and how soon. */
+function nextFireText(item) {
+  if (item.paused) return el("span", { class: "badge blocked" }, "paused");
+  if (item.nextFireAtMs === null) return "never";
+  return el("span", { title: time(item.nextFireAtMs) }, `${time(item.nextFireAtMs)} (${fromNow(item.nextFireAtMs)})`);
+}
+
+function renderSchedules(schedules) {
+  $("schedules-body").replaceChildren(
+    ...schedules.map((item) =>
+      el(
+        "tr",
+        { "data-schedule-id": item.id },
+        el("td", { class: "id" }, item.id),
+        el("td", {}, item.workflow),
+        el("td", {}, el("code", {}, item.cron)),
+        el("td", {}, item.timezone),
+        el("td", { class: "next-fire" }, nextFireText(item)),
+        el("td", {}, `${item.overlap} / ${item.catchUp}`),
+        el("td", {}, item.lastRunId === null ? "" : runLink(item.lastRunId)),
+      ),
+    ),
+  );
+  $("schedules-empty").hidden = schedules.length > 0;
 }
 
 wireListControls();

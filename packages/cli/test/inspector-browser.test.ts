@@ -305,6 +305,57 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
     expect(await page.locator('#timeline g[data-kind="end"]').count()).toBe(0);
   });
 
+  it("narrows the list to a queue with its counts, and shows a run's queue, key and priority", async () => {
+    await engine.start(fulfil, { orderId: "q1" }, { id: "import-q1", queue: "imports", key: "c1", priority: 2 });
+    await engine.start(fulfil, { orderId: "q2" }, { id: "import-q2", queue: "imports" });
+    await engine.start(fulfil, { orderId: "q3" }, { id: "email-q3", queue: "email" });
+    await page.goto(`${baseUrl}/#/`);
+    await page.locator('tr[data-run-id="email-q3"]').waitFor();
+    await page.locator("#filter-queue").fill("imports");
+    await page.locator('#filters button[type="submit"]').click();
+    await expect.poll(() => page.url()).toMatch(/#\/\?queue=imports$/);
+    await expect
+      .poll(async () => (await page.locator("#runs-body td.id").allTextContents()).sort())
+      .toEqual(["import-q1", "import-q2"]);
+    expect(await page.locator('#counts button[data-status=""]').textContent()).toBe("all 2");
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-queue-filter.png") });
+
+    await page.locator('tr[data-run-id="import-q1"] a').click();
+    await expect.poll(() => page.locator("#run-title").textContent()).toBe("import-q1");
+    expect(await page.locator("#run-queue").textContent()).toBe("imports · key c1 · priority 2");
+    await page.locator("#run-queue a").click();
+    await expect.poll(() => page.url()).toMatch(/#\/\?queue=imports$/);
+    expect(await page.locator("#filter-queue").inputValue()).toBe("imports");
+  });
+
+  it("lists schedules with their next fire times, paused ones as paused, and links the last run", async () => {
+    // Fire times far from now (3:00 on 1 January): the engine's scheduler fires nothing during the test.
+    await engine.schedules.create({ id: "new-year-markup", workflow: markup, cron: "0 3 1 1 *" });
+    await engine.schedules.create({ id: "paused-markup", workflow: markup, cron: "0 3 1 1 *", timezone: "Asia/Tokyo" });
+    await engine.schedules.pause("paused-markup");
+    const triggered = await engine.schedules.trigger("new-year-markup");
+    await page.goto(`${baseUrl}/#/`);
+    await page.locator("#nav-schedules").click();
+    const row = page.locator('tr[data-schedule-id="new-year-markup"]');
+    await row.waitFor();
+    expect(await page.locator("#schedules-body tr").count()).toBe(2);
+    expect(await page.locator("#list-view").isHidden()).toBe(true);
+    expect(await page.locator("#nav-schedules").getAttribute("aria-current")).toBe("page");
+    const cells = await row.locator("td").allTextContents();
+    expect(cells.slice(0, 4)).toEqual(["new-year-markup", "markup", "0 3 1 1 *", "UTC"]);
+    expect(cells[4]).toMatch(/^\d{4}-01-01 03:00:00\.000 UTC \(in /);
+    expect(cells[5]).toBe("skip / latest");
+    expect(cells[6]).toBe(triggered.id);
+    const paused = await page.locator('tr[data-schedule-id="paused-markup"] td').allTextContents();
+    expect(paused[3]).toBe("Asia/Tokyo");
+    expect(paused[4]).toBe("paused");
+    await page.screenshot({ path: join(ARTIFACTS, "inspector-schedules.png") });
+
+    await row.locator("a[data-run-link]").click();
+    await expect.poll(() => page.locator("#run-title").textContent()).toBe(triggered.id);
+    expect(await page.locator("#schedules-view").isHidden()).toBe(true);
+  });
+
   it("raised no script errors or CSP violations", () => {
     expect(problems).toEqual([]);
   });

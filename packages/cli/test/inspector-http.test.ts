@@ -207,6 +207,14 @@ describe("safety", () => {
     expect(rebound.json<{ error: string }>().error).toContain("give it an access token");
   });
 
+  it("guards the schedules API like the run list: host check without a token, the token with one", async () => {
+    expect((await call(open, "/api/schedules", { headers: { host: "attacker.example" } })).status).toBe(403);
+    expect((await call(guarded, "/api/schedules")).status).toBe(401);
+    const allowed = await call(guarded, "/api/schedules", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.json<{ schedules: unknown[] }>().schedules).toEqual([]);
+  });
+
   it("with a token requires it on every request: bearer, or the cookie set from ?token=", async () => {
     expect((await call(guarded, "/api/runs")).status).toBe(401);
     expect((await call(guarded, "/")).status).toBe(401);

@@ -13,6 +13,7 @@ import { SqliteRunReader, SqliteStore } from "@reprise/store-sqlite";
 import { WorkflowCatalog, type AnyWorkflow } from "../workflow-catalog.js";
 import { loadAssets, renderShell } from "./assets.js";
 import { cancelRun, getRunDetail, listRuns, runVersion, sendSignal, type InspectorBackend } from "./inspector-api.js";
+import { listSchedules } from "./schedules-api.js";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./read-body.js";
 import { HttpError, sendBody, sendJson, SECURITY_HEADERS } from "./responses.js";
 import {
@@ -118,6 +119,7 @@ export async function createInspectorHandler(options: InspectorOptions): Promise
     if (path === "/assets/inspector.js") return sendBody(res, 200, "text/javascript; charset=utf-8", assets.script);
     if (path === "/assets/inspector.css") return sendBody(res, 200, "text/css; charset=utf-8", assets.stylesheet);
     if (path === "/api/runs") return sendJson(res, 200, await listRuns(backend, url.searchParams));
+    if (path === "/api/schedules") return sendJson(res, 200, await listSchedules(backend.reader, url.searchParams));
     const runId = runPath(path, "");
     if (runId !== undefined) {
       const version = await runVersion(backend, runId, url.searchParams);

@@ -45,10 +45,13 @@ export interface InspectorBackend {
 }
 
 /**
- * GET api/runs: a page of runs, counts per status and the workflow names, for the list view.
+ * GET api/runs: a page of runs, counts per status and the workflow names, for the list view. Query: `status`,
+ * `workflow`, `queue`, `tag=key=value` (repeatable), `q` (id contains), `limit`, `cursor`; the counts follow
+ * every filter but `status` and `q`.
  *
  * @example
  * await listRuns(backend, new URLSearchParams("status=waiting&limit=20"));
+ * await listRuns(backend, new URLSearchParams("queue=imports&tag=customer%3D42"));
  */
 export async function listRuns(backend: InspectorBackend, params: URLSearchParams): Promise<Record<string, unknown>> {
   const status = optional(params.get("status"));
@@ -61,6 +64,7 @@ export async function listRuns(backend: InspectorBackend, params: URLSearchParam
   const { reader } = backend;
   const after = decodeCursor(optional(params.get("cursor")));
   const tags = tagParams(params);
+  const queue = optional(params.get("queue")?.trim());
   // Three reads: the counts may be a moment newer than the page, which a list view refreshed every few seconds
   // does not mind; each is consistent in itself.
   const [page, counts, workflows] = await act(() =>
@@ -69,12 +73,16 @@ export async function listRuns(backend: InspectorBackend, params: URLSearchParam
         statuses: status === undefined ? undefined : [status as RunStatus],
         workflow,
         idContains: optional(params.get("q")),
+        queue,
         tags,
         limit,
         after,
       }),
-      // The counts follow the workflow and tag filters, so each status chip says how many the page would list.
-      tags === undefined ? reader.countRunsByStatus(workflow) : reader.countRuns({ workflow, tags }),
+      // The counts follow the workflow, queue and tag filters, so each status chip says how many the page would
+      // list (the id search and the status itself are left out: the chips are how one picks a status).
+      tags === undefined && queue === undefined
+        ? reader.countRunsByStatus(workflow)
+        : reader.countRuns({ workflow, queue, tags }),
       reader.workflowsWithRuns(MAX_WORKFLOWS_LISTED),
     ]),
   );
@@ -159,7 +167,8 @@ export async function getRunDetail(
   const timeline = buildTimeline(history, nowMs, current ? run : undefined, lanes);
   const page = eventPage(history, timeline, request, lanes);
   return {
-    run: runToJson(run),
+    // Where the run is queued (runToJson does not carry these); null queue and key for a run started in none.
+    run: { ...runToJson(run), queue: run.queue ?? null, key: run.key ?? null, priority: run.priority },
     // An earlier generation's own input: the run's `input` is the current generation's.
     generation: { shown, ...generations, ...(current ? {} : { input: generationInput(history) }) },
     waitsFor: describeWait(run, nowMs) ?? null,
