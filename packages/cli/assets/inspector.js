@@ -233,6 +233,11 @@ function renderRuns(runs) {
         el("td", { class: "version" }, String(run.version)),
         el("td", {}, el("span", { class: `badge ${run.status}` }, run.status)),
         el("td", {}, waitText(run)),
+        el(
+          "td",
+          { class: "queue", title: run.queue ? `priority ${run.priority}` : "" },
+          run.queue ? `${run.queue}${run.queueKey ? ` · ${run.queueKey}` : ""}` : "",
+        ),
         el("td", { title: time(run.createdAtMs) }, fromNow(run.createdAtMs)),
         el("td", { title: time(run.updatedAtMs) }, fromNow(run.updatedAtMs)),
       ),

@@ -318,6 +318,8 @@ describe.skipIf(skip)(skip ? SKIPPED : "the inspector in Chromium", () => {
       .poll(async () => (await page.locator("#runs-body td.id").allTextContents()).sort())
       .toEqual(["import-q1", "import-q2"]);
     expect(await page.locator('#counts button[data-status=""]').textContent()).toBe("all 2");
+    // The list's Queue column: the queue, and the key when the run has one.
+    expect((await page.locator("#runs-body td.queue").allTextContents()).sort()).toEqual(["imports", "imports · c1"]);
     await page.screenshot({ path: join(ARTIFACTS, "inspector-queue-filter.png") });
 
     await page.locator('tr[data-run-id="import-q1"] a').click();

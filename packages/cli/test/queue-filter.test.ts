@@ -34,6 +34,14 @@ describe("--queue", () => {
     expect(listed.matching).toBe(2);
   });
 
+  it("runs shows a QUEUE column, with the key, once a listed run is in a queue", async () => {
+    const { code, stdout } = await runCli(["runs", "--db", filename]);
+    expect(code).toBe(0);
+    expect(stdout.split("\n")[0]).toMatch(/UPDATED +QUEUE$/);
+    expect(stdout).toMatch(/import-1 .* imports \(customer-1\)\n/);
+    expect(stdout).toMatch(/plain-1 .* -\n/);
+  });
+
   it("cancel --queue cancels the queue's unfinished runs and no others", async () => {
     const { code, stdout } = await runCli(["cancel", "--db", filename, "--queue", "imports", "--yes"]);
     expect(code).toBe(0);

@@ -39,3 +39,4 @@ export {
   type QueueKeyCounts,
   type ResolvedQueueStatsOptions,
 } from "./queue-stats.js";
+export { RUN_SUMMARY_COLUMNS, toRunSummary, type RunSummaryRow } from "./summary-rows.js";

@@ -33,6 +33,11 @@ export interface RunSummary {
   readonly cancelRequested: boolean;
   /** The run's tags; undefined when it has none. */
   readonly tags?: RunTags | undefined;
+  /** The queue the run was started in, if any, and its key there. */
+  readonly queue?: string | undefined;
+  readonly queueKey?: string | undefined;
+  /** The run's priority within its queue (0 unless set). */
+  readonly priority?: number | undefined;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly finishedAtMs?: number | undefined;

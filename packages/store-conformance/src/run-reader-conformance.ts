@@ -174,6 +174,34 @@ export function describeRunReaderConformance(
       expect(kid?.parentId).toBe("parent");
     });
 
+    it("lists a run's queue, key and priority, and filters by queue", async () => {
+      await createMany("plain", 1);
+      for (const [id, key, priority] of [
+        ["queued-a", "customer-1", 3],
+        ["queued-b", undefined, undefined],
+      ] as const) {
+        const started = startedRecord(WORKFLOW, { id }, T0 + 5);
+        await current().store.createRun({
+          id,
+          workflow: WORKFLOW,
+          input: started.input,
+          startedEvent: started.event,
+          nowMs: T0 + 5,
+          queue: "imports",
+          queueKey: key,
+          priority,
+        });
+      }
+      const reader = await read();
+      const { runs } = await reader.runsPage({ queue: "imports", limit: 10 });
+      expect(runs.map((run) => [run.id, run.queue, run.queueKey, run.priority])).toEqual([
+        ["queued-b", "imports", undefined, 0],
+        ["queued-a", "imports", "customer-1", 3],
+      ]);
+      const all = await reader.runsPage({ limit: 10 });
+      expect(all.runs.find((run) => run.id === "plain-00")).toMatchObject({ queue: undefined, priority: 0 });
+    });
+
     it("refuses a limit that is not a whole number from 1", async () => {
       const reader = await read();
       await expect(reader.runsPage({ limit: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });

@@ -15,30 +15,16 @@ import {
   type RunSummary,
   type UnfinishedRunRecord,
 } from "@reprise/core";
-import { resolveQueueStatsOptions } from "@reprise/core/internal";
+import {
+  RUN_SUMMARY_COLUMNS,
+  resolveQueueStatsOptions,
+  toRunSummary,
+  type RunSummaryRow,
+} from "@reprise/core/internal";
 import { CompiledQuery, sql, type Kysely } from "kysely";
 import { readQueueStats } from "./queue-stats.js";
 import { runColumnList, selectionQuery, type DynamicQuery } from "./run-selection.js";
-import { toWaitInfo } from "./run-rows.js";
 import type { Database } from "./schema.js";
-
-/** The columns a run list selects: no input, result or error (they can be large, and a list never shows them). */
-const SUMMARY_COLUMNS = [
-  "id",
-  "workflow",
-  "version",
-  "generation",
-  "status",
-  "wait_kind",
-  "wait_name",
-  "wake_at_ms",
-  "parent_id",
-  "cancel_requested",
-  "created_at_ms",
-  "updated_at_ms",
-  "finished_at_ms",
-  "tags",
-] as const;
 
 /**
  * The reader's queries in one schema. Their shapes depend on the filters, so they are built per call: tools read
@@ -66,13 +52,13 @@ export class PostgresRunQueries {
     if (query.statuses !== undefined && query.statuses.length === 0) return { runs: [] };
     const { after, limit: _limit, idContains, ...selection } = query;
     const built = selectionQuery(this.#schema, selection, {
-      columns: runColumnList(SUMMARY_COLUMNS),
+      columns: runColumnList(RUN_SUMMARY_COLUMNS),
       after,
       idContains,
       limit: limit + 1,
     });
-    const rows = await this.#dynamic<SummaryRow>(built);
-    const runs = rows.slice(0, limit).map(toSummary);
+    const rows = await this.#dynamic<RunSummaryRow>(built);
+    const runs = rows.slice(0, limit).map(toRunSummary);
     const last = runs.at(-1);
     return { runs, next: rows.length > limit && last !== undefined ? cursorOf(last) : undefined };
   }
@@ -174,41 +160,6 @@ export class PostgresRunQueries {
   #from(): Kysely<Database> {
     return this.#db.withSchema(this.#schema);
   }
-}
-
-interface SummaryRow {
-  id: string;
-  workflow: string;
-  version: number;
-  generation: number;
-  status: string;
-  wait_kind: string | null;
-  wait_name: string | null;
-  wake_at_ms: number | null;
-  parent_id: string | null;
-  cancel_requested: boolean;
-  created_at_ms: number;
-  updated_at_ms: number;
-  finished_at_ms: number | null;
-  tags: string | null;
-}
-
-function toSummary(row: SummaryRow): RunSummary {
-  return {
-    id: row.id,
-    workflow: row.workflow,
-    version: row.version,
-    generation: row.generation,
-    status: row.status as RunStatus,
-    waitingFor: toWaitInfo(row.wait_kind, row.wait_name),
-    wakeAtMs: row.wake_at_ms ?? undefined,
-    parentId: row.parent_id ?? undefined,
-    cancelRequested: row.cancel_requested,
-    tags: row.tags === null ? undefined : (JSON.parse(row.tags) as Record<string, string>),
-    createdAtMs: row.created_at_ms,
-    updatedAtMs: row.updated_at_ms,
-    finishedAtMs: row.finished_at_ms ?? undefined,
-  };
 }
 
 function cursorOf(run: RunSummary): RunPageCursor {

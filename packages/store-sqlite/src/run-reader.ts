@@ -27,52 +27,17 @@ import {
   type RunExport,
   type RunExporter,
 } from "@reprise/core";
-import { toBlockedEpisode } from "@reprise/core/internal";
+import { RUN_SUMMARY_COLUMNS, toBlockedEpisode, toRunSummary, type RunSummaryRow } from "@reprise/core/internal";
 import type { CompiledQuery } from "kysely";
 import { StoreFileUnreadableError } from "./errors.js";
 import { LATEST_SCHEMA_VERSION, REPRISE_APPLICATION_ID } from "./migrations.js";
 import { builder, toSqlite } from "./query-builder.js";
-import { toRecord, toWaitInfo, type RunRow } from "./run-rows.js";
+import { toRecord, type RunRow } from "./run-rows.js";
 import { readQueueStats } from "./queue-stats.js";
 import { SqliteRunTransfer } from "./run-transfer.js";
 import { ScheduleRows } from "./schedule-rows.js";
 import { PreparedStatements } from "./statements.js";
 import { runColumnList, selectionQuery, type DynamicQuery } from "./run-selection.js";
-
-/** The columns a run list selects: no input, result or error (they can be large, and a list never shows them). */
-const SUMMARY_COLUMNS = [
-  "id",
-  "workflow",
-  "version",
-  "generation",
-  "status",
-  "wait_kind",
-  "wait_name",
-  "wake_at_ms",
-  "parent_id",
-  "cancel_requested",
-  "created_at_ms",
-  "updated_at_ms",
-  "finished_at_ms",
-  "tags",
-] as const;
-
-interface SummaryRow {
-  id: string;
-  workflow: string;
-  version: number;
-  generation: number;
-  status: string;
-  wait_kind: string | null;
-  wait_name: string | null;
-  wake_at_ms: number | null;
-  parent_id: string | null;
-  cancel_requested: number;
-  created_at_ms: number;
-  updated_at_ms: number;
-  finished_at_ms: number | null;
-  tags: string | null;
-}
 
 /**
  * The reader's queries on one connection, synchronous: SqliteStore runs them inside its own guard (closed store,
@@ -100,13 +65,13 @@ export class SqliteRunQueries {
     if (query.statuses !== undefined && query.statuses.length === 0) return { runs: [] };
     const { after, limit: _limit, idContains, ...selection } = query;
     const built = selectionQuery(selection, {
-      columns: runColumnList(SUMMARY_COLUMNS),
+      columns: runColumnList(RUN_SUMMARY_COLUMNS),
       after,
       idContains,
       limit: limit + 1,
     });
-    const rows = this.#dynamic<SummaryRow>(built);
-    return pageOf(rows.slice(0, limit).map(toSummary), rows.length > limit);
+    const rows = this.#dynamic<RunSummaryRow>(built);
+    return pageOf(rows.slice(0, limit).map(toRunSummary), rows.length > limit);
   }
 
   countRunsByStatus(workflow?: string): RunStatusCounts {
@@ -383,22 +348,4 @@ export function checkLimit(limit: number, method: string): number {
 function pageOf(runs: RunSummary[], more: boolean): RunPage {
   const last = runs.at(-1);
   return { runs, next: more && last !== undefined ? { createdAtMs: last.createdAtMs, id: last.id } : undefined };
-}
-
-function toSummary(row: SummaryRow): RunSummary {
-  return {
-    id: row.id,
-    workflow: row.workflow,
-    version: row.version,
-    generation: row.generation,
-    status: row.status as RunStatus,
-    waitingFor: toWaitInfo(row.wait_kind, row.wait_name),
-    wakeAtMs: row.wake_at_ms ?? undefined,
-    parentId: row.parent_id ?? undefined,
-    cancelRequested: row.cancel_requested === 1,
-    tags: row.tags === null ? undefined : (JSON.parse(row.tags) as Record<string, string>),
-    createdAtMs: row.created_at_ms,
-    updatedAtMs: row.updated_at_ms,
-    finishedAtMs: row.finished_at_ms ?? undefined,
-  };
 }

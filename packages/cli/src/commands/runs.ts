@@ -77,6 +77,8 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
         const columns = versionColumns(runs);
         // A TAGS column only when a listed run has tags: lists of untagged runs look as they always did.
         const tagged = runs.some((run) => Object.keys(run.tags).length > 0);
+        // Likewise a QUEUE column (queue, and key when there is one) only when a listed run is in a queue.
+        const queued = runs.some((run) => run.queue !== undefined);
         const rows = runs.map((run) => [
           run.id,
           columns.workflow(run),
@@ -86,10 +88,22 @@ export function defineRunsCommand(program: Command, context: CommandContext): vo
             : paint(io, io.stdout, "red", `${run.status} (corrupt ${run.corrupt.map((d) => d.column).join(", ")})`),
           describeWait(run, nowMs) ?? (run.status === "blocked" ? "fixed code (see reprise show)" : "-"),
           `${formatTime(run.updatedAtMs)} (${formatFromNow(run.updatedAtMs, nowMs)})`,
+          ...(queued
+            ? [run.queue === undefined ? "-" : `${run.queue}${run.key === undefined ? "" : ` (${run.key})`}`]
+            : []),
           ...(tagged ? [tagsText(run)] : []),
         ]);
-        const header = ["ID", "WORKFLOW", ...columns.header, "STATUS", "WAITING FOR", "UPDATED"];
-        io.stdout.write(formatTable(tagged ? [...header, "TAGS"] : header, rows));
+        const header = [
+          "ID",
+          "WORKFLOW",
+          ...columns.header,
+          "STATUS",
+          "WAITING FOR",
+          "UPDATED",
+          ...(queued ? ["QUEUE"] : []),
+          ...(tagged ? ["TAGS"] : []),
+        ];
+        io.stdout.write(formatTable(header, rows));
         // The count follows the same filters as the list, so it says how many the list leaves out.
         const shown = runs.length < matching ? `the newest ${runs.length} of ` : "";
         const more = runs.length < matching ? "; pass --limit for more" : "";
