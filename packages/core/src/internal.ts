@@ -40,3 +40,4 @@ export {
   type ResolvedQueueStatsOptions,
 } from "./queue-stats.js";
 export { RUN_SUMMARY_COLUMNS, toRunSummary, type RunSummaryRow } from "./summary-rows.js";
+export { scheduleStateArgs, toScheduleRecord, type ScheduleRow } from "./schedule-rows.js";

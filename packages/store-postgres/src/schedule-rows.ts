@@ -4,13 +4,11 @@ import {
   RunIdConflictError,
   type NewSchedule,
   type RunRecord,
-  type ScheduleCatchUpPolicy,
-  type ScheduleOverlapPolicy,
   type ScheduleRecord,
-  type ScheduleState,
   type ScheduleUpdate,
   type ScheduleUpdateResult,
 } from "@reprise/core";
+import { scheduleStateArgs, toScheduleRecord } from "@reprise/core/internal";
 import { sql } from "kysely";
 import { builder, compileStatement, param } from "./query-builder.js";
 import { createRunRow } from "./run-creation.js";
@@ -117,7 +115,7 @@ export class ScheduleRows {
   async create(s: Statements, schedule: NewSchedule): Promise<{ created: boolean; schedule: ScheduleRecord }> {
     const inserted = await s.execute(this.#queries.insert, {
       id: schedule.id,
-      ...stateArgs(schedule),
+      ...scheduleStateArgs(schedule, schedule.paused),
       nowMs: schedule.nowMs,
     });
     return { created: inserted.rows.length === 1, schedule: (await this.get(s, schedule.id)) as ScheduleRecord };
@@ -141,7 +139,7 @@ export class ScheduleRows {
       id: update.id,
       expectedRevision: update.expectedRevision,
       nowMs: update.nowMs,
-      ...stateArgs(update.state),
+      ...scheduleStateArgs(update.state, update.state.paused),
     };
     // A concurrent writer of the same row waits for the first one's commit, then finds the revision moved on.
     const { rows } = await s.execute<SchedulesTable, typeof args>(this.#queries.update, args);
@@ -177,44 +175,4 @@ export class ScheduleRows {
     const { rows } = await s.execute<{ next: number | null }, typeof args>(this.#queries.nextFire, args);
     return rows[0]?.next ?? undefined;
   }
-}
-
-/** A ScheduleState as the named parameters of `stateValues`. */
-function stateArgs(state: ScheduleState): Record<string, unknown> {
-  return {
-    workflow: state.workflow,
-    input: state.input,
-    cron: state.cron,
-    timezone: state.timezone,
-    overlap: state.overlap,
-    catchUp: state.catchUp,
-    catchUpLimit: state.catchUpLimit,
-    paused: state.paused,
-    nextFireAtMs: state.nextFireAtMs,
-    bufferedFireAtMs: state.bufferedFireAtMs,
-    lastRunId: state.lastRunId,
-    lastFireAtMs: state.lastFireAtMs,
-  };
-}
-
-/** A schedules row as the Store contract's ScheduleRecord. */
-function toScheduleRecord(row: SchedulesTable): ScheduleRecord {
-  return {
-    id: row.id,
-    workflow: row.workflow,
-    input: row.input,
-    cron: row.cron,
-    timezone: row.timezone,
-    overlap: row.overlap as ScheduleOverlapPolicy,
-    catchUp: row.catch_up as ScheduleCatchUpPolicy,
-    catchUpLimit: row.catch_up_limit,
-    paused: row.paused,
-    nextFireAtMs: row.next_fire_at_ms ?? undefined,
-    bufferedFireAtMs: row.buffered_fire_at_ms ?? undefined,
-    lastRunId: row.last_run_id ?? undefined,
-    lastFireAtMs: row.last_fire_at_ms ?? undefined,
-    revision: row.revision,
-    createdAtMs: row.created_at_ms,
-    updatedAtMs: row.updated_at_ms,
-  };
 }

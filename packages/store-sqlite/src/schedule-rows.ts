@@ -5,13 +5,11 @@ import {
   RunIdConflictError,
   type NewSchedule,
   type RunRecord,
-  type ScheduleCatchUpPolicy,
-  type ScheduleOverlapPolicy,
   type ScheduleRecord,
-  type ScheduleState,
   type ScheduleUpdate,
   type ScheduleUpdateResult,
 } from "@reprise/core";
+import { scheduleStateArgs, toScheduleRecord } from "@reprise/core/internal";
 import { sql } from "kysely";
 import { builder, compileStatement, param, type CompiledStatement } from "./query-builder.js";
 import { createRunRow } from "./run-creation.js";
@@ -102,7 +100,11 @@ export class ScheduleRows {
   }
 
   create(schedule: NewSchedule): { created: boolean; schedule: ScheduleRecord } {
-    const inserted = this.#run("insert", { id: schedule.id, ...stateArgs(schedule), nowMs: schedule.nowMs });
+    const inserted = this.#run("insert", {
+      id: schedule.id,
+      ...scheduleStateArgs(schedule, schedule.paused ? 1 : 0),
+      nowMs: schedule.nowMs,
+    });
     return { created: inserted.changes === 1, schedule: this.get(schedule.id) as ScheduleRecord };
   }
 
@@ -121,7 +123,7 @@ export class ScheduleRows {
   update(update: ScheduleUpdate, statements: PreparedStatements): ScheduleUpdateResult {
     const args = { id: update.id, expectedRevision: update.expectedRevision, nowMs: update.nowMs };
     const row = this.#statement("update").get(
-      ...SCHEDULE_QUERIES.update.bind({ ...args, ...stateArgs(update.state) }),
+      ...SCHEDULE_QUERIES.update.bind({ ...args, ...scheduleStateArgs(update.state, update.state.paused ? 1 : 0) }),
     ) as SchedulesTable | undefined;
     if (row === undefined) return { applied: false, schedule: this.get(update.id), runs: [] };
     const runs: { created: boolean; run: RunRecord }[] = [];
@@ -166,44 +168,4 @@ export class ScheduleRows {
     }
     return statement;
   }
-}
-
-/** A ScheduleState as the named parameters of `stateValues`. */
-function stateArgs(state: ScheduleState): Record<string, unknown> {
-  return {
-    workflow: state.workflow,
-    input: state.input,
-    cron: state.cron,
-    timezone: state.timezone,
-    overlap: state.overlap,
-    catchUp: state.catchUp,
-    catchUpLimit: state.catchUpLimit,
-    paused: state.paused ? 1 : 0,
-    nextFireAtMs: state.nextFireAtMs,
-    bufferedFireAtMs: state.bufferedFireAtMs,
-    lastRunId: state.lastRunId,
-    lastFireAtMs: state.lastFireAtMs,
-  };
-}
-
-/** A schedules row as the Store contract's ScheduleRecord. */
-function toScheduleRecord(row: SchedulesTable): ScheduleRecord {
-  return {
-    id: row.id,
-    workflow: row.workflow,
-    input: row.input,
-    cron: row.cron,
-    timezone: row.timezone,
-    overlap: row.overlap as ScheduleOverlapPolicy,
-    catchUp: row.catch_up as ScheduleCatchUpPolicy,
-    catchUpLimit: row.catch_up_limit,
-    paused: row.paused === 1,
-    nextFireAtMs: row.next_fire_at_ms ?? undefined,
-    bufferedFireAtMs: row.buffered_fire_at_ms ?? undefined,
-    lastRunId: row.last_run_id ?? undefined,
-    lastFireAtMs: row.last_fire_at_ms ?? undefined,
-    revision: row.revision,
-    createdAtMs: row.created_at_ms,
-    updatedAtMs: row.updated_at_ms,
-  };
 }
