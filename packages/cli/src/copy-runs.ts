@@ -10,6 +10,7 @@ import {
   type Store,
   UNFINISHED_STATUSES,
 } from "@reprise/core";
+import { CopyInterruptedError } from "./errors.js";
 
 /** Runs read and written per page (one import transaction each). */
 export const DEFAULT_COPY_BATCH = 100;
@@ -94,25 +95,6 @@ export interface CopySummary {
   /** Events of every generation. */
   readonly events: number;
   readonly signals: number;
-}
-
-/**
- * A copy that failed part-way: `copied` runs (the pages before the failure) are in the target, the rest are not.
- *
- * @example
- * if (error instanceof CopyInterruptedError) console.error(`${error.copied} runs were copied before: ${error.message}`);
- */
-export class CopyInterruptedError extends Error {
-  readonly copied: number;
-  constructor(copied: number, cause: unknown) {
-    super(
-      `the copy stopped after ${copied} runs: ${(cause as Error).message ?? String(cause)}. The target holds those ` +
-        `${copied} runs; remove the target (the new file, or DROP SCHEMA ... CASCADE) and copy again.`,
-      { cause },
-    );
-    this.name = new.target.name;
-    this.copied = copied;
-  }
 }
 
 /**

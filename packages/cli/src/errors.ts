@@ -50,3 +50,21 @@ export class UsageError extends CliError {
     super(message, { exitCode: EXIT_CODES.usage, cause: options.cause });
   }
 }
+
+/**
+ * A copy that failed part-way: `copied` runs (the pages before the failure) are in the target, the rest are not.
+ *
+ * @example
+ * if (error instanceof CopyInterruptedError) console.error(`${error.copied} runs were copied before: ${error.message}`);
+ */
+export class CopyInterruptedError extends CliError {
+  readonly copied: number;
+  constructor(copied: number, cause: unknown) {
+    super(
+      `the copy stopped after ${copied} runs: ${(cause as Error).message ?? String(cause)}. The target holds those ` +
+        `${copied} runs; remove the target (the new file, or DROP SCHEMA ... CASCADE) and copy again.`,
+      { cause },
+    );
+    this.copied = copied;
+  }
+}

@@ -17,6 +17,8 @@ import {
   skipPostgres,
 } from "../../store-postgres/test/postgres-server.js";
 import { nap, order } from "./fixtures/workflows-v1.js";
+import { copyRuns } from "../src/copy-runs.js";
+import { CopyInterruptedError } from "../src/errors.js";
 import { runCli, seededDatabase, type SeededDatabase } from "./helpers.js";
 
 /** Every run of a store, whole. */
@@ -30,6 +32,40 @@ async function exportAll(store: { exportRuns: SqliteStore["exportRuns"] }): Prom
   }
   return runs;
 }
+
+describe("copyRuns", () => {
+  it("says how many runs the target holds when a page fails part-way, and the first page's error as it is", async () => {
+    const seeded = await seededDatabase();
+    const source = await SqliteStore.open({ filename: seeded.filename });
+    const target = await SqliteStore.open({ filename: ":memory:" });
+    try {
+      let imports = 0;
+      const failing = {
+        existingRunIds: (ids: readonly string[]) => target.existingRunIds(ids),
+        importRuns: async (runs: readonly RunExport[]) => {
+          imports += 1;
+          if (imports === 3) throw new Error("connection reset");
+          await target.importRuns(runs);
+        },
+      };
+      const error: unknown = await copyRuns(source, failing, { batch: 1 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(CopyInterruptedError);
+      expect(error).toMatchObject({ copied: 2 });
+      expect((error as Error).message).toMatch(
+        /stopped after 2 runs: connection reset\. The target holds those 2 runs/,
+      );
+      expect(await target.listRuns({ limit: 10 })).toHaveLength(2);
+      imports = 2;
+      const first: unknown = await copyRuns(source, failing, { batch: 10 }).catch((caught: unknown) => caught);
+      expect(first).toMatchObject({ message: "connection reset" });
+      expect(first).not.toBeInstanceOf(CopyInterruptedError);
+    } finally {
+      await source.close();
+      await target.close();
+      seeded.cleanup();
+    }
+  }, 60_000);
+});
 
 describe("reprise copy between SQLite files", () => {
   let seeded: SeededDatabase;
