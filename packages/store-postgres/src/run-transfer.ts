@@ -18,6 +18,7 @@ import {
 } from "@reprise/core/internal";
 import { sql, type Kysely } from "kysely";
 import { toRecord } from "./run-rows.js";
+import { databaseNowMs } from "./statements.js";
 import type { Database, RunsTable } from "./schema.js";
 
 type FullRunRow = RunsTable & { readonly run_key: number; readonly lease_live: boolean };
@@ -42,11 +43,7 @@ export async function exportRuns(
   let select = db
     .selectFrom("runs")
     .selectAll()
-    .select(
-      sql<boolean>`coalesce(lease_expires_at_ms > (extract(epoch from statement_timestamp()) * 1000)::bigint, false)`.as(
-        "lease_live",
-      ),
-    );
+    .select(sql<boolean>`coalesce(lease_expires_at_ms > ${databaseNowMs}, false)`.as("lease_live"));
   if (after !== undefined)
     select = select.where(sql<boolean>`(created_at_ms, id) > (${after.createdAtMs}, ${after.id})`);
   const rows = (await select

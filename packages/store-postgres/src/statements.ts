@@ -20,8 +20,11 @@ const servedBy = () =>
  * The database's clock, in epoch ms: what lease expiry is decided by. Engines on several hosts share one store,
  * and their clocks may be minutes apart; judged by each host's own clock, a fast one would take over leases that
  * are still live. The statement's start time, so every row of one statement sees the same instant.
+ *
+ * @example
+ * const live = sql<boolean>`lease_expires_at_ms > ${databaseNowMs}`;
  */
-const databaseNowMs = sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`;
+export const databaseNowMs = sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`;
 
 /** A lease of `leaseMs` (a parameter) from now on the database's clock; NULL when `leaseMs` is NULL. */
 const leaseUntil = (name: string) => sql<number>`${databaseNowMs} + ${param(name)}::bigint`;

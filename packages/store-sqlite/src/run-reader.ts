@@ -189,8 +189,8 @@ export class SqliteRunReader implements RunReader, RunExporter {
     this.#db = db;
     this.filename = filename;
     this.#queries = new SqliteRunQueries(db);
-    this.#transfer = new SqliteRunTransfer(db);
     this.#statements = new PreparedStatements(db);
+    this.#transfer = new SqliteRunTransfer(db, this.#statements);
     this.#schedules = new ScheduleRows(db);
   }
 

@@ -22,6 +22,7 @@ import { sql } from "kysely";
 import { builder, toSqlite } from "./query-builder.js";
 import { toRecord } from "./run-rows.js";
 import type { RunsTable } from "./schema.js";
+import type { PreparedStatements } from "./statements.js";
 
 type FullRunRow = Omit<RunsTable, "run_key"> & { readonly run_key: number };
 
@@ -30,18 +31,20 @@ const inJson = (column: string, values: readonly (string | number)[]) =>
   sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
 
 /**
- * Export and import on one connection. Statements are prepared once per distinct SQL text.
+ * Export and import on one connection, through the store's PreparedStatements (prepared once per SQL text, and
+ * counted in the store's statements).
  *
  * @example
- * const transfer = new SqliteRunTransfer(db);
+ * const transfer = new SqliteRunTransfer(db, statements);
  * const page = transfer.exportRuns(undefined, 100, Date.now());
  */
 export class SqliteRunTransfer {
   readonly #db: BetterSqlite3.Database;
-  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  readonly #statements: PreparedStatements;
 
-  constructor(db: BetterSqlite3.Database) {
+  constructor(db: BetterSqlite3.Database, statements: PreparedStatements) {
     this.#db = db;
+    this.#statements = statements;
   }
 
   /** One page of runs, oldest first, with everything they carry. `nowMs` decides which leases are still live. */
@@ -286,20 +289,11 @@ export class SqliteRunTransfer {
     });
   }
 
-  #prepare(compiled: Pick<CompiledQuery, "sql">): BetterSqlite3.Statement {
-    let statement = this.#statements.get(compiled.sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(compiled.sql);
-      this.#statements.set(compiled.sql, statement);
-    }
-    return statement;
-  }
-
   #all<R>(compiled: Pick<CompiledQuery, "sql" | "parameters">): R[] {
-    return this.#prepare(compiled).all(...compiled.parameters.map(toSqlite)) as R[];
+    return this.#statements.allDynamic<R>(compiled.sql, compiled.parameters.map(toSqlite));
   }
 
   #run(compiled: Pick<CompiledQuery, "sql" | "parameters">): BetterSqlite3.RunResult {
-    return this.#prepare(compiled).run(...compiled.parameters.map(toSqlite));
+    return this.#statements.runDynamic(compiled.sql, compiled.parameters.map(toSqlite));
   }
 }

@@ -126,7 +126,7 @@ export class SqliteStore implements Store, RunReader, RunExporter, RunImporter {
     this.#statements = new PreparedStatements(db);
     this.#queueClaims = new QueueClaims(db);
     this.#runQueries = new SqliteRunQueries(db);
-    this.#transfer = new SqliteRunTransfer(db);
+    this.#transfer = new SqliteRunTransfer(db, this.#statements);
     this.#schedules = new ScheduleRows(db);
     const guard =
       fileCheckIntervalMs === undefined
