@@ -56,26 +56,13 @@ export interface RunPageCursor {
 }
 
 /**
- * Filters and position of `runsPage`. Every filter given must match (an empty `statuses` matches nothing).
+ * Filters and position of `runsPage`: a RunSelection (statuses, workflow, version, parent, queue, tags, creation
+ * window) plus id text. Every filter given must match (an empty `statuses` matches nothing).
  *
  * @example
  * const query: RunPageQuery = { statuses: ["failed", "blocked"], workflow: "order", limit: 50 };
  */
-export interface RunPageQuery {
-  readonly statuses?: readonly RunStatus[] | undefined;
-  readonly workflow?: string | undefined;
-  /** Only runs that started on this version of their workflow. */
-  readonly version?: number | undefined;
-  /** Only children of this run. */
-  readonly parent?: string | undefined;
-  /** Only runs started in this queue. */
-  readonly queue?: string | undefined;
-  /** Only runs that have every one of these tags with exactly this value. */
-  readonly tags?: RunSelection["tags"];
-  /** Only runs created at or after this time (epoch ms). */
-  readonly createdAfterMs?: number | undefined;
-  /** Only runs created before this time (epoch ms). */
-  readonly createdBeforeMs?: number | undefined;
+export interface RunPageQuery extends Omit<RunSelection, "finishedBeforeMs"> {
   /** Only runs whose id contains this text, ignoring the case of ASCII letters (a store may fold others too). */
   readonly idContains?: string | undefined;
   /** Start after this run (the `next` of the page before); the first page without it. */
